@@ -1,0 +1,312 @@
+"""The ``brisk`` Brian device: cpp_standalone's Python side, Brisk's code generation.
+
+`BriskDevice` keeps everything that gives Brian's Python-side semantics
+(array names, the array cache, the main queue, static arrays, ``get_value``)
+from `CPPStandaloneDevice`. It records every code object's abstract code,
+writes an export (``export.py``) on build and runs the ``brisk`` binary, which
+writes the results where the inherited ``get_value`` reads them.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from brian2.core.network import Network
+from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+from brian2.groups.group import Group
+from brian2.utils.filetools import ensure_directory
+from brian2.utils.logger import get_logger
+
+from .binary import find_brisk_binary
+from .errors import BriskError
+from .export import Exporter
+
+logger = get_logger(__name__)
+
+__all__ = ["BriskDevice", "brisk_device"]
+
+
+class BriskDevice(CPPStandaloneDevice):
+    """Brian device that generates CUDA (on an NVIDIA GPU) or C++ through Brisk."""
+
+    def __init__(self):
+        super().__init__()
+        #: code object name -> what Brisk needs of it (abstract code, variables, ...)
+        self._brisk_code_objects = {}
+        #: code object name -> {clock, when, order, object}: where it runs in a network
+        self._brisk_schedule = {}
+        #: one entry per ``run_network`` in the main queue: report and profile options
+        self._brisk_runs = []
+        #: the backend the last run used ('cuda' or 'cpu'), as ``brisk`` reported it
+        self.backend_used = None
+        #: the backend to ask for: 'auto', 'cuda' or 'cpu'
+        self.backend = os.environ.get("BRISK_BACKEND", "auto")
+        #: seconds spent in the stages of the last build
+        self.brisk_timings = {}
+
+    # -- recording --------------------------------------------------------------
+    def code_object(
+        self,
+        owner,
+        name,
+        abstract_code,
+        variables,
+        template_name,
+        variable_indices,
+        codeobj_class=None,
+        template_kwds=None,
+        override_conditional_write=None,
+        compiler_kwds=None,
+    ):
+        # The C++ generator adds entries (_rand, ...) to ``variables``: keep
+        # the dictionary as Brian built it.
+        original_variables = dict(variables)
+        original_indices = dict(variable_indices)
+        kwds = dict(template_kwds) if template_kwds is not None else {}
+        codeobj = super().code_object(
+            owner,
+            name,
+            abstract_code,
+            variables,
+            template_name,
+            variable_indices,
+            codeobj_class=codeobj_class,
+            template_kwds=template_kwds,
+            override_conditional_write=override_conditional_write,
+            compiler_kwds=compiler_kwds,
+        )
+        if isinstance(abstract_code, str):
+            abstract_code = {None: abstract_code}
+        self._brisk_code_objects[codeobj.name] = {
+            "codeobj": codeobj,
+            "owner": owner,
+            "abstract_code": dict(abstract_code),
+            "variables": original_variables,
+            "variable_indices": original_indices,
+            "template_name": template_name,
+            "template": getattr(codeobj.templater, template_name),
+            "template_kwds": kwds,
+            "override_conditional_write": override_conditional_write,
+        }
+        return codeobj
+
+    def network_run(
+        self,
+        net,
+        duration,
+        report=None,
+        report_period=10 * 1.0,
+        namespace=None,
+        profile=None,
+        level=0,
+        **kwds,
+    ):
+        from brian2.units import second
+
+        if not hasattr(report_period, "dim"):
+            report_period = report_period * second
+        if profile is None:
+            profile = (self.build_options or {}).get("profile", False)
+        self._brisk_runs.append({"report": report, "profile": bool(profile)})
+        # MagicNetwork.after_run forgets its objects: hold them over the call.
+        objects = list(net.sorted_objects)
+        super().network_run(
+            net,
+            duration,
+            report=report,
+            report_period=report_period,
+            namespace=namespace,
+            profile=profile,
+            level=level + 1,
+            **kwds,
+        )
+        for obj in objects:
+            for codeobj in getattr(obj, "_code_objects", ()):
+                if codeobj is None:
+                    continue
+                self._brisk_schedule[codeobj.name] = {
+                    "clock": obj.clock.name,
+                    "when": obj.when,
+                    "order": int(obj.order),
+                    "object": obj.name,
+                }
+
+    # -- building -----------------------------------------------------------------
+    def build(
+        self,
+        directory="output",
+        results_directory="results",
+        compile=True,
+        run=True,
+        debug=False,
+        clean=False,
+        with_output=True,
+        additional_source_files=None,
+        run_args=None,
+        direct_call=True,
+        backend=None,
+        **kwds,
+    ):
+        """Write the export, then (``compile``/``run``) let ``brisk`` build and run it.
+
+        The options are cpp_standalone's; ``backend`` ('auto', 'cuda' or 'cpu')
+        chooses Brisk's target and defaults to ``$BRISK_BACKEND`` or 'auto'.
+        """
+        if self.build_on_run and direct_call:
+            raise RuntimeError(
+                "You used set_device with build_on_run=True "
+                "(the default option), which will automatically "
+                "build the simulation at the first encountered "
+                "run call - do not call device.build manually "
+                "in this case. If you want to call it manually, "
+                "e.g. because you have multiple run calls, use "
+                "set_device with build_on_run=False."
+            )
+        if self.has_been_run:
+            raise RuntimeError(
+                "The network has already been built and run "
+                "before. To build several simulations in "
+                'the same script, call "device.reinit()" '
+                'and "device.activate()". Note that you '
+                "will have to set build options (e.g. the "
+                "directory) and defaultclock.dt again."
+            )
+        renames = {
+            "project_dir": "directory",
+            "compile_project": "compile",
+            "run_project": "run",
+        }
+        if kwds:
+            msg = ""
+            for kwd in kwds:
+                if kwd in renames:
+                    msg += f"Keyword argument '{kwd}' has been renamed to '{renames[kwd]}'. "
+                else:
+                    msg += f"Unknown keyword argument '{kwd}'. "
+            raise TypeError(msg)
+        if additional_source_files:
+            raise NotImplementedError(
+                "Brisk does not compile additional C++ source files "
+                "(device.build(additional_source_files=...))."
+            )
+        if backend is not None:
+            self.backend = backend
+        if directory is None:
+            directory = tempfile.mkdtemp(prefix="brian_brisk_")
+        self.project_dir = directory
+        ensure_directory(directory)
+        if os.path.isabs(results_directory):
+            raise TypeError(
+                "The 'results_directory' argument needs to be a relative path but was "
+                f"'{results_directory}'."
+            )
+        self.results_dir = os.path.join(
+            os.path.abspath(os.path.join(directory, results_directory)), ""
+        )
+        if clean:
+            for sub in ("export", "static_arrays", "generated"):
+                shutil.rmtree(os.path.join(directory, sub), ignore_errors=True)
+        ensure_directory(os.path.join(directory, "static_arrays"))
+
+        start = time.time()
+        self.write_static_arrays(directory)
+        Exporter(self).write(directory)
+        self.brisk_timings["export"] = time.time() - start
+
+        if compile:
+            if run:
+                self.run(directory, results_directory, with_output, run_args)
+            else:
+                self._call_brisk(["convert", self._export_dir(directory), "-o",
+                                  os.path.join(directory, "generated")], with_output)
+
+    def _export_dir(self, directory):
+        return os.path.join(os.path.abspath(directory), "export")
+
+    def run(self, directory=None, results_directory=None, with_output=True, run_args=None):
+        if directory is None:
+            directory = self.project_dir
+        if results_directory is not None:
+            if os.path.isabs(results_directory):
+                raise TypeError(
+                    "The 'results_directory' argument needs to be a relative path but"
+                    f" was '{results_directory}'."
+                )
+            self.results_dir = os.path.join(
+                os.path.abspath(os.path.join(directory, results_directory)), ""
+            )
+        if run_args:
+            raise NotImplementedError(
+                "Brisk does not support run_args yet (device.run(run_args=...))."
+            )
+        for clock in self.clocks:
+            self.array_cache[clock.variables["t"]] = None
+        args = [
+            "run",
+            self._export_dir(directory),
+            "--results",
+            self.results_dir,
+            "--backend",
+            self.backend,
+            "--timings",
+        ]
+        start = time.time()
+        Network._globally_running = True
+        try:
+            output = self._call_brisk(args, with_output)
+        finally:
+            Network._globally_running = False
+        self.timers["run_binary"] = time.time() - start
+        for line in output.splitlines():
+            if line.startswith("brisk: backend "):
+                self.backend_used = line.split()[2]
+            elif line.startswith("brisk-timings: "):
+                self.brisk_timings.update(json.loads(line[len("brisk-timings: "):]))
+        self.has_been_run = True
+        run_info = os.path.join(self.results_dir, "last_run_info.txt")
+        if os.path.isfile(run_info):
+            with open(run_info) as f:
+                run_time, completed_fraction = f.read().split()
+            self._last_run_time = float(run_time)
+            self._last_run_completed_fraction = float(completed_fraction)
+        self._check_states()
+
+    def _check_states(self):
+        already_checked = set()
+        for var in self.arrays:
+            try:
+                owner = var.owner
+                if not hasattr(owner, "name") or owner.name in already_checked:
+                    continue
+                if isinstance(owner, Group):
+                    owner._check_for_invalid_states()
+                    already_checked.add(owner.name)
+            except ReferenceError:
+                pass
+
+    def _call_brisk(self, args, with_output):
+        """Run the ``brisk`` binary; its stderr becomes a `BriskError` on failure."""
+        binary = find_brisk_binary()
+        proc = subprocess.run(
+            [binary, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        if with_output:
+            if proc.stdout:
+                print(proc.stdout, end="")
+        elif self.results_dir and os.path.isdir(self.results_dir):
+            with open(os.path.join(self.results_dir, "stdout.txt"), "w") as f:
+                f.write(proc.stdout)
+        if proc.returncode != 0:
+            raise BriskError.from_output(proc.stderr, proc.returncode)
+        if proc.stderr and with_output:
+            print(proc.stderr, end="")
+        return proc.stdout + proc.stderr
+
+
+brisk_device = BriskDevice()

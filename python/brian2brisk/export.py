@@ -1,0 +1,462 @@
+"""Writes Brisk's *export*: the manifest the ``brisk`` binary reads.
+
+In: a `BriskDevice` after the script has run (its code objects, arrays,
+main queue, clocks and static arrays). Out: ``<project>/export/manifest.json``
+plus ``<project>/static_arrays/*`` (raw numpy dumps, as cpp_standalone writes
+them). The format is documented in ``docs/export-format.md``; bump
+``EXPORT_VERSION`` with any incompatible change and change the Rust reader
+(``src/export.rs``) in the same commit.
+"""
+
+import json
+import math
+import os
+import re
+
+import numpy as np
+from brian2 import __version__ as brian_version
+from brian2.codegen.translation import make_statements
+from brian2.core.functions import Function
+from brian2.core.preferences import prefs
+from brian2.core.variables import (
+    ArrayVariable,
+    AuxiliaryVariable,
+    Constant,
+    DynamicArrayVariable,
+    Subexpression,
+)
+from brian2.input.timedarray import TimedArray
+
+EXPORT_VERSION = 1
+
+_DTYPES = {
+    np.dtype(np.float64): "float64",
+    np.dtype(np.float32): "float32",
+    np.dtype(np.int32): "int32",
+    np.dtype(np.int64): "int64",
+    np.dtype(np.bool_): "bool",
+    np.dtype(np.uint32): "uint32",
+    np.dtype(np.uint64): "uint64",
+    np.dtype(np.int8): "int8",
+    np.dtype(np.uint8): "uint8",
+    np.dtype(np.int16): "int16",
+    np.dtype(np.uint16): "uint16",
+}
+
+
+def dtype_name(dtype):
+    """Brian/numpy dtype -> the export's dtype name."""
+    dtype = np.dtype(dtype)
+    try:
+        return _DTYPES[dtype]
+    except KeyError:
+        raise NotImplementedError(
+            f"Brisk does not support arrays of dtype '{dtype}'."
+        ) from None
+
+
+def json_value(value):
+    """A Python/numpy scalar as JSON: numbers and bools as such, inf/nan as strings."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+def cpp_literal_value(text):
+    """Turn the C++ literal Brian renders for ``set_by_single_value`` into a JSON value."""
+    text = text.replace(" ", "")
+    sign = 1
+    while text.startswith(("-", "+")):
+        if text[0] == "-":
+            sign = -sign
+        text = text[1:]
+    if text.startswith("(") and text.endswith(")"):
+        return json_value(sign * _plain(cpp_literal_value(text[1:-1])))
+    lowered = text.lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    if lowered in ("infinity", "inf"):
+        return "inf" if sign > 0 else "-inf"
+    if lowered == "nan":
+        return "nan"
+    value = float(text) if re.search(r"[.eE]", text) else int(text)
+    return json_value(sign * value)
+
+
+def _plain(value):
+    if value == "inf":
+        return math.inf
+    if value == "-inf":
+        return -math.inf
+    if value == "nan":
+        return math.nan
+    return value
+
+
+class Exporter:
+    """Collects what the device recorded and writes the manifest."""
+
+    def __init__(self, device):
+        self.device = device
+
+    # -- names ---------------------------------------------------------------
+    def array_name(self, var):
+        """The array's key: Brian's name for the whole array (results-file prefix)."""
+        return self.device.get_array_name(var, access_data=False)
+
+    # -- arrays --------------------------------------------------------------
+    def arrays(self):
+        device = self.device
+        zero = {id(var) for var, _ in device.zero_arrays}
+        arange = {id(var): start for var, _, start in device.arange_arrays}
+        out = []
+        for var in sorted(device.arrays, key=self.array_name):
+            name = self.array_name(var)
+            dynamic = isinstance(var, DynamicArrayVariable)
+            ndim = var.ndim if dynamic else 1
+            if ndim == 2:
+                size = [int(s) for s in var.size]
+            else:
+                size = int(var.size)
+            entry = {
+                "name": name,
+                "owner": _owner_name(var),
+                "var": var.name,
+                "dtype": dtype_name(var.dtype),
+                "size": size,
+                "dynamic": dynamic,
+                "ndim": ndim,
+                "scalar": bool(var.scalar),
+                "read_only": bool(var.read_only),
+                "constant": bool(var.constant),
+                "file": device.get_array_filename(var),
+                "init": "zeros",
+            }
+            if id(var) in arange:
+                entry["init"] = "arange"
+                entry["arange_start"] = int(arange[id(var)])
+            elif id(var) not in zero:
+                entry["init"] = "zeros"
+            if dynamic:
+                entry["resize_along_first"] = bool(
+                    getattr(var, "resize_along_first", False)
+                )
+            out.append(entry)
+        return out
+
+    def static_arrays(self):
+        out = {}
+        for name in sorted(self.device.static_arrays):
+            arr = self.device.static_arrays[name]
+            out[name] = {"dtype": dtype_name(arr.dtype), "size": int(arr.size)}
+        return out
+
+    def clocks(self):
+        out = []
+        for clock in sorted(self.device.clocks, key=lambda c: c.name):
+            variables = clock.variables
+            out.append(
+                {
+                    "name": clock.name,
+                    "dt": float(clock.dt_),
+                    "t_array": self.array_name(variables["t"]),
+                    "dt_array": self.array_name(variables["dt"]),
+                    "timestep_array": self.array_name(variables["timestep"]),
+                }
+            )
+        return out
+
+    # -- variables of a code object ------------------------------------------
+    def variable(self, name, var, index):
+        if isinstance(var, Constant):
+            return {
+                "kind": "constant",
+                "dtype": dtype_name(var.dtype),
+                "value": json_value(var.value),
+            }
+        if isinstance(var, ArrayVariable):
+            entry = {
+                "kind": "array",
+                "array": self.array_name(var),
+                "dtype": dtype_name(var.dtype),
+                "scalar": bool(var.scalar),
+                "read_only": bool(var.read_only),
+                "constant": bool(var.constant),
+                "dynamic": isinstance(var, DynamicArrayVariable),
+                "ndim": getattr(var, "ndim", 1),
+                "owner": _owner_name(var),
+                "index": index,
+            }
+            if var.conditional_write is not None:
+                entry["conditional_write"] = var.conditional_write.name
+            return entry
+        if isinstance(var, AuxiliaryVariable):
+            return {"kind": "auxiliary", "dtype": dtype_name(var.dtype)}
+        if isinstance(var, Subexpression):
+            return {
+                "kind": "subexpression",
+                "dtype": dtype_name(var.dtype),
+                "expr": var.expr,
+                "scalar": bool(var.scalar),
+            }
+        if isinstance(var, TimedArray):
+            values = np.asarray(var.values)
+            return {
+                "kind": "timed_array",
+                "ndim": values.ndim,
+                "shape": [int(s) for s in values.shape],
+                "dt": float(var.dt),
+                "values": f"{var.name}_values",
+            }
+        if isinstance(var, Function):
+            return {
+                "kind": "function",
+                "name": getattr(var, "name", None) or name,
+                "auto_vectorise": bool(getattr(var, "auto_vectorise", False)),
+                "stateless": bool(getattr(var, "stateless", True)),
+            }
+        raise NotImplementedError(
+            f"Brisk cannot export variable '{name}' of type {type(var).__name__}."
+        )
+
+    def code_object(self, record):
+        variables = record["variables"]
+        indices = record["variable_indices"]
+        exported_vars = {}
+        for name in sorted(variables):
+            index = indices[name] if name in indices else "_idx"
+            exported_vars[name] = self.variable(name, variables[name], index)
+        override = set(record["override_conditional_write"] or ())
+        conditional_writes = {
+            name: var.conditional_write.name
+            for name, var in sorted(variables.items())
+            if isinstance(var, ArrayVariable)
+            and getattr(var, "conditional_write", None) is not None
+            and var.conditional_write.name not in override
+        }
+        blocks = []
+        float_dtype = prefs.core.default_float_dtype
+        for block_name in sorted(record["abstract_code"], key=lambda b: b or ""):
+            code = record["abstract_code"][block_name]
+            scalar, vector = make_statements(
+                code,
+                variables,
+                float_dtype,
+                optimise=prefs.codegen.loop_invariant_optimisations,
+                blockname=block_name or "",
+            )
+            blocks.append(
+                {
+                    "name": block_name,
+                    "abstract_code": code,
+                    "scalar": [_statement(s) for s in scalar],
+                    "vector": [_statement(s) for s in vector],
+                }
+            )
+        codeobj = record["codeobj"]
+        owner = record["owner"]
+        template_kwds = _jsonable(record["template_kwds"])
+        entry = {
+            "name": codeobj.name,
+            "template": record["template_name"],
+            "owner": {"name": owner.name, "class": owner.__class__.__name__},
+            "clock": None,
+            "when": None,
+            "order": None,
+            "blocks": blocks,
+            "variables": exported_vars,
+            "indices": {k: indices[k] for k in sorted(indices) if k in variables},
+            "template_kwds": template_kwds,
+            "conditional_writes": conditional_writes,
+            "override_conditional_write": sorted(override),
+            "needed_variables": sorted(getattr(record["template"], "variables", ()) or ()),
+        }
+        schedule = self.device._brisk_schedule.get(codeobj.name)
+        if schedule is not None:
+            entry.update(schedule)
+        elif getattr(owner, "clock", None) is not None:
+            # run once from the main queue, at the owner's clock time
+            entry["clock"] = owner.clock.name
+        # Template-specific facts the abstract code leaves out.
+        eventspace = record["template_kwds"].get("eventspace_variable")
+        if eventspace is not None:
+            entry["eventspace"] = self.array_name(eventspace)
+        return entry
+
+    # -- the main queue -----------------------------------------------------
+    def main_queue(self):
+        out = []
+        runs = iter(self.device._brisk_runs)
+        for kind, args in self.device.main_queue:
+            if kind in ("run_code_object", "before_run_code_object", "after_run_code_object"):
+                (codeobj,) = args
+                out.append({"kind": kind, "code_object": codeobj.name})
+            elif kind == "run_network":
+                net, lines = args
+                run = next(runs)
+                out.append(self._run_network(net, lines, run))
+            elif kind == "set_by_constant":
+                array, value, _dynamic = args
+                out.append({"kind": kind, "array": array, "value": json_value(value)})
+            elif kind == "set_by_array":
+                array, static, _dynamic = args
+                out.append({"kind": kind, "array": array, "static_array": static})
+            elif kind == "set_by_single_value":
+                array, item, value = args
+                out.append(
+                    {
+                        "kind": kind,
+                        "array": array,
+                        "item": int(item),
+                        "value": cpp_literal_value(value),
+                    }
+                )
+            elif kind == "set_array_by_array":
+                array, static_index, static_value = args
+                out.append(
+                    {
+                        "kind": kind,
+                        "array": array,
+                        "static_index": static_index,
+                        "static_value": static_value,
+                    }
+                )
+            elif kind == "resize_array":
+                array, size = args
+                out.append({"kind": kind, "array": array, "size": int(size)})
+            elif kind == "seed":
+                out.append({"kind": kind, "seed": None if args is None else int(args)})
+            elif kind == "insert_code":
+                if args.strip() == "set_from_command_line(args);":
+                    out.append({"kind": "apply_run_args"})
+                else:
+                    raise NotImplementedError(
+                        "Brisk cannot run C++ code inserted with device.insert_code "
+                        f"('main' slot): {args.strip()[:60]!r}"
+                    )
+            elif kind in ("start_run_func", "end_run_func"):
+                raise NotImplementedError(
+                    "Brisk does not support device.run_function (C++ run functions)."
+                )
+            else:
+                raise NotImplementedError(f"Brisk cannot export main-queue entry '{kind}'.")
+        return out
+
+    def _run_network(self, net, lines, run):
+        objects = []
+        for line in lines:
+            m = re.match(r"\s*\w+\.add\(&(\w+), (?:_run_(\w+)|NULL)\);", line)
+            if m:
+                objects.append({"clock": m.group(1), "code_object": m.group(2)})
+                continue
+            m = re.match(r"\s*\w+\.run\(([^,]+), (\w+), ([^)]+)\);", line)
+            if m:
+                duration = float(m.group(1))
+                report_period = float(m.group(3))
+                continue
+            if line.strip() in ("set_from_command_line(args);",) or line.strip().endswith(
+                ".clear();"
+            ):
+                continue
+            raise NotImplementedError(
+                f"Brisk cannot run C++ code inserted around a network run: {line!r}"
+            )
+        report = run["report"]
+        if report is not None and report not in ("text", "stdout", "stderr"):
+            raise NotImplementedError(
+                "Brisk supports report='text', 'stdout' or 'stderr', not custom "
+                f"C++ report code (network '{net.name}')."
+            )
+        return {
+            "kind": "run_network",
+            "network": net.name,
+            "duration": duration,
+            "report": report,
+            "report_period": report_period,
+            "objects": objects,
+            "profile": bool(run["profile"]),
+        }
+
+    # -- everything ------------------------------------------------------------
+    def manifest(self):
+        device = self.device
+        code_objects = [self.code_object(r) for r in device._brisk_code_objects.values()]
+        return {
+            "format": "brisk-export",
+            "version": EXPORT_VERSION,
+            "brian_version": brian_version,
+            "float_dtype": dtype_name(prefs.core.default_float_dtype),
+            "arrays": self.arrays(),
+            "static_arrays": self.static_arrays(),
+            "clocks": self.clocks(),
+            "code_objects": code_objects,
+            "main_queue": self.main_queue(),
+        }
+
+    def write(self, directory):
+        manifest = self.manifest()
+        export_dir = os.path.join(directory, "export")
+        os.makedirs(export_dir, exist_ok=True)
+        path = os.path.join(export_dir, "manifest.json")
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(manifest, f, indent=1, sort_keys=False)
+            f.write("\n")
+        os.replace(tmp, path)
+        return path
+
+
+def _owner_name(var):
+    try:
+        return var.owner.name
+    except (ReferenceError, AttributeError):
+        return None
+
+
+def _statement(stmt):
+    entry = {
+        "var": stmt.var,
+        "op": stmt.op,
+        "expr": str(stmt.expr),
+        "dtype": dtype_name(stmt.dtype),
+        "constant": bool(stmt.constant),
+        "scalar": bool(stmt.scalar),
+    }
+    if stmt.comment:
+        entry["comment"] = stmt.comment
+    if getattr(stmt, "used_boolean_variables", None):
+        entry["boolean_variables"] = list(stmt.used_boolean_variables)
+        entry["boolean_branches"] = [
+            {"when": [[name, bool(val)] for name, val in assigns], "expr": str(expr)}
+            for assigns, expr in stmt.boolean_simplified_expressions.items()
+        ]
+    return entry
+
+
+def _jsonable(value):
+    """Template keywords as JSON; objects Brisk does not need become their repr."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float, np.integer, np.floating, np.bool_)):
+        return json_value(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(str(_jsonable(v)) for v in value)
+    if isinstance(value, np.ndarray):
+        return [_jsonable(v) for v in value.tolist()]
+    name = getattr(value, "name", None)
+    if isinstance(name, str):
+        return {"name": name, "type": type(value).__name__}
+    return repr(value)

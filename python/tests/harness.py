@@ -1,0 +1,401 @@
+"""Runs one Brian model under one device in a fresh Python process.
+
+Brian's device state is global (``set_device``, the array cache, the main
+queue), so switching devices inside one process is fragile. Every run here is
+a new ``python harness.py child SPEC`` process instead:
+
+* the parent (a pytest test) calls `run_model(model, device)` with a *model
+  function* defined at module level in a file of this folder (``models.py``);
+* the child sets preferences and the device, calls ``model(ctx)`` and saves
+  the dict of arrays it returns (``np.asarray`` of each value, so quantities
+  become SI floats) as ``.npz`` plus a JSON file with metadata (the backend
+  Brisk used, timings, the error if one was raised);
+* the parent loads both and returns a `Result`.
+
+`cached_run` memoises results per test process, so tests that check different
+aspects of one model share one build (their module carries an
+``xdist_group`` mark so pytest-xdist keeps them on one worker).
+
+Comparison helpers: `assert_same` (deterministic, rtol 1e-9 by default),
+`assert_same_spikes` (identical spike trains), `assert_stats_agree`
+(mean and variance within a few standard errors).
+
+Environment: ``BRISK_TEST_KEEP=1`` keeps the project folders (their paths
+are in every failure message); ``BRISK_TEST_CPP_FLAGS`` overrides the gcc
+flags of the cpp_standalone reference builds.
+"""
+
+import atexit
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DEVICES = ("cpp_standalone", "brisk")
+
+#: gcc flags for the cpp_standalone reference: no -ffast-math and no
+#: -march=native (strict IEEE arithmetic, no FMA contraction, which is what
+#: Brisk's results are compared with) and -O1, which compiles faster than -O3.
+DEFAULT_CPP_FLAGS = ["-w", "-O1", "-std=c++17"]
+
+_work_root = None
+
+
+def work_root():
+    """One temporary folder per test process for all project folders."""
+    global _work_root
+    if _work_root is None:
+        _work_root = tempfile.mkdtemp(prefix="brisk_e2e_")
+        if os.environ.get("BRISK_TEST_KEEP", "0") != "1":
+            atexit.register(shutil.rmtree, _work_root, True)
+    return _work_root
+
+
+@dataclass
+class Result:
+    """What one child run produced."""
+
+    device: str
+    arrays: dict
+    meta: dict
+    stdout: str
+    stderr: str
+    returncode: int
+    directory: str
+    wall_s: float
+    error: dict = field(default=None)
+
+    def __getitem__(self, key):
+        return self.arrays[key]
+
+    def __contains__(self, key):
+        return key in self.arrays
+
+    def keys(self):
+        return self.arrays.keys()
+
+    def describe(self):
+        """Context for assertion messages."""
+        tail = lambda s: s[-4000:] if s else ""  # noqa: E731
+        text = (
+            f"device {self.device}, project folder {self.directory} "
+            f"(BRISK_TEST_KEEP=1 keeps it), exit status {self.returncode}\n"
+            f"--- stdout ---\n{tail(self.stdout)}\n--- stderr ---\n{tail(self.stderr)}"
+        )
+        if self.error:
+            text += f"\n--- error in the child ---\n{self.error.get('traceback', '')}"
+        return text
+
+
+def run_model(
+    model,
+    device,
+    *,
+    params=None,
+    backend="cpu",
+    float32=False,
+    build_on_run=True,
+    expect_error=False,
+    export_only=False,
+    timeout=900,
+    env=None,
+):
+    """Runs ``model(ctx)`` under ``device`` ('cpp_standalone' or 'brisk') in a new process.
+
+    ``model`` is a function defined at module level in a file of this folder.
+    ``backend`` is Brisk's backend (``BRISK_BACKEND``). Raises AssertionError
+    if the child fails, unless ``expect_error`` (then `Result.error` holds
+    the exception's type, message and traceback).
+    """
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}")
+    module_file = Path(sys.modules[model.__module__].__file__).resolve()
+    directory = tempfile.mkdtemp(prefix=f"{model.__name__}_{device}_", dir=work_root())
+    spec = {
+        "module_file": str(module_file),
+        "function": model.__name__,
+        "device": device,
+        "directory": os.path.join(directory, "project"),
+        "out": os.path.join(directory, "out"),
+        "params": params or {},
+        "float32": bool(float32),
+        "build_on_run": bool(build_on_run),
+        "export_only": bool(export_only),
+    }
+    child_env = dict(os.environ)
+    child_env["BRISK_BACKEND"] = backend
+    child_env.setdefault("PYTHONHASHSEED", "0")
+    # Brian's log files go to the temporary folder: keep them with the project
+    child_env["TMPDIR"] = directory
+    if env:
+        child_env.update(env)
+    start = time.time()
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "child", json.dumps(spec)],
+            cwd=directory,
+            env=child_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(
+            f"{model.__name__} under {device} took more than {timeout} s "
+            f"(project folder {directory})\n{e.stdout or ''}\n{e.stderr or ''}"
+        ) from None
+    wall = time.time() - start
+    meta = {}
+    meta_path = spec["out"] + ".json"
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            meta = json.load(f)
+    arrays = {}
+    if os.path.exists(spec["out"] + ".npz"):
+        with np.load(spec["out"] + ".npz", allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    result = Result(
+        device=device,
+        arrays=arrays,
+        meta=meta,
+        stdout=proc.stdout,
+        stderr=proc.stderr,
+        returncode=proc.returncode,
+        directory=spec["directory"],
+        wall_s=wall,
+        error=meta.get("error"),
+    )
+    if expect_error:
+        if result.error is None:
+            raise AssertionError(
+                f"{model.__name__} under {device} was expected to fail but did not\n"
+                + result.describe()
+            )
+    elif proc.returncode != 0 or result.error is not None:
+        raise AssertionError(f"{model.__name__} failed under {device}\n" + result.describe())
+    return result
+
+
+_cache = {}
+
+
+def cached_run(model, device, **kwds):
+    """`run_model`, memoised per process on (model, device, options)."""
+    key = (model.__module__, model.__name__, device, json.dumps(kwds, sort_keys=True))
+    if key not in _cache:
+        _cache[key] = run_model(model, device, **kwds)
+    return _cache[key]
+
+
+def both(model, **kwds):
+    """(cpp_standalone result, brisk result) of one model, memoised."""
+    return cached_run(model, "cpp_standalone", **kwds), cached_run(model, "brisk", **kwds)
+
+
+# -- comparisons ------------------------------------------------------------------
+
+
+def assert_same(ref, got, keys=None, rtol=1e-9, context=""):
+    """Arrays equal: integers/bools exactly, floats within ``rtol``.
+
+    The absolute tolerance is ``rtol`` times the largest magnitude in the
+    reference array, so values crossing zero do not need an exact match.
+    ``ref``/``got`` are `Result`s or dicts; ``keys`` defaults to all of ``ref``.
+    """
+    if keys is None:
+        keys = list(ref.keys())
+    for key in keys:
+        a = np.asarray(ref[key])
+        assert key in got, f"{context}: '{key}' missing from the Brisk results"
+        b = np.asarray(got[key])
+        where = f"{context}: '{key}'"
+        assert a.shape == b.shape, f"{where}: shape {b.shape}, expected {a.shape}"
+        assert a.dtype == b.dtype, f"{where}: dtype {b.dtype}, expected {a.dtype}"
+        if a.dtype.kind in "biu":
+            mismatch = np.flatnonzero(a.ravel() != b.ravel())
+            assert mismatch.size == 0, (
+                f"{where}: {mismatch.size} of {a.size} values differ; first at flat index "
+                f"{mismatch[0]}: {b.ravel()[mismatch[0]]} != {a.ravel()[mismatch[0]]}"
+            )
+        else:
+            finite = a[np.isfinite(a)]
+            scale = float(np.max(np.abs(finite))) if finite.size else 0.0
+            np.testing.assert_allclose(
+                b, a, rtol=rtol, atol=rtol * scale, equal_nan=True, err_msg=where
+            )
+
+
+def assert_same_spikes(ref_i, ref_t, got_i, got_t, rtol=1e-9, context="spikes"):
+    """Identical spike trains: the same (index, time) pairs.
+
+    The order of spikes within one time step is not part of the comparison
+    (a GPU may record them in any order).
+    """
+    ref_i, got_i = np.asarray(ref_i), np.asarray(got_i)
+    ref_t, got_t = np.asarray(ref_t), np.asarray(got_t)
+    assert ref_i.size == ref_t.size and got_i.size == got_t.size
+    assert got_i.size == ref_i.size, (
+        f"{context}: {got_i.size} spikes, expected {ref_i.size}"
+    )
+    ro = np.lexsort((ref_i, ref_t))
+    go = np.lexsort((got_i, got_t))
+    np.testing.assert_array_equal(got_i[go], ref_i[ro], err_msg=f"{context}: neuron indices")
+    np.testing.assert_allclose(got_t[go], ref_t[ro], rtol=rtol, atol=0, err_msg=f"{context}: times")
+
+
+def _mean_var_se(x):
+    x = np.asarray(x, dtype=np.float64).ravel()
+    n = x.size
+    mean = x.mean()
+    var = x.var(ddof=1)
+    m4 = np.mean((x - mean) ** 4)
+    se_mean = np.sqrt(var / n)
+    # standard error of the sample variance for any distribution
+    se_var = np.sqrt(max(m4 - var**2 * (n - 3) / (n - 1), 0.0) / n)
+    return mean, var, se_mean, se_var
+
+
+def assert_stats_agree(ref, got, n_se=5.0, context="samples"):
+    """Two samples of one distribution: means and variances within ``n_se`` standard errors."""
+    m1, v1, sm1, sv1 = _mean_var_se(ref)
+    m2, v2, sm2, sv2 = _mean_var_se(got)
+    se_m = np.hypot(sm1, sm2)
+    se_v = np.hypot(sv1, sv2)
+    assert abs(m1 - m2) <= n_se * se_m, (
+        f"{context}: means {m2:.6g} (Brisk) and {m1:.6g} (reference) differ by "
+        f"{abs(m1 - m2) / se_m:.1f} standard errors"
+    )
+    assert abs(v1 - v2) <= n_se * se_v, (
+        f"{context}: variances {v2:.6g} (Brisk) and {v1:.6g} (reference) differ by "
+        f"{abs(v1 - v2) / se_v:.1f} standard errors"
+    )
+
+
+def assert_stats_match(x, mean, var, n_se=5.0, context="samples"):
+    """A sample against a known mean and variance."""
+    m, v, sm, sv = _mean_var_se(x)
+    assert abs(m - mean) <= n_se * sm, (
+        f"{context}: mean {m:.6g}, expected {mean:.6g} ({abs(m - mean) / sm:.1f} standard errors)"
+    )
+    assert abs(v - var) <= n_se * sv, (
+        f"{context}: variance {v:.6g}, expected {var:.6g} ({abs(v - var) / sv:.1f} standard errors)"
+    )
+
+
+# -- the child process --------------------------------------------------------------
+
+
+class _ExportWritten(Exception):
+    """Raised instead of running ``brisk`` in export-only runs."""
+
+
+class Context:
+    """What a model function gets: the device name, its project folder, parameters."""
+
+    def __init__(self, spec):
+        self.device_name = spec["device"]
+        self.directory = spec["directory"]
+        self.params = spec["params"]
+        self.build_on_run = spec["build_on_run"]
+        self.float32 = spec["float32"]
+
+    @property
+    def is_brisk(self):
+        return self.device_name == "brisk"
+
+    def build(self):
+        """``device.build()`` for models run with ``build_on_run=False``."""
+        from brian2 import device
+
+        device.build(directory=self.directory)
+
+
+def _to_array(value):
+    return np.array(value, subok=False)  # a Quantity becomes a plain array (SI units)
+
+
+def _child(spec):
+    from brian2 import prefs, set_device
+
+    meta = {"device": spec["device"], "python": sys.version.split()[0]}
+    out = spec["out"]
+    try:
+        import brian2
+
+        meta["brian_version"] = brian2.__version__
+        if spec["device"] == "brisk":
+            import brian2brisk  # noqa: F401  (registers the device)
+
+            if spec.get("export_only"):
+                def _stop(self, directory=None, *args, **kwds):
+                    raise _ExportWritten(os.path.join(os.path.abspath(directory), "export"))
+
+                brian2brisk.BriskDevice.run = _stop
+        else:
+            flags = os.environ.get("BRISK_TEST_CPP_FLAGS")
+            prefs.codegen.cpp.extra_compile_args_gcc = (
+                flags.split() if flags is not None else list(DEFAULT_CPP_FLAGS)
+            )
+        if spec["float32"]:
+            prefs.core.default_float_dtype = np.float32
+        kwargs = {}
+        if spec["build_on_run"]:
+            kwargs["directory"] = spec["directory"]
+        set_device(spec["device"], build_on_run=spec["build_on_run"], **kwargs)
+
+        import importlib.util
+
+        mod_spec = importlib.util.spec_from_file_location("_brisk_model_module", spec["module_file"])
+        module = importlib.util.module_from_spec(mod_spec)
+        sys.path.insert(0, os.path.dirname(spec["module_file"]))
+        mod_spec.loader.exec_module(module)
+        model = getattr(module, spec["function"])
+
+        start = time.time()
+        values = model(Context(spec))
+        meta["model_wall_s"] = time.time() - start
+        from brian2 import device
+
+        meta["project_dir"] = getattr(device, "project_dir", None)
+        if spec["device"] == "brisk":
+            meta["backend_used"] = device.backend_used
+            meta["brisk_timings"] = dict(device.brisk_timings)
+        meta["timers"] = {
+            k: v for k, v in getattr(device, "timers", {}).items() if isinstance(v, (int, float))
+        }
+        arrays = {name: _to_array(value) for name, value in (values or {}).items()}
+        np.savez(out + ".npz", **arrays)
+        status = 0
+    except _ExportWritten as e:
+        meta["export_dir"] = str(e)
+        status = 0
+    except BaseException as e:  # noqa: BLE001  (reported to the parent)
+        cause = e.__cause__ or e.__context__
+        meta["error"] = {
+            "type": type(e).__name__,
+            "message": str(e),
+            "cause_type": type(cause).__name__ if cause is not None else None,
+            "cause_message": str(cause) if cause is not None else None,
+            "traceback": traceback.format_exc(),
+        }
+        status = 3
+    with open(out + ".json", "w") as f:
+        json.dump(meta, f, indent=1, default=str)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "child":
+        _child(json.loads(sys.argv[2]))
+    else:
+        sys.exit("usage: harness.py child SPEC_JSON (used by the tests)")

@@ -1,0 +1,175 @@
+//! Array access sets of a block: which arrays its code loads, stores and
+//! indexes through, computed exactly as Brian's C++ generator does.
+//!
+//! In: the typed scalar and vector statements of one block, the code
+//! object's symbols and its conditional writes. Out: one [`AccessInfo`] per
+//! part. The rules are those of Brian 2.11:
+//!
+//! * `CodeGenerator.array_read_write` (`codegen/generators/base.py`): *read*
+//!   = array variables named anywhere in the statements' expressions, plus
+//!   the target of in-place operations (`+=`, ...); *write* = array variables
+//!   assigned; *indices* = the index arrays (`Index::Via`) of read or written
+//!   variables, which are then removed from *read*.
+//! * `CodeGenerator.arrays_helper`: written variables with a conditional
+//!   write, and their guard variables, are added to *read* (after the
+//!   indices were computed, as in Brian).
+//! * `CPPCodeGenerator.translate_statement_sequence`: a scalar array variable
+//!   read but not written by the vector part is read in the scalar part instead.
+//!
+//! Only [`Symbol::Array`] names count as arrays: clock values
+//! ([`Symbol::Clock`]), constants, locals and functions never appear.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ir::{AccessInfo, Expr, ExprKind, Index, Stmt, Symbol};
+
+/// Access sets of the scalar and the vector part of one block.
+pub fn access_info(
+    scalar: &[Stmt],
+    vector: &[Stmt],
+    symbols: &BTreeMap<String, Symbol>,
+    conditional_writes: &BTreeMap<String, String>,
+) -> (AccessInfo, AccessInfo) {
+    let mut sc = part_access(scalar, symbols, conditional_writes);
+    let mut ve = part_access(vector, symbols, conditional_writes);
+    // Scalar variables the vector code only reads are loaded once, in the scalar code.
+    let moved: Vec<String> = ve
+        .read
+        .iter()
+        .filter(|name| is_scalar_array(symbols, name) && !ve.write.contains(*name))
+        .cloned()
+        .collect();
+    for name in moved {
+        ve.read.remove(&name);
+        sc.read.insert(name);
+    }
+    (sc, ve)
+}
+
+/// Brian's `arrays_helper` for one statement sequence.
+pub fn part_access(
+    statements: &[Stmt],
+    symbols: &BTreeMap<String, Symbol>,
+    conditional_writes: &BTreeMap<String, String>,
+) -> AccessInfo {
+    let mut read = BTreeSet::new();
+    let mut write = BTreeSet::new();
+    for stmt in statements {
+        let mut ids = expr_names(&stmt.expr);
+        if stmt.op.binary().is_some() {
+            ids.insert(stmt.var.clone());
+        }
+        read.extend(ids.into_iter().filter(|n| is_array(symbols, n)));
+        if is_array(symbols, &stmt.var) {
+            write.insert(stmt.var.clone());
+        }
+    }
+    let mut indices = BTreeSet::new();
+    for name in read.iter().chain(write.iter()) {
+        if let Some(Symbol::Array { index: Index::Via(idx), .. }) = symbols.get(name) {
+            if is_array(symbols, idx) {
+                indices.insert(idx.clone());
+            }
+        }
+    }
+    read.retain(|n| !indices.contains(n));
+    for name in &write {
+        if let Some(guard) = conditional_writes.get(name) {
+            read.insert(name.clone());
+            if is_array(symbols, guard) {
+                read.insert(guard.clone());
+            }
+        }
+    }
+    AccessInfo { read, write, indices }
+}
+
+/// Every name an expression reads or calls (Brian's `get_identifiers`), sorted.
+pub fn expr_names(expr: &Expr) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    collect(expr, &mut out);
+    out
+}
+
+fn collect(expr: &Expr, out: &mut BTreeSet<String>) {
+    match &expr.kind {
+        ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) => {}
+        ExprKind::Name(n) => {
+            out.insert(n.clone());
+        }
+        ExprKind::Unary(_, e) => collect(e, out),
+        ExprKind::Binary(_, l, r) => {
+            collect(l, out);
+            collect(r, out);
+        }
+        ExprKind::Call(f, args) => {
+            out.insert(f.clone());
+            args.iter().for_each(|a| collect(a, out));
+        }
+    }
+}
+
+fn is_array(symbols: &BTreeMap<String, Symbol>, name: &str) -> bool {
+    matches!(symbols.get(name), Some(Symbol::Array { .. }))
+}
+
+fn is_scalar_array(symbols: &BTreeMap<String, Symbol>, name: &str) -> bool {
+    matches!(symbols.get(name), Some(Symbol::Array { scalar: true, .. }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtype::Dtype;
+    use crate::ir::AssignOp;
+
+    fn array(index: Index, scalar: bool) -> Symbol {
+        Symbol::Array {
+            array: "_array".into(),
+            dtype: Dtype::Float64,
+            scalar,
+            index,
+            dynamic: false,
+            read_only: false,
+        }
+    }
+
+    fn name(n: &str) -> Expr {
+        Expr { kind: ExprKind::Name(n.into()), dtype: Dtype::Float64 }
+    }
+
+    fn stmt(var: &str, op: AssignOp, expr: Expr) -> Stmt {
+        Stmt {
+            var: var.into(),
+            op,
+            expr,
+            dtype: Dtype::Float64,
+            constant: false,
+            branches: vec![],
+            source: String::new(),
+        }
+    }
+
+    #[test]
+    fn brian_rules() {
+        let mut symbols = BTreeMap::new();
+        symbols.insert("v".to_string(), array(Index::Element, false));
+        symbols.insert("w".to_string(), array(Index::Element, false));
+        symbols.insert("g_post".to_string(), array(Index::Via("_post".into()), false));
+        symbols.insert("_post".to_string(), array(Index::Element, false));
+        symbols.insert("a".to_string(), array(Index::Scalar, true));
+        symbols.insert("nr".to_string(), array(Index::Element, false));
+        symbols.insert("x".to_string(), Symbol::Local { dtype: Dtype::Float64 });
+        let cond: BTreeMap<String, String> = [("v".to_string(), "nr".to_string())].into();
+        let vector = vec![
+            stmt("x", AssignOp::Declare, name("a")),
+            stmt("g_post", AssignOp::Add, name("w")),
+            stmt("v", AssignOp::Assign, name("x")),
+        ];
+        let (sc, ve) = access_info(&[], &vector, &symbols, &cond);
+        assert_eq!(sc.read, ["a".to_string()].into());
+        assert_eq!(ve.read, ["g_post", "nr", "v", "w"].map(String::from).into());
+        assert_eq!(ve.write, ["g_post", "v"].map(String::from).into());
+        assert_eq!(ve.indices, ["_post".to_string()].into());
+    }
+}

@@ -1,0 +1,131 @@
+//! Statement rendering: a block part (scalar or vector) to C lines.
+//!
+//! In: typed statements and their [`AccessInfo`]. Out: Brian's statement
+//! sequence, as its C++ generator writes it: load index arrays, then read
+//! arrays into locals, declare write-only locals, run the statements (with
+//! conditional writes and boolean branches), store the written arrays.
+
+use crate::codegen::expr::{render, Names};
+use crate::ir::{AccessInfo, AssignOp, CodeObject, Index, Stmt, Symbol};
+
+/// Pointer local for Brian array `array`.
+pub fn pointer_name(array: &str) -> String {
+    format!("_ptr{array}")
+}
+
+/// The C index expression of an array variable.
+fn index_expr(index: &Index) -> String {
+    match index {
+        Index::Element => "_idx".to_string(),
+        Index::Scalar => "0".to_string(),
+        Index::Via(name) => name.clone(),
+    }
+}
+
+/// Renders a statement sequence. `defer_writes`: return the store lines
+/// separately (CUDA single-block scalar writes go after a barrier).
+pub fn render_part(co: &CodeObject, stmts: &[Stmt], info: &AccessInfo) -> (Vec<String>, Vec<String>) {
+    let names = CoNames(co);
+    let mut lines = Vec::new();
+    for name in info.indices.iter().chain(info.read.iter()) {
+        if let Some(Symbol::Array { array, dtype, index, .. }) = co.symbols.get(name) {
+            let constness = if info.write.contains(name) { "" } else { "const " };
+            lines.push(format!(
+                "{constness}{} {name} = {}[{}];",
+                dtype.local_type(),
+                pointer_name(array),
+                index_expr(index)
+            ));
+        }
+    }
+    for name in &info.write {
+        if info.read.contains(name) || info.indices.contains(name) {
+            continue;
+        }
+        if let Some(Symbol::Array { dtype, .. }) = co.symbols.get(name) {
+            lines.push(format!("{} {name};", dtype.local_type()));
+        }
+    }
+    for stmt in stmts {
+        let code = render_statement(stmt, &names);
+        match co.conditional_writes.get(&stmt.var) {
+            Some(guard) => {
+                lines.push(format!("if({guard})"));
+                for l in code {
+                    lines.push(format!("    {l}"));
+                }
+            }
+            None => lines.extend(code),
+        }
+    }
+    let mut stores = Vec::new();
+    for name in &info.write {
+        if let Some(Symbol::Array { array, index, .. }) = co.symbols.get(name) {
+            stores.push(format!("{}[{}] = {name};", pointer_name(array), index_expr(index)));
+        }
+    }
+    (lines, stores)
+}
+
+fn assign_text(op: AssignOp) -> &'static str {
+    match op {
+        AssignOp::Assign | AssignOp::Declare => "=",
+        AssignOp::Add => "+=",
+        AssignOp::Sub => "-=",
+        AssignOp::Mul => "*=",
+        AssignOp::Div => "/=",
+        // Rewritten below: C has no Python modulo, floor division or power operators.
+        AssignOp::Mod | AssignOp::FloorDiv | AssignOp::Pow => "=",
+    }
+}
+
+fn rhs(stmt: &Stmt, expr_text: String) -> String {
+    match stmt.op {
+        AssignOp::Mod => format!("_brian_mod({}, {expr_text})", stmt.var),
+        AssignOp::FloorDiv => format!("_brian_floordiv({}, {expr_text})", stmt.var),
+        AssignOp::Pow => format!("_brian_pow({}, {expr_text})", stmt.var),
+        _ => expr_text,
+    }
+}
+
+fn render_statement(stmt: &Stmt, names: &CoNames) -> Vec<String> {
+    let op = assign_text(stmt.op);
+    let var = &stmt.var;
+    if stmt.branches.is_empty() {
+        let decl = if stmt.op == AssignOp::Declare {
+            let c = if stmt.constant { "const " } else { "" };
+            format!("{c}{} ", stmt.dtype.local_type())
+        } else {
+            String::new()
+        };
+        return vec![format!("{decl}{var} {op} {};", rhs(stmt, render(&stmt.expr, names)))];
+    }
+    let mut lines = Vec::new();
+    if stmt.op == AssignOp::Declare {
+        lines.push(format!("{} {var};", stmt.dtype.local_type()));
+    }
+    let used: usize = stmt.branches.first().map(|b| b.when.len()).unwrap_or(0);
+    for (i, branch) in stmt.branches.iter().enumerate() {
+        let cond: Vec<String> = branch
+            .when
+            .iter()
+            .map(|(name, value)| if *value { name.clone() } else { format!("!{name}") })
+            .collect();
+        let mut head = if i == 0 { String::new() } else { "else ".to_string() };
+        if i == 0 || used > 1 {
+            head.push_str(&format!("if({})", cond.join(" && ")));
+        }
+        lines.push(head);
+        lines.push(format!("    {var} {op} {};", rhs(stmt, render(&branch.expr, names))));
+    }
+    lines
+}
+
+/// Name lookup in one code object.
+pub struct CoNames<'a>(pub &'a CodeObject);
+
+impl Names for CoNames<'_> {
+    fn symbol(&self, name: &str) -> Option<&Symbol> {
+        self.0.symbols.get(name)
+    }
+}

@@ -1,0 +1,346 @@
+//! Template views: the pre-rendered pieces each askama template places.
+//!
+//! In: a plan kernel and its code object. Out: a [`KernelView`] (pointer and
+//! constant declarations, scalar/vector code, template-specific names) and
+//! the rendered function text. One template file per Brian template and
+//! target, all sharing this one view type.
+
+use askama::Template;
+
+use crate::codegen::body::{pointer_name, render_part, CoNames};
+use crate::codegen::expr::uses_rng;
+use crate::codegen::Target;
+use crate::diag::{Error, Result};
+use crate::ir::{Block, ClockField, CodeObject, Symbol, Template as BrianTemplate};
+use crate::plan::{constant_u64, Kernel, LoopSize, Phase, Plan};
+
+/// Brisk's support code (types, Brian's arithmetic, Philox), inlined into every program.
+pub const SUPPORT_HEADER: &str = include_str!("../../templates/common/support.h");
+
+/// One recorded value: staging pointer, the local holding it, elements per record.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub staging: String,
+    pub local: String,
+    pub width: u64,
+}
+
+/// Everything a kernel template needs.
+#[derive(Debug, Clone, Default)]
+pub struct KernelView {
+    pub symbol: String,
+    pub prologue: String,
+    /// Scalar statements (and, for group_variable_set_conditional, the condition's).
+    pub scalar_code: String,
+    /// Stores of scalar arrays written by the scalar statements.
+    pub scalar_stores: String,
+    pub vector_code: String,
+    /// group_variable_set_conditional: the `condition` block's vector code.
+    pub condition_code: String,
+    pub rng_scalar: String,
+    pub rng_vector: String,
+    /// Event space pointer (threshold, reset, spikemonitor, ratemonitor).
+    pub events: String,
+    /// Size of the source group (event space length - 1).
+    pub num_source: u64,
+    pub uses_refractory: bool,
+    pub not_refractory: String,
+    pub lastspike: String,
+    /// group_variable_set: pointer to `_group_idx`.
+    pub group_idx: String,
+    /// CUDA: the kernel runs in one block (scalar writes, ordered output).
+    pub block_launch: bool,
+    pub records: Vec<Record>,
+    /// Staging pointer for the time of a statemonitor/ratemonitor record.
+    pub t_staging: String,
+    pub rate_staging: String,
+    pub fill: String,
+    pub count: String,
+    pub n_array: String,
+    pub source_start: u64,
+    pub source_stop: u64,
+    pub indices: String,
+    pub num_indices: u64,
+    pub num_source_neurons: u64,
+    /// The kernel's element count as a C expression.
+    pub size_expr: String,
+}
+
+fn indent(lines: &[String], depth: usize) -> String {
+    let pad = "    ".repeat(depth);
+    lines.iter().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
+}
+
+impl KernelView {
+    pub fn new(plan: &Plan, co: &CodeObject, kernel: &Kernel, id: u32) -> Result<KernelView> {
+        let mut view = KernelView { symbol: kernel.symbol.clone(), ..Default::default() };
+        view.prologue = prologue(plan, co)?;
+        view.size_expr = "_a.n".to_string();
+        let names = CoNames(co);
+        let rng_line = |idx: &str| {
+            format!("BriskRng _rng = brisk_rng_make(_a.seed, {id}u, _a.timestep, (uint32_t){idx});")
+        };
+        let (main_block, condition_block) = split_blocks(co);
+        if let Some(block) = main_block {
+            let (scalar, stores) = render_part(co, &block.scalar, &block.scalar_info);
+            let (mut vector, vstores) = render_part(co, &block.vector, &block.vector_info);
+            vector.extend(vstores);
+            view.scalar_code = indent(&scalar, 1);
+            view.scalar_stores = indent(&stores, 1);
+            view.vector_code = indent(&vector, 3);
+            if block.scalar.iter().any(|s| uses_rng(&s.expr, &names) || s.branches.iter().any(|b| uses_rng(&b.expr, &names))) {
+                view.rng_scalar = format!("    {}", rng_line("0xFFFFFFFFu"));
+            }
+            if block.vector.iter().any(|s| uses_rng(&s.expr, &names) || s.branches.iter().any(|b| uses_rng(&b.expr, &names))) {
+                view.rng_vector = format!("            {}", rng_line("_vectorisation_idx"));
+            }
+        }
+        if let Some(block) = condition_block {
+            let (scalar, _) = render_part(co, &block.scalar, &block.scalar_info);
+            let (vector, _) = render_part(co, &block.vector, &block.vector_info);
+            view.scalar_code = format!("{}\n{}", indent(&scalar, 1), view.scalar_code);
+            view.condition_code = indent(&vector, 3);
+            let cond_rng = block.vector.iter().any(|s| uses_rng(&s.expr, &names));
+            if cond_rng && view.rng_vector.is_empty() {
+                view.rng_vector = format!("            {}", rng_line("_vectorisation_idx"));
+            }
+        }
+        if let Some(events) = &co.eventspace {
+            view.events = pointer_name(events);
+            let buf = plan.buffer_of(events).ok_or_else(|| Error::export(format!("no buffer for '{events}'")))?;
+            view.num_source = plan.buffers[buf].len.saturating_sub(1);
+        }
+        view.uses_refractory = co.template_kwds.get("_uses_refractory").and_then(|v| v.as_bool()).unwrap_or(false);
+        if view.uses_refractory {
+            view.not_refractory = array_pointer(co, "not_refractory")?;
+            view.lastspike = array_pointer(co, "lastspike")?;
+        }
+        if co.template == BrianTemplate::GroupVariableSet {
+            view.group_idx = array_pointer(co, "_group_idx")?;
+        }
+        view.block_launch = kernel.launch == crate::plan::Launch::Block;
+        template_specific(plan, co, kernel, &mut view)?;
+        Ok(view)
+    }
+}
+
+/// Splits a code object's blocks into the main one and, for
+/// group_variable_set_conditional, the `condition` block.
+fn split_blocks(co: &CodeObject) -> (Option<&Block>, Option<&Block>) {
+    if co.template == BrianTemplate::GroupVariableSetConditional {
+        (co.block(Some("statement")), co.block(Some("condition")))
+    } else {
+        (co.blocks.first(), None)
+    }
+}
+
+/// Pointer, constant and clock declarations at the top of every function.
+fn prologue(plan: &Plan, co: &CodeObject) -> Result<String> {
+    let mut lines = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for symbol in co.symbols.values() {
+        if let Symbol::Array { array, .. } = symbol {
+            if !seen.insert(array.clone()) {
+                continue;
+            }
+            let buf = plan
+                .buffer_of(array)
+                .ok_or_else(|| Error::export(format!("array '{array}' is not in the export")).in_object(&co.owner, &co.name))?;
+            let ty = plan.buffers[buf].dtype.c_type();
+            lines.push(format!("{ty}* __restrict {} = ({ty}*)_a.arrays[{buf}];", pointer_name(array)));
+        }
+    }
+    for (name, symbol) in &co.symbols {
+        match symbol {
+            Symbol::Constant { dtype, value } => {
+                lines.push(format!("const {} {name} = {};", dtype.local_type(), value.c_literal(*dtype)));
+            }
+            Symbol::Clock { field, .. } => {
+                let (ty, value) = match field {
+                    ClockField::T => ("double", "_a.t"),
+                    ClockField::Dt => ("double", "_a.dt"),
+                    ClockField::Timestep => ("int64_t", "_a.timestep"),
+                };
+                lines.push(format!("const {ty} {name} = {value};"));
+            }
+            _ => {}
+        }
+    }
+    Ok(indent(&lines, 1))
+}
+
+fn staging_of(plan: &Plan, array: &str) -> Result<String> {
+    let buf = plan.buffer_of(array).ok_or_else(|| Error::export(format!("no buffer for '{array}'")))?;
+    let rec = plan
+        .recorder_of_array(buf)
+        .ok_or_else(|| Error::runtime(format!("array '{array}' has no recorder")))?;
+    let stream = rec.streams.iter().find(|s| s.array == buf).ok_or_else(|| Error::runtime("recorder without stream"))?;
+    Ok(staging_pointer(plan, stream.staging))
+}
+
+fn staging_pointer(plan: &Plan, buf: usize) -> String {
+    let b = &plan.buffers[buf];
+    format!("(({}*)_a.arrays[{buf}])", b.dtype.c_type())
+}
+
+fn fill_of(plan: &Plan, co: &CodeObject) -> Result<String> {
+    let rec = plan
+        .recorders
+        .iter()
+        .find(|r| r.owner == co.owner)
+        .ok_or_else(|| Error::runtime(format!("monitor '{}' has no recorder", co.owner)))?;
+    Ok(format!("((int64_t*)_a.arrays[{}])", rec.fill))
+}
+
+fn array_pointer(co: &CodeObject, var: &str) -> Result<String> {
+    match co.symbols.get(var) {
+        Some(Symbol::Array { array, .. }) => Ok(pointer_name(array)),
+        _ => Err(Error::semantic(format!("the {} template needs array '{var}'", co.template.name())).in_object(&co.owner, &co.name)),
+    }
+}
+
+fn array_name(co: &CodeObject, var: &str) -> Result<String> {
+    match co.symbols.get(var) {
+        Some(Symbol::Array { array, .. }) => Ok(array.clone()),
+        _ => Err(Error::semantic(format!("the {} template needs array '{var}'", co.template.name())).in_object(&co.owner, &co.name)),
+    }
+}
+
+fn kwd_keys(co: &CodeObject, key: &str) -> Vec<String> {
+    co.template_kwds.get(key).and_then(|v| v.as_object()).map(|m| m.keys().cloned().collect()).unwrap_or_default()
+}
+
+fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelView) -> Result<()> {
+    if let LoopSize::Fixed(n) = kernel.size {
+        view.size_expr = format!("{n}LL");
+    }
+    match co.template {
+        BrianTemplate::Spikemonitor => {
+            view.fill = fill_of(plan, co)?;
+            view.count = array_pointer(co, "count")?;
+            view.n_array = array_pointer(co, "N")?;
+            view.source_start = constant_u64(co, "_source_start")?;
+            view.source_stop = constant_u64(co, "_source_stop")?;
+            for var in kwd_keys(co, "record_variables") {
+                view.records.push(Record {
+                    staging: staging_of(plan, &array_name(co, &var)?)?,
+                    local: format!("_to_record_{var}"),
+                    width: 1,
+                });
+            }
+        }
+        BrianTemplate::Statemonitor => {
+            view.fill = fill_of(plan, co)?;
+            view.n_array = array_pointer(co, "N")?;
+            view.indices = array_pointer(co, "_indices")?;
+            view.t_staging = staging_of(plan, &array_name(co, "t")?)?;
+            view.num_indices = match kernel.size {
+                LoopSize::Fixed(n) => n,
+                _ => 0,
+            };
+            for var in kwd_keys(co, "_recorded_variables") {
+                view.records.push(Record {
+                    staging: staging_of(plan, &array_name(co, &var)?)?,
+                    local: format!("_to_record_{var}"),
+                    width: view.num_indices,
+                });
+            }
+        }
+        BrianTemplate::Ratemonitor => {
+            view.fill = fill_of(plan, co)?;
+            view.n_array = array_pointer(co, "N")?;
+            view.rate_staging = staging_of(plan, &array_name(co, "rate")?)?;
+            view.t_staging = staging_of(plan, &array_name(co, "t")?)?;
+            view.source_start = constant_u64(co, "_source_start")?;
+            view.source_stop = constant_u64(co, "_source_stop")?;
+            view.num_source_neurons = constant_u64(co, "_num_source_neurons")?;
+            view.events = array_pointer(co, "_spikespace")?;
+            let name = array_name(co, "_spikespace")?;
+            let buf = plan.buffer_of(&name).ok_or_else(|| Error::export(format!("no buffer for '{name}'")))?;
+            view.num_source = plan.buffers[buf].len.saturating_sub(1);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+macro_rules! kernel_templates {
+    ($($ty:ident => $path:literal),* $(,)?) => {
+        $(
+            #[derive(Template)]
+            #[template(path = $path)]
+            struct $ty<'a> {
+                k: &'a KernelView,
+            }
+        )*
+    };
+}
+
+kernel_templates! {
+    StateupdateCpp => "cpp/stateupdate.cpp",
+    StateupdateCuda => "cuda/stateupdate.cu",
+    GroupVariableSetConditionalCpp => "cpp/group_variable_set_conditional.cpp",
+    GroupVariableSetConditionalCuda => "cuda/group_variable_set_conditional.cu",
+    GroupVariableSetCpp => "cpp/group_variable_set.cpp",
+    GroupVariableSetCuda => "cuda/group_variable_set.cu",
+    ThresholdCpp => "cpp/threshold.cpp",
+    ThresholdCuda => "cuda/threshold.cu",
+    ThresholdAfterCpp => "cpp/threshold_after_run.cpp",
+    ThresholdAfterCuda => "cuda/threshold_after_run.cu",
+    ResetCpp => "cpp/reset.cpp",
+    ResetCuda => "cuda/reset.cu",
+    SpikemonitorCpp => "cpp/spikemonitor.cpp",
+    SpikemonitorCuda => "cuda/spikemonitor.cu",
+    StatemonitorCpp => "cpp/statemonitor.cpp",
+    StatemonitorCuda => "cuda/statemonitor.cu",
+    RatemonitorCpp => "cpp/ratemonitor.cpp",
+    RatemonitorCuda => "cuda/ratemonitor.cu",
+}
+
+/// Renders a kernel's main phase with its Brian template.
+pub fn render_main(view: &KernelView, co: &CodeObject, target: Target) -> Result<String, askama::Error> {
+    let k = view;
+    use BrianTemplate as T;
+    match (&co.template, target) {
+        (T::Stateupdate, Target::Cpp) => StateupdateCpp { k }.render(),
+        (T::Stateupdate, Target::Cuda) => StateupdateCuda { k }.render(),
+        (T::GroupVariableSetConditional, Target::Cpp) => GroupVariableSetConditionalCpp { k }.render(),
+        (T::GroupVariableSetConditional, Target::Cuda) => GroupVariableSetConditionalCuda { k }.render(),
+        (T::GroupVariableSet, Target::Cpp) => GroupVariableSetCpp { k }.render(),
+        (T::GroupVariableSet, Target::Cuda) => GroupVariableSetCuda { k }.render(),
+        (T::Threshold, Target::Cpp) => ThresholdCpp { k }.render(),
+        (T::Threshold, Target::Cuda) => ThresholdCuda { k }.render(),
+        (T::Reset, Target::Cpp) => ResetCpp { k }.render(),
+        (T::Reset, Target::Cuda) => ResetCuda { k }.render(),
+        (T::Spikemonitor, Target::Cpp) => SpikemonitorCpp { k }.render(),
+        (T::Spikemonitor, Target::Cuda) => SpikemonitorCuda { k }.render(),
+        (T::Statemonitor, Target::Cpp) => StatemonitorCpp { k }.render(),
+        (T::Statemonitor, Target::Cuda) => StatemonitorCuda { k }.render(),
+        (T::Ratemonitor, Target::Cpp) => RatemonitorCpp { k }.render(),
+        (T::Ratemonitor, Target::Cuda) => RatemonitorCuda { k }.render(),
+        _ => Ok(format!("// no code for template '{}'\n", co.template.name())),
+    }
+}
+
+/// Renders a before/after-run phase.
+pub fn render_phase(view: &KernelView, co: &CodeObject, phase: Phase, target: Target) -> Result<String, askama::Error> {
+    let k = view;
+    match (&co.template, phase, target) {
+        (BrianTemplate::Threshold, Phase::AfterRun, Target::Cpp) => ThresholdAfterCpp { k }.render(),
+        (BrianTemplate::Threshold, Phase::AfterRun, Target::Cuda) => ThresholdAfterCuda { k }.render(),
+        _ => Ok(format!("// no {phase:?} code for template '{}'\n", co.template.name())),
+    }
+}
+
+/// The device function reading a TimedArray (later issue: not supported yet).
+pub fn timed_array_function(
+    _plan: &Plan,
+    name: &str,
+    _values: &str,
+    _ndim: u8,
+    _rows: u64,
+    _cols: u64,
+    _dt: f64,
+) -> Result<String> {
+    Err(Error::not_implemented(format!("Brisk does not support TimedArray '{name}' yet")))
+}

@@ -1,0 +1,122 @@
+//! Errors: every failure names the Brian object, the code block and the line.
+//!
+//! In: failures from any stage. Out: [`Error`], printed by `main` as a
+//! readable message plus one `brisk-error-json: {...}` line that the Python
+//! device turns into an exception (`NotImplementedError` for
+//! [`ErrorKind::NotImplemented`]).
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// What went wrong, broadly; decides the Python exception type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The export is missing, malformed or of another version.
+    Export,
+    /// Abstract code that does not parse.
+    Parse,
+    /// Unknown name or function, dtype mismatch, bad write.
+    Semantic,
+    /// A Brian feature Brisk does not support (yet).
+    NotImplemented,
+    /// The C++ compiler or NVRTC rejected generated code.
+    Compile,
+    /// A failure while running (device, memory, I/O).
+    Runtime,
+}
+
+/// A user-facing error with its provenance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// The Brian object (code object owner) the error is about.
+    #[serde(rename = "object")]
+    pub object: Option<String>,
+    /// The code object.
+    pub code_object: Option<String>,
+    /// The abstract-code block (`main`, `condition`, ...).
+    pub block: Option<String>,
+    /// The offending statement or line of abstract code.
+    pub line: Option<String>,
+    /// Compiler log for compile errors.
+    pub log: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error { kind, message: message.into(), object: None, code_object: None, block: None, line: None, log: None }
+    }
+    pub fn export(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Export, message)
+    }
+    pub fn semantic(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Semantic, message)
+    }
+    pub fn not_implemented(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::NotImplemented, message)
+    }
+    pub fn runtime(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Runtime, message)
+    }
+    pub fn compile(message: impl Into<String>, log: impl Into<String>) -> Error {
+        let mut e = Error::new(ErrorKind::Compile, message);
+        e.log = Some(log.into());
+        e
+    }
+    /// Adds the Brian object and code object, keeping what is already set.
+    pub fn in_object(mut self, object: &str, code_object: &str) -> Error {
+        self.object.get_or_insert_with(|| object.to_string());
+        self.code_object.get_or_insert_with(|| code_object.to_string());
+        self
+    }
+    /// Adds the block and line, keeping what is already set.
+    pub fn at(mut self, block: &str, line: &str) -> Error {
+        self.block.get_or_insert_with(|| block.to_string());
+        self.line.get_or_insert_with(|| line.to_string());
+        self
+    }
+    /// The one-line JSON form read by the Python device.
+    pub fn to_json_line(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string());
+        format!("brisk-error-json: {json}")
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut message = self.message.clone();
+        if let Some(obj) = &self.object {
+            message = format!("in Brian object '{obj}'");
+            if let Some(co) = &self.code_object {
+                message.push_str(&format!(" (code object '{co}'"));
+                if let Some(block) = &self.block {
+                    message.push_str(&format!(", block '{block}'"));
+                }
+                message.push(')');
+            }
+            message.push_str(": ");
+            message.push_str(&self.message);
+        }
+        write!(f, "{message}")?;
+        if let Some(line) = &self.line {
+            write!(f, "\n  in: {line}")?;
+        }
+        if let Some(log) = &self.log {
+            write!(f, "\n--- compiler log ---\n{log}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::runtime(e.to_string())
+    }
+}

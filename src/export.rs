@@ -1,0 +1,340 @@
+//! Export reader: the manifest the Python device writes, as typed Rust values.
+//!
+//! In: an export folder (`manifest.json`, plus `../static_arrays/` beside it,
+//! as Brian's `write_static_arrays` leaves them). Out: [`Export`], checked for
+//! its format name and version, and [`Export::read_static_array`] for the raw
+//! static arrays. The format is documented in `docs/export-format.md`; this
+//! module mirrors `python/brian2brisk/export.py` and is the only place that
+//! knows its JSON shape.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diag::{Error, Result};
+use crate::dtype::{Dtype, Value};
+
+/// The export format version this build reads.
+pub const EXPORT_VERSION: u32 = 1;
+
+/// A whole export: arrays, clocks, code objects and the main queue.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Export {
+    /// Always `"brisk-export"`.
+    pub format: String,
+    /// Must equal [`EXPORT_VERSION`].
+    pub version: u32,
+    /// The Brian version that wrote the export.
+    pub brian_version: String,
+    /// `prefs.core.default_float_dtype`.
+    pub float_dtype: Dtype,
+    /// Every array of `device.arrays`, sorted by name.
+    pub arrays: Vec<ArrayDecl>,
+    /// Static arrays in `static_arrays/`: name -> dtype and length.
+    pub static_arrays: BTreeMap<String, StaticArrayDecl>,
+    /// Every clock used by a network, sorted by name.
+    pub clocks: Vec<ClockDecl>,
+    /// Every code object, in creation order.
+    pub code_objects: Vec<CodeObjectDecl>,
+    /// The main queue, in order.
+    pub main_queue: Vec<QueueEntry>,
+    /// Where the export was read from (not part of the JSON).
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+/// One Brian array (`ArrayVariable` or `DynamicArrayVariable`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ArrayDecl {
+    /// Brian's name for the whole array, e.g. `_array_neurongroup_v` or
+    /// `_dynamic_array_spikemonitor_t`: the key used everywhere in the export.
+    pub name: String,
+    /// The owning Brian object's name.
+    pub owner: Option<String>,
+    /// The variable's name in its owner.
+    pub var: String,
+    pub dtype: Dtype,
+    /// Element count, or `[rows, cols]` for 2-D dynamic arrays (size at export time).
+    pub size: ArraySize,
+    pub dynamic: bool,
+    pub ndim: u8,
+    pub scalar: bool,
+    pub read_only: bool,
+    pub constant: bool,
+    /// Results file name, `<name>_<crc32(name)>`.
+    pub file: String,
+    /// `zeros` or `arange` (then `arange_start`).
+    pub init: ArrayInit,
+    #[serde(default)]
+    pub arange_start: i64,
+    #[serde(default)]
+    pub resize_along_first: bool,
+}
+
+/// Size of an array at export time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ArraySize {
+    Flat(u64),
+    TwoD([u64; 2]),
+}
+
+impl ArraySize {
+    /// Total element count.
+    pub fn len(self) -> u64 {
+        match self {
+            ArraySize::Flat(n) => n,
+            ArraySize::TwoD([r, c]) => r * c,
+        }
+    }
+}
+
+/// How an array starts out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArrayInit {
+    Zeros,
+    Arange,
+}
+
+/// A static array file written by Brian (`arr.tofile`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StaticArrayDecl {
+    pub dtype: Dtype,
+    pub size: u64,
+}
+
+/// A Brian clock.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClockDecl {
+    pub name: String,
+    /// dt in seconds at export time (the `dt` array holds the value set by the queue).
+    pub dt: f64,
+    pub t_array: String,
+    pub dt_array: String,
+    pub timestep_array: String,
+}
+
+/// One code object as `device.code_object` saw it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CodeObjectDecl {
+    pub name: String,
+    /// Brian's template name (`stateupdate`, `threshold`, ...).
+    pub template: String,
+    pub owner: OwnerDecl,
+    /// The clock it runs on (for code objects run from the main queue: the owner's clock).
+    pub clock: Option<String>,
+    pub when: Option<String>,
+    pub order: Option<i64>,
+    /// The scheduled Brian object (e.g. `neurongroup_stateupdater`).
+    #[serde(default)]
+    pub object: Option<String>,
+    /// Abstract-code blocks, sorted by name (`null` for single-block templates).
+    pub blocks: Vec<BlockDecl>,
+    /// Variables by name, as the code object sees them.
+    pub variables: BTreeMap<String, VariableDecl>,
+    /// Variable name -> index name (`_idx`, `0`, or an index array's name).
+    pub indices: BTreeMap<String, String>,
+    /// Template keywords, as JSON (objects reduced to `{name, type}`).
+    #[serde(default)]
+    pub template_kwds: serde_json::Value,
+    /// Variable -> the boolean variable guarding writes to it.
+    #[serde(default)]
+    pub conditional_writes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub override_conditional_write: Vec<String>,
+    /// The array holding the events (threshold, reset, spikemonitor).
+    #[serde(default)]
+    pub eventspace: Option<String>,
+}
+
+/// The Brian object owning a code object.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OwnerDecl {
+    pub name: String,
+    pub class: String,
+}
+
+/// One abstract-code block with Brian's statements for it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BlockDecl {
+    /// Block name (`condition`, `statement`, ...) or `None`.
+    pub name: Option<String>,
+    /// The abstract code as Brian wrote it.
+    pub abstract_code: String,
+    /// `make_statements` output: statements run once per call.
+    pub scalar: Vec<StatementDecl>,
+    /// `make_statements` output: statements run per element.
+    pub vector: Vec<StatementDecl>,
+}
+
+impl BlockDecl {
+    /// The block's name for messages (`main` when Brian gives none).
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or("main")
+    }
+}
+
+/// A statement from Brian's `make_statements`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatementDecl {
+    pub var: String,
+    /// `=`, `:=`, `+=`, `-=`, `*=`, `/=` (and the other in-place operators).
+    pub op: String,
+    pub expr: String,
+    pub dtype: Dtype,
+    pub constant: bool,
+    pub scalar: bool,
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Boolean variables whose values select a simplified expression.
+    #[serde(default)]
+    pub boolean_variables: Vec<String>,
+    /// The simplified expression per assignment of `boolean_variables`.
+    #[serde(default)]
+    pub boolean_branches: Vec<BooleanBranchDecl>,
+}
+
+/// One branch of Brian's boolean simplification.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BooleanBranchDecl {
+    /// Pairs `[variable, value]` that select this branch.
+    pub when: Vec<(String, bool)>,
+    pub expr: String,
+}
+
+/// A variable as a code object sees it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VariableDecl {
+    /// A `Constant`: value known at export time.
+    Constant { dtype: Dtype, value: Value },
+    /// An `ArrayVariable` or `DynamicArrayVariable`.
+    Array {
+        array: String,
+        dtype: Dtype,
+        scalar: bool,
+        read_only: bool,
+        constant: bool,
+        dynamic: bool,
+        ndim: u8,
+        owner: Option<String>,
+        index: String,
+        #[serde(default)]
+        conditional_write: Option<String>,
+    },
+    /// An `AuxiliaryVariable`: a local of the template.
+    Auxiliary { dtype: Dtype },
+    /// A `Subexpression` (already inlined by `make_statements`).
+    Subexpression { dtype: Dtype, expr: String, scalar: bool },
+    /// A `TimedArray`.
+    TimedArray { ndim: u8, shape: Vec<u64>, dt: f64, values: String },
+    /// Any other `Function` (default functions, user functions).
+    Function { name: String, auto_vectorise: bool, stateless: bool },
+}
+
+/// One entry of Brian's main queue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum QueueEntry {
+    RunCodeObject { code_object: String },
+    BeforeRunCodeObject { code_object: String },
+    AfterRunCodeObject { code_object: String },
+    RunNetwork(RunNetwork),
+    SetByConstant { array: String, value: Value },
+    SetByArray { array: String, static_array: String },
+    SetBySingleValue { array: String, item: u64, value: Value },
+    SetArrayByArray { array: String, static_index: String, static_value: String },
+    ResizeArray { array: String, size: u64 },
+    Seed { seed: Option<u64> },
+    ApplyRunArgs,
+}
+
+/// A `run()` call.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunNetwork {
+    pub network: String,
+    /// Seconds of simulated time.
+    pub duration: f64,
+    /// `text`, `stdout`, `stderr`, or none.
+    pub report: Option<String>,
+    pub report_period: f64,
+    /// Code objects in Brian's schedule order; `code_object` is `None` for a clock with no code.
+    pub objects: Vec<ScheduledObject>,
+    #[serde(default)]
+    pub profile: bool,
+}
+
+/// One `network.add(&clock, codeobj)`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScheduledObject {
+    pub clock: String,
+    pub code_object: Option<String>,
+}
+
+impl Export {
+    /// Reads and checks `<dir>/manifest.json`.
+    pub fn read(dir: &Path) -> Result<Export> {
+        let path = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::export(format!("cannot read {}: {e}", path.display())))?;
+        let probe: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::export(format!("{} is not JSON: {e}", path.display())))?;
+        let format = probe.get("format").and_then(|f| f.as_str());
+        if format != Some("brisk-export") {
+            return Err(Error::export(format!(
+                "{} is not a Brisk export (format {:?})",
+                path.display(),
+                format
+            )));
+        }
+        let version = probe.get("version").and_then(|v| v.as_u64());
+        if version != Some(u64::from(EXPORT_VERSION)) {
+            return Err(Error::export(format!(
+                "{} has export version {:?}, this brisk reads version {EXPORT_VERSION}; \
+                 reinstall brian2brisk so the device and the binary match",
+                path.display(),
+                version
+            )));
+        }
+        let mut export: Export = serde_json::from_value(probe)
+            .map_err(|e| Error::export(format!("malformed export {}: {e}", path.display())))?;
+        export.dir = dir.to_path_buf();
+        Ok(export)
+    }
+
+    /// The folder holding Brian's static arrays (`<project>/static_arrays`).
+    pub fn static_dir(&self) -> PathBuf {
+        self.dir.join("..").join("static_arrays")
+    }
+
+    /// Reads a static array's raw bytes, checking its length against the manifest.
+    pub fn read_static_array(&self, name: &str) -> Result<(Dtype, Vec<u8>)> {
+        let decl = self
+            .static_arrays
+            .get(name)
+            .ok_or_else(|| Error::export(format!("unknown static array '{name}'")))?;
+        let path = self.static_dir().join(name);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Error::export(format!("cannot read static array {}: {e}", path.display())))?;
+        let expected = decl.size as usize * decl.dtype.size();
+        if bytes.len() != expected {
+            return Err(Error::export(format!(
+                "static array '{name}' has {} bytes, expected {expected}",
+                bytes.len()
+            )));
+        }
+        Ok((decl.dtype, bytes))
+    }
+
+    /// The array with Brian name `name`.
+    pub fn array(&self, name: &str) -> Option<&ArrayDecl> {
+        self.arrays.iter().find(|a| a.name == name)
+    }
+
+    /// The code object named `name`.
+    pub fn code_object(&self, name: &str) -> Option<&CodeObjectDecl> {
+        self.code_objects.iter().find(|c| c.name == name)
+    }
+}

@@ -1,0 +1,335 @@
+//! Typed IR: one [`CodeObject`] per Brian code object, statements typed and
+//! every name resolved.
+//!
+//! In: an [`crate::export::CodeObjectDecl`] (built by [`lower`]). Out: code
+//! objects whose statements have a [`Dtype`] on every expression, whose names
+//! all resolve in [`CodeObject::symbols`], and whose blocks carry the
+//! read/write/index sets of [`crate::analysis`]. Validation happens once, in
+//! `lower`; later stages (schedule, codegen, runtime) do not fail on IR they
+//! are given.
+//!
+//! Semantics follow Brian's C++ generator: per block, the *scalar*
+//! statements run once, then the *vector* statements run per element with
+//! array variables loaded into locals of the same name before the first
+//! statement and stored back after the last. A write to a variable listed in
+//! [`CodeObject::conditional_writes`] happens only where its guard is true.
+
+pub mod lower;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::dtype::{Dtype, Value};
+
+/// A code object ready for scheduling and code generation.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeObject {
+    /// Unique code object name (`neurongroup_stateupdater_codeobject_1`).
+    pub name: String,
+    /// The owning Brian object's name and class (for messages).
+    pub owner: String,
+    pub owner_class: String,
+    /// Brian's template.
+    pub template: Template,
+    /// The clock whose `t`/`dt`/`timestep` the code reads, if any.
+    pub clock: Option<String>,
+    /// Blocks in export order.
+    pub blocks: Vec<Block>,
+    /// Every name the statements or the template use.
+    pub symbols: BTreeMap<String, Symbol>,
+    /// Variable -> boolean variable guarding writes to it (after overrides).
+    pub conditional_writes: BTreeMap<String, String>,
+    /// The events array (threshold, reset, spikemonitor), Brian array name.
+    pub eventspace: Option<String>,
+    /// Template keywords from the export.
+    pub template_kwds: serde_json::Value,
+}
+
+impl CodeObject {
+    /// The block with this name (`None` for single-block templates).
+    pub fn block(&self, name: Option<&str>) -> Option<&Block> {
+        self.blocks.iter().find(|b| b.name.as_deref() == name)
+    }
+}
+
+/// Brian's template names (the ones Brisk generates code for).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Template {
+    Stateupdate,
+    Threshold,
+    Reset,
+    GroupVariableSet,
+    GroupVariableSetConditional,
+    Spikemonitor,
+    Statemonitor,
+    Ratemonitor,
+    Synapses,
+    SynapsesPushSpikes,
+    SynapsesCreateGenerator,
+    SynapsesCreateArray,
+    SummedVariable,
+    Spikegenerator,
+    /// A template Brisk does not know.
+    Other(String),
+}
+
+impl Template {
+    pub fn from_name(name: &str) -> Template {
+        match name {
+            "stateupdate" => Template::Stateupdate,
+            "threshold" => Template::Threshold,
+            "reset" => Template::Reset,
+            "group_variable_set" => Template::GroupVariableSet,
+            "group_variable_set_conditional" => Template::GroupVariableSetConditional,
+            "spikemonitor" => Template::Spikemonitor,
+            "statemonitor" => Template::Statemonitor,
+            "ratemonitor" => Template::Ratemonitor,
+            "synapses" => Template::Synapses,
+            "synapses_push_spikes" => Template::SynapsesPushSpikes,
+            "synapses_create_generator" => Template::SynapsesCreateGenerator,
+            "synapses_create_array" => Template::SynapsesCreateArray,
+            "summed_variable" => Template::SummedVariable,
+            "spikegenerator" => Template::Spikegenerator,
+            other => Template::Other(other.to_string()),
+        }
+    }
+
+    /// Brian's name of the template.
+    pub fn name(&self) -> &str {
+        match self {
+            Template::Stateupdate => "stateupdate",
+            Template::Threshold => "threshold",
+            Template::Reset => "reset",
+            Template::GroupVariableSet => "group_variable_set",
+            Template::GroupVariableSetConditional => "group_variable_set_conditional",
+            Template::Spikemonitor => "spikemonitor",
+            Template::Statemonitor => "statemonitor",
+            Template::Ratemonitor => "ratemonitor",
+            Template::Synapses => "synapses",
+            Template::SynapsesPushSpikes => "synapses_push_spikes",
+            Template::SynapsesCreateGenerator => "synapses_create_generator",
+            Template::SynapsesCreateArray => "synapses_create_array",
+            Template::SummedVariable => "summed_variable",
+            Template::Spikegenerator => "spikegenerator",
+            Template::Other(name) => name,
+        }
+    }
+}
+
+/// One abstract-code block with its typed statements.
+#[derive(Debug, Clone, Serialize)]
+pub struct Block {
+    /// `None` for single-block templates; `condition`, `statement`, ... otherwise.
+    pub name: Option<String>,
+    /// Statements run once per call.
+    pub scalar: Vec<Stmt>,
+    /// Statements run per element.
+    pub vector: Vec<Stmt>,
+    /// Array reads/writes of each part (Brian's `arrays_helper`).
+    pub scalar_info: AccessInfo,
+    pub vector_info: AccessInfo,
+}
+
+/// Which array variables a statement sequence loads, stores and indexes through.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AccessInfo {
+    /// Array variables loaded into locals before the statements (sorted).
+    pub read: BTreeSet<String>,
+    /// Array variables stored back after the statements (sorted).
+    pub write: BTreeSet<String>,
+    /// Index-array variables to load first (sorted).
+    pub indices: BTreeSet<String>,
+}
+
+/// An assignment statement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stmt {
+    /// The assigned name.
+    pub var: String,
+    pub op: AssignOp,
+    pub expr: Expr,
+    /// Type of `var` (of the new local for [`AssignOp::Declare`]).
+    pub dtype: Dtype,
+    /// A declared local that is never reassigned.
+    pub constant: bool,
+    /// Brian's boolean simplification: alternative expressions selected by
+    /// the values of boolean variables, tried in order (empty if none).
+    pub branches: Vec<BoolBranch>,
+    /// The statement as text, for messages.
+    pub source: String,
+}
+
+/// One branch of a boolean-simplified statement.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoolBranch {
+    /// `(variable, value)` pairs that must all hold.
+    pub when: Vec<(String, bool)>,
+    pub expr: Expr,
+}
+
+/// Assignment operators of Brian's abstract code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AssignOp {
+    /// `=`
+    Assign,
+    /// `:=` declares a new local.
+    Declare,
+    /// `+=`
+    Add,
+    /// `-=`
+    Sub,
+    /// `*=`
+    Mul,
+    /// `/=`
+    Div,
+    /// `%=`
+    Mod,
+    /// `//=`
+    FloorDiv,
+    /// `**=`
+    Pow,
+}
+
+impl AssignOp {
+    pub fn from_str(op: &str) -> Option<AssignOp> {
+        Some(match op {
+            "=" => AssignOp::Assign,
+            ":=" => AssignOp::Declare,
+            "+=" => AssignOp::Add,
+            "-=" => AssignOp::Sub,
+            "*=" => AssignOp::Mul,
+            "/=" => AssignOp::Div,
+            "%=" => AssignOp::Mod,
+            "//=" => AssignOp::FloorDiv,
+            "**=" => AssignOp::Pow,
+            _ => return None,
+        })
+    }
+
+    /// The binary operator of an in-place assignment.
+    pub fn binary(self) -> Option<BinaryOp> {
+        Some(match self {
+            AssignOp::Assign | AssignOp::Declare => return None,
+            AssignOp::Add => BinaryOp::Add,
+            AssignOp::Sub => BinaryOp::Sub,
+            AssignOp::Mul => BinaryOp::Mul,
+            AssignOp::Div => BinaryOp::Div,
+            AssignOp::Mod => BinaryOp::Mod,
+            AssignOp::FloorDiv => BinaryOp::FloorDiv,
+            AssignOp::Pow => BinaryOp::Pow,
+        })
+    }
+}
+
+/// A typed expression.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expr {
+    pub kind: ExprKind,
+    /// Result type under Brian's rules.
+    pub dtype: Dtype,
+}
+
+/// Expression forms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ExprKind {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// A name resolved in [`CodeObject::symbols`] (or a local declared earlier).
+    Name(String),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// A call of a function in [`CodeObject::symbols`] (or a built-in such as `int`).
+    Call(String, Vec<Expr>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum UnaryOp {
+    Neg,
+    Pos,
+    Not,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    /// True division (`/`): Brian renders `1.0f*a/b`.
+    Div,
+    /// `//`: Python floor division.
+    FloorDiv,
+    /// `%`: Python modulo (sign of the divisor).
+    Mod,
+    /// `**`
+    Pow,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+/// What a name means inside one code object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Symbol {
+    /// A value fixed at export time.
+    Constant { dtype: Dtype, value: Value },
+    /// An element of a Brian array.
+    Array {
+        /// Brian's array name (key of [`crate::export::ArrayDecl`]).
+        array: String,
+        dtype: Dtype,
+        /// One value shared by all elements.
+        scalar: bool,
+        index: Index,
+        dynamic: bool,
+        read_only: bool,
+    },
+    /// `t`, `dt` or `timestep` of the code object's clock: passed to every
+    /// launch, never read from memory.
+    Clock { clock: String, field: ClockField },
+    /// A template-local variable (Brian `AuxiliaryVariable`) or a local declared with `:=`.
+    Local { dtype: Dtype },
+    /// A function: Brian default function, `rand`/`randn`, TimedArray, ...
+    Function(Function),
+}
+
+/// How an array variable is indexed in the vector code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Index {
+    /// `_idx`: the element the loop is at.
+    Element,
+    /// `0`: a scalar.
+    Scalar,
+    /// Through an index array variable (`_postsynaptic_idx`, ...), by its variable name.
+    Via(String),
+}
+
+/// Which clock value a [`Symbol::Clock`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ClockField {
+    T,
+    Dt,
+    Timestep,
+}
+
+/// Functions callable from abstract code.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Function {
+    /// A Brian default function rendered by name (exp, log, sqrt, clip, int, timestep, ...).
+    Builtin(String),
+    /// `rand()`: uniform in [0, 1) from Brisk's Philox stream.
+    Rand,
+    /// `randn()`: standard normal from Brisk's Philox stream.
+    Randn,
+    /// `poisson(lam)`.
+    Poisson,
+    /// A TimedArray: values in a static array.
+    TimedArray { name: String, values: String, ndim: u8, rows: u64, cols: u64, dt: f64 },
+}

@@ -1,0 +1,22 @@
+//! Brisk: Brian2 simulations as generated CUDA (on an NVIDIA GPU) or C++.
+//!
+//! Pipeline, one stage per module:
+//! [`export`] (the Python device's manifest) → [`parse`] (pest grammar for
+//! Brian's abstract code) → [`ir`] (typed, validated code objects; built by
+//! [`ir::lower`] with [`analysis`]) → [`schedule`] (network order) →
+//! [`plan`] (buffers, kernels, monitor recorders) → [`codegen`] (askama
+//! templates, CUDA and C++) → [`runtime`] (NVRTC + cudarc, or the system
+//! C++ compiler) → [`results`] (Brian's raw results folder).
+
+pub mod analysis;
+pub mod codegen;
+pub mod diag;
+pub mod dtype;
+pub mod export;
+pub mod ir;
+pub mod parse;
+pub mod pipeline;
+pub mod plan;
+pub mod results;
+pub mod runtime;
+pub mod schedule;

@@ -1,0 +1,119 @@
+//! The `brisk` command: `run`, `convert` and `inspect` an export.
+//!
+//! In: command-line arguments. Out: results, generated sources or a dump;
+//! errors as a readable message plus one `brisk-error-json:` line on stderr,
+//! exit status 1. Never panics on bad input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use brisk::codegen::{self, Target};
+use brisk::diag::{Error, Result};
+use brisk::pipeline::{self, Backend};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "brisk", version, about = "Run Brian2 simulations as generated CUDA or C++")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate, compile and run an export; write Brian's results folder.
+    Run {
+        /// The export folder (holding manifest.json).
+        export: PathBuf,
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: Backend,
+        /// Results folder (default: `results` beside the export folder).
+        #[arg(long)]
+        results: Option<PathBuf>,
+        /// Print stage timings as JSON on stderr.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Write the generated CUDA and C++ sources and the run plan.
+    Convert {
+        export: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Print the parsed IR and the schedule.
+    Inspect { export: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("brisk: error: {e}");
+            eprintln!("{}", e.to_json_line());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Run { export, backend, results, timings } => run(&export, backend, results, timings),
+        Command::Convert { export, output } => convert(&export, &output),
+        Command::Inspect { export } => inspect(&export),
+    }
+}
+
+fn run(export: &Path, backend: Backend, results: Option<PathBuf>, print_timings: bool) -> Result<()> {
+    let start = Instant::now();
+    let prepared = pipeline::prepare(export)?;
+    let prepare_time = start.elapsed().as_secs_f64();
+    let (target, why) = pipeline::choose_backend(backend)?;
+    let backend_name = match target {
+        Target::Cpp => "cpu",
+        Target::Cuda => "cuda",
+    };
+    eprintln!("brisk: backend {backend_name} ({why})");
+    let results = results.unwrap_or_else(|| export.join("..").join("results"));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut timings = pipeline::run(&prepared, target, &results, &mut out)?;
+    timings.prepare = prepare_time;
+    let _ = out.flush();
+    if print_timings {
+        eprintln!("brisk-timings: {}", serde_json::to_string(&timings).unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn convert(export: &Path, output: &Path) -> Result<()> {
+    let prepared = pipeline::prepare(export)?;
+    std::fs::create_dir_all(output).map_err(|e| Error::runtime(format!("cannot create {}: {e}", output.display())))?;
+    for target in [Target::Cpp, Target::Cuda] {
+        let program = codegen::generate(&prepared.plan, &prepared.code_objects, target)?;
+        let path = output.join(format!("brisk.{}", target.extension()));
+        std::fs::write(&path, &program.source).map_err(|e| Error::runtime(format!("cannot write {}: {e}", path.display())))?;
+    }
+    let plan = serde_json::json!({
+        "schedules": prepared.schedules,
+        "plan": prepared.plan,
+    });
+    let path = output.join("plan.json");
+    let text = serde_json::to_string_pretty(&plan).map_err(|e| Error::runtime(e.to_string()))?;
+    std::fs::write(&path, text + "\n").map_err(|e| Error::runtime(format!("cannot write {}: {e}", path.display())))?;
+    println!("wrote {}", output.display());
+    Ok(())
+}
+
+fn inspect(export: &Path) -> Result<()> {
+    let prepared = pipeline::prepare(export)?;
+    let dump = serde_json::json!({
+        "code_objects": prepared.code_objects,
+        "schedules": prepared.schedules,
+    });
+    let text = serde_json::to_string_pretty(&dump).map_err(|e| Error::runtime(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}

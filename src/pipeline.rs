@@ -1,0 +1,124 @@
+//! The pipeline end to end, as the commands use it.
+//!
+//! In: an export folder. Out: [`Prepared`] (the validated IR, schedules and
+//! plan), generated programs, and a finished run written as results, with
+//! timings of every stage.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::codegen::{self, Program, Target};
+use crate::diag::{Error, Result};
+use crate::export::Export;
+use crate::ir::{self, CodeObject};
+use crate::plan::{self, Plan};
+use crate::runtime::exec::Executor;
+use crate::runtime::{cpu, cuda, Device};
+use crate::schedule::{self, RunSchedule};
+use crate::results;
+
+/// An export after validation: everything code generation needs.
+pub struct Prepared {
+    pub export: Export,
+    pub code_objects: Vec<CodeObject>,
+    pub schedules: Vec<RunSchedule>,
+    pub plan: Plan,
+}
+
+/// Reads, lowers, schedules and plans an export.
+pub fn prepare(export_dir: &Path) -> Result<Prepared> {
+    let export = Export::read(export_dir)?;
+    let code_objects = ir::lower::lower_all(&export)?;
+    let schedules = schedule::build(&export)?;
+    let plan = plan::build(&export, &code_objects)?;
+    Ok(Prepared { export, code_objects, schedules, plan })
+}
+
+/// Which backend to run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// CUDA when a GPU and driver are usable, else CPU.
+    Auto,
+    Cuda,
+    Cpu,
+}
+
+/// Seconds spent per stage.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Timings {
+    pub prepare: f64,
+    pub generate: f64,
+    pub compile: f64,
+    pub compile_cached: bool,
+    pub run: f64,
+    pub write: f64,
+}
+
+/// Picks the backend: `auto` checks for a usable CUDA driver and NVRTC.
+pub fn choose_backend(requested: Backend) -> Result<(Target, String)> {
+    match requested {
+        Backend::Cpu => Ok((Target::Cpp, "requested".to_string())),
+        Backend::Cuda => {
+            if !cuda::nvrtc_available() {
+                return Err(Error::runtime(
+                    "--backend cuda: NVRTC (libnvrtc.so.13) was not found; install it with \
+                     pip install \"nvidia-cuda-nvrtc==13.0.*\" or set BRISK_NVRTC_LIB",
+                ));
+            }
+            if !cuda::driver_available() {
+                return Err(Error::runtime("--backend cuda: no usable NVIDIA GPU/driver (libcuda) was found"));
+            }
+            Ok((Target::Cuda, "requested".to_string()))
+        }
+        Backend::Auto => {
+            if !cuda::driver_available() {
+                Ok((Target::Cpp, "no NVIDIA GPU/driver found".to_string()))
+            } else if !cuda::nvrtc_available() {
+                Ok((Target::Cpp, "GPU found but NVRTC is missing (pip install \"nvidia-cuda-nvrtc==13.0.*\")".to_string()))
+            } else {
+                Ok((Target::Cuda, "GPU found".to_string()))
+            }
+        }
+    }
+}
+
+/// Builds the device for `target`: compiles (or finds in the cache) and loads the program.
+pub fn build_device(prepared: &Prepared, program: &Program, timings: &mut Timings) -> Result<Box<dyn Device>> {
+    let symbols: Vec<String> = prepared.plan.kernels.iter().map(|k| k.symbol.clone()).collect();
+    let start = Instant::now();
+    let device: Box<dyn Device> = match program.target {
+        Target::Cpp => {
+            let (lib, hit) = cpu::compile(program)?;
+            timings.compile_cached = hit;
+            timings.compile = start.elapsed().as_secs_f64();
+            Box::new(cpu::CpuDevice::load(&lib, &symbols)?)
+        }
+        Target::Cuda => {
+            let (major, minor) = cuda::compute_capability()?;
+            let arch = format!("compute_{major}{minor}");
+            let ptx = cuda::compile_ptx(&program.source, &arch)?;
+            timings.compile = start.elapsed().as_secs_f64();
+            Box::new(cuda::CudaDevice::new(&ptx, &symbols)?)
+        }
+    };
+    Ok(device)
+}
+
+/// Runs a prepared export on `target` and writes the results folder.
+pub fn run(prepared: &Prepared, target: Target, results_dir: &Path, out: &mut dyn Write) -> Result<Timings> {
+    let mut timings = Timings::default();
+    let start = Instant::now();
+    let program = codegen::generate(&prepared.plan, &prepared.code_objects, target)?;
+    timings.generate = start.elapsed().as_secs_f64();
+    let device = build_device(prepared, &program, &mut timings)?;
+    let start = Instant::now();
+    let mut exec = Executor::new(&prepared.export, &prepared.plan, device)?;
+    exec.run_queue(out)?;
+    let finished = exec.finish()?;
+    timings.run = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    results::write(&prepared.export, &finished, results_dir)?;
+    timings.write = start.elapsed().as_secs_f64();
+    Ok(timings)
+}

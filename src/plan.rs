@@ -1,0 +1,368 @@
+//! Run plan: buffers, kernels and monitor recorders, decided once for both targets.
+//!
+//! In: the [`Export`] and the lowered [`ir::CodeObject`]s. Out: a [`Plan`]
+//! naming every runtime buffer (one per Brian array, plus the staging
+//! buffers and fill counters through which monitors record), one kernel per
+//! code object and phase with its launch shape, and the recorders the
+//! runtime drains in blocks. Code generation and the runtime both read the
+//! plan, so buffer numbers and kernel names agree by construction.
+//!
+//! Monitors never grow arrays on the device: each recorded array has a
+//! staging buffer sized for `block_iterations` network steps; the runtime
+//! copies the filled part out after each block and resets the fill counter.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::diag::{Error, Result};
+use crate::dtype::Dtype;
+use crate::export::Export;
+use crate::ir::{CodeObject, Symbol, Template};
+
+/// Bytes of staging memory a plan aims for, over all monitors.
+const STAGING_BUDGET_BYTES: u64 = 64 << 20;
+/// Most network steps between two drains.
+const MAX_BLOCK_ITERATIONS: u64 = 4096;
+
+/// Everything the code generator and the runtime agree on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Runtime buffers; the index is the slot in `BriskArgs::arrays`.
+    pub buffers: Vec<Buffer>,
+    /// Brian array name -> buffer index.
+    pub array_buffers: BTreeMap<String, usize>,
+    /// Generated functions, one per code object and phase that has code.
+    pub kernels: Vec<Kernel>,
+    /// Code object name -> its kernels and numeric id.
+    pub code_objects: BTreeMap<String, CodeObjectPlan>,
+    /// Monitor streams drained by the runtime.
+    pub recorders: Vec<Recorder>,
+    /// Network steps per block (between drains).
+    pub block_iterations: u64,
+}
+
+/// One runtime buffer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Buffer {
+    pub name: String,
+    pub dtype: Dtype,
+    /// Elements at allocation.
+    pub len: u64,
+    pub role: BufferRole,
+}
+
+/// What a buffer holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum BufferRole {
+    /// A Brian array (its results file comes from here unless recorded).
+    Array,
+    /// A Brian array that monitors append to: it lives on the host; the
+    /// device-side buffer stays empty.
+    Recorded,
+    /// Staging for a recorded array (buffer index of the array).
+    Staging { array: usize },
+    /// One int64: records in the staging buffers of one monitor.
+    Fill,
+}
+
+/// Which part of a code object a kernel runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Phase {
+    Main,
+    BeforeRun,
+    AfterRun,
+}
+
+/// How a kernel is launched on the GPU (the CPU runs every kernel serially).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Launch {
+    /// One thread per element, `n` elements.
+    Grid,
+    /// One block that loops over its elements (ordered output, or a
+    /// counter shared by all elements).
+    Block,
+}
+
+/// One generated function.
+#[derive(Debug, Clone, Serialize)]
+pub struct Kernel {
+    /// The C symbol.
+    pub symbol: String,
+    pub code_object: String,
+    pub phase: Phase,
+    pub launch: Launch,
+    /// Elements per launch.
+    pub size: LoopSize,
+}
+
+/// Where a kernel's element count comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum LoopSize {
+    Fixed(u64),
+    /// The current length of a buffer.
+    BufferLen(usize),
+    /// The value of a scalar int buffer (e.g. a Synapses' `N`).
+    BufferValue(usize),
+}
+
+/// The kernels of one code object.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeObjectPlan {
+    /// Numeric id, part of every random-number counter.
+    pub id: u32,
+    pub main: Option<usize>,
+    pub before_run: Option<usize>,
+    pub after_run: Option<usize>,
+    pub clock: Option<String>,
+}
+
+/// A monitor's output stream: staging buffers and one fill counter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorder {
+    /// The monitor (Brian object) name.
+    pub owner: String,
+    pub fill: usize,
+    /// (recorded array buffer, staging buffer, elements per record).
+    pub streams: Vec<RecordStream>,
+    /// Most records per network step.
+    pub records_per_step: u64,
+}
+
+/// One recorded array.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordStream {
+    pub array: usize,
+    pub staging: usize,
+    /// Elements per record (1, or the columns of a 2-D StateMonitor array).
+    pub width: u64,
+}
+
+impl Plan {
+    /// The buffer of Brian array `name`.
+    pub fn buffer_of(&self, name: &str) -> Option<usize> {
+        self.array_buffers.get(name).copied()
+    }
+
+    /// The recorder whose streams include buffer `array`.
+    pub fn recorder_of_array(&self, array: usize) -> Option<&Recorder> {
+        self.recorders.iter().find(|r| r.streams.iter().any(|s| s.array == array))
+    }
+}
+
+/// Builds the plan.
+pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
+    let mut plan = Plan {
+        buffers: Vec::new(),
+        array_buffers: BTreeMap::new(),
+        kernels: Vec::new(),
+        code_objects: BTreeMap::new(),
+        recorders: Vec::new(),
+        block_iterations: 1,
+    };
+    for array in &export.arrays {
+        plan.array_buffers.insert(array.name.clone(), plan.buffers.len());
+        plan.buffers.push(Buffer {
+            name: array.name.clone(),
+            dtype: array.dtype,
+            len: array.size.len(),
+            role: BufferRole::Array,
+        });
+    }
+    for co in code_objects {
+        add_recorder(export, &mut plan, co)?;
+    }
+    let bytes_per_step: u64 = plan
+        .recorders
+        .iter()
+        .flat_map(|r| {
+            let buffers = &plan.buffers;
+            r.streams.iter().map(move |s| r.records_per_step * s.width * buffers[s.array].dtype.size() as u64)
+        })
+        .sum();
+    plan.block_iterations = if bytes_per_step == 0 {
+        MAX_BLOCK_ITERATIONS
+    } else {
+        (STAGING_BUDGET_BYTES / bytes_per_step).clamp(1, MAX_BLOCK_ITERATIONS)
+    };
+    for r in &plan.recorders {
+        for s in &r.streams {
+            plan.buffers[s.staging].len = plan.block_iterations * r.records_per_step * s.width;
+        }
+    }
+    for (id, co) in code_objects.iter().enumerate() {
+        let id = u32::try_from(id).map_err(|_| Error::runtime("too many code objects"))?;
+        let entry = add_kernels(export, &mut plan, co, id)?;
+        plan.code_objects.insert(co.name.clone(), entry);
+    }
+    Ok(plan)
+}
+
+/// The Brian arrays a monitor's template appends to, with elements per record.
+fn recorded_arrays(export: &Export, co: &CodeObject) -> Result<Option<(u64, Vec<(String, u64)>)>> {
+    let array_of = |var: &str| -> Result<String> {
+        match co.symbols.get(var) {
+            Some(Symbol::Array { array, .. }) => Ok(array.clone()),
+            _ => Err(Error::semantic(format!("the {} template needs an array variable '{var}'", co.template.name()))
+                .in_object(&co.owner, &co.name)),
+        }
+    };
+    let kwd_names = |key: &str| -> Vec<String> {
+        co.template_kwds
+            .get(key)
+            .and_then(|v| v.as_object())
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    Ok(match co.template {
+        Template::Spikemonitor => {
+            let start = constant_u64(co, "_source_start")?;
+            let stop = constant_u64(co, "_source_stop")?;
+            let mut arrays = Vec::new();
+            for var in kwd_names("record_variables") {
+                arrays.push((array_of(&var)?, 1));
+            }
+            Some((stop.saturating_sub(start), arrays))
+        }
+        Template::Statemonitor => {
+            let indices = array_of("_indices")?;
+            let n = export.array(&indices).map(|a| a.size.len()).unwrap_or(0);
+            let mut arrays = vec![(array_of("t")?, 1)];
+            for var in kwd_names("_recorded_variables") {
+                arrays.push((array_of(&var)?, n));
+            }
+            Some((1, arrays))
+        }
+        Template::Ratemonitor => Some((1, vec![(array_of("rate")?, 1), (array_of("t")?, 1)])),
+        _ => None,
+    })
+}
+
+fn add_recorder(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<()> {
+    let Some((per_step, arrays)) = recorded_arrays(export, co)? else {
+        return Ok(());
+    };
+    if let Some(existing) = plan.recorders.iter().position(|r| r.owner == co.owner) {
+        // A later run's code object of the same monitor records into the same arrays.
+        let r = &mut plan.recorders[existing];
+        r.records_per_step = r.records_per_step.max(per_step);
+        return Ok(());
+    }
+    let fill = plan.buffers.len();
+    plan.buffers.push(Buffer { name: format!("_fill_{}", co.owner), dtype: Dtype::Int64, len: 1, role: BufferRole::Fill });
+    let mut streams = Vec::new();
+    for (name, width) in arrays {
+        let array = plan
+            .buffer_of(&name)
+            .ok_or_else(|| Error::export(format!("monitor array '{name}' is not in the export")))?;
+        plan.buffers[array].role = BufferRole::Recorded;
+        let staging = plan.buffers.len();
+        let dtype = plan.buffers[array].dtype;
+        plan.buffers.push(Buffer { name: format!("_stage{name}"), dtype, len: 0, role: BufferRole::Staging { array } });
+        streams.push(RecordStream { array, staging, width });
+    }
+    plan.recorders.push(Recorder { owner: co.owner.clone(), fill, streams, records_per_step: per_step });
+    Ok(())
+}
+
+/// The value of an integer constant of a code object.
+pub fn constant_u64(co: &CodeObject, name: &str) -> Result<u64> {
+    match co.symbols.get(name) {
+        Some(Symbol::Constant { value, .. }) => Ok(value.as_f64().max(0.0) as u64),
+        _ => Err(Error::semantic(format!("the {} template needs a constant '{name}'", co.template.name()))
+            .in_object(&co.owner, &co.name)),
+    }
+}
+
+/// The element count of a group-like code object: the `N` constant or scalar array.
+fn group_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
+    match co.symbols.get("N") {
+        Some(Symbol::Constant { value, .. }) => Ok(LoopSize::Fixed(value.as_f64().max(0.0) as u64)),
+        Some(Symbol::Array { array, .. }) => {
+            let buf = plan
+                .buffer_of(array)
+                .ok_or_else(|| Error::export(format!("array '{array}' is not in the export")))?;
+            Ok(LoopSize::BufferValue(buf))
+        }
+        _ => Err(Error::semantic(format!("the {} template needs 'N'", co.template.name())).in_object(&co.owner, &co.name)),
+    }
+}
+
+fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject, id: u32) -> Result<CodeObjectPlan> {
+    let mut entry = CodeObjectPlan { id, main: None, before_run: None, after_run: None, clock: co.clock.clone() };
+    let mut push = |plan: &mut Plan, phase: Phase, launch: Launch, size: LoopSize| -> usize {
+        let suffix = match phase {
+            Phase::Main => "",
+            Phase::BeforeRun => "_before_run",
+            Phase::AfterRun => "_after_run",
+        };
+        plan.kernels.push(Kernel {
+            symbol: format!("brisk_{}{suffix}", co.name),
+            code_object: co.name.clone(),
+            phase,
+            launch,
+            size,
+        });
+        plan.kernels.len() - 1
+    };
+    let eventspace_len = |plan: &Plan| -> Result<u64> {
+        let name = co
+            .eventspace
+            .as_deref()
+            .ok_or_else(|| Error::semantic("missing event space").in_object(&co.owner, &co.name))?;
+        let buf = plan
+            .buffer_of(name)
+            .ok_or_else(|| Error::export(format!("event space '{name}' is not in the export")))?;
+        Ok(plan.buffers[buf].len.saturating_sub(1))
+    };
+    let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
+    let grid = if scalar_writes { Launch::Block } else { Launch::Grid };
+    match &co.template {
+        Template::Stateupdate | Template::GroupVariableSetConditional => {
+            let size = group_size(plan, co)?;
+            entry.main = Some(push(plan, Phase::Main, grid, size));
+        }
+        Template::GroupVariableSet => {
+            let buf = match co.symbols.get("_group_idx") {
+                Some(Symbol::Array { array, .. }) => plan.buffer_of(array),
+                _ => None,
+            }
+            .ok_or_else(|| Error::semantic("group_variable_set needs '_group_idx'").in_object(&co.owner, &co.name))?;
+            entry.main = Some(push(plan, Phase::Main, grid, LoopSize::BufferLen(buf)));
+        }
+        Template::Threshold => {
+            let size = group_size(plan, co)?;
+            entry.main = Some(push(plan, Phase::Main, Launch::Block, size));
+            entry.after_run = Some(push(plan, Phase::AfterRun, Launch::Block, LoopSize::Fixed(1)));
+        }
+        Template::Reset => {
+            let n = eventspace_len(plan)?;
+            entry.main = Some(push(plan, Phase::Main, grid, LoopSize::Fixed(n)));
+        }
+        Template::Spikemonitor => {
+            let n = eventspace_len(plan)?;
+            entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(n)));
+        }
+        Template::Statemonitor => {
+            let indices = match co.symbols.get("_indices") {
+                Some(Symbol::Array { array, .. }) => export.array(array).map(|a| a.size.len()),
+                _ => None,
+            }
+            .unwrap_or(0);
+            entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(indices)));
+        }
+        Template::Ratemonitor => {
+            entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));
+        }
+        other => {
+            return Err(Error::not_implemented(format!(
+                "Brisk does not support Brian's '{}' template yet (needed by {} '{}')",
+                other.name(),
+                co.owner_class,
+                co.owner
+            ))
+            .in_object(&co.owner, &co.name));
+        }
+    }
+    Ok(entry)
+}

@@ -1,0 +1,210 @@
+//! CPU device: the generated C++ compiled by the system compiler and loaded.
+//!
+//! In: a C++ [`Program`] and the plan's kernel symbols. Out: a [`Device`]
+//! whose buffers are host memory and whose kernels are functions of a
+//! shared library (cached by content hash; a cache hit skips the compiler).
+
+use std::ffi::c_void;
+use std::path::Path;
+use std::process::Command;
+
+use crate::codegen::Program;
+use crate::diag::{Error, Result};
+use crate::plan::Launch;
+use crate::runtime::{cache, Device, StepArgs};
+
+/// `BriskArgs` as the generated code declares it.
+#[repr(C)]
+struct BriskArgs {
+    arrays: *const *mut c_void,
+    sizes: *const i64,
+    t: f64,
+    dt: f64,
+    timestep: i64,
+    seed: u64,
+    n: i64,
+}
+
+type KernelFn = unsafe extern "C" fn(*const BriskArgs);
+
+/// The C++ compiler command (`$CXX`, else `c++`).
+fn compiler() -> String {
+    std::env::var("CXX").unwrap_or_else(|_| "c++".to_string())
+}
+
+/// Flags as cpp_standalone's defaults, for the same arithmetic.
+pub const CXX_FLAGS: &[&str] =
+    &["-O3", "-ffast-math", "-fno-finite-math-only", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w"];
+
+fn compiler_version(cxx: &str) -> String {
+    Command::new(cxx)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// Compiles `program` into a shared library (or finds it in the cache).
+/// Returns the library path and whether it was a cache hit.
+pub fn compile(program: &Program) -> Result<(std::path::PathBuf, bool)> {
+    let cxx = compiler();
+    let version = compiler_version(&cxx);
+    let flags = CXX_FLAGS.join(" ");
+    cache::cached("cpp", &[program.source.as_bytes(), flags.as_bytes(), version.as_bytes()], |out: &Path| {
+        let src = out.with_extension("cpp");
+        std::fs::write(&src, &program.source)?;
+        let output = Command::new(&cxx)
+            .args(CXX_FLAGS)
+            .arg("-o")
+            .arg(out)
+            .arg(&src)
+            .output()
+            .map_err(|e| Error::runtime(format!("cannot run the C++ compiler '{cxx}': {e}")))?;
+        let _ = std::fs::remove_file(&src);
+        if !output.status.success() {
+            let log = String::from_utf8_lossy(&output.stderr).into_owned();
+            return Err(Error::compile(
+                format!("the C++ compiler rejected the generated code{}", first_error_context(&log, &program.source)),
+                log,
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// `: <line>` naming the generated function and line of the first compiler error.
+pub fn first_error_context(log: &str, source: &str) -> String {
+    let lines: Vec<&str> = source.lines().collect();
+    for l in log.lines() {
+        // gcc: path.cpp:LINE:COL: error: ...
+        let mut parts = l.split(':');
+        let (_, Some(line), _) = (parts.next(), parts.next(), parts.next()) else { continue };
+        let Ok(n) = line.trim().parse::<usize>() else { continue };
+        if !l.contains("error") || n == 0 || n > lines.len() {
+            continue;
+        }
+        let function = lines[..n]
+            .iter()
+            .rev()
+            .find_map(|s| s.strip_prefix("extern \"C\" ").and_then(|s| s.split('(').next()))
+            .unwrap_or("the support code");
+        return format!(" (in {function}, line {n}: `{}`)", lines[n - 1].trim());
+    }
+    String::new()
+}
+
+/// Host buffers and the loaded kernels.
+pub struct CpuDevice {
+    _library: libloading::Library,
+    kernels: Vec<KernelFn>,
+    /// Backing store, 8-byte aligned.
+    buffers: Vec<Vec<u64>>,
+    table: Vec<*mut c_void>,
+    lens: Vec<i64>,
+}
+
+impl CpuDevice {
+    /// Loads the compiled library and looks up every kernel symbol.
+    pub fn load(library: &Path, symbols: &[String]) -> Result<CpuDevice> {
+        // SAFETY: the library is Brisk's own generated code, compiled from a
+        // translation unit with no static constructors; loading runs nothing else.
+        let lib = unsafe { libloading::Library::new(library) }
+            .map_err(|e| Error::runtime(format!("cannot load {}: {e}", library.display())))?;
+        let mut kernels = Vec::with_capacity(symbols.len());
+        for symbol in symbols {
+            // SAFETY: every plan kernel is generated as `extern "C" void f(const BriskArgs*)`,
+            // which is exactly `KernelFn`; the pointer stays valid while `lib` lives,
+            // and `CpuDevice` keeps `lib` for as long as it holds the pointers.
+            let f: KernelFn = unsafe {
+                *lib.get::<KernelFn>(symbol.as_bytes())
+                    .map_err(|e| Error::runtime(format!("generated library lacks '{symbol}': {e}")))?
+            };
+            kernels.push(f);
+        }
+        Ok(CpuDevice { _library: lib, kernels, buffers: Vec::new(), table: Vec::new(), lens: Vec::new() })
+    }
+
+    fn bytes_mut(&mut self, buf: usize) -> Result<&mut [u8]> {
+        let b = self.buffers.get_mut(buf).ok_or_else(|| Error::runtime(format!("no buffer {buf}")))?;
+        // SAFETY: a Vec<u64> of n words is n*8 initialised bytes; u8 has no alignment
+        // requirement and the slice borrows the vector mutably for its lifetime.
+        Ok(unsafe { std::slice::from_raw_parts_mut(b.as_mut_ptr().cast::<u8>(), b.len() * 8) })
+    }
+
+    fn refresh_table(&mut self) {
+        self.table = self.buffers.iter_mut().map(|b| b.as_mut_ptr().cast::<c_void>()).collect();
+    }
+}
+
+fn words(bytes: usize) -> usize {
+    bytes.div_ceil(8).max(1)
+}
+
+impl Device for CpuDevice {
+    fn backend(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn allocate(&mut self, bytes: &[usize]) -> Result<()> {
+        self.buffers = bytes.iter().map(|&b| vec![0u64; words(b)]).collect();
+        self.lens = vec![0; bytes.len()];
+        self.refresh_table();
+        Ok(())
+    }
+
+    fn write(&mut self, buf: usize, offset: usize, data: &[u8]) -> Result<()> {
+        let dst = self.bytes_mut(buf)?;
+        let end = offset + data.len();
+        if end > dst.len() {
+            return Err(Error::runtime(format!("write of {} bytes at {offset} past buffer {buf} ({} bytes)", data.len(), dst.len())));
+        }
+        dst[offset..end].copy_from_slice(data);
+        Ok(())
+    }
+
+    fn read(&mut self, buf: usize, offset: usize, len: usize) -> Result<Vec<u8>> {
+        let src = self.bytes_mut(buf)?;
+        let end = offset + len;
+        if end > src.len() {
+            return Err(Error::runtime(format!("read of {len} bytes at {offset} past buffer {buf}")));
+        }
+        Ok(src[offset..end].to_vec())
+    }
+
+    fn resize(&mut self, buf: usize, bytes: usize) -> Result<()> {
+        let b = self.buffers.get_mut(buf).ok_or_else(|| Error::runtime(format!("no buffer {buf}")))?;
+        b.resize(words(bytes), 0);
+        // Zero what lies past the new end in the last word stays harmless; the tail beyond
+        // the old length is zero from `resize`.
+        self.refresh_table();
+        Ok(())
+    }
+
+    fn set_lens(&mut self, lens: &[i64]) -> Result<()> {
+        self.lens = lens.to_vec();
+        Ok(())
+    }
+
+    fn launch(&mut self, kernel: usize, _launch: Launch, args: &StepArgs) -> Result<()> {
+        let f = *self.kernels.get(kernel).ok_or_else(|| Error::runtime(format!("no kernel {kernel}")))?;
+        let a = BriskArgs {
+            arrays: self.table.as_ptr(),
+            sizes: self.lens.as_ptr(),
+            t: args.t,
+            dt: args.dt,
+            timestep: args.timestep,
+            seed: args.seed,
+            n: args.n,
+        };
+        // SAFETY: `a` points at the live pointer and size tables; every buffer the
+        // kernel indexes was allocated by `allocate`/`resize` with the plan's size
+        // for it, and the generated code stays within those sizes (loop bounds and
+        // staging capacities come from the same plan).
+        unsafe { f(&a) };
+        Ok(())
+    }
+
+    fn synchronize(&mut self) -> Result<()> {
+        Ok(())
+    }
+}

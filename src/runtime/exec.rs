@@ -1,0 +1,539 @@
+//! Executor: Brian's main queue and network loop, on any [`Device`].
+//!
+//! In: export, plan and a device with the program loaded. Out: [`Finished`]:
+//! the bytes of every Brian array and the last run's timing, for the
+//! results writer. The network loop follows cpp_standalone's
+//! `Network::run` (clock intervals, clocks due within 1e-14, schedule
+//! order); monitors are drained every `plan.block_iterations` steps.
+
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Write;
+use std::time::Instant;
+
+use crate::diag::{Error, Result};
+use crate::dtype::{Dtype, Value};
+use crate::export::{Export, QueueEntry, RunNetwork};
+use crate::plan::{BufferRole, LoopSize, Phase, Plan};
+use crate::runtime::{Device, StepArgs};
+
+const CLOCK_EPSILON: f64 = 1e-14;
+
+/// The final state after the main queue ran.
+pub struct Finished {
+    /// Bytes of every Brian array, by export array index.
+    pub arrays: Vec<Vec<u8>>,
+    /// Wall-clock seconds and completed fraction of the last network run.
+    pub last_run: (f64, f64),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ClockState {
+    buf_t: usize,
+    buf_dt: usize,
+    buf_timestep: usize,
+    dt: f64,
+    timestep: i64,
+    i_end: i64,
+}
+
+impl ClockState {
+    fn t(&self) -> f64 {
+        self.timestep as f64 * self.dt
+    }
+    fn running(&self) -> bool {
+        self.timestep < self.i_end
+    }
+    /// Brian's `Clock::set_interval`.
+    fn set_interval(&mut self, start: f64, end: f64) {
+        let fround = |x: f64| (x + 0.5) as i64;
+        let i_start = fround(start / self.dt);
+        let t_start = i_start as f64 * self.dt;
+        self.timestep = if t_start == start || (t_start - start).abs() <= CLOCK_EPSILON * t_start.abs() {
+            i_start
+        } else {
+            (start / self.dt).ceil() as i64
+        };
+        self.i_end = fround(end / self.dt);
+        let t_end = self.i_end as f64 * self.dt;
+        if !(t_end == end || (t_end - end).abs() <= CLOCK_EPSILON * t_end.abs()) {
+            self.i_end = (end / self.dt).ceil() as i64;
+        }
+    }
+}
+
+/// Runs the main queue.
+pub struct Executor<'a> {
+    export: &'a Export,
+    plan: &'a Plan,
+    device: Box<dyn Device + 'a>,
+    /// Elements per buffer (host-authoritative).
+    lens: Vec<u64>,
+    /// Host data of recorded (monitor) arrays.
+    recorded: BTreeMap<usize, Vec<u8>>,
+    seed: u64,
+    network_t: BTreeMap<String, f64>,
+    clocks: BTreeMap<String, ClockState>,
+    last_run: (f64, f64),
+    /// Network steps since the last drain.
+    pending: u64,
+}
+
+fn random_seed() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+impl<'a> Executor<'a> {
+    /// Allocates every buffer and applies Brian's array initialisation (zeros, arange).
+    pub fn new(export: &'a Export, plan: &'a Plan, mut device: Box<dyn Device + 'a>) -> Result<Executor<'a>> {
+        let mut lens: Vec<u64> = plan.buffers.iter().map(|b| b.len).collect();
+        for (i, decl) in export.arrays.iter().enumerate() {
+            if decl.dynamic || plan.buffers[i].role == BufferRole::Recorded {
+                lens[i] = 0;
+            }
+        }
+        let bytes: Vec<usize> = lens.iter().zip(&plan.buffers).map(|(&n, b)| n as usize * b.dtype.size()).collect();
+        device.allocate(&bytes)?;
+        let mut exec = Executor {
+            export,
+            plan,
+            device,
+            lens,
+            recorded: BTreeMap::new(),
+            seed: random_seed(),
+            network_t: BTreeMap::new(),
+            clocks: BTreeMap::new(),
+            last_run: (0.0, 1.0),
+            pending: 0,
+        };
+        exec.publish_lens()?;
+        for (i, decl) in export.arrays.iter().enumerate() {
+            if decl.init == crate::export::ArrayInit::Arange && !decl.dynamic {
+                let data: Vec<u8> = (0..exec.lens[i])
+                    .flat_map(|k| Value::Int(decl.arange_start + k as i64).to_bytes(decl.dtype))
+                    .collect();
+                exec.device.write(i, 0, &data)?;
+            }
+        }
+        for clock in &export.clocks {
+            let buf = |name: &str| {
+                plan.buffer_of(name).ok_or_else(|| Error::export(format!("clock array '{name}' is not in the export")))
+            };
+            exec.clocks.insert(
+                clock.name.clone(),
+                ClockState {
+                    buf_t: buf(&clock.t_array)?,
+                    buf_dt: buf(&clock.dt_array)?,
+                    buf_timestep: buf(&clock.timestep_array)?,
+                    dt: clock.dt,
+                    timestep: 0,
+                    i_end: 0,
+                },
+            );
+        }
+        Ok(exec)
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.device.backend()
+    }
+
+    fn publish_lens(&mut self) -> Result<()> {
+        let lens: Vec<i64> = self.lens.iter().map(|&n| n as i64).collect();
+        self.device.set_lens(&lens)
+    }
+
+    fn array(&self, name: &str) -> Result<usize> {
+        self.plan.buffer_of(name).ok_or_else(|| Error::export(format!("unknown array '{name}' in the main queue")))
+    }
+
+    fn dtype(&self, buf: usize) -> Dtype {
+        self.plan.buffers[buf].dtype
+    }
+
+    /// Sets the element count of a dynamic array.
+    fn resize(&mut self, buf: usize, len: u64) -> Result<()> {
+        if self.plan.buffers[buf].role == BufferRole::Recorded {
+            let width = self.row_width(buf);
+            let bytes = (len * width) as usize * self.dtype(buf).size();
+            self.recorded.entry(buf).or_default().resize(bytes, 0);
+            return Ok(());
+        }
+        let width = self.row_width(buf);
+        self.device.resize(buf, (len * width) as usize * self.dtype(buf).size())?;
+        self.lens[buf] = len * width;
+        self.publish_lens()
+    }
+
+    /// Columns of a 2-D array (1 for 1-D arrays).
+    fn row_width(&self, buf: usize) -> u64 {
+        match self.export.arrays.get(buf).map(|a| a.size) {
+            Some(crate::export::ArraySize::TwoD([_, c])) => c.max(1),
+            _ => 1,
+        }
+    }
+
+    fn read_scalar_f64(&mut self, buf: usize) -> Result<f64> {
+        let bytes = self.device.read(buf, 0, 8)?;
+        Ok(f64::from_le_bytes(bytes.try_into().map_err(|_| Error::runtime("short read"))?))
+    }
+
+    /// Runs the whole main queue.
+    pub fn run_queue(&mut self, out: &mut dyn Write) -> Result<()> {
+        for entry in &self.export.main_queue {
+            self.run_entry(entry, out)?;
+        }
+        self.device.synchronize()
+    }
+
+    fn run_entry(&mut self, entry: &QueueEntry, out: &mut dyn Write) -> Result<()> {
+        match entry {
+            QueueEntry::SetByConstant { array, value } => {
+                let buf = self.array(array)?;
+                let one = value.to_bytes(self.dtype(buf));
+                let n = self.lens[buf] as usize;
+                self.device.write(buf, 0, &one.repeat(n))?;
+            }
+            QueueEntry::SetBySingleValue { array, item, value } => {
+                let buf = self.array(array)?;
+                let dtype = self.dtype(buf);
+                if *item >= self.lens[buf] {
+                    return Err(Error::runtime(format!("index {item} out of range for '{array}' ({} elements)", self.lens[buf])));
+                }
+                self.device.write(buf, *item as usize * dtype.size(), &value.to_bytes(dtype))?;
+            }
+            QueueEntry::SetByArray { array, static_array } => {
+                let buf = self.array(array)?;
+                let values = self.static_values(static_array, self.dtype(buf))?;
+                let count = values.len() / self.dtype(buf).size();
+                if self.export.arrays[buf].dynamic {
+                    self.resize(buf, count as u64 / self.row_width(buf))?;
+                } else if count as u64 != self.lens[buf] {
+                    return Err(Error::runtime(format!(
+                        "static array '{static_array}' has {count} values, '{array}' has {}",
+                        self.lens[buf]
+                    )));
+                }
+                self.device.write(buf, 0, &values)?;
+            }
+            QueueEntry::SetArrayByArray { array, static_index, static_value } => {
+                let buf = self.array(array)?;
+                let dtype = self.dtype(buf);
+                let indices = self.static_values(static_index, Dtype::Int64)?;
+                let values = self.static_values(static_value, dtype)?;
+                for (k, idx) in indices.chunks_exact(8).enumerate() {
+                    let idx = i64::from_le_bytes(idx.try_into().map_err(|_| Error::runtime("bad index"))?);
+                    if idx < 0 || idx as u64 >= self.lens[buf] {
+                        return Err(Error::runtime(format!("index {idx} out of range for '{array}'")));
+                    }
+                    let v = &values[k * dtype.size()..(k + 1) * dtype.size()];
+                    self.device.write(buf, idx as usize * dtype.size(), v)?;
+                }
+            }
+            QueueEntry::ResizeArray { array, size } => {
+                let buf = self.array(array)?;
+                self.resize(buf, *size)?;
+            }
+            QueueEntry::Seed { seed } => {
+                self.seed = seed.unwrap_or_else(random_seed);
+            }
+            QueueEntry::RunCodeObject { code_object } => self.run_once(code_object, Phase::Main)?,
+            QueueEntry::BeforeRunCodeObject { code_object } => self.run_once(code_object, Phase::BeforeRun)?,
+            QueueEntry::AfterRunCodeObject { code_object } => self.run_once(code_object, Phase::AfterRun)?,
+            QueueEntry::RunNetwork(run) => self.run_network(run, out)?,
+            QueueEntry::ApplyRunArgs => {}
+        }
+        Ok(())
+    }
+
+    /// A static array converted to `dtype`, as little-endian bytes.
+    fn static_values(&self, name: &str, dtype: Dtype) -> Result<Vec<u8>> {
+        let (from, bytes) = self.export.read_static_array(name)?;
+        if from == dtype {
+            return Ok(bytes);
+        }
+        let mut out = Vec::with_capacity(bytes.len() / from.size() * dtype.size());
+        for chunk in bytes.chunks_exact(from.size()) {
+            out.extend(decode(from, chunk).to_bytes(dtype));
+        }
+        Ok(out)
+    }
+
+    fn kernel_of(&self, code_object: &str, phase: Phase) -> Result<Option<usize>> {
+        let co = self
+            .plan
+            .code_objects
+            .get(code_object)
+            .ok_or_else(|| Error::export(format!("the main queue names unknown code object '{code_object}'")))?;
+        Ok(match phase {
+            Phase::Main => co.main,
+            Phase::BeforeRun => co.before_run,
+            Phase::AfterRun => co.after_run,
+        })
+    }
+
+    fn step_args(&mut self, kernel: usize, clock: Option<&ClockState>) -> Result<StepArgs> {
+        let k = &self.plan.kernels[kernel];
+        let n = match k.size {
+            LoopSize::Fixed(n) => n,
+            LoopSize::BufferLen(b) => self.lens[b],
+            LoopSize::BufferValue(b) => {
+                let bytes = self.device.read(b, 0, self.dtype(b).size())?;
+                decode(self.dtype(b), &bytes).as_f64().max(0.0) as u64
+            }
+        };
+        let (t, dt, timestep) = clock.map(|c| (c.t(), c.dt, c.timestep)).unwrap_or((0.0, 0.0, 0));
+        Ok(StepArgs { t, dt, timestep, seed: self.seed, n: n as i64 })
+    }
+
+    /// A code object run from the main queue: its clock's values are read from the clock arrays.
+    fn run_once(&mut self, code_object: &str, phase: Phase) -> Result<()> {
+        let Some(kernel) = self.kernel_of(code_object, phase)? else {
+            return Ok(());
+        };
+        let clock = match self.plan.code_objects[code_object].clock.clone() {
+            Some(name) => {
+                let mut c = *self.clocks.get(&name).ok_or_else(|| Error::export(format!("unknown clock '{name}'")))?;
+                c.dt = self.read_scalar_f64(c.buf_dt)?;
+                let ts = self.device.read(c.buf_timestep, 0, 8)?;
+                c.timestep = i64::from_le_bytes(ts.try_into().map_err(|_| Error::runtime("short read"))?);
+                Some(c)
+            }
+            None => None,
+        };
+        let args = self.step_args(kernel, clock.as_ref())?;
+        let launch = self.plan.kernels[kernel].launch;
+        self.device.launch(kernel, launch, &args)
+    }
+
+    fn run_network(&mut self, run: &RunNetwork, out: &mut dyn Write) -> Result<()> {
+        let t_start = *self.network_t.get(&run.network).unwrap_or(&0.0);
+        let t_end = t_start + run.duration;
+        // The clocks of this run, in name order, with dt from their arrays.
+        let mut names: Vec<String> = run.objects.iter().map(|o| o.clock.clone()).collect();
+        names.sort();
+        names.dedup();
+        let mut clocks = Vec::new();
+        for name in &names {
+            let mut c = *self.clocks.get(name).ok_or_else(|| Error::export(format!("unknown clock '{name}'")))?;
+            c.dt = self.read_scalar_f64(c.buf_dt)?;
+            c.set_interval(t_start, t_end);
+            clocks.push(c);
+        }
+        let objects: Vec<(usize, Option<usize>)> = run
+            .objects
+            .iter()
+            .map(|o| {
+                let clock = names.iter().position(|n| *n == o.clock).unwrap_or(0);
+                let kernel = match &o.code_object {
+                    Some(co) => self.kernel_of(co, Phase::Main),
+                    None => Ok(None),
+                };
+                kernel.map(|k| (clock, k))
+            })
+            .collect::<Result<_>>()?;
+        let report = Reporter::new(run, t_start);
+        report.start(out);
+        let started = Instant::now();
+        let mut next_report = run.report_period;
+        let mut due = vec![false; clocks.len()];
+        loop {
+            let Some(min) = (0..clocks.len()).min_by(|&a, &b| clocks[a].t().total_cmp(&clocks[b].t())) else { break };
+            if !clocks[min].running() {
+                break;
+            }
+            let t_min = clocks[min].t();
+            for (i, c) in clocks.iter().enumerate() {
+                let s = c.t();
+                due[i] = s == t_min || (s - t_min).abs() <= CLOCK_EPSILON;
+            }
+            if report.enabled() {
+                let elapsed = started.elapsed().as_secs_f64();
+                if elapsed > next_report {
+                    report.progress(out, elapsed, (t_min - t_start) / run.duration);
+                    next_report += run.report_period;
+                }
+            }
+            for &(clock, kernel) in &objects {
+                if !due[clock] {
+                    continue;
+                }
+                if let Some(kernel) = kernel {
+                    let args = self.step_args(kernel, Some(&clocks[clock]))?;
+                    let launch = self.plan.kernels[kernel].launch;
+                    self.device.launch(kernel, launch, &args)?;
+                }
+            }
+            for (i, c) in clocks.iter_mut().enumerate() {
+                if due[i] {
+                    c.timestep += 1;
+                }
+            }
+            self.pending += 1;
+            if self.pending >= self.plan.block_iterations {
+                self.drain()?;
+            }
+        }
+        self.drain()?;
+        self.device.synchronize()?;
+        let elapsed = started.elapsed().as_secs_f64();
+        for (name, c) in names.iter().zip(&clocks) {
+            self.device.write(c.buf_timestep, 0, &c.timestep.to_le_bytes())?;
+            self.device.write(c.buf_t, 0, &c.t().to_le_bytes())?;
+            self.clocks.insert(name.clone(), *c);
+        }
+        self.network_t.insert(run.network.clone(), t_end);
+        self.last_run = (elapsed, 1.0);
+        report.progress(out, elapsed, 1.0);
+        Ok(())
+    }
+
+    /// Copies every monitor's staged records to the host and resets its fill counter.
+    fn drain(&mut self) -> Result<()> {
+        self.pending = 0;
+        for rec in &self.plan.recorders {
+            let fill = self.device.read(rec.fill, 0, 8)?;
+            let fill = i64::from_le_bytes(fill.try_into().map_err(|_| Error::runtime("short read"))?);
+            if fill <= 0 {
+                continue;
+            }
+            for s in &rec.streams {
+                let size = self.plan.buffers[s.array].dtype.size();
+                let bytes = self.device.read(s.staging, 0, fill as usize * s.width as usize * size)?;
+                self.recorded.entry(s.array).or_default().extend_from_slice(&bytes);
+            }
+            self.device.write(rec.fill, 0, &0i64.to_le_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Reads back every Brian array.
+    pub fn finish(mut self) -> Result<Finished> {
+        self.drain()?;
+        let mut arrays = Vec::with_capacity(self.export.arrays.len());
+        for i in 0..self.export.arrays.len() {
+            let bytes = match self.recorded.remove(&i) {
+                Some(bytes) => bytes,
+                None if self.plan.buffers[i].role == BufferRole::Recorded => Vec::new(),
+                None => {
+                    let n = self.lens[i] as usize * self.dtype(i).size();
+                    self.device.read(i, 0, n)?
+                }
+            };
+            arrays.push(bytes);
+        }
+        Ok(Finished { arrays, last_run: self.last_run })
+    }
+}
+
+/// One element of `dtype` from little-endian bytes.
+pub fn decode(dtype: Dtype, b: &[u8]) -> Value {
+    let arr = |n: usize| -> [u8; 8] {
+        let mut a = [0u8; 8];
+        a[..n].copy_from_slice(&b[..n]);
+        a
+    };
+    match dtype {
+        Dtype::Bool => Value::Bool(b[0] != 0),
+        Dtype::Int8 => Value::Int(i64::from(b[0] as i8)),
+        Dtype::Uint8 => Value::Int(i64::from(b[0])),
+        Dtype::Int16 => Value::Int(i64::from(i16::from_le_bytes([b[0], b[1]]))),
+        Dtype::Uint16 => Value::Int(i64::from(u16::from_le_bytes([b[0], b[1]]))),
+        Dtype::Int32 => Value::Int(i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+        Dtype::Uint32 => Value::Int(i64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+        Dtype::Int64 => Value::Int(i64::from_le_bytes(arr(8))),
+        Dtype::Uint64 => Value::Int(u64::from_le_bytes(arr(8)) as i64),
+        Dtype::Float32 => Value::Float(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+        Dtype::Float64 => Value::Float(f64::from_le_bytes(arr(8))),
+    }
+}
+
+/// Brian's `report=` progress lines.
+struct Reporter {
+    stream: Option<ReportStream>,
+    t_start: f64,
+    duration: f64,
+}
+
+#[derive(Clone, Copy)]
+enum ReportStream {
+    Stdout,
+    Stderr,
+}
+
+impl Reporter {
+    fn new(run: &RunNetwork, t_start: f64) -> Reporter {
+        let stream = match run.report.as_deref() {
+            Some("text") | Some("stdout") => Some(ReportStream::Stdout),
+            Some("stderr") => Some(ReportStream::Stderr),
+            _ => None,
+        };
+        Reporter { stream, t_start, duration: run.duration }
+    }
+
+    fn enabled(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    fn emit(&self, out: &mut dyn Write, line: &str) {
+        match self.stream {
+            Some(ReportStream::Stdout) => {
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            Some(ReportStream::Stderr) => eprintln!("{line}"),
+            None => {}
+        }
+    }
+
+    fn start(&self, out: &mut dyn Write) {
+        self.emit(out, &format!("Starting simulation at t={} s for duration {} s", fmt_g(self.t_start), fmt_g(self.duration)));
+    }
+
+    fn progress(&self, out: &mut dyn Write, elapsed: f64, completed: f64) {
+        let mut line = format!(
+            "{} s ({}%) simulated in {}",
+            fmt_g(completed * self.duration),
+            (completed * 100.0) as i64,
+            format_time(elapsed)
+        );
+        if completed < 1.0 && completed > 0.0 {
+            let remaining = ((1.0 - completed) / completed * elapsed + 0.5) as i64;
+            line.push_str(&format!(", estimated {} remaining.", format_time(remaining as f64)));
+        }
+        self.emit(out, &line);
+    }
+}
+
+/// C++ `ostream <<` formatting of a double (6 significant digits).
+fn fmt_g(x: f64) -> String {
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let s = format!("{:.6}", x);
+    let exp = x.abs().log10().floor() as i32;
+    if !(-5..6).contains(&exp) {
+        return format!("{:e}", x);
+    }
+    let decimals = (5 - exp).max(0) as usize;
+    let s2 = format!("{:.*}", decimals, x);
+    let t = if s2.contains('.') { s2.trim_end_matches('0').trim_end_matches('.').to_string() } else { s2 };
+    if t.is_empty() { s } else { t }
+}
+
+/// Brian's `_format_time`: `1h 2m 3s`, or `< 1s`.
+fn format_time(seconds: f64) -> String {
+    let mut remaining = seconds;
+    let mut parts = Vec::new();
+    for (div, letter) in [(86400.0, 'd'), (3600.0, 'h'), (60.0, 'm'), (1.0, 's')] {
+        let n = (remaining / div) as i64;
+        remaining -= n as f64 * div;
+        if n > 0 || !parts.is_empty() {
+            parts.push(format!("{n}{letter}"));
+        }
+    }
+    if parts.is_empty() { "< 1s".to_string() } else { parts.join(" ") }
+}

@@ -1,0 +1,53 @@
+//! Runtime: executes a plan's main queue on a device (CUDA or CPU).
+//!
+//! In: the export, the plan, the lowered code objects and a compiled
+//! program. Out: the final contents of every Brian array, handed to
+//! [`crate::results`]. [`exec::Executor`] walks Brian's main queue and the
+//! network loop on the host; a [`Device`] owns the buffers and runs the
+//! kernels. State stays on the device for the whole run: the host only
+//! launches kernels and, once per block of steps, drains monitor staging
+//! buffers.
+//!
+//! `unsafe` code lives only in this module tree (device memory, dynamic
+//! libraries), each block with a `// SAFETY:` comment.
+
+pub mod cache;
+#[allow(unsafe_code)]
+pub mod cpu;
+#[allow(unsafe_code)]
+pub mod cuda;
+pub mod exec;
+
+use crate::diag::Result;
+use crate::plan::Launch;
+
+/// Per-launch values: the code object's clock, the seed and the element count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepArgs {
+    pub t: f64,
+    pub dt: f64,
+    pub timestep: i64,
+    pub seed: u64,
+    pub n: i64,
+}
+
+/// Memory and kernels on one target. Buffers are numbered as in the plan.
+pub trait Device {
+    /// `cpu` or `cuda`.
+    fn backend(&self) -> &'static str;
+    /// Allocates every buffer, zero-filled (`bytes[i]` bytes for buffer `i`;
+    /// zero-length buffers are allowed).
+    fn allocate(&mut self, bytes: &[usize]) -> Result<()>;
+    /// Copies `data` into buffer `buf` at byte `offset`.
+    fn write(&mut self, buf: usize, offset: usize, data: &[u8]) -> Result<()>;
+    /// Copies `len` bytes of buffer `buf` from byte `offset`.
+    fn read(&mut self, buf: usize, offset: usize, len: usize) -> Result<Vec<u8>>;
+    /// Reallocates buffer `buf` to `bytes`, keeping the common prefix, zeroing the rest.
+    fn resize(&mut self, buf: usize, bytes: usize) -> Result<()>;
+    /// Publishes element counts (`BriskArgs::sizes`); called after any resize, never per step.
+    fn set_lens(&mut self, lens: &[i64]) -> Result<()>;
+    /// Runs kernel `kernel` (a plan index).
+    fn launch(&mut self, kernel: usize, launch: Launch, args: &StepArgs) -> Result<()>;
+    /// Waits for all launched work.
+    fn synchronize(&mut self) -> Result<()>;
+}

@@ -1,0 +1,203 @@
+// Brisk support code, shared by the C++ and CUDA targets: fixed-width
+// integer types, Brian's arithmetic helpers and the Philox4x32-10 generator.
+// Written for Brisk; semantics follow Brian's C++ generator.
+#ifdef __CUDACC__
+#define BRISK_FN __host__ __device__ static inline
+#define BRISK_SPEC __host__ __device__ inline
+#else
+#define BRISK_FN static inline
+#define BRISK_SPEC inline
+#endif
+
+#ifdef __CUDACC_RTC__
+typedef signed char int8_t;
+typedef unsigned char uint8_t;
+typedef short int16_t;
+typedef unsigned short uint16_t;
+typedef int int32_t;
+typedef unsigned int uint32_t;
+typedef long long int64_t;
+typedef unsigned long long uint64_t;
+#define INFINITY __longlong_as_double(0x7ff0000000000000ULL)
+#define NAN __longlong_as_double(0x7ff8000000000000ULL)
+#else
+#include <cstdint>
+#include <cmath>
+#include <cstdlib>
+using std::abs;
+#endif
+
+// Arguments of every generated function (the same layout in Rust).
+struct BriskArgs {
+    void* const* arrays;     // one pointer per runtime buffer
+    const int64_t* sizes;    // current element count per buffer
+    double t;                // the code object's clock
+    double dt;
+    int64_t timestep;
+    uint64_t seed;
+    int64_t n;               // elements of this launch
+};
+
+// ---- Brian's arithmetic -------------------------------------------------
+template <typename T1, typename T2> struct _brisk_higher { typedef double type; };
+#define BRISK_HIGHER(A, B, R) template <> struct _brisk_higher<A, B> { typedef R type; };
+BRISK_HIGHER(int32_t, int32_t, int32_t)
+BRISK_HIGHER(int32_t, int64_t, int64_t)
+BRISK_HIGHER(int64_t, int32_t, int64_t)
+BRISK_HIGHER(int64_t, int64_t, int64_t)
+BRISK_HIGHER(float, float, float)
+BRISK_HIGHER(float, int32_t, float)
+BRISK_HIGHER(int32_t, float, float)
+BRISK_HIGHER(float, int64_t, float)
+BRISK_HIGHER(int64_t, float, float)
+
+// Python's modulo: the result has the sign of the divisor.
+template <typename T1, typename T2>
+BRISK_FN typename _brisk_higher<T1, T2>::type _brian_mod(T1 x, T2 y) {
+    return x - y * floor(1.0 * x / y);
+}
+template <typename T>
+BRISK_FN T _brisk_int_mod(T x, T y) {
+    T r = x % y;
+    if (r != 0 && ((r < 0) != (y < 0))) r += y;
+    return r;
+}
+template <> BRISK_SPEC int32_t _brian_mod(int32_t x, int32_t y) { return _brisk_int_mod<int32_t>(x, y); }
+template <> BRISK_SPEC int64_t _brian_mod(int32_t x, int64_t y) { return _brisk_int_mod<int64_t>(x, y); }
+template <> BRISK_SPEC int64_t _brian_mod(int64_t x, int32_t y) { return _brisk_int_mod<int64_t>(x, y); }
+template <> BRISK_SPEC int64_t _brian_mod(int64_t x, int64_t y) { return _brisk_int_mod<int64_t>(x, y); }
+
+// Python's floor division.
+template <typename T1, typename T2>
+BRISK_FN typename _brisk_higher<T1, T2>::type _brian_floordiv(T1 x, T2 y) {
+    return floor(1.0 * x / y);
+}
+template <typename T>
+BRISK_FN T _brisk_int_floordiv(T a, T b) {
+    T q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1;
+    return q;
+}
+template <> BRISK_SPEC int32_t _brian_floordiv(int32_t x, int32_t y) { return _brisk_int_floordiv<int32_t>(x, y); }
+template <> BRISK_SPEC int64_t _brian_floordiv(int32_t x, int64_t y) { return _brisk_int_floordiv<int64_t>(x, y); }
+template <> BRISK_SPEC int64_t _brian_floordiv(int64_t x, int32_t y) { return _brisk_int_floordiv<int64_t>(x, y); }
+template <> BRISK_SPEC int64_t _brian_floordiv(int64_t x, int64_t y) { return _brisk_int_floordiv<int64_t>(x, y); }
+
+#define _brian_pow(x, y) (pow((x), (y)))
+
+template <typename T> BRISK_FN int int_(T value) { return (int)value; }
+template <> BRISK_SPEC int int_(bool value) { return value ? 1 : 0; }
+
+BRISK_FN double _exprel(double x) {
+    if (fabs(x) < 1e-16) return 1.0;
+    if (x > 717) return INFINITY;
+    return expm1(x) / x;
+}
+template <typename T>
+BRISK_FN T _clip(const T value, const double a_min, const double a_max) {
+    if (value < a_min) return a_min;
+    if (value > a_max) return a_max;
+    return value;
+}
+template <typename T> BRISK_FN int _sign(T val) { return (T(0) < val) - (val < T(0)); }
+BRISK_FN int64_t _timestep(double t, double dt) { return (int64_t)((t + 1e-3 * dt) / dt); }
+template <typename T> BRISK_FN T _brian_abs(T x) { return x < T(0) ? -x : x; }
+
+// ---- Philox4x32-10 ---------------------------------------------------------
+// Counter-based: (seed, code object, time step, element, draw) -> 4 words.
+struct BriskRng {
+    uint32_t k0, k1;   // key: the seed
+    uint32_t c0;       // element
+    uint32_t c1;       // draw number within the element
+    uint32_t c2;       // time step (low word)
+    uint32_t c3;       // code object id, time step high bits
+};
+
+BRISK_FN void brisk_philox(uint32_t c[4], uint32_t k0, uint32_t k1) {
+    for (int round = 0; round < 10; ++round) {
+        if (round > 0) {
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+        const uint64_t p0 = (uint64_t)0xD2511F53u * c[0];
+        const uint64_t p1 = (uint64_t)0xCD9E8D57u * c[2];
+        const uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
+        const uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
+        const uint32_t n0 = hi1 ^ c[1] ^ k0;
+        const uint32_t n2 = hi0 ^ c[3] ^ k1;
+        c[0] = n0;
+        c[1] = lo1;
+        c[2] = n2;
+        c[3] = lo0;
+    }
+}
+
+BRISK_FN BriskRng brisk_rng_make(uint64_t seed, uint32_t codeobj, int64_t timestep, uint32_t element) {
+    BriskRng r;
+    r.k0 = (uint32_t)seed;
+    r.k1 = (uint32_t)(seed >> 32);
+    r.c0 = element;
+    r.c1 = 0;
+    r.c2 = (uint32_t)(uint64_t)timestep;
+    r.c3 = codeobj ^ ((uint32_t)((uint64_t)timestep >> 32) << 16);
+    return r;
+}
+
+BRISK_FN void brisk_rng_next(BriskRng* r, uint32_t out[4]) {
+    out[0] = r->c0;
+    out[1] = r->c1;
+    out[2] = r->c2;
+    out[3] = r->c3;
+    r->c1 += 1;
+    brisk_philox(out, r->k0, r->k1);
+}
+
+// 53-bit uniform in [0, 1) from two words.
+BRISK_FN double brisk_u01(uint32_t a, uint32_t b) {
+    return ((a >> 5) * 67108864.0 + (b >> 6)) / 9007199254740992.0;
+}
+
+BRISK_FN double brisk_rand(BriskRng* r) {
+    uint32_t w[4];
+    brisk_rng_next(r, w);
+    return brisk_u01(w[0], w[1]);
+}
+
+// Box-Muller on one Philox block.
+BRISK_FN double brisk_randn(BriskRng* r) {
+    uint32_t w[4];
+    brisk_rng_next(r, w);
+    const double u1 = 1.0 - brisk_u01(w[0], w[1]);  // (0, 1]
+    const double u2 = brisk_u01(w[2], w[3]);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+// poisson(lam): inversion by multiplication for small lam, normal-corrected
+// transformed rejection (PTRS, Hormann 1993) for lam >= 10.
+BRISK_FN double brisk_loggam(double x) {
+    return lgamma(x);
+}
+BRISK_FN int32_t brisk_poisson(BriskRng* r, double lam) {
+    if (lam <= 0.0) return 0;
+    if (lam < 10.0) {
+        const double enlam = exp(-lam);
+        int32_t x = 0;
+        double prod = 1.0;
+        while (true) {
+            prod *= brisk_rand(r);
+            if (prod > enlam) x += 1; else return x;
+        }
+    }
+    const double slam = sqrt(lam), loglam = log(lam);
+    const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+    const double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+    while (true) {
+        const double U = brisk_rand(r) - 0.5, V = brisk_rand(r);
+        const double us = 0.5 - fabs(U);
+        const int64_t k = (int64_t)floor((2 * a / us + b) * U + lam + 0.43);
+        if (us >= 0.07 && V <= vr) return (int32_t)k;
+        if (k < 0 || (us < 0.013 && V > us)) continue;
+        if (log(V) + log(invalpha) - log(a / (us * us) + b) <= -lam + k * loglam - brisk_loggam(k + 1))
+            return (int32_t)k;
+    }
+}

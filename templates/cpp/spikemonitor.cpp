@@ -1,0 +1,33 @@
+// spikemonitor: events of [_source_start, _source_stop) into the staging buffers
+extern "C" void {{ k.symbol }}(const BriskArgs* _ap)
+{
+    const BriskArgs& _a = *_ap;
+{{ k.prologue }}
+    const int32_t* _events = {{ k.events }};
+    const int32_t _num_events = _events[{{ k.num_source }}];
+    int64_t* _fill = {{ k.fill }};
+    int32_t _start = 0;
+    while (_start < _num_events && _events[_start] < {{ k.source_start }}) _start++;
+    int32_t _end = _start;
+    while (_end < _num_events && _events[_end] < {{ k.source_stop }}) _end++;
+    if (_end > _start)
+    {
+        const int64_t _base = _fill[0];
+        const int64_t _vectorisation_idx = 1;
+{{ k.rng_scalar }}
+{{ k.scalar_code }}
+        for (int32_t _j = _start; _j < _end; _j++)
+        {
+            const int64_t _idx = _events[_j];
+            const int64_t _vectorisation_idx = _idx;
+{{ k.rng_vector }}
+{{ k.vector_code }}
+{%- for r in k.records %}
+            {{ r.staging }}[_base + (_j - _start)] = {{ r.local }};
+{%- endfor %}
+            {{ k.count }}[_idx - {{ k.source_start }}]++;
+        }
+        _fill[0] = _base + (_end - _start);
+        {{ k.n_array }}[0] += _end - _start;
+    }
+}

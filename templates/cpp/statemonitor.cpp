@@ -1,0 +1,26 @@
+// statemonitor: one row of the recorded variables into the staging buffers
+extern "C" void {{ k.symbol }}(const BriskArgs* _ap)
+{
+    const BriskArgs& _a = *_ap;
+{{ k.prologue }}
+    int64_t* _fill = {{ k.fill }};
+    const int64_t _row = _fill[0];
+    {{ k.t_staging }}[_row] = _a.t;
+    const int64_t _vectorisation_idx = -1;
+{{ k.rng_scalar }}
+{{ k.scalar_code }}
+    for (int64_t _i = 0; _i < {{ k.num_indices }}LL; _i++)
+    {
+        {
+            const int64_t _idx = {{ k.indices }}[_i];
+            const int64_t _vectorisation_idx = _idx;
+{{ k.rng_vector }}
+{{ k.vector_code }}
+{%- for r in k.records %}
+            {{ r.staging }}[_row * {{ r.width }}LL + _i] = {{ r.local }};
+{%- endfor %}
+        }
+    }
+    _fill[0] = _row + 1;
+    {{ k.n_array }}[0] += 1;
+}

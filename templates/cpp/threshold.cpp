@@ -1,0 +1,31 @@
+// threshold: spiking elements, in ascending order, into the event space
+extern "C" void {{ k.symbol }}(const BriskArgs* _ap)
+{
+    const BriskArgs& _a = *_ap;
+{{ k.prologue }}
+    const int64_t _N = {{ k.size_expr }};
+    int32_t* _events = {{ k.events }};
+    const int64_t _vectorisation_idx = -1;
+{{ k.rng_scalar }}
+{{ k.scalar_code }}
+    int64_t _count = 0;
+    for (int64_t _idx = 0; _idx < _N; _idx++)
+    {
+        bool _flag;
+        {
+            const int64_t _vectorisation_idx = _idx;
+{{ k.rng_vector }}
+{{ k.vector_code }}
+            _flag = _cond;
+        }
+        if (_flag)
+        {
+            _events[_count++] = (int32_t)_idx;
+{%- if k.uses_refractory %}
+            {{ k.not_refractory }}[_idx] = false;
+            {{ k.lastspike }}[_idx] = _a.t;
+{%- endif %}
+        }
+    }
+    _events[_N] = (int32_t)_count;
+}

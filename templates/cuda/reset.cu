@@ -1,0 +1,20 @@
+// reset: one thread per event
+extern "C" __global__ void {{ k.symbol }}(const BriskArgs _a)
+{
+{{ k.prologue }}
+    const int32_t* _events = {{ k.events }};
+    const int64_t _N = _events[{{ k.num_source }}];
+    const int64_t _vectorisation_idx = -1;
+{{ k.rng_scalar }}
+{{ k.scalar_code }}
+{%- include "cuda/_loop_head.cu" %}
+    {
+        const int64_t _index_events = _idx;
+        {
+            const int64_t _idx = _events[_index_events];
+            const int64_t _vectorisation_idx = _idx;
+{{ k.rng_vector }}
+{{ k.vector_code }}
+        }
+    }
+}

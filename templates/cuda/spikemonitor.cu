@@ -1,0 +1,44 @@
+// spikemonitor: one block; events of [_source_start, _source_stop) into the staging buffers
+extern "C" __global__ void {{ k.symbol }}(const BriskArgs _a)
+{
+{{ k.prologue }}
+    const int32_t* _events = {{ k.events }};
+    const int32_t _num_events = _events[{{ k.num_source }}];
+    int64_t* _fill = {{ k.fill }};
+    __shared__ int32_t _range[2];
+    if (threadIdx.x == 0)
+    {
+        int32_t _lo = 0, _hi = _num_events;
+        while (_lo < _hi) { const int32_t _m = (_lo + _hi) / 2; if (_events[_m] < {{ k.source_start }}) _lo = _m + 1; else _hi = _m; }
+        _range[0] = _lo;
+        _hi = _num_events;
+        while (_lo < _hi) { const int32_t _m = (_lo + _hi) / 2; if (_events[_m] < {{ k.source_stop }}) _lo = _m + 1; else _hi = _m; }
+        _range[1] = _lo;
+    }
+    __syncthreads();
+    const int32_t _start = _range[0], _end = _range[1];
+    const int64_t _base = _fill[0];
+    if (_end > _start)
+    {
+        const int64_t _vectorisation_idx = 1;
+{{ k.rng_scalar }}
+{{ k.scalar_code }}
+        for (int32_t _j = _start + threadIdx.x; _j < _end; _j += blockDim.x)
+        {
+            const int64_t _idx = _events[_j];
+            const int64_t _vectorisation_idx = _idx;
+{{ k.rng_vector }}
+{{ k.vector_code }}
+{%- for r in k.records %}
+            {{ r.staging }}[_base + (_j - _start)] = {{ r.local }};
+{%- endfor %}
+            {{ k.count }}[_idx - {{ k.source_start }}]++;
+        }
+    }
+    __syncthreads();
+    if (threadIdx.x == 0 && _end > _start)
+    {
+        _fill[0] = _base + (_end - _start);
+        {{ k.n_array }}[0] += _end - _start;
+    }
+}

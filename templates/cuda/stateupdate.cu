@@ -1,0 +1,17 @@
+// stateupdate: every element of the group
+extern "C" __global__ void {{ k.symbol }}(const BriskArgs _a)
+{
+{{ k.prologue }}
+    const int64_t _N = {{ k.size_expr }};
+    const int64_t _vectorisation_idx = -1;
+{{ k.rng_scalar }}
+{{ k.scalar_code }}
+{%- include "cuda/_loop_head.cu" %}
+    {
+        {
+            const int64_t _vectorisation_idx = _idx;
+{{ k.rng_vector }}
+{{ k.vector_code }}
+        }
+    }
+}
