@@ -244,7 +244,8 @@ pub enum QueueEntry {
     RunNetwork(RunNetwork),
     SetByConstant { array: String, value: Value },
     SetByArray { array: String, static_array: String },
-    SetBySingleValue { array: String, item: u64, value: Value },
+    /// `item` may be negative: Python indexing from the end.
+    SetBySingleValue { array: String, item: i64, value: Value },
     SetArrayByArray { array: String, static_index: String, static_value: String },
     ResizeArray { array: String, size: u64 },
     Seed { seed: Option<u64> },

@@ -95,9 +95,9 @@ pub fn build_device(prepared: &Prepared, program: &Program, timings: &mut Timing
             Box::new(cpu::CpuDevice::load(&lib, &symbols)?)
         }
         Target::Cuda => {
-            let (major, minor) = cuda::compute_capability()?;
-            let arch = format!("compute_{major}{minor}");
-            let ptx = cuda::compile_ptx(&program.source, &arch)?;
+            let arch = cuda::device_arch()?;
+            let (ptx, hit) = cuda::compile_ptx_cached(&program.source, &arch)?;
+            timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();
             Box::new(cuda::CudaDevice::new(&ptx, &symbols)?)
         }

@@ -290,7 +290,7 @@ fn group_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
 
 fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject, id: u32) -> Result<CodeObjectPlan> {
     let mut entry = CodeObjectPlan { id, main: None, before_run: None, after_run: None, clock: co.clock.clone() };
-    let mut push = |plan: &mut Plan, phase: Phase, launch: Launch, size: LoopSize| -> usize {
+    let push = |plan: &mut Plan, phase: Phase, launch: Launch, size: LoopSize| -> usize {
         let suffix = match phase {
             Phase::Main => "",
             Phase::BeforeRun => "_before_run",

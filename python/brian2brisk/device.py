@@ -296,14 +296,14 @@ class BriskDevice(CPPStandaloneDevice):
             stderr=subprocess.PIPE,
             text=True,
         )
-        if with_output:
-            if proc.stdout:
-                print(proc.stdout, end="")
-        elif self.results_dir and os.path.isdir(self.results_dir):
+        if with_output and proc.stdout:
+            print(proc.stdout, end="")
+        if proc.returncode != 0:
+            # (nothing goes into the results folder: a failed run leaves none)
+            raise BriskError.from_output(proc.stderr, proc.returncode)
+        if not with_output and self.results_dir and os.path.isdir(self.results_dir):
             with open(os.path.join(self.results_dir, "stdout.txt"), "w") as f:
                 f.write(proc.stdout)
-        if proc.returncode != 0:
-            raise BriskError.from_output(proc.stderr, proc.returncode)
         if proc.stderr and with_output:
             print(proc.stderr, end="")
         return proc.stdout + proc.stderr

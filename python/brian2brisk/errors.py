@@ -15,13 +15,16 @@ MARKER = "brisk-error-json: "
 class BriskError(RuntimeError):
     """A failure reported by ``brisk``: bad input, a failed compile or run."""
 
-    def __init__(self, message, kind="error", obj=None, block=None, line=None, log=None):
+    def __init__(
+        self, message, kind="error", obj=None, block=None, line=None, log=None, code_object=None
+    ):
         super().__init__(message)
         self.kind = kind
         self.obj = obj
         self.block = block
         self.line = line
         self.log = log
+        self.code_object = code_object
 
     @classmethod
     def from_output(cls, stderr, returncode):
@@ -32,9 +35,11 @@ class BriskError(RuntimeError):
                     info = json.loads(line[len(MARKER):])
                 except json.JSONDecodeError:
                     break
-                message = info.get("message", "brisk failed")
+                message = describe(info)
                 if info.get("kind") == "not_implemented":
-                    return NotImplementedError(message)
+                    error = NotImplementedError(message)
+                    error.brisk_info = info
+                    return error
                 return cls(
                     message,
                     kind=info.get("kind", "error"),
@@ -42,6 +47,34 @@ class BriskError(RuntimeError):
                     block=info.get("block"),
                     line=info.get("line"),
                     log=info.get("log"),
+                    code_object=info.get("code_object"),
                 )
         text = stderr.strip() or f"brisk exited with status {returncode}"
         return cls(text)
+
+
+#: the longest compiler log put into an exception's message (all of it is in ``.log``)
+MAX_LOG = 6000
+
+
+def describe(info):
+    """The message of an error line, with the Brian object, code object, block and line."""
+    message = info.get("message") or "brisk failed"
+    obj = info.get("object")
+    code_object = info.get("code_object")
+    if obj or code_object:
+        where = f"in Brian object '{obj}'" if obj else "in"
+        if code_object:
+            where += f" (code object '{code_object}'"
+            if info.get("block"):
+                where += f", block '{info['block']}'"
+            where += ")"
+        message = f"{where}: {message}"
+    if info.get("line"):
+        message += f"\n  in: {info['line']}"
+    log = info.get("log")
+    if log:
+        if len(log) > MAX_LOG:
+            log = log[:MAX_LOG] + "\n[... compiler log truncated; see the exception's .log]"
+        message += f"\n--- compiler log ---\n{log}"
+    return message

@@ -22,7 +22,8 @@ Comparison helpers: `assert_same` (deterministic, rtol 1e-9 by default),
 
 Environment: ``BRISK_TEST_KEEP=1`` keeps the project folders (their paths
 are in every failure message); ``BRISK_TEST_CPP_FLAGS`` overrides the gcc
-flags of the cpp_standalone reference builds.
+flags of the cpp_standalone reference builds (by default Brian's own, which
+Brisk's C++ backend uses too, so deterministic results match to the bit).
 """
 
 import atexit
@@ -42,10 +43,6 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 DEVICES = ("cpp_standalone", "brisk")
 
-#: gcc flags for the cpp_standalone reference: no -ffast-math and no
-#: -march=native (strict IEEE arithmetic, no FMA contraction, which is what
-#: Brisk's results are compared with) and -O1, which compiles faster than -O3.
-DEFAULT_CPP_FLAGS = ["-w", "-O1", "-std=c++17"]
 
 _work_root = None
 
@@ -320,6 +317,16 @@ class Context:
         device.build(directory=self.directory)
 
 
+def _flat_timers(timers, prefix=""):
+    flat = {}
+    for key, value in timers.items():
+        if isinstance(value, dict):
+            flat.update(_flat_timers(value, f"{prefix}{key}."))
+        elif isinstance(value, (int, float)):
+            flat[f"{prefix}{key}"] = float(value)
+    return flat
+
+
 def _to_array(value):
     return np.array(value, subok=False)  # a Quantity becomes a plain array (SI units)
 
@@ -341,11 +348,8 @@ def _child(spec):
                     raise _ExportWritten(os.path.join(os.path.abspath(directory), "export"))
 
                 brian2brisk.BriskDevice.run = _stop
-        else:
-            flags = os.environ.get("BRISK_TEST_CPP_FLAGS")
-            prefs.codegen.cpp.extra_compile_args_gcc = (
-                flags.split() if flags is not None else list(DEFAULT_CPP_FLAGS)
-            )
+        elif os.environ.get("BRISK_TEST_CPP_FLAGS") is not None:
+            prefs.codegen.cpp.extra_compile_args_gcc = os.environ["BRISK_TEST_CPP_FLAGS"].split()
         if spec["float32"]:
             prefs.core.default_float_dtype = np.float32
         kwargs = {}
@@ -370,9 +374,7 @@ def _child(spec):
         if spec["device"] == "brisk":
             meta["backend_used"] = device.backend_used
             meta["brisk_timings"] = dict(device.brisk_timings)
-        meta["timers"] = {
-            k: v for k, v in getattr(device, "timers", {}).items() if isinstance(v, (int, float))
-        }
+        meta["timers"] = _flat_timers(getattr(device, "timers", {}))
         arrays = {name: _to_array(value) for name, value in (values or {}).items()}
         np.savez(out + ".npz", **arrays)
         status = 0

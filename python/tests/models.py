@@ -71,6 +71,7 @@ def integrators(ctx):
            dw/dt = (v + 0.7 - 0.8*w)/(12.5*tau) : 1
            I : 1 (constant)"""
     )
+    idx = np.arange(10)
     monitors = {}
     for method in DETERMINISTIC_METHODS:
         kinds = [("linear", linear)]
@@ -81,12 +82,13 @@ def integrators(ctx):
         for kind, eqs in kinds:
             name = f"{kind}_{method}"
             G = NeuronGroup(10, eqs, method=method, name=name)
-            G.I = "0.2 + 0.1*i"
-            G.v = "-0.5 + 0.05*i"
+            # arrays, not strings: no extra code object to compile per group
+            G.I = 0.2 + 0.1 * idx
+            G.v = -0.5 + 0.05 * idx
             if kind == "cond":
-                G.g = "0.01*i"
+                G.g = 0.01 * idx
             else:
-                G.w = "0.1*(i % 3)"
+                G.w = 0.1 * (idx % 3)
             monitors[name] = (G, StateMonitor(G, G.equations.diff_eq_names, record=True))
     run(50 * ms)
     out = {}
@@ -197,7 +199,7 @@ def refractoriness(ctx):
         method="exact",
         name="fixed",
     )
-    fixed.I = "1.2 + 0.3*i"
+    fixed.I = 1.2 + 0.3 * np.arange(10)
     pervar = NeuronGroup(
         10,
         "dv/dt = (I - v)/tau : 1\nI : 1 (constant)\nref : second (constant)",
@@ -207,8 +209,8 @@ def refractoriness(ctx):
         method="exact",
         name="pervar",
     )
-    pervar.I = "1.5 + 0.2*i"
-    pervar.ref = "i*0.7*ms"
+    pervar.I = 1.5 + 0.2 * np.arange(10)
+    pervar.ref = np.arange(10) * 0.7 * ms
     f = 30 * Hz
     cond = NeuronGroup(
         10,
@@ -218,7 +220,7 @@ def refractoriness(ctx):
         method="euler",
         name="cond",
     )
-    cond.A = "0.9 + 0.05*i"
+    cond.A = 0.9 + 0.05 * np.arange(10)
     adapt = NeuronGroup(
         10,
         """dv/dt = (I - v)/tau : 1
@@ -229,7 +231,7 @@ def refractoriness(ctx):
         method="euler",
         name="adapt",
     )
-    adapt.I = "1.5 + 0.1*i"
+    adapt.I = 1.5 + 0.1 * np.arange(10)
     out = {}
     groups = [fixed, pervar, cond, adapt]
     mons = [(G, SpikeMonitor(G), StateMonitor(G, "v", record=[0, 4, 9])) for G in groups]
@@ -314,7 +316,7 @@ def shared_constants(ctx):
         method="euler",
         name="shared",
     )
-    G.I = "0.5 + 0.05*i"
+    G.I = 0.5 + 0.05 * np.arange(20)
     G.I_shared = 0.6
     G.tau_s = 20 * ms
     G.th = 1.0
@@ -385,7 +387,7 @@ def initialisation(ctx):
     G.expr = "i*mV"
     G.cond["i>5"] = "i*2 + v0"
     G.idxarr[[1, 2]] = "10 + i"
-    G.idxval[np.array([4, 7, 9])] = np.array([-1.0, -2.0, -3.0])
+    G.idxval[[4, 7, 9]] = np.array([-1.0, -2.0, -3.0])
     G.single_expr[5] = "i*3"
     G.k = "i % 3"
     G.flag["i % 2 == 0"] = True
@@ -413,8 +415,8 @@ def monitors(ctx):
         method="euler",
         name="lif",
     )
-    G.I = "0.8 + 0.02*i"
-    G.v = "0.02*i"
+    G.I = 0.8 + 0.02 * np.arange(50)
+    G.v = 0.02 * np.arange(50)
     sub = G[10:30]
     sp_all = SpikeMonitor(G, name="sp_all")
     sp_sub = SpikeMonitor(sub, name="sp_sub")
@@ -469,7 +471,7 @@ def multiple_runs(ctx):
         method="exact",
         name="multi",
     )
-    G.scale = "1 + 0.05*i"
+    G.scale = 1 + 0.05 * np.arange(10)
     spikes = SpikeMonitor(G)
     states = StateMonitor(G, "v", record=[0, 9])
     run(20 * ms, report="text")
@@ -532,7 +534,12 @@ FUNCTION_EXPRESSIONS = {
 
 
 def functions(ctx):
-    """Brian's default functions and operators, in string expressions and in a state update."""
+    """Brian's default functions and operators (50 values of x in [-0.95, 0.95]).
+
+    All of `FUNCTION_EXPRESSIONS` are evaluated in one ``run_regularly``
+    code object (one compile unit); a few are also set by string expressions
+    (``init_*``), and the state update and threshold use functions too.
+    """
     defaultclock.dt = 0.1 * ms
     tau = 5 * ms
     names = "\n".join(f"{name} : 1" for name in FUNCTION_EXPRESSIONS)
@@ -543,6 +550,9 @@ def functions(ctx):
             dz/dt = (sin(2*pi*t/(10*ms))*exp(-x) + tanh(x) + sqrt(abs(x))*cos(x) - z)/tau : 1
             dy/dt = (clip(z, -0.2, 0.2) + log1p(abs(z)) + exprel(x) - y)/tau : 1
             steps : integer
+            init_exp : 1
+            init_arcsin : 1
+            init_timestep : 1
             {names}""",
         threshold="timestep(t, dt) % (7 + k % 3) == 0",
         reset="steps += 1",
@@ -550,12 +560,20 @@ def functions(ctx):
         name="functions",
     )
     G.x = "-0.95 + 1.9*i/(N - 1)"
-    G.k = "i - 25"
-    for name, expr in FUNCTION_EXPRESSIONS.items():
-        setattr(G, name, expr)
+    G.k = np.arange(50) - 25
+    G.init_exp = "exp(x)"
+    G.init_arcsin = "arcsin(x)"
+    G.init_timestep = "timestep(abs(x)*ms, dt)"
+    G.run_regularly(
+        "\n".join(f"{name} = {expr}" for name, expr in FUNCTION_EXPRESSIONS.items()),
+        when="start",
+        name="functions_eval",
+    )
     mon = StateMonitor(G, ["z", "y"], record=[0, 24, 49])
     run(20 * ms)
     out = {name: getattr(G, name)[:] for name in FUNCTION_EXPRESSIONS}
+    for name in ("init_exp", "init_arcsin", "init_timestep"):
+        out[name] = getattr(G, name)[:]
     out["z"] = mon.z[:]
     out["y"] = mon.y[:]
     out["steps"] = G.steps[:]
@@ -580,8 +598,8 @@ def float32_lif(ctx):
         method="exponential_euler",
         name="lif32",
     )
-    G.I = "1.5 + 0.1*i"
-    G.v = "exp(-i/10.0)"
+    G.I = 1.5 + 0.1 * np.arange(30)
+    G.v = np.exp(-np.arange(30) / 10.0)
     spikes = SpikeMonitor(G)
     mon = StateMonitor(G, ["v", "w"], record=[0, 15, 29])
     run(50 * ms)

@@ -148,6 +148,8 @@ impl Expr {
             Expr::Int(i) => {
                 let _ = write!(out, "{i}");
             }
+            // `inf` would read back as a name (Brian's constant): write a literal that overflows.
+            Expr::Float(f) if f.is_infinite() && *f > 0.0 => out.push_str("1e999"),
             Expr::Float(f) => out.push_str(&float_repr(*f)),
             Expr::Name(n) => out.push_str(n),
             Expr::Unary(op, e) => {

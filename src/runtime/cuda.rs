@@ -21,8 +21,6 @@
 //! are asynchronous. `BRISK_CUDA_SYNC=1` synchronises after every launch to
 //! name the kernel that failed.
 
-#![allow(unsafe_code)]
-
 use std::any::Any;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -45,8 +43,11 @@ pub const NVRTC_LIB_ENV: &str = "BRISK_NVRTC_LIB";
 /// The pip requirement that provides libnvrtc (pinned to the driver's CUDA version).
 pub const NVRTC_REQUIREMENT: &str = "nvidia-cuda-nvrtc==13.0.*";
 /// Options passed to NVRTC besides the architecture. No `--use_fast_math`:
-/// IEEE division, square root and denormals, as on the CPU target.
-pub const NVRTC_OPTIONS: &[&str] = &["--std=c++17"];
+/// IEEE division, square root and denormals, as on the CPU target. Warnings
+/// 177 and 550 (variable unused / set but never used) are silenced: Brian's
+/// templates declare every constant and `_vectorisation_idx` whether used or
+/// not, and they would bury real errors in the log.
+pub const NVRTC_OPTIONS: &[&str] = &["--std=c++17", "--diag-suppress=177,550"];
 /// Set to `1` to synchronise after every launch (names the failing kernel).
 pub const SYNC_ENV: &str = "BRISK_CUDA_SYNC";
 
@@ -90,10 +91,40 @@ fn open_global(_path: &Path) -> std::result::Result<(), String> {
     Err("loading libnvrtc by path is only supported on Unix".to_string())
 }
 
-/// Loads libnvrtc from `path` (an absolute path to `libnvrtc.so.13`), ahead of
-/// the automatic search. Takes effect only before the first NVRTC call of the process.
+/// Opens libnvrtc at `path` together with the builtins library next to it.
+///
+/// libnvrtc opens `libnvrtc-builtins.so.<major>.<minor>` by bare name at its
+/// first compilation, and the 13.0 wheels set no RPATH, so outside
+/// `LD_LIBRARY_PATH` that lookup fails (`NVRTC_ERROR_BUILTIN_OPERATION_FAILURE`).
+/// Loading the builtins first by absolute path makes the bare name resolve
+/// to the already-loaded library (matched by its SONAME).
+fn open_nvrtc(path: &Path) -> std::result::Result<(), String> {
+    if let Some(dir) = path.parent() {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            let mut builtins: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .is_some_and(|n| n.starts_with("libnvrtc-builtins.so.") && !n.contains(".alt."))
+                })
+                .collect();
+            builtins.sort();
+            for b in builtins {
+                // A failure here surfaces at compile time with NVRTC's own message.
+                let _ = open_global(&b);
+            }
+        }
+    }
+    open_global(path)
+}
+
+/// Loads libnvrtc from `path` (an absolute path to `libnvrtc.so.13`; the
+/// builtins library next to it is loaded too), ahead of the automatic
+/// search. Takes effect only before the first NVRTC call of the process.
 pub fn load_nvrtc(path: &Path) -> Result<()> {
-    open_global(path).map_err(|e| Error::runtime(format!("cannot load {}: {e}", path.display())))
+    open_nvrtc(path).map_err(|e| Error::runtime(format!("cannot load {}: {e}", path.display())))
 }
 
 /// `<prefix>/lib/python3*/site-packages/nvidia/cu13/lib/libnvrtc.so.13` that exist, for each prefix.
@@ -151,7 +182,7 @@ fn preload() -> &'static Preload {
         let mut p = Preload { loaded: None, failures: Vec::new(), explicit_failed: false };
         if let Some(path) = std::env::var_os(NVRTC_LIB_ENV).filter(|v| !v.is_empty()) {
             let path = PathBuf::from(path);
-            match open_global(&path) {
+            match open_nvrtc(&path) {
                 Ok(()) => p.loaded = Some(path),
                 Err(e) => {
                     p.failures.push(format!("{NVRTC_LIB_ENV}={}: {e}", path.display()));
@@ -161,7 +192,7 @@ fn preload() -> &'static Preload {
             return p;
         }
         for path in wheel_candidates(&python_prefixes()) {
-            match open_global(&path) {
+            match open_nvrtc(&path) {
                 Ok(()) => {
                     p.loaded = Some(path);
                     return p;
@@ -188,7 +219,9 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 fn guard<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
-        Err(payload) => Err(Error::runtime(format!("{what}: the CUDA library failed: {}", panic_message(payload.as_ref())))),
+        Err(payload) => {
+            Err(Error::runtime(format!("{what}: the CUDA library failed: {}", panic_message(payload.as_ref()))))
+        }
     }
 }
 
@@ -243,7 +276,9 @@ pub fn nvrtc_info() -> Result<NvrtcInfo> {
     let info = guard("querying NVRTC", || {
         let (mut major, mut minor): (c_int, c_int) = (0, 0);
         // SAFETY: both pointers are valid for writes of one c_int.
-        unsafe { nvrtc_sys::nvrtcVersion(&mut major, &mut minor) }.result().map_err(|e| nvrtc_error("nvrtcVersion", e))?;
+        unsafe { nvrtc_sys::nvrtcVersion(&mut major, &mut minor) }
+            .result()
+            .map_err(|e| nvrtc_error("nvrtcVersion", e))?;
         let mut count: c_int = 0;
         // SAFETY: `count` is valid for a write of one c_int.
         unsafe { nvrtc_sys::nvrtcGetNumSupportedArchs(&mut count) }
@@ -348,10 +383,11 @@ pub fn compile_ptx_cached(source: &str, arch: &str) -> Result<(String, bool)> {
     let info = nvrtc_info()?;
     let version = format!("nvrtc {}.{}", info.version.0, info.version.1);
     let options = nvrtc_options(arch).join(" ");
-    let (path, hit) = cache::cached("ptx", &[source.as_bytes(), arch.as_bytes(), options.as_bytes(), version.as_bytes()], |out| {
-        let ptx = compile_ptx(source, arch)?;
-        std::fs::write(out, ptx).map_err(|e| Error::runtime(format!("cannot write {}: {e}", out.display())))
-    })?;
+    let (path, hit) =
+        cache::cached("ptx", &[source.as_bytes(), arch.as_bytes(), options.as_bytes(), version.as_bytes()], |out| {
+            let ptx = compile_ptx(source, arch)?;
+            std::fs::write(out, ptx).map_err(|e| Error::runtime(format!("cannot write {}: {e}", out.display())))
+        })?;
     let ptx = std::fs::read_to_string(&path)
         .map_err(|e| Error::runtime(format!("cannot read cached PTX {}: {e}", path.display())))?;
     Ok((ptx, hit))
@@ -377,7 +413,8 @@ fn log_errors(log: &str) -> Vec<Diagnostic> {
             let number = &after[..close];
             let text = &after[close + 3..];
             if let Ok(line) = number.parse::<usize>() {
-                if text.contains("error") && line > 0 {
+                let is_error = text.starts_with("error") || text.starts_with("catastrophic error");
+                if is_error && line > 0 {
                     out.push(Diagnostic { line, text: text.to_string() });
                 }
                 break;
@@ -479,14 +516,16 @@ pub fn driver_info() -> Result<DriverInfo> {
     if !present {
         return Err(Error::runtime(
             "no NVIDIA driver: libcuda.so.1 was not found, so the CUDA target cannot run on this machine \
-             (the CPU target can: --target cpp)",
+             (the CPU backend can: --backend cpu)",
         ));
     }
     let info = guard("initialising the CUDA driver", || {
         cu_result::init().map_err(driver_error("cuInit failed"))?;
         let mut version: c_int = 0;
         // SAFETY: `version` is valid for a write of one c_int.
-        unsafe { cu_sys::cuDriverGetVersion(&mut version) }.result().map_err(driver_error("cuDriverGetVersion failed"))?;
+        unsafe { cu_sys::cuDriverGetVersion(&mut version) }
+            .result()
+            .map_err(driver_error("cuDriverGetVersion failed"))?;
         let devices = cu_result::device::get_count().map_err(driver_error("cannot count CUDA devices"))?;
         Ok(DriverInfo { version: (version / 1000, (version % 1000) / 10), devices })
     })?;
@@ -522,18 +561,12 @@ pub fn compute_capability() -> Result<(i32, i32)> {
 /// driver for any GPU of capability >= X.Y.
 pub fn ptx_arch(cc: (i32, i32), supported: &[i32]) -> Result<String> {
     let device = cc.0 * 10 + cc.1;
-    supported
-        .iter()
-        .copied()
-        .filter(|&a| a <= device)
-        .max()
-        .map(|a| format!("compute_{a}"))
-        .ok_or_else(|| {
-            Error::runtime(format!(
-                "the GPU's compute capability {}.{} is older than every architecture this NVRTC supports ({supported:?})",
-                cc.0, cc.1
-            ))
-        })
+    supported.iter().copied().filter(|&a| a <= device).max().map(|a| format!("compute_{a}")).ok_or_else(|| {
+        Error::runtime(format!(
+            "the GPU's compute capability {}.{} is older than every architecture this NVRTC supports ({supported:?})",
+            cc.0, cc.1
+        ))
+    })
 }
 
 /// The PTX target for device 0 with the NVRTC in use.
@@ -610,10 +643,8 @@ fn ptx_version(ptx: &str) -> &str {
 fn jit_log(ctx: &CudaContext, ptx: &CString) -> Option<String> {
     ctx.bind_to_thread().ok()?;
     let mut log = vec![0 as c_char; 16 * 1024];
-    let mut options = [
-        cu_sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER,
-        cu_sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
-    ];
+    let mut options =
+        [cu_sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER, cu_sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES];
     let mut values: [*mut c_void; 2] = [log.as_mut_ptr().cast(), log.len() as *mut c_void];
     let mut module: cu_sys::CUmodule = std::ptr::null_mut();
     // SAFETY: `ptx` is a NUL-terminated PTX image; `options` and `values` have
@@ -764,7 +795,9 @@ impl CudaDevice {
             self.pointers_addr = address(&self.pointers, &self.stream);
         }
         if !table.is_empty() {
-            self.stream.memcpy_htod(&table, &mut self.pointers).map_err(driver_error("cannot upload the pointer table"))?;
+            self.stream
+                .memcpy_htod(&table, &mut self.pointers)
+                .map_err(driver_error("cannot upload the pointer table"))?;
         }
         self.wait("uploading the pointer table")
     }
@@ -909,14 +942,22 @@ mod tests {
     #[test]
     fn compile_errors_name_line_and_kernel() {
         let log = "default_program(5): error: identifier \"undefined_thing\" is undefined\n\
-                   default_program(9): warning #550-D: something\n\
+                   default_program(9): warning #550-D: variable \"error_count\" was set but never used\n\
                    default_program(10): error: expected a \";\"\n\n2 errors detected in the compilation of \"default_program\".\n";
         let e = compile_failure(SOURCE, log);
         assert_eq!(e.kind, crate::diag::ErrorKind::Compile);
         assert!(e.message.contains("2 errors"), "{}", e.message);
-        assert!(e.message.contains("generated line 5 in kernel brisk_neurongroup_stateupdater_codeobject"), "{}", e.message);
+        assert!(
+            e.message.contains("generated line 5 in kernel brisk_neurongroup_stateupdater_codeobject"),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains("| v = undefined_thing;"), "{}", e.message);
-        assert!(e.message.contains("generated line 10 in kernel brisk_spikemonitor_codeobject_after_run"), "{}", e.message);
+        assert!(
+            e.message.contains("generated line 10 in kernel brisk_spikemonitor_codeobject_after_run"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.code_object.as_deref(), Some("neurongroup_stateupdater_codeobject"));
         assert_eq!(e.log.as_deref(), Some(log));
     }
@@ -933,7 +974,10 @@ mod tests {
     #[test]
     fn log_parsing_ignores_other_parentheses() {
         let d = log_errors("default_program(x)(12): catastrophic error: cannot open source file \"a.h\"\n");
-        assert_eq!(d, vec![Diagnostic { line: 12, text: "catastrophic error: cannot open source file \"a.h\"".into() }]);
+        assert_eq!(
+            d,
+            vec![Diagnostic { line: 12, text: "catastrophic error: cannot open source file \"a.h\"".into() }]
+        );
     }
 
     #[test]
@@ -977,6 +1021,17 @@ mod tests {
     fn brisk_args_layout() {
         assert_eq!(std::mem::size_of::<BriskArgs>(), 56);
         assert_eq!(std::mem::align_of::<BriskArgs>(), 8);
+    }
+
+    #[test]
+    fn wheel_libraries_are_found_under_python_prefixes() {
+        let venv = tempfile::tempdir().unwrap();
+        let lib = venv.path().join("lib/python3.13/site-packages/nvidia/cu13/lib");
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::create_dir_all(venv.path().join("lib/python3.12/site-packages")).unwrap();
+        std::fs::write(lib.join(NVRTC_FILE), b"").unwrap();
+        let prefixes = vec![venv.path().to_path_buf(), venv.path().join("missing"), venv.path().to_path_buf()];
+        assert_eq!(wheel_candidates(&prefixes), vec![lib.join(NVRTC_FILE)]);
     }
 
     #[test]

@@ -200,10 +200,12 @@ impl<'a> Executor<'a> {
             QueueEntry::SetBySingleValue { array, item, value } => {
                 let buf = self.array(array)?;
                 let dtype = self.dtype(buf);
-                if *item >= self.lens[buf] {
-                    return Err(Error::runtime(format!("index {item} out of range for '{array}' ({} elements)", self.lens[buf])));
+                let len = self.lens[buf] as i64;
+                let index = if *item < 0 { len + item } else { *item };
+                if index < 0 || index >= len {
+                    return Err(Error::runtime(format!("index {item} out of range for '{array}' ({len} elements)")));
                 }
-                self.device.write(buf, *item as usize * dtype.size(), &value.to_bytes(dtype))?;
+                self.device.write(buf, index as usize * dtype.size(), &value.to_bytes(dtype))?;
             }
             QueueEntry::SetByArray { array, static_array } => {
                 let buf = self.array(array)?;
