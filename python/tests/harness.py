@@ -30,6 +30,7 @@ import atexit
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -136,20 +137,24 @@ def run_model(
     if env:
         child_env.update(env)
     start = time.time()
+    # its own process group, so a timeout also ends make, gcc and brisk
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "child", json.dumps(spec)],
+        cwd=directory,
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        proc = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "child", json.dumps(spec)],
-            cwd=directory,
-            env=child_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired as e:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
         raise AssertionError(
             f"{model.__name__} under {device} took more than {timeout} s "
-            f"(project folder {directory})\n{e.stdout or ''}\n{e.stderr or ''}"
+            f"(project folder {directory})\n{stdout[-3000:]}\n{stderr[-3000:]}"
         ) from None
     wall = time.time() - start
     meta = {}
@@ -165,8 +170,8 @@ def run_model(
         device=device,
         arrays=arrays,
         meta=meta,
-        stdout=proc.stdout,
-        stderr=proc.stderr,
+        stdout=stdout,
+        stderr=stderr,
         returncode=proc.returncode,
         directory=spec["directory"],
         wall_s=wall,

@@ -15,6 +15,7 @@ own Philox generator).
 import numpy as np
 from brian2 import (
     Equations,
+    Network,
     Function,
     Hz,
     NeuronGroup,
@@ -90,7 +91,8 @@ def integrators(ctx):
             else:
                 G.w = 0.1 * (idx % 3)
             monitors[name] = (G, StateMonitor(G, G.equations.diff_eq_names, record=True))
-    run(50 * ms)
+    # run() only collects objects held in local variables, not in containers
+    Network([obj for pair in monitors.values() for obj in pair]).run(50 * ms)
     out = {}
     for name, (G, mon) in monitors.items():
         out[f"{name}_t"] = mon.t[:]
@@ -139,7 +141,7 @@ def stochastic(ctx):
             eqs = "dv/dt = (1 - v)/tau + 0.3*v*xi/sqrt(tau) : 1"
         G = NeuronGroup(100, eqs, method=method, name=name)
         G.v = 0 if noise == "additive" else 1
-        monitors[name] = StateMonitor(G, "v", record=True)
+        monitors[name] = (G, StateMonitor(G, "v", record=True))
     rng = NeuronGroup(1000, "u : 1\nz : 1\nc : 1", name="rng")
     rng.u = "rand()"
     rng.z = "randn()"
@@ -148,9 +150,11 @@ def stochastic(ctx):
     poisson = NeuronGroup(100, "rate : Hz", threshold="rand() < rate*dt", name="poisson")
     poisson.rate = 50 * Hz
     spikes = SpikeMonitor(poisson)
-    run(100 * ms)
+    net = Network([obj for pair in monitors.values() for obj in pair])
+    net.add(rng, poisson, spikes)
+    net.run(100 * ms)
     out = {}
-    for name, mon in monitors.items():
+    for name, (_, mon) in monitors.items():
         out[f"{name}_samples"] = mon.v[:, list(SAMPLE_STEPS)]
         out[f"{name}_trace"] = mon.v[:3, :]
     out["uniform"] = rng.u[:]
@@ -235,7 +239,7 @@ def refractoriness(ctx):
     out = {}
     groups = [fixed, pervar, cond, adapt]
     mons = [(G, SpikeMonitor(G), StateMonitor(G, "v", record=[0, 4, 9])) for G in groups]
-    run(100 * ms)
+    Network([obj for triple in mons for obj in triple]).run(100 * ms)
     for G, spikes, states in mons:
         out.update(_spikes(G.name, spikes))
         out[f"{G.name}_v"] = states.v[:]
@@ -297,14 +301,19 @@ def subgroups(ctx):
 
 
 def shared_constants(ctx):
-    """``(shared)``, ``(constant)`` and ``(shared, constant)`` variables, external constants."""
+    """``(shared)``, ``(constant)`` and ``(shared, constant)`` variables, external constants.
+
+    ``x`` is a shared variable updated every step by ``run_regularly``; ``c``
+    is set by a string expression of shared variables; ``drive`` is a
+    subexpression mixing per-neuron, shared and external values.
+    """
     defaultclock.dt = 0.1 * ms
     tau = 10 * ms  # external constant
     offset = 0.05  # external constant
     G = NeuronGroup(
         20,
         """dv/dt = (I + I_shared - v)/tau : 1
-           dx/dt = -x/tau_s : 1 (shared)
+           x : 1 (shared)
            I : 1 (constant)
            I_shared : 1 (shared)
            tau_s : second (shared, constant)
@@ -322,6 +331,8 @@ def shared_constants(ctx):
     G.th = 1.0
     G.x = 1.0
     G.c = "I_shared*2 + th"
+    # a shared variable written every step (scalar code in a state update)
+    G.run_regularly("x = x*exp(-dt/tau_s) + c*0.001", when="start", name="shared_decay")
     spikes = SpikeMonitor(G)
     mon = StateMonitor(G, ["v", "x", "drive"], record=[0, 19])
     run(50 * ms)
@@ -433,7 +444,6 @@ def monitors(ctx):
     out.update(_spikes("sp_sub", sp_sub))
     out["sp_count_count"] = sp_count.count[:]
     out["sp_count_num"] = np.array(sp_count.num_spikes)
-    out["sp_count_i"] = sp_count.i[:]  # empty: record=False
     for var in ("v", "w", "I"):
         out[f"st_multi_{var}"] = getattr(st_multi, var)[:]
     out["st_multi_t"] = st_multi.t[:]
