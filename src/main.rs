@@ -35,6 +35,9 @@ enum Command {
         /// Print stage timings as JSON on stderr.
         #[arg(long)]
         timings: bool,
+        /// Generate and compile (filling the cache) but do not run.
+        #[arg(long)]
+        compile_only: bool,
     },
     /// Write the generated CUDA and C++ sources and the run plan.
     Convert {
@@ -60,13 +63,15 @@ fn main() -> ExitCode {
 
 fn dispatch(command: Command) -> Result<()> {
     match command {
-        Command::Run { export, backend, results, timings } => run(&export, backend, results, timings),
+        Command::Run { export, backend, results, timings, compile_only } => {
+            run(&export, backend, results, timings, compile_only)
+        }
         Command::Convert { export, output } => convert(&export, &output),
         Command::Inspect { export } => inspect(&export),
     }
 }
 
-fn run(export: &Path, backend: Backend, results: Option<PathBuf>, print_timings: bool) -> Result<()> {
+fn run(export: &Path, backend: Backend, results: Option<PathBuf>, print_timings: bool, compile_only: bool) -> Result<()> {
     let start = Instant::now();
     let prepared = pipeline::prepare(export)?;
     let prepare_time = start.elapsed().as_secs_f64();
@@ -76,6 +81,14 @@ fn run(export: &Path, backend: Backend, results: Option<PathBuf>, print_timings:
         Target::Cuda => "cuda",
     };
     eprintln!("brisk: backend {backend_name} ({why})");
+    if compile_only {
+        let mut timings = pipeline::compile(&prepared, target)?;
+        timings.prepare = prepare_time;
+        if print_timings {
+            eprintln!("brisk-timings: {}", serde_json::to_string(&timings).unwrap_or_default());
+        }
+        return Ok(());
+    }
     let results = results.unwrap_or_else(|| export.join("..").join("results"));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

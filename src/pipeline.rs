@@ -105,6 +105,16 @@ pub fn build_device(prepared: &Prepared, program: &Program, timings: &mut Timing
     Ok(device)
 }
 
+/// Generates and compiles (or finds in the cache) the program for `target`, without running it.
+pub fn compile(prepared: &Prepared, target: Target) -> Result<Timings> {
+    let mut timings = Timings::default();
+    let start = Instant::now();
+    let program = codegen::generate(&prepared.plan, &prepared.code_objects, target)?;
+    timings.generate = start.elapsed().as_secs_f64();
+    build_device(prepared, &program, &mut timings)?;
+    Ok(timings)
+}
+
 /// Runs a prepared export on `target` and writes the results folder.
 pub fn run(prepared: &Prepared, target: Target, results_dir: &Path, out: &mut dyn Write) -> Result<Timings> {
     let mut timings = Timings::default();

@@ -1,6 +1,7 @@
 //! Parser tests: abstract-code fixtures (`fixtures/abstract_code/{ok,err}/*.txt`,
 //! one block per file) snapshotted as S-expressions or error messages, and
-//! every statement of every fixture export (`fixtures/exports/*`) parsed.
+//! every statement of every fixture export (`fixtures/exports/*`,
+//! `fixtures/exports-unsupported/*`) parsed.
 
 use std::path::{Path, PathBuf};
 
@@ -93,12 +94,16 @@ fn hostile_inputs() {
 }
 
 fn export_dirs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("fixtures/exports exists (scripts/export-fixtures)")
-        .filter_map(|e| e.ok().map(|e| e.path().join("export")))
-        .filter(|p| p.join("manifest.json").is_file())
-        .collect();
+    let mut dirs = Vec::new();
+    for folder in ["fixtures/exports", "fixtures/exports-unsupported"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+        let Ok(entries) = std::fs::read_dir(&root) else { continue };
+        dirs.extend(
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path().join("export")))
+                .filter(|p| p.join("manifest.json").is_file()),
+        );
+    }
     dirs.sort();
     dirs
 }

@@ -220,8 +220,11 @@ class BriskDevice(CPPStandaloneDevice):
             if run:
                 self.run(directory, results_directory, with_output, run_args)
             else:
-                self._call_brisk(["convert", self._export_dir(directory), "-o",
-                                  os.path.join(directory, "generated")], with_output)
+                self._call_brisk(
+                    ["run", self._export_dir(directory), "--backend", self.backend,
+                     "--compile-only"],
+                    with_output,
+                )
 
     def _export_dir(self, directory):
         return os.path.join(os.path.abspath(directory), "export")

@@ -303,8 +303,8 @@ def subgroups(ctx):
 def shared_constants(ctx):
     """``(shared)``, ``(constant)`` and ``(shared, constant)`` variables, external constants.
 
-    ``x`` is a shared variable updated every step by ``run_regularly``; ``c``
-    is set by a string expression of shared variables; ``drive`` is a
+    ``c`` and ``x`` are shared variables updated every step by
+    ``run_regularly`` (``c`` from other shared variables); ``drive`` is a
     subexpression mixing per-neuron, shared and external values.
     """
     defaultclock.dt = 0.1 * ms
@@ -330,9 +330,11 @@ def shared_constants(ctx):
     G.tau_s = 20 * ms
     G.th = 1.0
     G.x = 1.0
-    G.c = "I_shared*2 + th"
-    # a shared variable written every step (scalar code in a state update)
-    G.run_regularly("x = x*exp(-dt/tau_s) + c*0.001", when="start", name="shared_decay")
+    G.c = 0.5
+    # shared variables written every step (scalar code in a state update;
+    # Brian's C++ cannot write them from a string initialiser)
+    G.run_regularly("c = I_shared*2 + th\nx = x*exp(-dt/tau_s) + c*0.001",
+                    when="start", name="shared_update")
     spikes = SpikeMonitor(G)
     mon = StateMonitor(G, ["v", "x", "drive"], record=[0, 19])
     run(50 * ms)

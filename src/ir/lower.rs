@@ -534,3 +534,105 @@ fn describe(symbol: &Symbol) -> &'static str {
 fn source(decl: &StatementDecl) -> String {
     format!("{} {} {}", decl.var, decl.op, decl.expr)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-block code object over float32 `x`, int32 `k`, bool `b`, with
+    /// the given vector statements `(var, op, expr, dtype)`.
+    fn lower_vector(float_dtype: &str, stmts: &[(&str, &str, &str, &str)]) -> Result<CodeObject> {
+        let stmts: Vec<serde_json::Value> = stmts
+            .iter()
+            .map(|(var, op, expr, dtype)| {
+                serde_json::json!({"var": var, "op": op, "expr": expr, "dtype": dtype,
+                                   "constant": false, "scalar": false})
+            })
+            .collect();
+        let array = |name: &str, dtype: &str| {
+            serde_json::json!({"kind": "array", "array": name, "dtype": dtype, "scalar": false,
+                               "read_only": false, "constant": false, "dynamic": false,
+                               "ndim": 1, "owner": "g", "index": "_idx"})
+        };
+        let export = serde_json::json!({
+            "format": "brisk-export", "version": 1, "brian_version": "2.11.0",
+            "float_dtype": float_dtype, "arrays": [], "static_arrays": {}, "clocks": [],
+            "main_queue": [],
+            "code_objects": [{
+                "name": "co", "template": "stateupdate", "owner": {"name": "g", "class": "NeuronGroup"},
+                "clock": null, "when": null, "order": null,
+                "blocks": [{"name": null, "abstract_code": "", "scalar": [], "vector": stmts}],
+                "variables": {
+                    "x": array("_x", "float32"), "k": array("_k", "int32"), "b": array("_b", "bool"),
+                    "exp": {"kind": "function", "name": "exp", "auto_vectorise": false, "stateless": true},
+                    "sign": {"kind": "function", "name": "sign", "auto_vectorise": false, "stateless": true},
+                    "rand": {"kind": "function", "name": "rand", "auto_vectorise": true, "stateless": false}
+                },
+                "indices": {}
+            }]
+        });
+        let export: Export = serde_json::from_value(export).expect("valid test export");
+        lower(&export.code_objects[0], &export)
+    }
+
+    fn dtype_of(float_dtype: &str, expr: &str) -> Dtype {
+        let co = lower_vector(float_dtype, &[("_y", ":=", expr, "float64")])
+            .unwrap_or_else(|e| panic!("{expr}: {e}"));
+        co.blocks[0].vector[0].expr.dtype
+    }
+
+    #[test]
+    fn brian_dtype_rules() {
+        use Dtype::*;
+        for (expr, expected) in [
+            ("k + 1", Int32),
+            ("k + 3000000000", Int64),
+            ("x * 2", Float32),
+            ("x * 0.5", Float64),
+            ("k / 2", Float64),
+            ("x / k", Float32),
+            ("k // 2", Int32),
+            ("k % 3", Int32),
+            ("k ** 2", Int32),
+            ("x ** 2", Float32),
+            ("b + b", Int32),
+            ("k < x", Bool),
+            ("not k", Bool),
+            ("b and (k > 1)", Bool),
+            ("exp(x)", Float32),
+            ("exp(k)", Float64),
+            ("sign(x)", Float32),
+            ("sign(k)", Int32),
+            ("rand()", Float64),
+            ("-k", Int32),
+        ] {
+            assert_eq!(dtype_of("float64", expr), expected, "{expr}");
+        }
+        assert_eq!(dtype_of("float32", "k / 2"), Float32);
+    }
+
+    #[test]
+    fn scopes_and_errors() {
+        let co = lower_vector("float64", &[("_a", ":=", "k", "int64"), ("x", "=", "_a * 2", "float32")])
+            .expect("locals are visible to later statements");
+        assert_eq!(co.blocks[0].vector[1].expr.dtype, Dtype::Int64);
+        assert_eq!(co.blocks[0].vector_info.read, ["k".to_string()].into());
+        assert_eq!(co.blocks[0].vector_info.write, ["x".to_string()].into());
+        for (stmts, message) in [
+            (vec![("x", "=", "-b", "float32")], "unary '-'"),
+            (vec![("x", "=", "k or b", "float32")], "needs boolean operands"),
+            (vec![("x", "=", "exp()", "float32")], "takes 1 argument"),
+            (vec![("x", "=", "_a", "float32")], "unknown variable '_a'"),
+            (vec![("x", ":=", "1", "float32")], "cannot declare 'x'"),
+            (vec![("_a", ":=", "1", "int64"), ("_a", ":=", "2", "int64")], "declared twice"),
+            (vec![("exp", "=", "1", "float64")], "it is a function"),
+            (vec![("x", "=", "rand(", "float32")], "syntax error"),
+        ] {
+            let err = lower_vector("float64", &stmts).expect_err(message);
+            assert!(err.message.contains(message), "{} does not contain {message}", err.message);
+            assert_eq!(err.object.as_deref(), Some("g"));
+            assert_eq!(err.block.as_deref(), Some("main"));
+            assert!(err.line.is_some());
+        }
+    }
+}
