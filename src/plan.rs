@@ -94,6 +94,8 @@ pub struct Kernel {
     pub launch: Launch,
     /// Elements per launch.
     pub size: LoopSize,
+    /// Draws random numbers (advances the stream counter).
+    pub uses_rng: bool,
 }
 
 /// Where a kernel's element count comes from.
@@ -109,8 +111,6 @@ pub enum LoopSize {
 /// The kernels of one code object.
 #[derive(Debug, Clone, Serialize)]
 pub struct CodeObjectPlan {
-    /// Numeric id, part of every random-number counter.
-    pub id: u32,
     pub main: Option<usize>,
     pub before_run: Option<usize>,
     pub after_run: Option<usize>,
@@ -190,9 +190,8 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
             plan.buffers[s.staging].len = plan.block_iterations * r.records_per_step * s.width;
         }
     }
-    for (id, co) in code_objects.iter().enumerate() {
-        let id = u32::try_from(id).map_err(|_| Error::runtime("too many code objects"))?;
-        let entry = add_kernels(export, &mut plan, co, id)?;
+    for co in code_objects {
+        let entry = add_kernels(export, &mut plan, co)?;
         plan.code_objects.insert(co.name.clone(), entry);
     }
     Ok(plan)
@@ -288,8 +287,8 @@ fn group_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
     }
 }
 
-fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject, id: u32) -> Result<CodeObjectPlan> {
-    let mut entry = CodeObjectPlan { id, main: None, before_run: None, after_run: None, clock: co.clock.clone() };
+fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<CodeObjectPlan> {
+    let mut entry = CodeObjectPlan { main: None, before_run: None, after_run: None, clock: co.clock.clone() };
     let push = |plan: &mut Plan, phase: Phase, launch: Launch, size: LoopSize| -> usize {
         let suffix = match phase {
             Phase::Main => "",
@@ -302,6 +301,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject, id: u32) -> Re
             phase,
             launch,
             size,
+            uses_rng: phase == Phase::Main && co.uses_rng(),
         });
         plan.kernels.len() - 1
     };

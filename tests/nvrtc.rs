@@ -107,10 +107,10 @@ fn every_fixture_compiles_with_nvrtc() {
                     // One parameter: `const BriskArgs _a` by value, 7 x 8 bytes.
                     if !ptx.contains(&format!(".entry {symbol}(")) {
                         failures.push(format!("{name}: the PTX has no kernel entry '{symbol}'"));
-                    } else if !ptx.contains(&format!(".param .align 8 .b8 {symbol}_param_0[56]"))
+                    } else if !ptx.contains(&format!(".param .align 8 .b8 {symbol}_param_0[64]"))
                         || ptx.contains(&format!("{symbol}_param_1"))
                     {
-                        failures.push(format!("{name}: kernel '{symbol}' does not take one 56-byte BriskArgs"));
+                        failures.push(format!("{name}: kernel '{symbol}' does not take one 64-byte BriskArgs"));
                     }
                 }
                 eprintln!(
@@ -192,7 +192,7 @@ fn philox_kernel_compiles_with_nvrtc() {
              uint32_t c[4] = {{brisk_kat_in[i][0], brisk_kat_in[i][1], brisk_kat_in[i][2], brisk_kat_in[i][3]}};\n\
              brisk_philox(c, brisk_kat_in[i][4], brisk_kat_in[i][5]);\n\
              for (int w = 0; w < 4; ++w) out[4 * i + w] = c[w];\n\
-             BriskRng r = brisk_rng_make(42ull, 3u, (int64_t)i, (uint32_t)i);\n\
+             BriskRng r = brisk_rng_make(42ull, (uint64_t)i, (uint32_t)i);\n\
              out[12 + i] = (uint32_t)(1e9 * brisk_rand(&r)) ^ (uint32_t)(1e6 * brisk_randn(&r)) ^ (uint32_t)brisk_poisson(&r, 20.0);\n\
          }}\n",
         kat_initialiser()
@@ -320,7 +320,7 @@ fn gpu_device_round_trip() {
     dev.set_lens(&[n as i64, 5, 12, 0]).unwrap();
     let f64s = |b: Vec<u8>| b.chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect::<Vec<f64>>();
     let i64s = |b: Vec<u8>| b.chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect::<Vec<i64>>();
-    let args = |n: usize| StepArgs { t: 0.5, dt: 0.1, timestep: 7, seed: 0x1234_5678_9abc, n: n as i64 };
+    let args = |n: usize| StepArgs { t: 0.5, dt: 0.1, timestep: 7, seed: 0x1234_5678_9abc, stream: 0, n: n as i64 };
 
     dev.launch(0, Launch::Grid, &args(n)).unwrap();
     let x = f64s(dev.read(0, 0, n * 8).unwrap());

@@ -120,18 +120,3 @@ fn render_call(name: &str, args: &[Expr], names: &dyn Names) -> String {
         _ => format!("{}({})", builtin_c_name(name), rendered.join(", ")),
     }
 }
-
-/// True when `expr` calls a random function (the code needs `_rng`).
-pub fn uses_rng(expr: &Expr, names: &dyn Names) -> bool {
-    match &expr.kind {
-        ExprKind::Call(name, args) => {
-            matches!(
-                names.symbol(name),
-                Some(Symbol::Function(Function::Rand | Function::Randn | Function::Poisson))
-            ) || args.iter().any(|a| uses_rng(a, names))
-        }
-        ExprKind::Unary(_, a) => uses_rng(a, names),
-        ExprKind::Binary(_, l, r) => uses_rng(l, names) || uses_rng(r, names),
-        _ => false,
-    }
-}

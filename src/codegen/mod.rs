@@ -86,8 +86,7 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
 }
 
 fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) -> Result<String> {
-    let id = plan.code_objects.get(&co.name).map(|c| c.id).unwrap_or(0);
-    let view = views::KernelView::new(plan, co, kernel, id)?;
+    let view = views::KernelView::new(plan, co, kernel)?;
     let text = match kernel.phase {
         Phase::Main => views::render_main(&view, co, target),
         Phase::AfterRun | Phase::BeforeRun => views::render_phase(&view, co, kernel.phase, target),

@@ -7,8 +7,7 @@
 
 use askama::Template;
 
-use crate::codegen::body::{pointer_name, render_part, CoNames};
-use crate::codegen::expr::uses_rng;
+use crate::codegen::body::{pointer_name, render_part};
 use crate::codegen::Target;
 use crate::diag::{Error, Result};
 use crate::ir::{Block, ClockField, CodeObject, Symbol, Template as BrianTemplate};
@@ -72,13 +71,12 @@ fn indent(lines: &[String], depth: usize) -> String {
 }
 
 impl KernelView {
-    pub fn new(plan: &Plan, co: &CodeObject, kernel: &Kernel, id: u32) -> Result<KernelView> {
+    pub fn new(plan: &Plan, co: &CodeObject, kernel: &Kernel) -> Result<KernelView> {
         let mut view = KernelView { symbol: kernel.symbol.clone(), ..Default::default() };
         view.prologue = prologue(plan, co)?;
         view.size_expr = "_a.n".to_string();
-        let names = CoNames(co);
         let rng_line = |idx: &str| {
-            format!("BriskRng _rng = brisk_rng_make(_a.seed, {id}u, _a.timestep, (uint32_t){idx});")
+            format!("BriskRng _rng = brisk_rng_make(_a.seed, _a.stream, (uint32_t){idx});")
         };
         let (main_block, condition_block) = split_blocks(co);
         if let Some(block) = main_block {
@@ -88,10 +86,10 @@ impl KernelView {
             view.scalar_code = indent(&scalar, 1);
             view.scalar_stores = indent(&stores, 1);
             view.vector_code = indent(&vector, 3);
-            if block.scalar.iter().any(|s| uses_rng(&s.expr, &names) || s.branches.iter().any(|b| uses_rng(&b.expr, &names))) {
+            if co.stmts_use_rng(&block.scalar) {
                 view.rng_scalar = format!("    {}", rng_line("0xFFFFFFFFu"));
             }
-            if block.vector.iter().any(|s| uses_rng(&s.expr, &names) || s.branches.iter().any(|b| uses_rng(&b.expr, &names))) {
+            if co.stmts_use_rng(&block.vector) {
                 view.rng_vector = format!("            {}", rng_line("_vectorisation_idx"));
             }
         }
@@ -100,8 +98,7 @@ impl KernelView {
             let (vector, _) = render_part(co, &block.vector, &block.vector_info);
             view.scalar_code = format!("{}\n{}", indent(&scalar, 1), view.scalar_code);
             view.condition_code = indent(&vector, 3);
-            let cond_rng = block.vector.iter().any(|s| uses_rng(&s.expr, &names));
-            if cond_rng && view.rng_vector.is_empty() {
+            if co.stmts_use_rng(&block.vector) && view.rng_vector.is_empty() {
                 view.rng_vector = format!("            {}", rng_line("_vectorisation_idx"));
             }
         }

@@ -47,6 +47,30 @@ pub struct CodeObject {
 }
 
 impl CodeObject {
+    /// True when any statement calls `rand`, `randn` or `poisson`.
+    pub fn uses_rng(&self) -> bool {
+        self.blocks.iter().any(|b| self.stmts_use_rng(&b.scalar) || self.stmts_use_rng(&b.vector))
+    }
+
+    /// True when any of `stmts` calls `rand`, `randn` or `poisson`.
+    pub fn stmts_use_rng(&self, stmts: &[Stmt]) -> bool {
+        stmts.iter().any(|s| self.expr_uses_rng(&s.expr) || s.branches.iter().any(|b| self.expr_uses_rng(&b.expr)))
+    }
+
+    fn expr_uses_rng(&self, expr: &Expr) -> bool {
+        match &expr.kind {
+            ExprKind::Call(name, args) => {
+                matches!(
+                    self.symbols.get(name),
+                    Some(Symbol::Function(Function::Rand | Function::Randn | Function::Poisson))
+                ) || args.iter().any(|a| self.expr_uses_rng(a))
+            }
+            ExprKind::Unary(_, a) => self.expr_uses_rng(a),
+            ExprKind::Binary(_, l, r) => self.expr_uses_rng(l) || self.expr_uses_rng(r),
+            _ => false,
+        }
+    }
+
     /// The block with this name (`None` for single-block templates).
     pub fn block(&self, name: Option<&str>) -> Option<&Block> {
         self.blocks.iter().find(|b| b.name.as_deref() == name)

@@ -22,6 +22,7 @@ struct BriskArgs {
     dt: f64,
     timestep: i64,
     seed: u64,
+    stream: u64,
     n: i64,
 }
 
@@ -194,6 +195,7 @@ impl Device for CpuDevice {
             dt: args.dt,
             timestep: args.timestep,
             seed: args.seed,
+            stream: args.stream,
             n: args.n,
         };
         // SAFETY: `a` points at the live pointer and size tables; every buffer the

@@ -594,15 +594,16 @@ struct BriskArgs {
     dt: f64,
     timestep: i64,
     seed: u64,
+    stream: u64,
     n: i64,
 }
 
-// SAFETY: `BriskArgs` is `repr(C)` plain data (two device addresses and five
+// SAFETY: `BriskArgs` is `repr(C)` plain data (two device addresses and six
 // 8-byte scalars, no padding), laid out exactly as the kernels' `const
 // BriskArgs _a` parameter; cuLaunchKernel copies it from the pointer cudarc passes.
 unsafe impl DeviceRepr for BriskArgs {}
 
-const _: () = assert!(std::mem::size_of::<BriskArgs>() == 56);
+const _: () = assert!(std::mem::size_of::<BriskArgs>() == 64);
 
 /// Plan buffers in GPU memory and the program's kernels, on device 0.
 pub struct CudaDevice {
@@ -907,6 +908,7 @@ impl Device for CudaDevice {
             dt: args.dt,
             timestep: args.timestep,
             seed: args.seed,
+            stream: args.stream,
             n: args.n,
         };
         let mut builder = self.stream.launch_builder(&self.functions[kernel]);
@@ -1019,7 +1021,7 @@ mod tests {
 
     #[test]
     fn brisk_args_layout() {
-        assert_eq!(std::mem::size_of::<BriskArgs>(), 56);
+        assert_eq!(std::mem::size_of::<BriskArgs>(), 64);
         assert_eq!(std::mem::align_of::<BriskArgs>(), 8);
     }
 

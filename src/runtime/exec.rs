@@ -72,6 +72,8 @@ pub struct Executor<'a> {
     /// Host data of recorded (monitor) arrays.
     recorded: BTreeMap<usize, Vec<u8>>,
     seed: u64,
+    /// Random-number launches since the last seed.
+    stream: u64,
     network_t: BTreeMap<String, f64>,
     clocks: BTreeMap<String, ClockState>,
     last_run: (f64, f64),
@@ -104,6 +106,7 @@ impl<'a> Executor<'a> {
             lens,
             recorded: BTreeMap::new(),
             seed: random_seed(),
+            stream: 0,
             network_t: BTreeMap::new(),
             clocks: BTreeMap::new(),
             last_run: (0.0, 1.0),
@@ -241,6 +244,7 @@ impl<'a> Executor<'a> {
             }
             QueueEntry::Seed { seed } => {
                 self.seed = seed.unwrap_or_else(random_seed);
+                self.stream = 0;
             }
             QueueEntry::RunCodeObject { code_object } => self.run_once(code_object, Phase::Main)?,
             QueueEntry::BeforeRunCodeObject { code_object } => self.run_once(code_object, Phase::BeforeRun)?,
@@ -288,7 +292,11 @@ impl<'a> Executor<'a> {
             }
         };
         let (t, dt, timestep) = clock.map(|c| (c.t(), c.dt, c.timestep)).unwrap_or((0.0, 0.0, 0));
-        Ok(StepArgs { t, dt, timestep, seed: self.seed, n: n as i64 })
+        let stream = self.stream;
+        if k.uses_rng {
+            self.stream += 1;
+        }
+        Ok(StepArgs { t, dt, timestep, seed: self.seed, stream, n: n as i64 })
     }
 
     /// A code object run from the main queue: its clock's values are read from the clock arrays.

@@ -28,6 +28,8 @@ pub struct StepArgs {
     pub dt: f64,
     pub timestep: i64,
     pub seed: u64,
+    /// Random-number launches since the last `seed()` (part of the Philox counter).
+    pub stream: u64,
     pub n: i64,
 }
 

@@ -35,6 +35,7 @@ struct BriskArgs {
     double dt;
     int64_t timestep;
     uint64_t seed;
+    uint64_t stream;         // random-number launches since the last seed()
     int64_t n;               // elements of this launch
 };
 
@@ -104,13 +105,14 @@ BRISK_FN int64_t _timestep(double t, double dt) { return (int64_t)((t + 1e-3 * d
 template <typename T> BRISK_FN T _brian_abs(T x) { return x < T(0) ? -x : x; }
 
 // ---- Philox4x32-10 ---------------------------------------------------------
-// Counter-based: (seed, code object, time step, element, draw) -> 4 words.
+// Counter-based: (seed; element, draw, stream) -> 4 words. `stream` counts
+// the launches that drew random numbers since the last seed(), so seed(s)
+// restarts the sequence for whatever code draws next, as in Brian.
 struct BriskRng {
     uint32_t k0, k1;   // key: the seed
     uint32_t c0;       // element
     uint32_t c1;       // draw number within the element
-    uint32_t c2;       // time step (low word)
-    uint32_t c3;       // code object id, time step high bits
+    uint32_t c2, c3;   // stream (low, high word)
 };
 
 BRISK_FN void brisk_philox(uint32_t c[4], uint32_t k0, uint32_t k1) {
@@ -132,14 +134,14 @@ BRISK_FN void brisk_philox(uint32_t c[4], uint32_t k0, uint32_t k1) {
     }
 }
 
-BRISK_FN BriskRng brisk_rng_make(uint64_t seed, uint32_t codeobj, int64_t timestep, uint32_t element) {
+BRISK_FN BriskRng brisk_rng_make(uint64_t seed, uint64_t stream, uint32_t element) {
     BriskRng r;
     r.k0 = (uint32_t)seed;
     r.k1 = (uint32_t)(seed >> 32);
     r.c0 = element;
     r.c1 = 0;
-    r.c2 = (uint32_t)(uint64_t)timestep;
-    r.c3 = codeobj ^ ((uint32_t)((uint64_t)timestep >> 32) << 16);
+    r.c2 = (uint32_t)stream;
+    r.c3 = (uint32_t)(stream >> 32);
     return r;
 }
 
