@@ -105,15 +105,29 @@ pub struct StaticArrayDecl {
     pub size: u64,
 }
 
-/// A Brian clock.
+/// A Brian clock: a regular `Clock` (fixed dt) or an `EventClock` (a list of times).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClockDecl {
     pub name: String,
-    /// dt in seconds at export time (the `dt` array holds the value set by the queue).
-    pub dt: f64,
+    pub kind: ClockKind,
+    /// Regular clocks: dt in seconds at export time (the `dt` array holds the value set by the queue).
+    #[serde(default)]
+    pub dt: Option<f64>,
     pub t_array: String,
-    pub dt_array: String,
+    #[serde(default)]
+    pub dt_array: Option<String>,
     pub timestep_array: String,
+    /// Event clocks: the sorted times, ending with +inf.
+    #[serde(default)]
+    pub times_array: Option<String>,
+}
+
+/// Which kind of Brian clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockKind {
+    Regular,
+    Event,
 }
 
 /// One code object as `device.code_object` saw it.

@@ -209,7 +209,7 @@ fn lowered_invariants() {
                         if let Symbol::Array { array, .. } = sym {
                             assert!(
                                 export.clocks.iter().all(|c| c.t_array != *array
-                                    && c.dt_array != *array
+                                    && c.dt_array.as_deref() != Some(array.as_str())
                                     && c.timestep_array != *array),
                                 "{}: '{name}' reads a clock array",
                                 co.name

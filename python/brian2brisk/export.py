@@ -16,6 +16,7 @@ import re
 import numpy as np
 from brian2 import __version__ as brian_version
 from brian2.codegen.translation import make_statements
+from brian2.core.clocks import EventClock
 from brian2.core.functions import Function
 from brian2.core.preferences import prefs
 from brian2.core.variables import (
@@ -164,15 +165,19 @@ class Exporter:
         out = []
         for clock in sorted(self.device.clocks, key=lambda c: c.name):
             variables = clock.variables
-            out.append(
-                {
-                    "name": clock.name,
-                    "dt": float(clock.dt_),
-                    "t_array": self.array_name(variables["t"]),
-                    "dt_array": self.array_name(variables["dt"]),
-                    "timestep_array": self.array_name(variables["timestep"]),
-                }
-            )
+            entry = {
+                "name": clock.name,
+                "t_array": self.array_name(variables["t"]),
+                "timestep_array": self.array_name(variables["timestep"]),
+            }
+            if isinstance(clock, EventClock):
+                entry["kind"] = "event"
+                entry["times_array"] = self.array_name(variables["times"])
+            else:
+                entry["kind"] = "regular"
+                entry["dt"] = float(clock.dt_)
+                entry["dt_array"] = self.array_name(variables["dt"])
+            out.append(entry)
         return out
 
     # -- variables of a code object ------------------------------------------

@@ -89,7 +89,9 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
     let mut clock_arrays: BTreeMap<&str, (&str, ClockField)> = BTreeMap::new();
     for c in &export.clocks {
         clock_arrays.insert(&c.t_array, (&c.name, ClockField::T));
-        clock_arrays.insert(&c.dt_array, (&c.name, ClockField::Dt));
+        if let Some(dt_array) = &c.dt_array {
+            clock_arrays.insert(dt_array, (&c.name, ClockField::Dt));
+        }
         clock_arrays.insert(&c.timestep_array, (&c.name, ClockField::Timestep));
     }
     let mut clock = decl.clock.clone();

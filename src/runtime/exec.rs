@@ -27,25 +27,39 @@ pub struct Finished {
     pub last_run: (f64, f64),
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct ClockState {
     buf_t: usize,
-    buf_dt: usize,
+    /// Regular clocks: the `dt` array.
+    buf_dt: Option<usize>,
     buf_timestep: usize,
+    /// Event clocks: the `times` array.
+    buf_times: Option<usize>,
     dt: f64,
+    /// Event clocks: the times (read at the start of each run).
+    times: Vec<f64>,
     timestep: i64,
     i_end: i64,
 }
 
 impl ClockState {
     fn t(&self) -> f64 {
-        self.timestep as f64 * self.dt
+        if self.buf_times.is_some() {
+            usize::try_from(self.timestep).ok().and_then(|i| self.times.get(i)).copied().unwrap_or(f64::INFINITY)
+        } else {
+            self.timestep as f64 * self.dt
+        }
     }
     fn running(&self) -> bool {
         self.timestep < self.i_end
     }
-    /// Brian's `Clock::set_interval`.
+    /// Brian's `Clock::set_interval` / `EventClock::set_interval`.
     fn set_interval(&mut self, start: f64, end: f64) {
+        if self.buf_times.is_some() {
+            self.timestep = self.times.partition_point(|&t| t < start) as i64;
+            self.i_end = self.times.partition_point(|&t| t < end) as i64;
+            return;
+        }
         let fround = |x: f64| (x + 0.5) as i64;
         let i_start = fround(start / self.dt);
         let t_start = i_start as f64 * self.dt;
@@ -129,9 +143,11 @@ impl<'a> Executor<'a> {
                 clock.name.clone(),
                 ClockState {
                     buf_t: buf(&clock.t_array)?,
-                    buf_dt: buf(&clock.dt_array)?,
+                    buf_dt: clock.dt_array.as_deref().map(buf).transpose()?,
                     buf_timestep: buf(&clock.timestep_array)?,
-                    dt: clock.dt,
+                    buf_times: clock.times_array.as_deref().map(buf).transpose()?,
+                    dt: clock.dt.unwrap_or(0.0),
+                    times: Vec::new(),
                     timestep: 0,
                     i_end: 0,
                 },
@@ -182,6 +198,19 @@ impl<'a> Executor<'a> {
     fn read_scalar_f64(&mut self, buf: usize) -> Result<f64> {
         let bytes = self.device.read(buf, 0, 8)?;
         Ok(f64::from_le_bytes(bytes.try_into().map_err(|_| Error::runtime("short read"))?))
+    }
+
+    /// A clock with its current dt (regular) or times (event) read from the device.
+    fn current_clock(&mut self, name: &str) -> Result<ClockState> {
+        let mut c = self.clocks.get(name).cloned().ok_or_else(|| Error::export(format!("unknown clock '{name}'")))?;
+        if let Some(buf) = c.buf_dt {
+            c.dt = self.read_scalar_f64(buf)?;
+        }
+        if let Some(buf) = c.buf_times {
+            let bytes = self.device.read(buf, 0, self.lens[buf] as usize * 8)?;
+            c.times = bytes.chunks_exact(8).map(|b| decode(Dtype::Float64, b).as_f64()).collect();
+        }
+        Ok(c)
     }
 
     /// Runs the whole main queue.
@@ -306,8 +335,7 @@ impl<'a> Executor<'a> {
         };
         let clock = match self.plan.code_objects[code_object].clock.clone() {
             Some(name) => {
-                let mut c = *self.clocks.get(&name).ok_or_else(|| Error::export(format!("unknown clock '{name}'")))?;
-                c.dt = self.read_scalar_f64(c.buf_dt)?;
+                let mut c = self.current_clock(&name)?;
                 let ts = self.device.read(c.buf_timestep, 0, 8)?;
                 c.timestep = i64::from_le_bytes(ts.try_into().map_err(|_| Error::runtime("short read"))?);
                 Some(c)
@@ -328,8 +356,7 @@ impl<'a> Executor<'a> {
         names.dedup();
         let mut clocks = Vec::new();
         for name in &names {
-            let mut c = *self.clocks.get(name).ok_or_else(|| Error::export(format!("unknown clock '{name}'")))?;
-            c.dt = self.read_scalar_f64(c.buf_dt)?;
+            let mut c = self.current_clock(name)?;
             c.set_interval(t_start, t_end);
             clocks.push(c);
         }
@@ -393,7 +420,7 @@ impl<'a> Executor<'a> {
         for (name, c) in names.iter().zip(&clocks) {
             self.device.write(c.buf_timestep, 0, &c.timestep.to_le_bytes())?;
             self.device.write(c.buf_t, 0, &c.t().to_le_bytes())?;
-            self.clocks.insert(name.clone(), *c);
+            self.clocks.insert(name.clone(), c.clone());
         }
         self.network_t.insert(run.network.clone(), t_end);
         self.last_run = (elapsed, 1.0);
