@@ -354,15 +354,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         Template::Ratemonitor => {
             entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));
         }
-        other => {
-            return Err(Error::not_implemented(format!(
-                "Brisk does not support Brian's '{}' template yet (needed by {} '{}')",
-                other.name(),
-                co.owner_class,
-                co.owner
-            ))
-            .in_object(&co.owner, &co.name));
-        }
+        other => return Err(other.unsupported(&co.owner_class, &co.owner).in_object(&co.owner, &co.name)),
     }
     Ok(entry)
 }

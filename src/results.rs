@@ -2,7 +2,8 @@
 //!
 //! In: the export (file names) and the executor's [`Finished`] state. Out:
 //! `<results>/<array file>` for every Brian array (raw little-endian, bool
-//! as one byte, 2-D arrays row-major) and `last_run_info.txt`. Everything is
+//! as one byte, 2-D arrays row-major), `last_run_info.txt` and, after runs
+//! with `profile=True`, `profiling_info.txt`. Everything is
 //! written into a sibling temporary folder first and renamed into place, so
 //! a failure never leaves a half-written results folder.
 
@@ -43,5 +44,10 @@ fn write_into(export: &Export, finished: &Finished, dir: &Path) -> Result<()> {
     let (seconds, fraction) = finished.last_run;
     std::fs::write(dir.join("last_run_info.txt"), format!("{seconds} {fraction}\n"))
         .map_err(|e| Error::runtime(format!("cannot write last_run_info.txt: {e}")))?;
+    if let Some(profile) = &finished.profile {
+        let text: String = profile.iter().map(|(name, secs)| format!("{name}\t{secs}\n")).collect();
+        std::fs::write(dir.join("profiling_info.txt"), text)
+            .map_err(|e| Error::runtime(format!("cannot write profiling_info.txt: {e}")))?;
+    }
     Ok(())
 }

@@ -51,7 +51,13 @@ pub fn lower_all(export: &Export) -> Result<Vec<CodeObject>> {
 
 /// Lowers one code object.
 pub fn lower(decl: &CodeObjectDecl, export: &Export) -> Result<CodeObject> {
-    lower_inner(decl, export).map_err(|e| e.in_object(&decl.owner.name, &decl.name))
+    lower_inner(decl, export)
+        .map_err(|e| {
+            // Code Brisk cannot run yet may also not lower: say what is missing.
+            let template = Template::from_name(&decl.template);
+            if template.is_supported() { e } else { template.unsupported(&decl.owner.class, &decl.owner.name) }
+        })
+        .map_err(|e| e.in_object(&decl.owner.name, &decl.name))
 }
 
 fn lower_inner(decl: &CodeObjectDecl, export: &Export) -> Result<CodeObject> {

@@ -120,6 +120,29 @@ impl Template {
         }
     }
 
+    /// True for the templates Brisk generates code for.
+    pub fn is_supported(&self) -> bool {
+        matches!(
+            self,
+            Template::Stateupdate
+                | Template::Threshold
+                | Template::Reset
+                | Template::GroupVariableSet
+                | Template::GroupVariableSetConditional
+                | Template::Spikemonitor
+                | Template::Statemonitor
+                | Template::Ratemonitor
+        )
+    }
+
+    /// The error for a Brian object that needs a template Brisk does not support.
+    pub fn unsupported(&self, owner_class: &str, owner: &str) -> crate::diag::Error {
+        crate::diag::Error::not_implemented(format!(
+            "Brisk does not support Brian's '{}' template yet (needed by {owner_class} '{owner}')",
+            self.name()
+        ))
+    }
+
     /// Brian's name of the template.
     pub fn name(&self) -> &str {
         match self {

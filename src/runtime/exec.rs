@@ -25,6 +25,8 @@ pub struct Finished {
     pub arrays: Vec<Vec<u8>>,
     /// Wall-clock seconds and completed fraction of the last network run.
     pub last_run: (f64, f64),
+    /// `run(..., profile=True)`: seconds per code object, in first-run order.
+    pub profile: Option<Vec<(String, f64)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +95,8 @@ pub struct Executor<'a> {
     last_run: (f64, f64),
     /// Network steps since the last drain.
     pending: u64,
+    /// Seconds per profiled code object (runs with `profile=True`).
+    profile: Option<Vec<(String, f64)>>,
 }
 
 fn random_seed() -> u64 {
@@ -125,6 +129,7 @@ impl<'a> Executor<'a> {
             clocks: BTreeMap::new(),
             last_run: (0.0, 1.0),
             pending: 0,
+            profile: None,
         };
         exec.publish_lens()?;
         for (i, decl) in export.arrays.iter().enumerate() {
@@ -372,6 +377,11 @@ impl<'a> Executor<'a> {
                 kernel.map(|k| (clock, k))
             })
             .collect::<Result<_>>()?;
+        // Profiling: time every launch (synchronising after each one).
+        let mut profiled: Vec<(String, f64)> = Vec::new();
+        if run.profile {
+            profiled = run.objects.iter().filter_map(|o| o.code_object.clone()).map(|n| (n, 0.0)).collect();
+        }
         let report = Reporter::new(run, t_start);
         report.start(out);
         let started = Instant::now();
@@ -394,14 +404,24 @@ impl<'a> Executor<'a> {
                     next_report += run.report_period;
                 }
             }
-            for &(clock, kernel) in &objects {
+            for (slot, &(clock, kernel)) in objects.iter().enumerate() {
                 if !due[clock] {
                     continue;
                 }
                 if let Some(kernel) = kernel {
                     let args = self.step_args(kernel, Some(&clocks[clock]))?;
                     let launch = self.plan.kernels[kernel].launch;
-                    self.device.launch(kernel, launch, &args)?;
+                    if run.profile {
+                        let t0 = Instant::now();
+                        self.device.launch(kernel, launch, &args)?;
+                        self.device.synchronize()?;
+                        let name = run.objects[slot].code_object.as_deref().unwrap_or("");
+                        if let Some(entry) = profiled.iter_mut().find(|(n, _)| n == name) {
+                            entry.1 += t0.elapsed().as_secs_f64();
+                        }
+                    } else {
+                        self.device.launch(kernel, launch, &args)?;
+                    }
                 }
             }
             for (i, c) in clocks.iter_mut().enumerate() {
@@ -421,6 +441,15 @@ impl<'a> Executor<'a> {
             self.device.write(c.buf_timestep, 0, &c.timestep.to_le_bytes())?;
             self.device.write(c.buf_t, 0, &c.t().to_le_bytes())?;
             self.clocks.insert(name.clone(), c.clone());
+        }
+        if run.profile {
+            let all = self.profile.get_or_insert_with(Vec::new);
+            for (name, secs) in profiled {
+                match all.iter_mut().find(|(n, _)| *n == name) {
+                    Some(entry) => entry.1 += secs,
+                    None => all.push((name, secs)),
+                }
+            }
         }
         self.network_t.insert(run.network.clone(), t_end);
         self.last_run = (elapsed, 1.0);
@@ -462,7 +491,7 @@ impl<'a> Executor<'a> {
             };
             arrays.push(bytes);
         }
-        Ok(Finished { arrays, last_run: self.last_run })
+        Ok(Finished { arrays, last_run: self.last_run, profile: self.profile })
     }
 }
 
