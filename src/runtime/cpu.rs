@@ -11,20 +11,7 @@ use std::process::Command;
 use crate::codegen::Program;
 use crate::diag::{Error, Result};
 use crate::plan::Launch;
-use crate::runtime::{cache, Device, StepArgs};
-
-/// `BriskArgs` as the generated code declares it.
-#[repr(C)]
-struct BriskArgs {
-    arrays: *const *mut c_void,
-    sizes: *const i64,
-    t: f64,
-    dt: f64,
-    timestep: i64,
-    seed: u64,
-    stream: u64,
-    n: i64,
-}
+use crate::runtime::{cache, BriskArgs, Device, StepArgs};
 
 type KernelFn = unsafe extern "C" fn(*const BriskArgs);
 
@@ -188,16 +175,7 @@ impl Device for CpuDevice {
 
     fn launch(&mut self, kernel: usize, _launch: Launch, args: &StepArgs) -> Result<()> {
         let f = *self.kernels.get(kernel).ok_or_else(|| Error::runtime(format!("no kernel {kernel}")))?;
-        let a = BriskArgs {
-            arrays: self.table.as_ptr(),
-            sizes: self.lens.as_ptr(),
-            t: args.t,
-            dt: args.dt,
-            timestep: args.timestep,
-            seed: args.seed,
-            stream: args.stream,
-            n: args.n,
-        };
+        let a = BriskArgs::new(self.table.as_ptr() as u64, self.lens.as_ptr() as u64, args);
         // SAFETY: `a` points at the live pointer and size tables; every buffer the
         // kernel indexes was allocated by `allocate`/`resize` with the plan's size
         // for it, and the generated code stays within those sizes (loop bounds and

@@ -36,7 +36,7 @@ use cudarc::nvrtc::{result as nvrtc_result, sys as nvrtc_sys, Ptx};
 use crate::codegen::CUDA_BLOCK;
 use crate::diag::{Error, Result};
 use crate::plan::Launch;
-use crate::runtime::{cache, Device, StepArgs};
+use crate::runtime::{cache, BriskArgs, Device, StepArgs};
 
 /// Environment variable naming libnvrtc by absolute path.
 pub const NVRTC_LIB_ENV: &str = "BRISK_NVRTC_LIB";
@@ -584,20 +584,6 @@ fn grid_blocks(n: i64, max_blocks: u32) -> u32 {
 
 // ---- The device --------------------------------------------------------------
 
-/// `BriskArgs` as the generated code declares it, passed by value (7 x 8 bytes).
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-struct BriskArgs {
-    arrays: u64,
-    sizes: u64,
-    t: f64,
-    dt: f64,
-    timestep: i64,
-    seed: u64,
-    stream: u64,
-    n: i64,
-}
-
 // SAFETY: `BriskArgs` is `repr(C)` plain data (two device addresses and six
 // 8-byte scalars, no padding), laid out exactly as the kernels' `const
 // BriskArgs _a` parameter; cuLaunchKernel copies it from the pointer cudarc passes.
@@ -901,16 +887,7 @@ impl Device for CudaDevice {
             Launch::Block => 1,
         };
         let cfg = LaunchConfig { grid_dim: (grid, 1, 1), block_dim: (CUDA_BLOCK, 1, 1), shared_mem_bytes: 0 };
-        let params = BriskArgs {
-            arrays: self.pointers_addr,
-            sizes: self.sizes_addr,
-            t: args.t,
-            dt: args.dt,
-            timestep: args.timestep,
-            seed: args.seed,
-            stream: args.stream,
-            n: args.n,
-        };
+        let params = BriskArgs::new(self.pointers_addr, self.sizes_addr, args);
         let mut builder = self.stream.launch_builder(&self.functions[kernel]);
         builder.arg(&params);
         // SAFETY: every generated kernel takes exactly one parameter, `const

@@ -33,6 +33,38 @@ pub struct StepArgs {
     pub n: i64,
 }
 
+/// `BriskArgs` as the generated code declares it (`templates/common/support.h`):
+/// eight 8-byte fields. The two tables are host pointers on the CPU and
+/// device addresses on CUDA, both carried as `u64`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct BriskArgs {
+    pub arrays: u64,
+    pub sizes: u64,
+    pub t: f64,
+    pub dt: f64,
+    pub timestep: i64,
+    pub seed: u64,
+    pub stream: u64,
+    pub n: i64,
+}
+
+impl BriskArgs {
+    /// The arguments of one launch, given the addresses of the pointer and size tables.
+    pub fn new(arrays: u64, sizes: u64, step: &StepArgs) -> BriskArgs {
+        BriskArgs {
+            arrays,
+            sizes,
+            t: step.t,
+            dt: step.dt,
+            timestep: step.timestep,
+            seed: step.seed,
+            stream: step.stream,
+            n: step.n,
+        }
+    }
+}
+
 /// Memory and kernels on one target. Buffers are numbered as in the plan.
 pub trait Device {
     /// `cpu` or `cuda`.

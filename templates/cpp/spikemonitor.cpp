@@ -1,8 +1,5 @@
 // spikemonitor: events of [_source_start, _source_stop) into the staging buffers
-extern "C" void {{ k.symbol }}(const BriskArgs* _ap)
-{
-    const BriskArgs& _a = *_ap;
-{{ k.prologue }}
+{% include "cpp/_head.cpp" %}
     const int32_t* _events = {{ k.events }};
     const int32_t _num_events = _events[{{ k.num_source }}];
     int64_t* _fill = {{ k.fill }};

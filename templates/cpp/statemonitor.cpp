@@ -1,8 +1,5 @@
 // statemonitor: one row of the recorded variables into the staging buffers
-extern "C" void {{ k.symbol }}(const BriskArgs* _ap)
-{
-    const BriskArgs& _a = *_ap;
-{{ k.prologue }}
+{% include "cpp/_head.cpp" %}
     int64_t* _fill = {{ k.fill }};
     const int64_t _row = _fill[0];
     {{ k.t_staging }}[_row] = _a.t;

@@ -1,13 +1,7 @@
 // stateupdate: every element of the group
-extern "C" void {{ k.symbol }}(const BriskArgs* _ap)
-{
-    const BriskArgs& _a = *_ap;
-{{ k.prologue }}
+{% include "cpp/_head.cpp" %}
     const int64_t _N = {{ k.size_expr }};
-    const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
-{{ k.scalar_code }}
-{{ k.scalar_stores }}
+{% include "common/_scalar.txt" %}
     for (int64_t _idx = 0; _idx < _N; _idx++)
     {
         {

@@ -1,8 +1,5 @@
 // threshold: spiking elements, in ascending order, into the event space
-extern "C" void {{ k.symbol }}(const BriskArgs* _ap)
-{
-    const BriskArgs& _a = *_ap;
-{{ k.prologue }}
+{% include "cpp/_head.cpp" %}
     const int64_t _N = {{ k.size_expr }};
     int32_t* _events = {{ k.events }};
     const int64_t _vectorisation_idx = -1;

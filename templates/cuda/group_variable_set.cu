@@ -1,7 +1,5 @@
 // group_variable_set: the elements listed in _group_idx
-extern "C" __global__ void {{ k.symbol }}(const BriskArgs _a)
-{
-{{ k.prologue }}
+{% include "cuda/_head.cu" %}
     const int64_t _N = {{ k.size_expr }};
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}

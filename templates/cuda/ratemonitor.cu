@@ -1,7 +1,5 @@
 // ratemonitor: one thread; the population rate of [_source_start, _source_stop)
-extern "C" __global__ void {{ k.symbol }}(const BriskArgs _a)
-{
-{{ k.prologue }}
+{% include "cuda/_head.cu" %}
     if (blockIdx.x != 0 || threadIdx.x != 0) return;
     const int32_t* _events = {{ k.events }};
     const int32_t _num_events = _events[{{ k.num_source }}];

@@ -1,7 +1,5 @@
 // reset: one thread per event
-extern "C" __global__ void {{ k.symbol }}(const BriskArgs _a)
-{
-{{ k.prologue }}
+{% include "cuda/_head.cu" %}
     const int32_t* _events = {{ k.events }};
     const int64_t _N = _events[{{ k.num_source }}];
     const int64_t _vectorisation_idx = -1;

@@ -1,7 +1,5 @@
 // spikemonitor: one block; events of [_source_start, _source_stop) into the staging buffers
-extern "C" __global__ void {{ k.symbol }}(const BriskArgs _a)
-{
-{{ k.prologue }}
+{% include "cuda/_head.cu" %}
     const int32_t* _events = {{ k.events }};
     const int32_t _num_events = _events[{{ k.num_source }}];
     int64_t* _fill = {{ k.fill }};

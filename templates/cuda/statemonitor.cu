@@ -1,7 +1,5 @@
 // statemonitor: one block; one row of the recorded variables into the staging buffers
-extern "C" __global__ void {{ k.symbol }}(const BriskArgs _a)
-{
-{{ k.prologue }}
+{% include "cuda/_head.cu" %}
     int64_t* _fill = {{ k.fill }};
     const int64_t _row = _fill[0];
     const int64_t _vectorisation_idx = -1;

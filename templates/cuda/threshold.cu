@@ -1,7 +1,5 @@
 // threshold: one block; spiking elements in ascending order (block-wide scan)
-extern "C" __global__ void {{ k.symbol }}(const BriskArgs _a)
-{
-{{ k.prologue }}
+{% include "cuda/_head.cu" %}
     const int64_t _N = {{ k.size_expr }};
     int32_t* _events = {{ k.events }};
     __shared__ int32_t _warp_offsets[BRISK_BLOCK / 32];

@@ -1,7 +1,5 @@
 // threshold, after a run: no events are left over
-extern "C" __global__ void {{ k.symbol }}(const BriskArgs _a)
-{
-{{ k.prologue }}
+{% include "cuda/_head.cu" %}
     int32_t* _events = {{ k.events }};
     if (blockIdx.x == 0 && threadIdx.x == 0) _events[{{ k.num_source }}] = 0;
 }
