@@ -20,9 +20,18 @@ def _first_line(report):
     return lines[-1].strip()[:300] if lines else ""
 
 
+_IS_WORKER = False
+
+
+def pytest_configure(config):
+    # xdist workers report to the controller, which logs every outcome once.
+    global _IS_WORKER
+    _IS_WORKER = hasattr(config, "workerinput")
+
+
 def pytest_runtest_logreport(report):
     path = os.environ.get("BRISK_SUITE_LOG")
-    if not path:
+    if not path or _IS_WORKER:
         return
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed") or (
         report.when == "teardown" and report.outcome == "failed"
