@@ -98,7 +98,8 @@ def simulate(device_name, directory, n, duration_ms, seed_value):
     random_part.v = "v_rest + rand()*(th_rest - v_rest)"
     deterministic.v = "v_rest + ((i*37) % 100)/100.0*(th_rest - v_rest)"
 
-    recorded = [0, 1, n - n_det, n - 1]  # two neurons of each part
+    # two neurons of each part (the strongest-driven ones fire most)
+    recorded = sorted({max(0, n - n_det - 100), max(0, n - n_det - 1), n - n_det, n - 1})
     spikes = SpikeMonitor(G)
     states = StateMonitor(G, ["v", "th"], record=recorded)
     rate = PopulationRateMonitor(G)

@@ -16,7 +16,7 @@ use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 
 /// The export format version this build reads.
-pub const EXPORT_VERSION: u32 = 1;
+pub const EXPORT_VERSION: u32 = 2;
 
 /// A whole export: arrays, clocks, code objects and the main queue.
 #[derive(Debug, Clone, Deserialize)]

@@ -16,7 +16,13 @@ import re
 import numpy as np
 from brian2 import __version__ as brian_version
 from brian2.codegen.translation import make_statements
-from brian2.core.clocks import EventClock
+try:
+    from brian2.core.clocks import EventClock
+except ImportError:  # Brian < 2.10 has no event clocks
+
+    class EventClock:
+        pass
+
 from brian2.core.functions import Function
 from brian2.core.preferences import prefs
 from brian2.core.variables import (
@@ -28,7 +34,7 @@ from brian2.core.variables import (
 )
 from brian2.input.timedarray import TimedArray
 
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 
 _DTYPES = {
     np.dtype(np.float64): "float64",

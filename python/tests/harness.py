@@ -7,14 +7,16 @@ a new ``python harness.py child SPEC`` process instead:
 * the parent (a pytest test) calls `run_model(model, device)` with a *model
   function* defined at module level in a file of this folder (``models.py``);
 * the child sets preferences and the device, calls ``model(ctx)`` and saves
-  the dict of arrays it returns (``np.asarray`` of each value, so quantities
-  become SI floats) as ``.npz`` plus a JSON file with metadata (the backend
-  Brisk used, timings, the error if one was raised);
+  the dict of arrays it returns (plain numpy arrays, so quantities become SI
+  values) as ``.npz`` plus a JSON file with metadata (the backend Brisk used,
+  timings, the error if one was raised);
 * the parent loads both and returns a `Result`.
 
 `cached_run` memoises results per test process, so tests that check different
-aspects of one model share one build (their module carries an
-``xdist_group`` mark so pytest-xdist keeps them on one worker).
+aspects of one model share one build. Keep all tests of one model in one
+file: pyproject.toml sets ``--dist=loadfile``, so pytest-xdist runs a file's
+tests on one worker. (``--dist=loadgroup`` with ``xdist_group`` marks would
+be finer, but it has no effect with pytest 9 and pytest-xdist 3.8.)
 
 Comparison helpers: `assert_same` (deterministic, rtol 1e-9 by default),
 `assert_same_spikes` (identical spike trains), `assert_stats_agree`
@@ -41,7 +43,6 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
 DEVICES = ("cpp_standalone", "brisk")
 
 
@@ -99,7 +100,7 @@ def run_model(
     device,
     *,
     params=None,
-    backend="cpu",
+    backend=None,
     float32=False,
     build_on_run=True,
     expect_error=False,
@@ -110,7 +111,9 @@ def run_model(
     """Runs ``model(ctx)`` under ``device`` ('cpp_standalone' or 'brisk') in a new process.
 
     ``model`` is a function defined at module level in a file of this folder.
-    ``backend`` is Brisk's backend (``BRISK_BACKEND``). Raises AssertionError
+    ``backend`` is Brisk's backend (``BRISK_BACKEND``); by default
+    ``$BRISK_E2E_BACKEND`` or 'cpu' (``scripts/gpu-check`` runs the tests with
+    ``BRISK_E2E_BACKEND=cuda``). Raises AssertionError
     if the child fails, unless ``expect_error`` (then `Result.error` holds
     the exception's type, message and traceback).
     """
@@ -130,7 +133,7 @@ def run_model(
         "export_only": bool(export_only),
     }
     child_env = dict(os.environ)
-    child_env["BRISK_BACKEND"] = backend
+    child_env["BRISK_BACKEND"] = backend or os.environ.get("BRISK_E2E_BACKEND", "cpu")
     child_env.setdefault("PYTHONHASHSEED", "0")
     # Brian's log files go to the temporary folder: keep them with the project
     child_env["TMPDIR"] = directory
@@ -192,11 +195,21 @@ _cache = {}
 
 
 def cached_run(model, device, **kwds):
-    """`run_model`, memoised per process on (model, device, options)."""
+    """`run_model`, memoised per process on (model, device, options).
+
+    A failure is memoised too: the other tests of the model fail at once
+    with the same message instead of building the model again.
+    """
     key = (model.__module__, model.__name__, device, json.dumps(kwds, sort_keys=True))
     if key not in _cache:
-        _cache[key] = run_model(model, device, **kwds)
-    return _cache[key]
+        try:
+            _cache[key] = run_model(model, device, **kwds)
+        except AssertionError as e:
+            _cache[key] = e
+    result = _cache[key]
+    if isinstance(result, AssertionError):
+        raise AssertionError(f"(memoised failure) {result}")
+    return result
 
 
 def both(model, **kwds):

@@ -1,12 +1,10 @@
 """``prefs.core.default_float_dtype = float32``."""
 
 import numpy as np
-import pytest
 
 import models
 from harness import assert_same, assert_same_spikes, cached_run
 
-pytestmark = pytest.mark.xdist_group("float32")
 
 
 def test_float32():

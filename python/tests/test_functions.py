@@ -6,7 +6,6 @@ import pytest
 import models
 from harness import assert_same, both
 
-pytestmark = pytest.mark.xdist_group("functions")
 
 
 @pytest.mark.parametrize("name", sorted(models.FUNCTION_EXPRESSIONS))

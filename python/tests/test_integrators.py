@@ -11,7 +11,6 @@ import pytest
 import models
 from harness import assert_same, both
 
-pytestmark = pytest.mark.xdist_group("integrators")
 
 
 @pytest.mark.parametrize("method", models.DETERMINISTIC_METHODS)

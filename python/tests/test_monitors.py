@@ -1,12 +1,10 @@
 """SpikeMonitor, StateMonitor and PopulationRateMonitor: Brisk against cpp_standalone."""
 
 import numpy as np
-import pytest
 
 import models
 from harness import assert_same, assert_same_spikes, both
 
-pytestmark = pytest.mark.xdist_group("monitors")
 
 
 def _results():

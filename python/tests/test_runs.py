@@ -1,12 +1,12 @@
 """Several ``run()`` calls, ``build_on_run=False`` + ``device.build()``, ``report='text'``."""
 
+import os
+
 import numpy as np
-import pytest
 
 import models
 from harness import assert_same, assert_same_spikes, cached_run
 
-pytestmark = pytest.mark.xdist_group("runs")
 
 
 def _results():
@@ -33,7 +33,7 @@ def test_multiple_runs_continue_state():
 def test_build_on_run_false_device_build():
     """``set_device('brisk', build_on_run=False)`` then ``device.build()`` runs everything once."""
     ref, got = _results()
-    assert got.meta["backend_used"] == "cpu"
+    assert got.meta["backend_used"] == os.environ.get("BRISK_E2E_BACKEND", "cpu")
     assert got.meta["project_dir"] == got.directory
     assert got["v"].size > 0
 

@@ -7,12 +7,10 @@ and against the known distributions where there is one.
 """
 
 import numpy as np
-import pytest
 
 import models
-from harness import assert_same, assert_stats_agree, assert_stats_match, both, run_model
+from harness import assert_stats_agree, assert_stats_match, both
 
-pytestmark = pytest.mark.xdist_group("stochastic")
 
 OU_VAR = models.OU_SIGMA**2
 # the stationary variance of Euler-Maruyama's discretised OU process
@@ -73,14 +71,3 @@ def test_rand_in_threshold():
     assert abs(n_got - n_ref) <= 5 * np.sqrt(n_ref + n_got), (n_got, n_ref)
     assert got["poisson_i"].size == n_got
     np.testing.assert_array_equal(np.bincount(got["poisson_i"], minlength=100), got["poisson_count"])
-
-
-@pytest.mark.xdist_group("seeds")
-def test_seed_reproducible():
-    """The same ``seed()`` twice gives identical results in Brisk; another seed differs."""
-    first = run_model(models.seeded, "brisk", params={"seed": 11})
-    again = run_model(models.seeded, "brisk", params={"seed": 11})
-    other = run_model(models.seeded, "brisk", params={"seed": 12})
-    assert_same(first, again, rtol=0, context="same seed")
-    assert not np.array_equal(first["u"], other["u"]), "rand() ignores the seed"
-    assert not np.array_equal(first["v"], other["v"]), "xi ignores the seed"
