@@ -242,8 +242,9 @@ pub enum VariableDecl {
     Auxiliary { dtype: Dtype },
     /// A `Subexpression` (already inlined by `make_statements`).
     Subexpression { dtype: Dtype, expr: String, scalar: bool },
-    /// A `TimedArray`.
-    TimedArray { ndim: u8, shape: Vec<u64>, dt: f64, values: String },
+    /// A `TimedArray`: `values` is its static array, `k` Brian's upsampling
+    /// factor for this code object's clock.
+    TimedArray { ndim: u8, shape: Vec<u64>, dt: f64, k: u64, values: String },
     /// Any other `Function` (default functions, user functions).
     Function { name: String, auto_vectorise: bool, stateless: bool },
 }

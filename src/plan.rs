@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
 use crate::export::Export;
-use crate::ir::{CodeObject, Symbol, Template};
+use crate::ir::{CodeObject, Function, Symbol, Template};
 
 /// Bytes of staging memory a plan aims for, over all monitors.
 const STAGING_BUDGET_BYTES: u64 = 64 << 20;
@@ -40,6 +40,9 @@ pub struct Plan {
     pub recorders: Vec<Recorder>,
     /// Network steps per block (between drains).
     pub block_iterations: u64,
+    /// Clocks whose `t`/`timestep` arrays code on another clock reads: the
+    /// runtime writes them to the device whenever these clocks tick.
+    pub mirrored_clocks: Vec<String>,
 }
 
 /// One runtime buffer.
@@ -64,6 +67,8 @@ pub enum BufferRole {
     Staging { array: usize },
     /// One int64: records in the staging buffers of one monitor.
     Fill,
+    /// Read-only values loaded from a Brian static array (TimedArray values).
+    Static { static_array: String },
 }
 
 /// Which part of a code object a kernel runs.
@@ -159,6 +164,7 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
         code_objects: BTreeMap::new(),
         recorders: Vec::new(),
         block_iterations: 1,
+        mirrored_clocks: Vec::new(),
     };
     for array in &export.arrays {
         plan.array_buffers.insert(array.name.clone(), plan.buffers.len());
@@ -171,7 +177,17 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
     }
     for co in code_objects {
         add_recorder(export, &mut plan, co)?;
+        add_static_buffers(export, &mut plan, co)?;
+        for symbol in co.symbols.values() {
+            let Symbol::Array { array, .. } = symbol else { continue };
+            if let Some(clock) = export.clocks.iter().find(|c| c.t_array == *array || c.timestep_array == *array) {
+                if !plan.mirrored_clocks.contains(&clock.name) {
+                    plan.mirrored_clocks.push(clock.name.clone());
+                }
+            }
+        }
     }
+    plan.mirrored_clocks.sort();
     let bytes_per_step: u64 = plan
         .recorders
         .iter()
@@ -261,6 +277,28 @@ fn add_recorder(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<()>
         streams.push(RecordStream { array, staging, width });
     }
     plan.recorders.push(Recorder { owner: co.owner.clone(), fill, streams, records_per_step: per_step });
+    Ok(())
+}
+
+/// A buffer for the values of every TimedArray the code object reads.
+fn add_static_buffers(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<()> {
+    for symbol in co.symbols.values() {
+        let Symbol::Function(Function::TimedArray { values, .. }) = symbol else { continue };
+        if plan.array_buffers.contains_key(values) {
+            continue;
+        }
+        let decl = export
+            .static_arrays
+            .get(values)
+            .ok_or_else(|| Error::export(format!("TimedArray values '{values}' are not in the export")))?;
+        plan.array_buffers.insert(values.clone(), plan.buffers.len());
+        plan.buffers.push(Buffer {
+            name: values.clone(),
+            dtype: Dtype::Float64,
+            len: decl.size,
+            role: BufferRole::Static { static_array: values.clone() },
+        });
+    }
     Ok(())
 }
 

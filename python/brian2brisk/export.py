@@ -32,7 +32,7 @@ from brian2.core.variables import (
     DynamicArrayVariable,
     Subexpression,
 )
-from brian2.input.timedarray import TimedArray
+from brian2.input.timedarray import TimedArray, _find_K
 
 EXPORT_VERSION = 2
 
@@ -187,7 +187,7 @@ class Exporter:
         return out
 
     # -- variables of a code object ------------------------------------------
-    def variable(self, name, var, index):
+    def variable(self, name, var, index, owner=None):
         if isinstance(var, Constant):
             return {
                 "kind": "constant",
@@ -221,11 +221,18 @@ class Exporter:
             }
         if isinstance(var, TimedArray):
             values = np.asarray(var.values)
+            clock = getattr(owner, "clock", None)
+            if clock is None:
+                raise NotImplementedError(
+                    f"Brisk cannot use TimedArray '{var.name}' in code of an object without a clock."
+                )
             return {
                 "kind": "timed_array",
                 "ndim": values.ndim,
                 "shape": [int(s) for s in values.shape],
                 "dt": float(var.dt),
+                # Brian's upsampling factor for the owner's clock (TimedArray._find_K)
+                "k": int(_find_K(clock.dt_, float(var.dt))),
                 "values": f"{var.name}_values",
             }
         if isinstance(var, Function):
@@ -245,7 +252,7 @@ class Exporter:
         exported_vars = {}
         for name in sorted(variables):
             index = indices[name] if name in indices else "_idx"
-            exported_vars[name] = self.variable(name, variables[name], index)
+            exported_vars[name] = self.variable(name, variables[name], index, record["owner"])
         override = set(record["override_conditional_write"] or ())
         conditional_writes = {
             name: var.conditional_write.name

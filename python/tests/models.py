@@ -23,6 +23,7 @@ from brian2 import (
     SpikeMonitor,
     StateMonitor,
     Synapses,
+    TimedArray,
     check_units,
     defaultclock,
     ms,
@@ -623,6 +624,32 @@ def float32_lif(ctx):
         "v_final": G.v[:],
         "w_final": G.w[:],
     }
+
+
+# -- TimedArray ----------------------------------------------------------------------------------
+
+
+def timed_arrays(ctx):
+    """1-D and 2-D TimedArrays read in a state update, a reset, a subexpression and a
+    run_regularly on its own clock (the Brian2GeNN tutorial's ``I = ta_inputs(t, i)``)."""
+    defaultclock.dt = 0.1 * ms
+    ta = TimedArray(np.sin(np.arange(50) / 5.0), dt=0.7 * ms)
+    ta_inputs = TimedArray(np.arange(40).reshape(10, 4) * 0.05, dt=2 * ms)
+    G = NeuronGroup(
+        5,
+        """dv/dt = (ta(t) + ta_inputs(t, i % 4) + I - v)/(5*ms) : 1
+           I : 1
+           x = ta_inputs(t, i) : 1""",
+        threshold="v > 0.8",
+        reset="v = ta(t) - 1",
+        method="euler",
+        name="ta_group",
+    )
+    G.run_regularly("I = ta_inputs(t, i % 4)", dt=1 * ms)
+    mon = StateMonitor(G, ["v", "I", "x"], record=True)
+    spikes = SpikeMonitor(G)
+    run(30 * ms)
+    return {"v": mon.v[:], "I": mon.I[:], "x": mon.x[:], "i": spikes.i[:], "t": spikes.t[:]}
 
 
 # -- errors -------------------------------------------------------------------------------------

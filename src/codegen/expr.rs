@@ -114,9 +114,17 @@ fn render_call(name: &str, args: &[Expr], names: &dyn Names) -> String {
         Some(Symbol::Function(Function::Rand)) => "brisk_rand(&_rng)".to_string(),
         Some(Symbol::Function(Function::Randn)) => "brisk_randn(&_rng)".to_string(),
         Some(Symbol::Function(Function::Poisson)) => format!("brisk_poisson(&_rng, {})", rendered.join(", ")),
-        Some(Symbol::Function(Function::TimedArray { name, .. })) => {
-            format!("_timedarray_{name}({}, _a)", rendered.join(", "))
+        Some(Symbol::Function(f @ Function::TimedArray { .. })) => {
+            format!("{}({}, _a)", timed_array_function_name(f), rendered.join(", "))
         }
         _ => format!("{}({})", builtin_c_name(name), rendered.join(", ")),
+    }
+}
+
+/// The C name of the function reading a TimedArray at upsampling factor `k`.
+pub fn timed_array_function_name(f: &Function) -> String {
+    match f {
+        Function::TimedArray { values, k, .. } => format!("_brisk_timedarray_{values}_k{k}"),
+        _ => String::new(),
     }
 }

@@ -67,9 +67,10 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
     let mut timed_arrays = BTreeSet::new();
     for co in code_objects {
         for symbol in co.symbols.values() {
-            if let Symbol::Function(Function::TimedArray { name, values, ndim, rows, cols, dt }) = symbol {
+            if let Symbol::Function(f @ Function::TimedArray { .. }) = symbol {
+                let name = expr::timed_array_function_name(f);
                 if timed_arrays.insert(name.clone()) {
-                    source.push_str(&views::timed_array_function(plan, name, values, *ndim, *rows, *cols, *dt)?);
+                    source.push_str(&views::timed_array_function(plan, &name, f)?);
                 }
             }
         }

@@ -114,16 +114,13 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
         let symbol = match var {
             VariableDecl::Constant { dtype, value } => Symbol::Constant { dtype: *dtype, value: *value },
             VariableDecl::Array { array, dtype, scalar, read_only, dynamic, index, .. } => {
-                if let Some(&(owner_clock, field)) = clock_arrays.get(array.as_str()) {
+                // The code object's own clock values are launch arguments; another
+                // clock's values are read from its arrays (the runtime keeps them current).
+                let own_clock_value = clock_arrays.get(array.as_str()).and_then(|&(owner_clock, field)| {
                     let own = clock.get_or_insert_with(|| owner_clock.to_string());
-                    if own != owner_clock {
-                        return Err(Error::not_implemented(format!(
-                            "variable '{name}' is {} of clock '{owner_clock}', but the code object \
-                             runs on clock '{own}': reading another clock's t/dt/timestep is not \
-                             supported by Brisk yet",
-                            field_name(field)
-                        )));
-                    }
+                    (own == owner_clock).then_some((owner_clock, field))
+                });
+                if let Some((owner_clock, field)) = own_clock_value {
                     Symbol::Clock { clock: owner_clock.to_string(), field }
                 } else {
                     let index = match index.as_str() {
@@ -146,7 +143,7 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
                 subexpressions.insert(name.clone());
                 continue;
             }
-            VariableDecl::TimedArray { ndim, shape, dt, values } => {
+            VariableDecl::TimedArray { ndim, shape, dt, k, values } => {
                 let (rows, cols) = match (ndim, shape.as_slice()) {
                     (1, [rows]) => (*rows, 1),
                     (2, [rows, cols]) => (*rows, *cols),
@@ -164,6 +161,7 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
                     rows,
                     cols,
                     dt: *dt,
+                    k: *k,
                 })
             }
             VariableDecl::Function { name: fname, .. } => Symbol::Function(match fname.as_str() {
@@ -184,13 +182,6 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
     Ok(Symbols { symbols, subexpressions, clock })
 }
 
-fn field_name(field: ClockField) -> &'static str {
-    match field {
-        ClockField::T => "the time t",
-        ClockField::Dt => "the time step dt",
-        ClockField::Timestep => "the step counter timestep",
-    }
-}
 
 /// The dtype a clock value has in Brian (`Clock` variables `t`, `dt`, `timestep`).
 pub fn clock_dtype(field: ClockField) -> Dtype {

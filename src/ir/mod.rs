@@ -377,6 +377,7 @@ pub enum Function {
     Randn,
     /// `poisson(lam)`.
     Poisson,
-    /// A TimedArray: values in a static array.
-    TimedArray { name: String, values: String, ndim: u8, rows: u64, cols: u64, dt: f64 },
+    /// A TimedArray: values in a static array (`rows` x `cols`, row-major),
+    /// sampled every `dt` and read with Brian's upsampling factor `k`.
+    TimedArray { name: String, values: String, ndim: u8, rows: u64, cols: u64, dt: f64, k: u64 },
 }

@@ -140,6 +140,12 @@ impl<'a> Executor<'a> {
                 exec.device.write(i, 0, &data)?;
             }
         }
+        for (i, buffer) in plan.buffers.iter().enumerate() {
+            if let BufferRole::Static { static_array } = &buffer.role {
+                let values = exec.static_values(static_array, buffer.dtype)?;
+                exec.device.write(i, 0, &values)?;
+            }
+        }
         for clock in &export.clocks {
             let buf = |name: &str| {
                 plan.buffer_of(name).ok_or_else(|| Error::export(format!("clock array '{name}' is not in the export")))
@@ -382,6 +388,10 @@ impl<'a> Executor<'a> {
         if run.profile {
             profiled = run.objects.iter().filter_map(|o| o.code_object.clone()).map(|n| (n, 0.0)).collect();
         }
+        let mirrored: Vec<bool> = names.iter().map(|n| self.plan.mirrored_clocks.contains(n)).collect();
+        for (c, _) in clocks.iter().zip(&mirrored).filter(|(_, m)| **m) {
+            self.mirror_clock(c)?;
+        }
         let report = Reporter::new(run, t_start);
         report.start(out);
         let started = Instant::now();
@@ -429,6 +439,11 @@ impl<'a> Executor<'a> {
                     c.timestep += 1;
                 }
             }
+            for (i, c) in clocks.iter().enumerate() {
+                if due[i] && mirrored[i] {
+                    self.mirror_clock(c)?;
+                }
+            }
             self.pending += 1;
             if self.pending >= self.plan.block_iterations {
                 self.drain()?;
@@ -438,8 +453,7 @@ impl<'a> Executor<'a> {
         self.device.synchronize()?;
         let elapsed = started.elapsed().as_secs_f64();
         for (name, c) in names.iter().zip(&clocks) {
-            self.device.write(c.buf_timestep, 0, &c.timestep.to_le_bytes())?;
-            self.device.write(c.buf_t, 0, &c.t().to_le_bytes())?;
+            self.mirror_clock(c)?;
             self.clocks.insert(name.clone(), c.clone());
         }
         if run.profile {
@@ -455,6 +469,12 @@ impl<'a> Executor<'a> {
         self.last_run = (elapsed, 1.0);
         report.progress(out, elapsed, 1.0);
         Ok(())
+    }
+
+    /// Writes a clock's `timestep` and `t` to its arrays on the device.
+    fn mirror_clock(&mut self, c: &ClockState) -> Result<()> {
+        self.device.write(c.buf_timestep, 0, &c.timestep.to_le_bytes())?;
+        self.device.write(c.buf_t, 0, &c.t().to_le_bytes())
     }
 
     /// Copies every monitor's staged records to the host and resets its fill counter.

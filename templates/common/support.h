@@ -84,7 +84,15 @@ template <> BRISK_SPEC int64_t _brian_floordiv(int32_t x, int64_t y) { return _b
 template <> BRISK_SPEC int64_t _brian_floordiv(int64_t x, int32_t y) { return _brisk_int_floordiv<int64_t>(x, y); }
 template <> BRISK_SPEC int64_t _brian_floordiv(int64_t x, int64_t y) { return _brisk_int_floordiv<int64_t>(x, y); }
 
+#ifdef __CUDACC__
+// CUDA has no std::pow overloads for integers: promote as C++11's std::pow does.
+template <typename T1, typename T2>
+BRISK_FN double _brisk_pow(T1 x, T2 y) { return pow((double)x, (double)y); }
+BRISK_FN float _brisk_pow(float x, float y) { return powf(x, y); }
+#define _brian_pow(x, y) (_brisk_pow((x), (y)))
+#else
 #define _brian_pow(x, y) (pow((x), (y)))
+#endif
 
 template <typename T> BRISK_FN int int_(T value) { return (int)value; }
 template <> BRISK_SPEC int int_(bool value) { return value ? 1 : 0; }
