@@ -1,9 +1,7 @@
-//! CUDA device: NVRTC compiles the generated program to PTX; the driver API
-//! (through cudarc) runs the plan's kernels on GPU 0.
+//! CUDA device: the driver API (through cudarc) runs the plan's kernels on GPU 0.
 //!
-//! In: a CUDA [`crate::codegen::Program`]'s source and the plan's kernel
-//! symbols. Out: PTX text (cached by content hash, see [`compile_ptx_cached`])
-//! and a [`CudaDevice`] implementing [`Device`]: one device allocation per
+//! In: PTX from [`crate::runtime::nvrtc`] and the plan's kernel symbols.
+//! Out: a [`CudaDevice`] implementing [`Device`]: one device allocation per
 //! plan buffer, a device-side pointer table and size table that every kernel
 //! reads through `BriskArgs`, and asynchronous launches on one stream.
 //!
@@ -21,462 +19,31 @@
 //! are asynchronous. `BRISK_CUDA_SYNC=1` synchronises after every launch to
 //! name the kernel that failed.
 
-use std::any::Any;
 use std::ffi::{c_char, c_int, c_void, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use cudarc::driver::{
     result as cu_result, sys as cu_sys, CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr,
     DeviceRepr, DriverError, LaunchConfig, PushKernelArg,
 };
-use cudarc::nvrtc::{result as nvrtc_result, sys as nvrtc_sys, Ptx};
+use cudarc::nvrtc::Ptx;
 
 use crate::codegen::CUDA_BLOCK;
 use crate::diag::{Error, Result};
 use crate::plan::Launch;
-use crate::runtime::{cache, BriskArgs, Device, StepArgs};
+use crate::runtime::nvrtc::{c_text, code_object_of, guard, NVRTC};
+pub use crate::runtime::nvrtc::{
+    compile_ptx, compile_ptx_cached, load_nvrtc, nvrtc_available, nvrtc_info, nvrtc_options, NvrtcInfo,
+    NVRTC_LIB_ENV, NVRTC_OPTIONS, NVRTC_REQUIREMENT,
+};
+use crate::runtime::{BriskArgs, Device, StepArgs};
 
-/// Environment variable naming libnvrtc by absolute path.
-pub const NVRTC_LIB_ENV: &str = "BRISK_NVRTC_LIB";
-/// The pip requirement that provides libnvrtc (pinned to the driver's CUDA version).
-pub const NVRTC_REQUIREMENT: &str = "nvidia-cuda-nvrtc==13.0.*";
-/// Options passed to NVRTC besides the architecture. No `--use_fast_math`:
-/// IEEE division, square root and denormals, as on the CPU target. Warnings
-/// 177 and 550 (variable unused / set but never used) are silenced: Brian's
-/// templates declare every constant and `_vectorisation_idx` whether used or
-/// not, and they would bury real errors in the log.
-pub const NVRTC_OPTIONS: &[&str] = &["--std=c++17", "--diag-suppress=177,550"];
 /// Set to `1` to synchronise after every launch (names the failing kernel).
 pub const SYNC_ENV: &str = "BRISK_CUDA_SYNC";
-
-/// The library file name inside the wheel (`nvidia/cu13/lib`).
-const NVRTC_FILE: &str = "libnvrtc.so.13";
 /// Most blocks of a `Grid` launch; the kernels' grid-stride loops cover the rest.
 const MAX_GRID_BLOCKS: u32 = 1 << 20;
 /// Smallest allocation, so that every buffer has a valid, 8-byte aligned address.
 const MIN_ALLOCATION: usize = 8;
-
-// ---- Library discovery -----------------------------------------------------
-
-/// What the one-time search for libnvrtc did.
-struct Preload {
-    /// The library opened by absolute path, if any.
-    loaded: Option<PathBuf>,
-    /// Candidates that exist but could not be opened, with the loader's reason.
-    failures: Vec<String>,
-    /// `BRISK_NVRTC_LIB` was set and could not be opened (then nothing else is tried).
-    explicit_failed: bool,
-}
-
-static PRELOAD: OnceLock<Preload> = OnceLock::new();
-
-/// Opens `path` with `RTLD_NOW | RTLD_GLOBAL` and keeps it loaded for the
-/// whole process, so that cudarc's later `dlopen("libnvrtc.so.13")` finds the
-/// already-loaded library by its SONAME.
-#[cfg(unix)]
-fn open_global(path: &Path) -> std::result::Result<(), String> {
-    use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
-    // SAFETY: loading libnvrtc runs only its own initialisers, which set up
-    // NVRTC's internal state and have no preconditions on the caller.
-    let lib = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_GLOBAL) }.map_err(|e| e.to_string())?;
-    // Never unloaded: cudarc keeps using the symbols for the life of the process.
-    std::mem::forget(lib);
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn open_global(_path: &Path) -> std::result::Result<(), String> {
-    Err("loading libnvrtc by path is only supported on Unix".to_string())
-}
-
-/// Opens libnvrtc at `path` together with the builtins library next to it.
-///
-/// libnvrtc opens `libnvrtc-builtins.so.<major>.<minor>` by bare name at its
-/// first compilation, and the 13.0 wheels set no RPATH, so outside
-/// `LD_LIBRARY_PATH` that lookup fails (`NVRTC_ERROR_BUILTIN_OPERATION_FAILURE`).
-/// Loading the builtins first by absolute path makes the bare name resolve
-/// to the already-loaded library (matched by its SONAME).
-fn open_nvrtc(path: &Path) -> std::result::Result<(), String> {
-    if let Some(dir) = path.parent() {
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            let mut builtins: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .map(|n| n.to_string_lossy())
-                        .is_some_and(|n| n.starts_with("libnvrtc-builtins.so.") && !n.contains(".alt."))
-                })
-                .collect();
-            builtins.sort();
-            for b in builtins {
-                // A failure here surfaces at compile time with NVRTC's own message.
-                let _ = open_global(&b);
-            }
-        }
-    }
-    open_global(path)
-}
-
-/// Loads libnvrtc from `path` (an absolute path to `libnvrtc.so.13`; the
-/// builtins library next to it is loaded too), ahead of the automatic
-/// search. Takes effect only before the first NVRTC call of the process.
-pub fn load_nvrtc(path: &Path) -> Result<()> {
-    open_nvrtc(path).map_err(|e| Error::runtime(format!("cannot load {}: {e}", path.display())))
-}
-
-/// `<prefix>/lib/python3*/site-packages/nvidia/cu13/lib/libnvrtc.so.13` that exist, for each prefix.
-fn wheel_candidates(prefixes: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for prefix in prefixes {
-        let Ok(entries) = std::fs::read_dir(prefix.join("lib")) else { continue };
-        let mut pythons: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
-            .map(|e| e.path())
-            .collect();
-        pythons.sort();
-        for python in pythons {
-            let candidate = python.join("site-packages").join("nvidia").join("cu13").join("lib").join(NVRTC_FILE);
-            if candidate.is_file() && !out.contains(&candidate) {
-                out.push(candidate);
-            }
-        }
-    }
-    out
-}
-
-/// Python environments to search: `$VIRTUAL_ENV`, then the prefix of the
-/// running executable (installed as `<venv>/bin/brisk`), resolved and as invoked.
-fn python_prefixes() -> Vec<PathBuf> {
-    let mut prefixes = Vec::new();
-    if let Some(venv) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
-        prefixes.push(PathBuf::from(venv));
-    }
-    let mut exes = Vec::new();
-    if let Ok(exe) = std::env::current_exe() {
-        exes.push(exe);
-    }
-    if let Some(arg0) = std::env::args_os().next().map(PathBuf::from) {
-        if arg0.components().count() > 1 {
-            if let Ok(abs) = std::path::absolute(&arg0) {
-                exes.push(abs);
-            }
-        }
-    }
-    for exe in exes {
-        if let Some(prefix) = exe.parent().and_then(Path::parent) {
-            let prefix = prefix.to_path_buf();
-            if !prefixes.contains(&prefix) {
-                prefixes.push(prefix);
-            }
-        }
-    }
-    prefixes
-}
-
-fn preload() -> &'static Preload {
-    PRELOAD.get_or_init(|| {
-        let mut p = Preload { loaded: None, failures: Vec::new(), explicit_failed: false };
-        if let Some(path) = std::env::var_os(NVRTC_LIB_ENV).filter(|v| !v.is_empty()) {
-            let path = PathBuf::from(path);
-            match open_nvrtc(&path) {
-                Ok(()) => p.loaded = Some(path),
-                Err(e) => {
-                    p.failures.push(format!("{NVRTC_LIB_ENV}={}: {e}", path.display()));
-                    p.explicit_failed = true;
-                }
-            }
-            return p;
-        }
-        for path in wheel_candidates(&python_prefixes()) {
-            match open_nvrtc(&path) {
-                Ok(()) => {
-                    p.loaded = Some(path);
-                    return p;
-                }
-                Err(e) => p.failures.push(format!("{}: {e}", path.display())),
-            }
-        }
-        p
-    })
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
-}
-
-/// Runs `f`, turning a panic inside cudarc (a library or symbol that cannot
-/// be loaded) into a runtime error about `what`.
-fn guard<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(result) => result,
-        Err(payload) => {
-            Err(Error::runtime(format!("{what}: the CUDA library failed: {}", panic_message(payload.as_ref()))))
-        }
-    }
-}
-
-fn missing_nvrtc(p: &Preload) -> Error {
-    let mut message = format!(
-        "NVRTC (the CUDA runtime compiler, {NVRTC_FILE}) was not found, so the generated CUDA code cannot be \
-         compiled. Install it into the Python environment that runs Brian: pip install \"{NVRTC_REQUIREMENT}\" \
-         (keep its CUDA version no newer than the GPU driver's), or set {NVRTC_LIB_ENV} to the absolute path of \
-         {NVRTC_FILE}. Searched: ${NVRTC_LIB_ENV}, $VIRTUAL_ENV and the executable's environment \
-         (lib/python3*/site-packages/nvidia/cu13/lib), then the system library path."
-    );
-    for f in &p.failures {
-        message.push_str(&format!("\n  could not load {f}"));
-    }
-    Error::runtime(message)
-}
-
-// ---- NVRTC -----------------------------------------------------------------
-
-/// The NVRTC library in use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NvrtcInfo {
-    /// (major, minor), e.g. (13, 0). The PTX ISA version of its output follows it.
-    pub version: (i32, i32),
-    /// Virtual architectures it can target, e.g. `[75, 80, ..., 90, 100, 120]`.
-    pub archs: Vec<i32>,
-    /// The library opened by absolute path; `None` when the system search found it.
-    pub library: Option<PathBuf>,
-}
-
-static NVRTC: OnceLock<NvrtcInfo> = OnceLock::new();
-
-fn nvrtc_error(call: &str, e: nvrtc_result::NvrtcError) -> Error {
-    Error::runtime(format!("NVRTC call {call} failed: {:?}", e.0))
-}
-
-/// Finds and loads libnvrtc (see the module docs) and reports its version.
-/// A missing library is an [`crate::diag::ErrorKind::Runtime`] error saying how to install it.
-pub fn nvrtc_info() -> Result<NvrtcInfo> {
-    if let Some(info) = NVRTC.get() {
-        return Ok(info.clone());
-    }
-    let p = preload();
-    if p.explicit_failed {
-        return Err(missing_nvrtc(p));
-    }
-    // SAFETY: only dlopen-probes the candidate names and closes them again.
-    let present = guard("looking for libnvrtc", || Ok(unsafe { nvrtc_sys::is_culib_present() }))?;
-    if !present {
-        return Err(missing_nvrtc(p));
-    }
-    let info = guard("querying NVRTC", || {
-        let (mut major, mut minor): (c_int, c_int) = (0, 0);
-        // SAFETY: both pointers are valid for writes of one c_int.
-        unsafe { nvrtc_sys::nvrtcVersion(&mut major, &mut minor) }
-            .result()
-            .map_err(|e| nvrtc_error("nvrtcVersion", e))?;
-        let mut count: c_int = 0;
-        // SAFETY: `count` is valid for a write of one c_int.
-        unsafe { nvrtc_sys::nvrtcGetNumSupportedArchs(&mut count) }
-            .result()
-            .map_err(|e| nvrtc_error("nvrtcGetNumSupportedArchs", e))?;
-        let mut archs = vec![0 as c_int; usize::try_from(count).unwrap_or(0)];
-        if !archs.is_empty() {
-            // SAFETY: `archs` holds exactly the `count` entries NVRTC reported.
-            unsafe { nvrtc_sys::nvrtcGetSupportedArchs(archs.as_mut_ptr()) }
-                .result()
-                .map_err(|e| nvrtc_error("nvrtcGetSupportedArchs", e))?;
-        }
-        Ok(NvrtcInfo { version: (major, minor), archs, library: p.loaded.clone() })
-    })?;
-    Ok(NVRTC.get_or_init(|| info).clone())
-}
-
-/// Whether NVRTC can be loaded. Never panics.
-pub fn nvrtc_available() -> bool {
-    nvrtc_info().is_ok()
-}
-
-/// An NVRTC program, destroyed on drop.
-struct NvrtcProgram(nvrtc_sys::nvrtcProgram);
-
-impl Drop for NvrtcProgram {
-    fn drop(&mut self) {
-        // SAFETY: the handle came from `create_program` and is destroyed only here.
-        let _ = unsafe { nvrtc_result::destroy_program(self.0) };
-    }
-}
-
-/// NVRTC's C string buffer (log, PTX) as text, up to its terminating NUL.
-fn c_text(buf: &[c_char]) -> String {
-    let bytes: Vec<u8> = buf.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// Checks an architecture name: `compute_90`, `sm_90`, `compute_90a`, ...
-fn check_arch(arch: &str) -> Result<()> {
-    let digits = arch.strip_prefix("compute_").or_else(|| arch.strip_prefix("sm_"));
-    let ok = digits.is_some_and(|d| {
-        let d = d.strip_suffix(['a', 'f']).unwrap_or(d);
-        !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::runtime(format!("'{arch}' is not a CUDA architecture (expected e.g. compute_90)")))
-    }
-}
-
-/// The options of an NVRTC compilation for `arch`.
-pub fn nvrtc_options(arch: &str) -> Vec<String> {
-    let mut options: Vec<String> = NVRTC_OPTIONS.iter().map(|s| s.to_string()).collect();
-    options.push(format!("--gpu-architecture={arch}"));
-    options
-}
-
-/// Compiles CUDA `source` to PTX for `arch` (a virtual architecture such as
-/// `compute_90`). NVRTC's rejection is an [`crate::diag::ErrorKind::Compile`]
-/// error whose message quotes the offending generated lines and kernels and
-/// whose log is NVRTC's program log.
-pub fn compile_ptx(source: &str, arch: &str) -> Result<String> {
-    check_arch(arch)?;
-    nvrtc_info()?;
-    let c_source = CString::new(source)
-        .map_err(|_| Error::compile("the generated CUDA source contains a NUL byte", String::new()))?;
-    let options = nvrtc_options(arch);
-    guard("compiling with NVRTC", || {
-        let program = NvrtcProgram(
-            nvrtc_result::create_program(&c_source, None).map_err(|e| nvrtc_error("nvrtcCreateProgram", e))?,
-        );
-        // SAFETY: `program` is a live program; the options contain no NUL bytes
-        // (fixed strings and an architecture checked by `check_arch`).
-        let compiled = unsafe { nvrtc_result::compile_program(program.0, &options) };
-        // SAFETY: `program` is a live program.
-        let log = unsafe { nvrtc_result::get_program_log(program.0) }.map(|l| c_text(&l)).unwrap_or_default();
-        match compiled {
-            Ok(()) => {}
-            Err(e) if e.0 == nvrtc_sys::nvrtcResult::NVRTC_ERROR_COMPILATION => {
-                return Err(compile_failure(source, &log));
-            }
-            Err(e) => {
-                let mut err = nvrtc_error("nvrtcCompileProgram", e);
-                err.message.push_str(&format!(" (options: {})", options.join(" ")));
-                err.log = Some(log);
-                return Err(err);
-            }
-        }
-        // SAFETY: `program` is a live, successfully compiled program.
-        let ptx = unsafe { nvrtc_result::get_ptx(program.0) }.map_err(|e| nvrtc_error("nvrtcGetPTX", e))?;
-        Ok(c_text(&ptx))
-    })
-}
-
-/// [`compile_ptx`] through the artefact cache, keyed by the source, the
-/// architecture, the options and the NVRTC version. Returns the PTX and
-/// whether it came from the cache.
-pub fn compile_ptx_cached(source: &str, arch: &str) -> Result<(String, bool)> {
-    check_arch(arch)?;
-    let info = nvrtc_info()?;
-    let version = format!("nvrtc {}.{}", info.version.0, info.version.1);
-    let options = nvrtc_options(arch).join(" ");
-    let (path, hit) =
-        cache::cached("ptx", &[source.as_bytes(), arch.as_bytes(), options.as_bytes(), version.as_bytes()], |out| {
-            let ptx = compile_ptx(source, arch)?;
-            std::fs::write(out, ptx).map_err(|e| Error::runtime(format!("cannot write {}: {e}", out.display())))
-        })?;
-    let ptx = std::fs::read_to_string(&path)
-        .map_err(|e| Error::runtime(format!("cannot read cached PTX {}: {e}", path.display())))?;
-    Ok((ptx, hit))
-}
-
-/// One located NVRTC diagnostic.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Diagnostic {
-    /// 1-based line in the generated source.
-    line: usize,
-    /// `error: ...` as NVRTC wrote it.
-    text: String,
-}
-
-/// The error diagnostics of an NVRTC log (`default_program(LINE): error: ...`).
-fn log_errors(log: &str) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for l in log.lines() {
-        let mut rest = l;
-        while let Some(open) = rest.find('(') {
-            let after = &rest[open + 1..];
-            let Some(close) = after.find("): ") else { break };
-            let number = &after[..close];
-            let text = &after[close + 3..];
-            if let Ok(line) = number.parse::<usize>() {
-                let is_error = text.starts_with("error") || text.starts_with("catastrophic error");
-                if is_error && line > 0 {
-                    out.push(Diagnostic { line, text: text.to_string() });
-                }
-                break;
-            }
-            rest = after;
-        }
-    }
-    out
-}
-
-/// The `extern "C"` function defined before 1-based `line` of `source`.
-fn kernel_at(source: &[&str], line: usize) -> Option<String> {
-    source[..line.min(source.len())].iter().rev().find_map(|l| {
-        let rest = &l[l.find("extern \"C\"")? + "extern \"C\"".len()..];
-        let head = rest.split('(').next()?;
-        head.split_whitespace().last().map(str::to_string)
-    })
-}
-
-/// The code object behind a kernel symbol (`brisk_<code object>[_before_run|_after_run]`).
-fn code_object_of(symbol: &str) -> Option<String> {
-    let name = symbol.strip_prefix("brisk_")?;
-    let name = name.strip_suffix("_before_run").or_else(|| name.strip_suffix("_after_run")).unwrap_or(name);
-    Some(name.to_string())
-}
-
-/// Most diagnostics quoted in a compile error's message (all are in the log).
-const QUOTED_ERRORS: usize = 5;
-
-/// The compile error for an NVRTC rejection: each error located in the
-/// generated source, with its kernel and line quoted.
-fn compile_failure(source: &str, log: &str) -> Error {
-    let lines: Vec<&str> = source.lines().collect();
-    let errors = log_errors(log);
-    let mut first_kernel = None;
-    let mut message = format!(
-        "NVRTC rejected the generated CUDA code ({} error{})",
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" }
-    );
-    if errors.is_empty() {
-        message = "NVRTC rejected the generated CUDA code (see the log)".to_string();
-    }
-    for d in errors.iter().take(QUOTED_ERRORS) {
-        let kernel = kernel_at(&lines, d.line);
-        let place = match &kernel {
-            Some(k) => format!("in kernel {k}"),
-            None => "in the support code".to_string(),
-        };
-        if first_kernel.is_none() {
-            first_kernel = kernel.clone();
-        }
-        let quoted = lines.get(d.line - 1).map(|l| l.trim()).unwrap_or("");
-        message.push_str(&format!("\n  generated line {} {place}: {}\n    | {quoted}", d.line, d.text));
-    }
-    if errors.len() > QUOTED_ERRORS {
-        message.push_str(&format!("\n  ... and {} more (see the log)", errors.len() - QUOTED_ERRORS));
-    }
-    let mut err = Error::compile(message, log);
-    err.code_object = first_kernel.as_deref().and_then(code_object_of);
-    err
-}
 
 // ---- Driver ----------------------------------------------------------------
 
@@ -915,65 +482,13 @@ impl Device for CudaDevice {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const SOURCE: &str = "// header\nint x;\nextern \"C\" __global__ void brisk_neurongroup_stateupdater_codeobject(const BriskArgs _a)\n{\n    v = undefined_thing;\n}\nextern \"C\" __global__ void brisk_spikemonitor_codeobject_after_run(const BriskArgs _a)\n{\n    w = 1\n}\n";
-
-    #[test]
-    fn compile_errors_name_line_and_kernel() {
-        let log = "default_program(5): error: identifier \"undefined_thing\" is undefined\n\
-                   default_program(9): warning #550-D: variable \"error_count\" was set but never used\n\
-                   default_program(10): error: expected a \";\"\n\n2 errors detected in the compilation of \"default_program\".\n";
-        let e = compile_failure(SOURCE, log);
-        assert_eq!(e.kind, crate::diag::ErrorKind::Compile);
-        assert!(e.message.contains("2 errors"), "{}", e.message);
-        assert!(
-            e.message.contains("generated line 5 in kernel brisk_neurongroup_stateupdater_codeobject"),
-            "{}",
-            e.message
-        );
-        assert!(e.message.contains("| v = undefined_thing;"), "{}", e.message);
-        assert!(
-            e.message.contains("generated line 10 in kernel brisk_spikemonitor_codeobject_after_run"),
-            "{}",
-            e.message
-        );
-        assert_eq!(e.code_object.as_deref(), Some("neurongroup_stateupdater_codeobject"));
-        assert_eq!(e.log.as_deref(), Some(log));
-    }
-
-    #[test]
-    fn errors_before_any_kernel_are_in_the_support_code() {
-        let e = compile_failure(SOURCE, "default_program(2): error: bad\n");
-        assert!(e.message.contains("generated line 2 in the support code"), "{}", e.message);
-        assert_eq!(e.code_object, None);
-        let e = compile_failure(SOURCE, "nvrtc: error: something odd\n");
-        assert!(e.message.contains("see the log"), "{}", e.message);
-    }
-
-    #[test]
-    fn log_parsing_ignores_other_parentheses() {
-        let d = log_errors("default_program(x)(12): catastrophic error: cannot open source file \"a.h\"\n");
-        assert_eq!(
-            d,
-            vec![Diagnostic { line: 12, text: "catastrophic error: cannot open source file \"a.h\"".into() }]
-        );
-    }
+    use crate::runtime::nvrtc::code_object_of;
 
     #[test]
     fn code_objects_of_symbols() {
         assert_eq!(code_object_of("brisk_a_codeobject").as_deref(), Some("a_codeobject"));
         assert_eq!(code_object_of("brisk_a_before_run").as_deref(), Some("a"));
         assert_eq!(code_object_of("other"), None);
-    }
-
-    #[test]
-    fn arch_names() {
-        assert!(check_arch("compute_90").is_ok());
-        assert!(check_arch("sm_120").is_ok());
-        assert!(check_arch("compute_90a").is_ok());
-        assert!(check_arch("compute_").is_err());
-        assert!(check_arch("compute_90 --evil").is_err());
-        assert!(check_arch("90").is_err());
     }
 
     #[test]
@@ -1000,24 +515,5 @@ mod tests {
     fn brisk_args_layout() {
         assert_eq!(std::mem::size_of::<BriskArgs>(), 64);
         assert_eq!(std::mem::align_of::<BriskArgs>(), 8);
-    }
-
-    #[test]
-    fn wheel_libraries_are_found_under_python_prefixes() {
-        let venv = tempfile::tempdir().unwrap();
-        let lib = venv.path().join("lib/python3.13/site-packages/nvidia/cu13/lib");
-        std::fs::create_dir_all(&lib).unwrap();
-        std::fs::create_dir_all(venv.path().join("lib/python3.12/site-packages")).unwrap();
-        std::fs::write(lib.join(NVRTC_FILE), b"").unwrap();
-        let prefixes = vec![venv.path().to_path_buf(), venv.path().join("missing"), venv.path().to_path_buf()];
-        assert_eq!(wheel_candidates(&prefixes), vec![lib.join(NVRTC_FILE)]);
-    }
-
-    #[test]
-    fn missing_nvrtc_says_how_to_install() {
-        let e = missing_nvrtc(&Preload { loaded: None, failures: vec!["x: nope".into()], explicit_failed: false });
-        assert_eq!(e.kind, crate::diag::ErrorKind::Runtime);
-        assert!(e.message.contains("pip install \"nvidia-cuda-nvrtc==13.0.*\""), "{}", e.message);
-        assert!(e.message.contains("could not load x: nope"), "{}", e.message);
     }
 }

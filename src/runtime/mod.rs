@@ -17,6 +17,8 @@ pub mod cpu;
 #[allow(unsafe_code)]
 pub mod cuda;
 pub mod exec;
+#[allow(unsafe_code)]
+pub mod nvrtc;
 
 use crate::diag::Result;
 use crate::plan::Launch;
