@@ -383,11 +383,8 @@ impl<'a> Executor<'a> {
                 kernel.map(|k| (clock, k))
             })
             .collect::<Result<_>>()?;
-        // Profiling: time every launch (synchronising after each one).
-        let mut profiled: Vec<(String, f64)> = Vec::new();
-        if run.profile {
-            profiled = run.objects.iter().filter_map(|o| o.code_object.clone()).map(|n| (n, 0.0)).collect();
-        }
+        // Profiling: seconds per scheduled object, timing every launch to its end.
+        let mut profiled = vec![0.0f64; objects.len()];
         let mirrored: Vec<bool> = names.iter().map(|n| self.plan.mirrored_clocks.contains(n)).collect();
         for (c, _) in clocks.iter().zip(&mirrored).filter(|(_, m)| **m) {
             self.mirror_clock(c)?;
@@ -425,10 +422,7 @@ impl<'a> Executor<'a> {
                         let t0 = Instant::now();
                         self.device.launch(kernel, launch, &args)?;
                         self.device.synchronize()?;
-                        let name = run.objects[slot].code_object.as_deref().unwrap_or("");
-                        if let Some(entry) = profiled.iter_mut().find(|(n, _)| n == name) {
-                            entry.1 += t0.elapsed().as_secs_f64();
-                        }
+                        profiled[slot] += t0.elapsed().as_secs_f64();
                     } else {
                         self.device.launch(kernel, launch, &args)?;
                     }
@@ -458,7 +452,8 @@ impl<'a> Executor<'a> {
         }
         if run.profile {
             let all = self.profile.get_or_insert_with(Vec::new);
-            for (name, secs) in profiled {
+            let named = run.objects.iter().zip(profiled).filter_map(|(o, secs)| Some((o.code_object.clone()?, secs)));
+            for (name, secs) in named {
                 match all.iter_mut().find(|(n, _)| *n == name) {
                     Some(entry) => entry.1 += secs,
                     None => all.push((name, secs)),
