@@ -139,6 +139,29 @@ impl Value {
         }
     }
 
+    /// One element of `dtype` from its little-endian bytes (the inverse of
+    /// [`Value::to_bytes`]); `b` holds at least `dtype.size()` bytes.
+    pub fn from_bytes(dtype: Dtype, b: &[u8]) -> Value {
+        let arr = |n: usize| -> [u8; 8] {
+            let mut a = [0u8; 8];
+            a[..n].copy_from_slice(&b[..n]);
+            a
+        };
+        match dtype {
+            Dtype::Bool => Value::Bool(b[0] != 0),
+            Dtype::Int8 => Value::Int(i64::from(b[0] as i8)),
+            Dtype::Uint8 => Value::Int(i64::from(b[0])),
+            Dtype::Int16 => Value::Int(i64::from(i16::from_le_bytes([b[0], b[1]]))),
+            Dtype::Uint16 => Value::Int(i64::from(u16::from_le_bytes([b[0], b[1]]))),
+            Dtype::Int32 => Value::Int(i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+            Dtype::Uint32 => Value::Int(i64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+            Dtype::Int64 => Value::Int(i64::from_le_bytes(arr(8))),
+            Dtype::Uint64 => Value::Int(u64::from_le_bytes(arr(8)) as i64),
+            Dtype::Float32 => Value::Float(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+            Dtype::Float64 => Value::Float(f64::from_le_bytes(arr(8))),
+        }
+    }
+
     /// A C++/CUDA literal of this value for a variable of type `dtype`.
     pub fn c_literal(self, dtype: Dtype) -> String {
         match dtype {
@@ -202,5 +225,34 @@ impl serde::Serialize for Value {
             Value::Float(f) if f.is_infinite() => s.serialize_str(if f > 0.0 { "inf" } else { "-inf" }),
             Value::Float(f) => s.serialize_f64(f),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_round_trip_for_every_dtype() {
+        let all = [
+            Dtype::Bool,
+            Dtype::Int8,
+            Dtype::Uint8,
+            Dtype::Int16,
+            Dtype::Uint16,
+            Dtype::Int32,
+            Dtype::Uint32,
+            Dtype::Int64,
+            Dtype::Uint64,
+            Dtype::Float32,
+            Dtype::Float64,
+        ];
+        for dtype in all {
+            let value = if dtype.is_float() { Value::Float(-2.5) } else if dtype == Dtype::Bool { Value::Bool(true) } else { Value::Int(7) };
+            let bytes = value.to_bytes(dtype);
+            assert_eq!(bytes.len(), dtype.size(), "{dtype:?}");
+            assert_eq!(Value::from_bytes(dtype, &bytes).as_f64(), value.as_f64(), "{dtype:?}");
+        }
+        assert_eq!(Value::from_bytes(Dtype::Int32, &(-3i32).to_le_bytes()), Value::Int(-3));
     }
 }

@@ -219,7 +219,7 @@ impl<'a> Executor<'a> {
         }
         if let Some(buf) = c.buf_times {
             let bytes = self.device.read(buf, 0, self.lens[buf] as usize * 8)?;
-            c.times = bytes.chunks_exact(8).map(|b| decode(Dtype::Float64, b).as_f64()).collect();
+            c.times = bytes.chunks_exact(8).map(|b| Value::from_bytes(Dtype::Float64, b).as_f64()).collect();
         }
         Ok(c)
     }
@@ -303,7 +303,7 @@ impl<'a> Executor<'a> {
         }
         let mut out = Vec::with_capacity(bytes.len() / from.size() * dtype.size());
         for chunk in bytes.chunks_exact(from.size()) {
-            out.extend(decode(from, chunk).to_bytes(dtype));
+            out.extend(Value::from_bytes(from, chunk).to_bytes(dtype));
         }
         Ok(out)
     }
@@ -328,7 +328,7 @@ impl<'a> Executor<'a> {
             LoopSize::BufferLen(b) => self.lens[b],
             LoopSize::BufferValue(b) => {
                 let bytes = self.device.read(b, 0, self.dtype(b).size())?;
-                decode(self.dtype(b), &bytes).as_f64().max(0.0) as u64
+                Value::from_bytes(self.dtype(b), &bytes).as_f64().max(0.0) as u64
             }
         };
         let (t, dt, timestep) = clock.map(|c| (c.t(), c.dt, c.timestep)).unwrap_or((0.0, 0.0, 0));
@@ -507,28 +507,6 @@ impl<'a> Executor<'a> {
             arrays.push(bytes);
         }
         Ok(Finished { arrays, last_run: self.last_run, profile: self.profile })
-    }
-}
-
-/// One element of `dtype` from little-endian bytes.
-pub fn decode(dtype: Dtype, b: &[u8]) -> Value {
-    let arr = |n: usize| -> [u8; 8] {
-        let mut a = [0u8; 8];
-        a[..n].copy_from_slice(&b[..n]);
-        a
-    };
-    match dtype {
-        Dtype::Bool => Value::Bool(b[0] != 0),
-        Dtype::Int8 => Value::Int(i64::from(b[0] as i8)),
-        Dtype::Uint8 => Value::Int(i64::from(b[0])),
-        Dtype::Int16 => Value::Int(i64::from(i16::from_le_bytes([b[0], b[1]]))),
-        Dtype::Uint16 => Value::Int(i64::from(u16::from_le_bytes([b[0], b[1]]))),
-        Dtype::Int32 => Value::Int(i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
-        Dtype::Uint32 => Value::Int(i64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
-        Dtype::Int64 => Value::Int(i64::from_le_bytes(arr(8))),
-        Dtype::Uint64 => Value::Int(u64::from_le_bytes(arr(8)) as i64),
-        Dtype::Float32 => Value::Float(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
-        Dtype::Float64 => Value::Float(f64::from_le_bytes(arr(8))),
     }
 }
 
