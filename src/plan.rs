@@ -67,8 +67,9 @@ pub enum BufferRole {
     Staging { array: usize },
     /// One int64: records in the staging buffers of one monitor.
     Fill,
-    /// Read-only values loaded from a Brian static array (TimedArray values).
-    Static { static_array: String },
+    /// Read-only values loaded from the Brian static array of the buffer's
+    /// name (TimedArray values).
+    Static,
 }
 
 /// Which part of a code object a kernel runs.
@@ -296,7 +297,7 @@ fn add_static_buffers(export: &Export, plan: &mut Plan, co: &CodeObject) -> Resu
             name: values.clone(),
             dtype: Dtype::Float64,
             len: decl.size,
-            role: BufferRole::Static { static_array: values.clone() },
+            role: BufferRole::Static,
         });
     }
     Ok(())

@@ -22,8 +22,9 @@ fn index_expr(index: &Index) -> String {
     }
 }
 
-/// Renders a statement sequence. `defer_writes`: return the store lines
-/// separately (CUDA single-block scalar writes go after a barrier).
+/// Renders a statement sequence: (loads, declarations and statements; the
+/// stores of written arrays), apart so that CUDA single-block kernels can put
+/// scalar stores after a barrier.
 pub fn render_part(co: &CodeObject, stmts: &[Stmt], info: &AccessInfo) -> (Vec<String>, Vec<String>) {
     let names = CoNames(co);
     let mut lines = Vec::new();

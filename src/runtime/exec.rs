@@ -141,8 +141,8 @@ impl<'a> Executor<'a> {
             }
         }
         for (i, buffer) in plan.buffers.iter().enumerate() {
-            if let BufferRole::Static { static_array } = &buffer.role {
-                let values = exec.static_values(static_array, buffer.dtype)?;
+            if buffer.role == BufferRole::Static {
+                let values = exec.static_values(&buffer.name, buffer.dtype)?;
                 exec.device.write(i, 0, &values)?;
             }
         }
@@ -572,15 +572,13 @@ fn fmt_g(x: f64) -> String {
     if x == 0.0 {
         return "0".to_string();
     }
-    let s = format!("{:.6}", x);
     let exp = x.abs().log10().floor() as i32;
     if !(-5..6).contains(&exp) {
         return format!("{:e}", x);
     }
     let decimals = (5 - exp).max(0) as usize;
-    let s2 = format!("{:.*}", decimals, x);
-    let t = if s2.contains('.') { s2.trim_end_matches('0').trim_end_matches('.').to_string() } else { s2 };
-    if t.is_empty() { s } else { t }
+    let s = format!("{:.*}", decimals, x);
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
 /// Brian's `_format_time`: `1h 2m 3s`, or `< 1s`.
