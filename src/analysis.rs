@@ -46,6 +46,59 @@ pub fn access_info(
     (sc, ve)
 }
 
+/// Races of parallel synaptic code: `Some(vars)` when running the vector
+/// code of every block for many synapses at once is safe if the writes to
+/// `vars` become atomic additions; `None` when it is not (the code must run
+/// in one thread, in Brian's order).
+///
+/// Each synapse runs at most once per launch, so variables indexed by the
+/// synapse itself (`_idx`) never race. A variable reached through another
+/// index (`v_post`, via `_postsynaptic_idx`) may be shared by several
+/// synapses: it is safe only if every write is `+=` or `-=` of a numeric
+/// type and no expression reads it.
+pub fn atomic_updates(co: &crate::ir::CodeObject) -> Option<BTreeSet<String>> {
+    use crate::ir::AssignOp;
+    let mut atomic = BTreeSet::new();
+    for block in &co.blocks {
+        let read: BTreeSet<String> = block
+            .vector
+            .iter()
+            .flat_map(|s| {
+                let mut names = expr_names(&s.expr);
+                for b in &s.branches {
+                    names.extend(expr_names(&b.expr));
+                }
+                names
+            })
+            .collect();
+        for stmt in &block.vector {
+            let Some(Symbol::Array { index, dtype, .. }) = co.symbols.get(&stmt.var) else { continue };
+            match index {
+                Index::Element => continue,
+                Index::Scalar => return None,
+                Index::Via(_) => {}
+            }
+            let numeric = matches!(
+                dtype,
+                crate::dtype::Dtype::Float64 | crate::dtype::Dtype::Float32 | crate::dtype::Dtype::Int32 | crate::dtype::Dtype::Int64
+            );
+            if !numeric || !matches!(stmt.op, AssignOp::Add | AssignOp::Sub) || read.contains(&stmt.var) {
+                return None;
+            }
+            atomic.insert(stmt.var.clone());
+        }
+        // A guard of a conditional write must not itself be written by the code.
+        for var in &atomic {
+            if let Some(guard) = co.conditional_writes.get(var) {
+                if block.vector_info.write.contains(guard) {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(atomic)
+}
+
 /// Brian's `arrays_helper` for one statement sequence.
 pub fn part_access(
     statements: &[Stmt],

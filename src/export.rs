@@ -16,7 +16,7 @@ use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 
 /// The export format version this build reads.
-pub const EXPORT_VERSION: u32 = 2;
+pub const EXPORT_VERSION: u32 = 3;
 
 /// A whole export: arrays, clocks, code objects and the main queue.
 #[derive(Debug, Clone, Deserialize)]
@@ -161,6 +161,55 @@ pub struct CodeObjectDecl {
     /// The array holding the events (threshold, reset, spikemonitor).
     #[serde(default)]
     pub eventspace: Option<String>,
+    /// `synapses_create_*`: what adding synapses resizes.
+    #[serde(default)]
+    pub connect: Option<ConnectDecl>,
+    /// `synapses_push_spikes` and `synapses`: the pathway.
+    #[serde(default)]
+    pub pathway: Option<PathwayDecl>,
+    /// `summed_variable`: the target range.
+    #[serde(default)]
+    pub summed: Option<SummedDecl>,
+}
+
+/// What a `connect()` code object resizes.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+pub struct ConnectDecl {
+    /// The Synapses object.
+    pub synapses: String,
+    /// Every array registered with the Synapses (resized to the synapse count), sorted.
+    pub registered: Vec<String>,
+    /// The `synapse_number` array of `multisynaptic_index`, if any.
+    pub multisynaptic_index: Option<String>,
+}
+
+/// A synaptic pathway (`synapses_pre`, `synapses_post`, ...).
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+pub struct PathwayDecl {
+    pub name: String,
+    pub synapses: String,
+    pub prepost: String,
+    /// Each synapse's source neuron (`_synaptic_pre` for `pre` pathways).
+    pub sources: String,
+    /// The delay array: one value (`delay_scalar`) or one per synapse.
+    pub delay: String,
+    pub delay_scalar: bool,
+    /// The source (sub)group's range of neuron indices in the event space.
+    pub spikes_start: i64,
+    pub spikes_stop: i64,
+    pub eventspace: String,
+    /// The source clock's `dt` array.
+    pub source_dt: String,
+}
+
+/// The target of a `(summed)` variable.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+pub struct SummedDecl {
+    pub target: String,
+    /// Synapse -> target element (`_synaptic_post` or `_synaptic_pre`).
+    pub index: String,
+    pub start: i64,
+    pub stop: i64,
 }
 
 /// The Brian object owning a code object.

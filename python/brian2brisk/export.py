@@ -34,7 +34,7 @@ from brian2.core.variables import (
 )
 from brian2.input.timedarray import TimedArray, _find_K
 
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3
 
 _DTYPES = {
     np.dtype(np.float64): "float64",
@@ -308,7 +308,53 @@ class Exporter:
         eventspace = record["template_kwds"].get("eventspace_variable")
         if eventspace is not None:
             entry["eventspace"] = self.array_name(eventspace)
+        template = record["template_name"]
+        if template in ("synapses_create_generator", "synapses_create_array"):
+            entry["connect"] = self._connect(owner, record["template_kwds"])
+        elif template in ("synapses_push_spikes", "synapses"):
+            # push_spikes is owned by the pathway; the synapses code object names it.
+            entry["pathway"] = self._pathway(record["template_kwds"].get("pathway", owner))
+        elif template == "summed_variable":
+            kwds = record["template_kwds"]
+            entry["summed"] = {
+                "target": self.array_name(kwds["_target_var"]),
+                "index": self.array_name(kwds["_index_var"]),
+                "start": int(kwds["_target_start"]),
+                "stop": int(kwds["_target_stop"]),
+            }
         return entry
+
+    def _connect(self, synapses, kwds):
+        """What a connect() code object resizes: every array registered with the Synapses."""
+        registered = sorted(
+            {self.array_name(var) for var in synapses._registered_variables}
+        )
+        index = kwds.get("multisynaptic_index")
+        return {
+            "synapses": synapses.name,
+            "registered": registered,
+            "multisynaptic_index": (
+                None if index is None else self.array_name(synapses.variables[index])
+            ),
+        }
+
+    def _pathway(self, pathway):
+        """A synaptic pathway: its spike source range, synapse sources and delays."""
+        delays = pathway.variables[f"_{pathway.objname}_delay"]
+        return {
+            "name": pathway.name,
+            "synapses": pathway.synapses.name,
+            "prepost": pathway.prepost,
+            "sources": self.array_name(pathway.synapse_sources),
+            "delay": self.array_name(delays),
+            "delay_scalar": bool(delays.scalar),
+            "spikes_start": int(pathway.spikes_start),
+            "spikes_stop": int(pathway.spikes_stop),
+            "eventspace": self.array_name(
+                pathway.source.variables[f"_{pathway.event}space"]
+            ),
+            "source_dt": self.array_name(pathway.source.clock.variables["dt"]),
+        }
 
     # -- the main queue -----------------------------------------------------
     def main_queue(self):

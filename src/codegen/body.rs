@@ -5,6 +5,8 @@
 //! arrays into locals, declare write-only locals, run the statements (with
 //! conditional writes and boolean branches), store the written arrays.
 
+use std::collections::BTreeSet;
+
 use crate::codegen::expr::{render, Names};
 use crate::ir::{AccessInfo, AssignOp, CodeObject, Index, Stmt, Symbol};
 
@@ -26,9 +28,21 @@ fn index_expr(index: &Index) -> String {
 /// stores of written arrays), apart so that CUDA single-block kernels can put
 /// scalar stores after a barrier.
 pub fn render_part(co: &CodeObject, stmts: &[Stmt], info: &AccessInfo) -> (Vec<String>, Vec<String>) {
+    render_part_atomic(co, stmts, info, &BTreeSet::new())
+}
+
+/// [`render_part`], with the writes to `atomic` (see
+/// [`crate::analysis::atomic_updates`]) rendered as atomic additions to
+/// memory: those variables are neither loaded nor stored.
+pub fn render_part_atomic(
+    co: &CodeObject,
+    stmts: &[Stmt],
+    info: &AccessInfo,
+    atomic: &BTreeSet<String>,
+) -> (Vec<String>, Vec<String>) {
     let names = CoNames(co);
     let mut lines = Vec::new();
-    for name in info.indices.iter().chain(info.read.iter()) {
+    for name in info.indices.iter().chain(info.read.iter().filter(|n| !atomic.contains(*n))) {
         if let Some(Symbol::Array { array, dtype, index, .. }) = co.symbols.get(name) {
             let constness = if info.write.contains(name) { "" } else { "const " };
             lines.push(format!(
@@ -40,7 +54,7 @@ pub fn render_part(co: &CodeObject, stmts: &[Stmt], info: &AccessInfo) -> (Vec<S
         }
     }
     for name in &info.write {
-        if info.read.contains(name) || info.indices.contains(name) {
+        if info.read.contains(name) || info.indices.contains(name) || atomic.contains(name) {
             continue;
         }
         if let Some(Symbol::Array { dtype, .. }) = co.symbols.get(name) {
@@ -48,7 +62,13 @@ pub fn render_part(co: &CodeObject, stmts: &[Stmt], info: &AccessInfo) -> (Vec<S
         }
     }
     for stmt in stmts {
-        let code = render_statement(stmt, &names);
+        let code = match co.symbols.get(&stmt.var) {
+            Some(Symbol::Array { array, index, dtype, .. }) if atomic.contains(&stmt.var) => {
+                let target = format!("&{}[{}]", pointer_name(array), index_expr(index));
+                render_atomic(stmt, &names, &target, dtype.local_type())
+            }
+            _ => render_statement(stmt, &names),
+        };
         match co.conditional_writes.get(&stmt.var) {
             Some(guard) => {
                 lines.push(format!("if({guard})"));
@@ -60,7 +80,7 @@ pub fn render_part(co: &CodeObject, stmts: &[Stmt], info: &AccessInfo) -> (Vec<S
         }
     }
     let mut stores = Vec::new();
-    for name in &info.write {
+    for name in info.write.iter().filter(|n| !atomic.contains(*n)) {
         if let Some(Symbol::Array { array, index, .. }) = co.symbols.get(name) {
             stores.push(format!("{}[{}] = {name};", pointer_name(array), index_expr(index)));
         }
@@ -118,6 +138,27 @@ fn render_statement(stmt: &Stmt, names: &CoNames) -> Vec<String> {
         }
         lines.push(head);
         lines.push(format!("    {var} {op} {};", rhs(stmt, render(&branch.expr, names))));
+    }
+    lines
+}
+
+/// `x += e` / `x -= e` on shared memory: `brisk_atomic_add(&x, (T)(±e))`.
+fn render_atomic(stmt: &Stmt, names: &CoNames, target: &str, ty: &str) -> Vec<String> {
+    let sign = if stmt.op == AssignOp::Sub { "-" } else { "" };
+    let add = |e: &crate::ir::Expr| format!("brisk_atomic_add({target}, {sign}({ty})({}));", render(e, names));
+    if stmt.branches.is_empty() {
+        return vec![add(&stmt.expr)];
+    }
+    let mut lines = Vec::new();
+    for (i, branch) in stmt.branches.iter().enumerate() {
+        let cond: Vec<String> = branch
+            .when
+            .iter()
+            .map(|(name, value)| if *value { name.clone() } else { format!("!{name}") })
+            .collect();
+        let head = if i == 0 { "" } else { "else " };
+        lines.push(format!("{head}if({})", cond.join(" && ")));
+        lines.push(format!("    {}", add(&branch.expr)));
     }
     lines
 }

@@ -10,6 +10,7 @@
 
 pub mod body;
 pub mod expr;
+mod synviews;
 mod views;
 
 use std::collections::BTreeSet;
@@ -89,7 +90,7 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
 fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) -> Result<String> {
     let view = views::KernelView::new(plan, co, kernel)?;
     let text = match kernel.phase {
-        Phase::Main => views::render_main(&view, co, target),
+        Phase::Main | Phase::Count => views::render_main(&view, co, target),
         Phase::AfterRun | Phase::BeforeRun => views::render_phase(&view, co, kernel.phase, target),
     };
     text.map_err(|e| Error::runtime(format!("template error for '{}': {e}", co.name)).in_object(&co.owner, &co.name))

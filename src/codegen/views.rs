@@ -63,9 +63,68 @@ pub struct KernelView {
     pub num_source_neurons: u64,
     /// The kernel's element count as a C expression.
     pub size_expr: String,
+    /// Synapses templates (connect, push, delivery, summed variables).
+    pub syn: SynView,
 }
 
-fn indent(lines: &[String], depth: usize) -> String {
+/// The pieces of the Synapses templates.
+#[derive(Debug, Clone, Default)]
+pub struct SynView {
+    // connect(): buffers
+    pub counts: String,
+    pub error: String,
+    pub synaptic_pre: String,
+    pub synaptic_post: String,
+    pub n_incoming: String,
+    pub n_outgoing: String,
+    // synapses_create_generator: Brian's template keywords and blocks
+    pub count_pass: bool,
+    pub pass_name: String,
+    pub original: String,
+    pub iterator_range: bool,
+    pub sample_fixed: bool,
+    pub sample_p: bool,
+    pub inner: String,
+    pub outer_index: String,
+    pub outer_array: String,
+    pub outer_offset: String,
+    pub result_index: String,
+    pub result_array: String,
+    pub result_size: String,
+    pub result_offset: String,
+    pub result_condition: bool,
+    pub result_used: bool,
+    pub if_true: bool,
+    pub skip_if_invalid: bool,
+    pub setup_iterator: String,
+    pub generator_expr: String,
+    pub create_cond: String,
+    pub update: String,
+    // pathways
+    pub pathway: String,
+    pub qstate: String,
+    pub history: String,
+    pub by_source_start: String,
+    pub by_source: String,
+    pub by_source_delay: String,
+    pub carry_start: String,
+    pub carry: String,
+    pub num_sources: u64,
+    pub slot_len: u64,
+    pub spikes_start: i64,
+    pub spikes_stop: i64,
+    /// The vector code with shared writes as atomic additions (parallel CUDA delivery).
+    pub vector_atomic: String,
+    // summed variables
+    pub summed_target: String,
+    pub summed_target_name: String,
+    pub summed_type: String,
+    pub summed_index: String,
+    pub summed_start: i64,
+    pub summed_stop: i64,
+}
+
+pub(crate) fn indent(lines: &[String], depth: usize) -> String {
     let pad = "    ".repeat(depth);
     lines.iter().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
 }
@@ -126,6 +185,8 @@ impl KernelView {
 fn split_blocks(co: &CodeObject) -> (Option<&Block>, Option<&Block>) {
     if co.template == BrianTemplate::GroupVariableSetConditional {
         (co.block(Some("statement")), co.block(Some("condition")))
+    } else if co.template == BrianTemplate::SynapsesCreateGenerator {
+        (None, None)
     } else {
         (co.blocks.first(), None)
     }
@@ -189,14 +250,14 @@ fn fill_of(plan: &Plan, co: &CodeObject) -> Result<String> {
     Ok(format!("((int64_t*)_a.arrays[{}])", rec.fill))
 }
 
-fn array_pointer(co: &CodeObject, var: &str) -> Result<String> {
+pub(crate) fn array_pointer(co: &CodeObject, var: &str) -> Result<String> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => Ok(pointer_name(array)),
         _ => Err(Error::semantic(format!("the {} template needs array '{var}'", co.template.name())).in_object(&co.owner, &co.name)),
     }
 }
 
-fn array_name(co: &CodeObject, var: &str) -> Result<String> {
+pub(crate) fn array_name(co: &CodeObject, var: &str) -> Result<String> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => Ok(array.clone()),
         _ => Err(Error::semantic(format!("the {} template needs array '{var}'", co.template.name())).in_object(&co.owner, &co.name)),
@@ -242,6 +303,15 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
                     width: view.num_indices,
                 });
             }
+        }
+        BrianTemplate::SynapsesCreateGenerator | BrianTemplate::SynapsesCreateArray => {
+            crate::codegen::synviews::connect(plan, co, kernel, view)?;
+        }
+        BrianTemplate::SynapsesPushSpikes | BrianTemplate::Synapses => {
+            crate::codegen::synviews::pathway(plan, co, view)?;
+        }
+        BrianTemplate::SummedVariable => {
+            crate::codegen::synviews::summed(plan, co, view)?;
         }
         BrianTemplate::Ratemonitor => {
             view.fill = fill_of(plan, co)?;
@@ -294,11 +364,48 @@ kernel_templates! {
     RatemonitorCuda => "cuda/ratemonitor.cu",
 }
 
-/// Renders a kernel's main phase with its Brian template.
+macro_rules! synapse_templates {
+    ($($ty:ident => $path:literal),* $(,)?) => {
+        $(
+            #[derive(Template)]
+            #[template(path = $path)]
+            struct $ty<'a> {
+                k: &'a KernelView,
+                s: &'a SynView,
+            }
+        )*
+    };
+}
+
+synapse_templates! {
+    CreateGeneratorCpp => "cpp/synapses_create_generator.cpp",
+    CreateGeneratorCuda => "cuda/synapses_create_generator.cu",
+    CreateArrayCpp => "cpp/synapses_create_array.cpp",
+    CreateArrayCuda => "cuda/synapses_create_array.cu",
+    PushSpikesCpp => "cpp/synapses_push_spikes.cpp",
+    PushSpikesCuda => "cuda/synapses_push_spikes.cu",
+    SynapsesCpp => "cpp/synapses.cpp",
+    SynapsesCuda => "cuda/synapses.cu",
+    SummedVariableCpp => "cpp/summed_variable.cpp",
+    SummedVariableCuda => "cuda/summed_variable.cu",
+}
+
+/// Renders a kernel's main phase (or a connect() count pass) with its Brian template.
 pub fn render_main(view: &KernelView, co: &CodeObject, target: Target) -> Result<String, askama::Error> {
     let k = view;
+    let s = &view.syn;
     use BrianTemplate as T;
     match (&co.template, target) {
+        (T::SynapsesCreateGenerator, Target::Cpp) => CreateGeneratorCpp { k, s }.render(),
+        (T::SynapsesCreateGenerator, Target::Cuda) => CreateGeneratorCuda { k, s }.render(),
+        (T::SynapsesCreateArray, Target::Cpp) => CreateArrayCpp { k, s }.render(),
+        (T::SynapsesCreateArray, Target::Cuda) => CreateArrayCuda { k, s }.render(),
+        (T::SynapsesPushSpikes, Target::Cpp) => PushSpikesCpp { k, s }.render(),
+        (T::SynapsesPushSpikes, Target::Cuda) => PushSpikesCuda { k, s }.render(),
+        (T::Synapses, Target::Cpp) => SynapsesCpp { k, s }.render(),
+        (T::Synapses, Target::Cuda) => SynapsesCuda { k, s }.render(),
+        (T::SummedVariable, Target::Cpp) => SummedVariableCpp { k, s }.render(),
+        (T::SummedVariable, Target::Cuda) => SummedVariableCuda { k, s }.render(),
         (T::Stateupdate, Target::Cpp) => StateupdateCpp { k }.render(),
         (T::Stateupdate, Target::Cuda) => StateupdateCuda { k }.render(),
         (T::GroupVariableSetConditional, Target::Cpp) => GroupVariableSetConditionalCpp { k }.render(),

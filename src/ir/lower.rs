@@ -78,6 +78,9 @@ fn lower_inner(decl: &CodeObjectDecl, export: &Export) -> Result<CodeObject> {
         conditional_writes: decl.conditional_writes.clone(),
         eventspace: decl.eventspace.clone(),
         template_kwds: decl.template_kwds.clone(),
+        connect: decl.connect.clone(),
+        pathway: decl.pathway.clone(),
+        summed: decl.summed.clone(),
     })
 }
 
@@ -237,7 +240,8 @@ impl Lowerer {
         };
         for name in info.read.iter().chain(&info.write) {
             if let Some(Symbol::Array { index: Index::Via(idx), .. }) = self.symbols.get(name) {
-                if !matches!(self.symbols.get(idx), Some(Symbol::Array { .. })) {
+                // Index arrays, or indices the template computes (`_raw_pre_idx` of connect()).
+                if !matches!(self.symbols.get(idx), Some(Symbol::Array { .. } | Symbol::Local { .. })) {
                     return Err((
                         Error::semantic(format!(
                             "'{name}' is indexed by '{idx}', which is not an array variable of this code object"

@@ -44,6 +44,12 @@ pub struct CodeObject {
     pub eventspace: Option<String>,
     /// Template keywords from the export.
     pub template_kwds: serde_json::Value,
+    /// `synapses_create_*`: the arrays adding synapses resizes.
+    pub connect: Option<crate::export::ConnectDecl>,
+    /// `synapses_push_spikes`, `synapses`: the pathway.
+    pub pathway: Option<crate::export::PathwayDecl>,
+    /// `summed_variable`: the target range.
+    pub summed: Option<crate::export::SummedDecl>,
 }
 
 impl CodeObject {
@@ -132,6 +138,11 @@ impl Template {
                 | Template::Spikemonitor
                 | Template::Statemonitor
                 | Template::Ratemonitor
+                | Template::Synapses
+                | Template::SynapsesPushSpikes
+                | Template::SynapsesCreateGenerator
+                | Template::SynapsesCreateArray
+                | Template::SummedVariable
         )
     }
 

@@ -30,7 +30,7 @@ pub struct Finished {
 }
 
 #[derive(Debug, Clone)]
-struct ClockState {
+pub(super) struct ClockState {
     buf_t: usize,
     /// Regular clocks: the `dt` array.
     buf_dt: Option<usize>,
@@ -80,23 +80,26 @@ impl ClockState {
 
 /// Runs the main queue.
 pub struct Executor<'a> {
-    export: &'a Export,
-    plan: &'a Plan,
-    device: Box<dyn Device + 'a>,
+    pub(super) export: &'a Export,
+    pub(super) plan: &'a Plan,
+    pub(super) device: Box<dyn Device + 'a>,
     /// Elements per buffer (host-authoritative).
-    lens: Vec<u64>,
+    pub(super) lens: Vec<u64>,
     /// Host data of recorded (monitor) arrays.
-    recorded: BTreeMap<usize, Vec<u8>>,
-    seed: u64,
+    pub(super) recorded: BTreeMap<usize, Vec<u8>>,
+    pub(super) seed: u64,
     /// Random-number launches since the last seed.
-    stream: u64,
-    network_t: BTreeMap<String, f64>,
-    clocks: BTreeMap<String, ClockState>,
-    last_run: (f64, f64),
+    pub(super) stream: u64,
+    pub(super) network_t: BTreeMap<String, f64>,
+    pub(super) clocks: BTreeMap<String, ClockState>,
+    pub(super) last_run: (f64, f64),
     /// Network steps since the last drain.
-    pending: u64,
+    pub(super) pending: u64,
     /// Seconds per profiled code object (runs with `profile=True`).
-    profile: Option<Vec<(String, f64)>>,
+    pub(super) profile: Option<Vec<(String, f64)>>,
+    /// Values of scalar buffers that size kernels (a Synapses' `N`), read
+    /// once and kept until the main queue writes to a buffer again.
+    pub(super) scalar_cache: BTreeMap<usize, u64>,
 }
 
 fn random_seed() -> u64 {
@@ -130,6 +133,7 @@ impl<'a> Executor<'a> {
             last_run: (0.0, 1.0),
             pending: 0,
             profile: None,
+            scalar_cache: BTreeMap::new(),
         };
         exec.publish_lens()?;
         for (i, decl) in export.arrays.iter().enumerate() {
@@ -176,16 +180,16 @@ impl<'a> Executor<'a> {
         self.device.set_lens(&lens)
     }
 
-    fn array(&self, name: &str) -> Result<usize> {
+    pub(super) fn array(&self, name: &str) -> Result<usize> {
         self.plan.buffer_of(name).ok_or_else(|| Error::export(format!("unknown array '{name}' in the main queue")))
     }
 
-    fn dtype(&self, buf: usize) -> Dtype {
+    pub(super) fn dtype(&self, buf: usize) -> Dtype {
         self.plan.buffers[buf].dtype
     }
 
     /// Sets the element count of a dynamic array.
-    fn resize(&mut self, buf: usize, len: u64) -> Result<()> {
+    pub(super) fn resize(&mut self, buf: usize, len: u64) -> Result<()> {
         if self.plan.buffers[buf].role == BufferRole::Recorded {
             let width = self.row_width(buf);
             let bytes = (len * width) as usize * self.dtype(buf).size();
@@ -233,6 +237,9 @@ impl<'a> Executor<'a> {
     }
 
     fn run_entry(&mut self, entry: &QueueEntry, out: &mut dyn Write) -> Result<()> {
+        if !matches!(entry, QueueEntry::RunNetwork(_)) {
+            self.scalar_cache.clear();
+        }
         match entry {
             QueueEntry::SetByConstant { array, value } => {
                 let buf = self.array(array)?;
@@ -308,7 +315,7 @@ impl<'a> Executor<'a> {
         Ok(out)
     }
 
-    fn kernel_of(&self, code_object: &str, phase: Phase) -> Result<Option<usize>> {
+    pub(super) fn kernel_of(&self, code_object: &str, phase: Phase) -> Result<Option<usize>> {
         let co = self
             .plan
             .code_objects
@@ -316,20 +323,26 @@ impl<'a> Executor<'a> {
             .ok_or_else(|| Error::export(format!("the main queue names unknown code object '{code_object}'")))?;
         Ok(match phase {
             Phase::Main => co.main,
+            Phase::Count => co.count,
             Phase::BeforeRun => co.before_run,
             Phase::AfterRun => co.after_run,
         })
     }
 
-    fn step_args(&mut self, kernel: usize, clock: Option<&ClockState>) -> Result<StepArgs> {
+    pub(super) fn step_args(&mut self, kernel: usize, clock: Option<&ClockState>) -> Result<StepArgs> {
         let k = &self.plan.kernels[kernel];
         let n = match k.size {
             LoopSize::Fixed(n) => n,
             LoopSize::BufferLen(b) => self.lens[b],
-            LoopSize::BufferValue(b) => {
-                let bytes = self.device.read(b, 0, self.dtype(b).size())?;
-                Value::from_bytes(self.dtype(b), &bytes).as_f64().max(0.0) as u64
-            }
+            LoopSize::BufferValue(b) => match self.scalar_cache.get(&b) {
+                Some(&n) => n,
+                None => {
+                    let bytes = self.device.read(b, 0, self.dtype(b).size())?;
+                    let n = Value::from_bytes(self.dtype(b), &bytes).as_f64().max(0.0) as u64;
+                    self.scalar_cache.insert(b, n);
+                    n
+                }
+            },
         };
         let (t, dt, timestep) = clock.map(|c| (c.t(), c.dt, c.timestep)).unwrap_or((0.0, 0.0, 0));
         let stream = self.stream;
@@ -341,10 +354,26 @@ impl<'a> Executor<'a> {
 
     /// A code object run from the main queue: its clock's values are read from the clock arrays.
     fn run_once(&mut self, code_object: &str, phase: Phase) -> Result<()> {
+        if phase == Phase::Main && self.plan.connects.contains_key(code_object) {
+            return self.connect(code_object);
+        }
+        if phase == Phase::BeforeRun {
+            if let Some(pathway) = self.plan.code_objects.get(code_object).and_then(|c| c.prepares.clone()) {
+                return self.prepare_pathway(&pathway);
+            }
+        }
         let Some(kernel) = self.kernel_of(code_object, phase)? else {
             return Ok(());
         };
-        let clock = match self.plan.code_objects[code_object].clock.clone() {
+        let clock = self.once_clock(code_object)?;
+        let args = self.step_args(kernel, clock.as_ref())?;
+        let launch = self.plan.kernels[kernel].launch;
+        self.device.launch(kernel, launch, &args)
+    }
+
+    /// The clock of a code object run from the main queue, at its current time.
+    pub(super) fn once_clock(&mut self, code_object: &str) -> Result<Option<ClockState>> {
+        Ok(match self.plan.code_objects[code_object].clock.clone() {
             Some(name) => {
                 let mut c = self.current_clock(&name)?;
                 let ts = self.device.read(c.buf_timestep, 0, 8)?;
@@ -352,10 +381,7 @@ impl<'a> Executor<'a> {
                 Some(c)
             }
             None => None,
-        };
-        let args = self.step_args(kernel, clock.as_ref())?;
-        let launch = self.plan.kernels[kernel].launch;
-        self.device.launch(kernel, launch, &args)
+        })
     }
 
     fn run_network(&mut self, run: &RunNetwork, out: &mut dyn Write) -> Result<()> {

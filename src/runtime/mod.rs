@@ -19,6 +19,7 @@ pub mod cuda;
 pub mod exec;
 #[allow(unsafe_code)]
 pub mod nvrtc;
+mod synapses;
 
 use crate::diag::Result;
 use crate::plan::Launch;

@@ -211,3 +211,44 @@ BRISK_FN int32_t brisk_poisson(BriskRng* r, double lam) {
             return (int32_t)k;
     }
 }
+
+// ---- Shared-memory updates ------------------------------------------------
+// Atomic on the GPU (several threads may update one element), plain on the
+// CPU (one thread, in Brian's order, so results match cpp_standalone exactly).
+#ifdef __CUDACC__
+__device__ inline void brisk_atomic_add(double* p, double v) { atomicAdd(p, v); }
+__device__ inline void brisk_atomic_add(float* p, float v) { atomicAdd(p, v); }
+__device__ inline void brisk_atomic_add(int32_t* p, int32_t v) { atomicAdd((int*)p, (int)v); }
+__device__ inline void brisk_atomic_add(int64_t* p, int64_t v) {
+    atomicAdd((unsigned long long*)p, (unsigned long long)v);
+}
+// Records the first error of a launch: (code, element, value).
+__device__ inline void brisk_flag_error(int64_t* e, int64_t code, int64_t element, int64_t value) {
+    if (atomicCAS((unsigned long long*)e, 0ull, (unsigned long long)code) == 0ull) {
+        e[1] = element;
+        e[2] = value;
+    }
+}
+#else
+template <typename T> static inline void brisk_atomic_add(T* p, T v) { *p += v; }
+static inline void brisk_flag_error(int64_t* e, int64_t code, int64_t element, int64_t value) {
+    if (e[0] == 0) {
+        e[0] = code;
+        e[1] = element;
+        e[2] = value;
+    }
+}
+#endif
+// connect() error codes (read by the runtime).
+#define BRISK_ERR_TARGET_RANGE 1
+#define BRISK_ERR_SAMPLE_TOO_BIG 2
+#define BRISK_ERR_SAMPLE_NEGATIVE 3
+
+// First position in [lo, hi) of the ascending a[] whose value is >= v.
+BRISK_FN int64_t brisk_lower_bound(const int32_t* a, int64_t lo, int64_t hi, int64_t v) {
+    while (lo < hi) {
+        const int64_t m = lo + (hi - lo) / 2;
+        if (a[m] < v) lo = m + 1; else hi = m;
+    }
+    return lo;
+}

@@ -20,6 +20,8 @@ use crate::dtype::Dtype;
 use crate::export::Export;
 use crate::ir::{CodeObject, Function, Symbol, Template};
 
+pub mod synapses;
+
 /// Bytes of staging memory a plan aims for, over all monitors.
 const STAGING_BUDGET_BYTES: u64 = 64 << 20;
 /// Most network steps between two drains.
@@ -43,6 +45,78 @@ pub struct Plan {
     /// Clocks whose `t`/`timestep` arrays code on another clock reads: the
     /// runtime writes them to the device whenever these clocks tick.
     pub mirrored_clocks: Vec<String>,
+    /// `connect()` code objects (by code object name).
+    pub connects: BTreeMap<String, ConnectPlan>,
+    /// Synaptic pathways (by pathway name, e.g. `synapses_pre`).
+    pub pathways: BTreeMap<String, PathwayPlan>,
+}
+
+/// How one `connect()` call runs: count per outer element, scan on the host,
+/// resize, fill (generator); or resize and fill (arrays).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectPlan {
+    /// The Synapses object (for messages).
+    pub synapses: String,
+    /// Generator: the outer and the result index (`i`, `j`), for messages.
+    pub outer_index: String,
+    pub result_index: String,
+    /// Generator: outer elements (count kernel, then fill kernel). Arrays: `None`.
+    pub outer: Option<u64>,
+    /// Synapses created by an array connect (`_numsources`).
+    pub num_sources: u64,
+    /// int64 per outer element: counts, then absolute start positions
+    /// (arrays: one element, the first new synapse).
+    pub counts: usize,
+    /// int64 x 3: error code, outer element, offending value.
+    pub error: usize,
+    /// The Synapses' `N` (scalar).
+    pub n: usize,
+    pub synaptic_pre: usize,
+    pub synaptic_post: usize,
+    pub n_incoming: usize,
+    pub n_outgoing: usize,
+    /// Elements of `N_incoming` (target size + offset) and `N_outgoing`.
+    pub incoming_len: u64,
+    pub outgoing_len: u64,
+    /// Every array resized to the synapse count.
+    pub registered: Vec<usize>,
+    pub multisynaptic_index: Option<usize>,
+    pub count_kernel: Option<usize>,
+}
+
+/// A synaptic pathway's spike history and delay tables. Each step the push
+/// kernel writes the source range's spikes into the next history slot; the
+/// synapses kernel delivers, for each delay `d`, the synapses with delay `d`
+/// of the neurons that spiked `d` steps ago. The host builds the tables when
+/// a run starts (`prepare`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PathwayPlan {
+    pub name: String,
+    pub synapses: String,
+    /// Each synapse's source neuron (absolute index).
+    pub sources: usize,
+    pub delay: usize,
+    pub delay_scalar: bool,
+    pub spikes_start: i64,
+    /// Neurons in the source range.
+    pub num_sources: u64,
+    pub source_dt: usize,
+    /// int32, `slots * (num_sources + 1)`: spikes per step, count last.
+    pub history: usize,
+    /// int64 x 8: ring slots, cursor, min and max delay, carried steps,
+    /// current carried step, `dt` (bits) and Brian's queue length (see
+    /// `runtime::synapses`).
+    pub state: usize,
+    /// int64, `num_sources + 1`: each source's synapses in `by_source`.
+    pub by_source_start: usize,
+    /// int32: synapse indices grouped by source, ordered by delay then index.
+    pub by_source: usize,
+    /// int32: the delay (steps) of each entry of `by_source`.
+    pub by_source_delay: usize,
+    /// int64 per carried step + 1, and the carried synapses (spikes pending
+    /// when the run started, in Brian's queue order).
+    pub carry_start: usize,
+    pub carry: usize,
 }
 
 /// One runtime buffer.
@@ -70,12 +144,16 @@ pub enum BufferRole {
     /// Read-only values loaded from the Brian static array of the buffer's
     /// name (TimedArray values).
     Static,
+    /// Brisk's own working memory (connect() counts, spike queues).
+    Internal,
 }
 
 /// Which part of a code object a kernel runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Phase {
     Main,
+    /// `synapses_create_generator`: the counting pass (the main phase fills).
+    Count,
     BeforeRun,
     AfterRun,
 }
@@ -120,7 +198,10 @@ pub struct CodeObjectPlan {
     pub main: Option<usize>,
     pub before_run: Option<usize>,
     pub after_run: Option<usize>,
+    pub count: Option<usize>,
     pub clock: Option<String>,
+    /// `synapses_push_spikes`: the pathway whose queue its before-run phase prepares.
+    pub prepares: Option<String>,
 }
 
 /// A monitor's output stream: staging buffers and one fill counter.
@@ -166,6 +247,8 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
         recorders: Vec::new(),
         block_iterations: 1,
         mirrored_clocks: Vec::new(),
+        connects: BTreeMap::new(),
+        pathways: BTreeMap::new(),
     };
     for array in &export.arrays {
         plan.array_buffers.insert(array.name.clone(), plan.buffers.len());
@@ -179,6 +262,7 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
     for co in code_objects {
         add_recorder(export, &mut plan, co)?;
         add_static_buffers(export, &mut plan, co)?;
+        synapses::add_buffers(&mut plan, co)?;
         for symbol in co.symbols.values() {
             let Symbol::Array { array, .. } = symbol else { continue };
             if let Some(clock) = export.clocks.iter().find(|c| c.t_array == *array || c.timestep_array == *array) {
@@ -327,10 +411,19 @@ fn group_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
 }
 
 fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<CodeObjectPlan> {
-    let mut entry = CodeObjectPlan { main: None, before_run: None, after_run: None, clock: co.clock.clone() };
+    let mut entry =
+        CodeObjectPlan {
+        main: None,
+        before_run: None,
+        after_run: None,
+        count: None,
+        clock: co.clock.clone(),
+        prepares: None,
+    };
     let push = |plan: &mut Plan, phase: Phase, launch: Launch, size: LoopSize| -> usize {
         let suffix = match phase {
             Phase::Main => "",
+            Phase::Count => "_count",
             Phase::BeforeRun => "_before_run",
             Phase::AfterRun => "_after_run",
         };
@@ -340,7 +433,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             phase,
             launch,
             size,
-            uses_rng: phase == Phase::Main && co.uses_rng(),
+            uses_rng: matches!(phase, Phase::Main | Phase::Count) && co.uses_rng(),
         });
         plan.kernels.len() - 1
     };
@@ -392,6 +485,34 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         }
         Template::Ratemonitor => {
             entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));
+        }
+        Template::SynapsesCreateGenerator => {
+            let outer = synapses::outer_size(co)?;
+            entry.count = Some(push(plan, Phase::Count, Launch::Grid, LoopSize::Fixed(outer)));
+            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(outer)));
+            synapses::add_connect(plan, co, Some(outer), entry.count)?;
+        }
+        Template::SynapsesCreateArray => {
+            let num = constant_u64(co, "_numsources")?;
+            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(num)));
+            synapses::add_connect(plan, co, None, None)?;
+        }
+        Template::SynapsesPushSpikes => {
+            entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));
+            entry.prepares = co.pathway.as_ref().map(|p| p.name.clone());
+        }
+        Template::Synapses => {
+            // Parallel delivery needs race-free (or atomic) writes; otherwise one thread.
+            let (launch, size) = if !scalar_writes && crate::analysis::atomic_updates(co).is_some() {
+                (Launch::Grid, LoopSize::Fixed(synapses::DELIVERY_THREADS))
+            } else {
+                (Launch::Block, LoopSize::Fixed(1))
+            };
+            entry.main = Some(push(plan, Phase::Main, launch, size));
+        }
+        Template::SummedVariable => {
+            let size = group_size(plan, co)?;
+            entry.main = Some(push(plan, Phase::Main, Launch::Block, size));
         }
         other => return Err(other.unsupported(&co.owner_class, &co.owner).in_object(&co.owner, &co.name)),
     }

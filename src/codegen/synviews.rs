@@ -1,0 +1,153 @@
+//! Template views of the Synapses templates: connect(), spike push, delivery
+//! and summed variables.
+//!
+//! In: a plan kernel of a `synapses_*` or `summed_variable` code object. Out:
+//! the [`SynView`] part of its [`KernelView`]: buffer pointers from the plan,
+//! Brian's generator keywords, and the rendered code of each block.
+
+use crate::codegen::body::{render_part, render_part_atomic};
+use crate::codegen::views::{indent, KernelView};
+use crate::diag::{Error, Result};
+use crate::ir::CodeObject;
+use crate::plan::{Kernel, Phase, Plan};
+
+/// `((T*)_a.arrays[buf])`.
+fn pointer(plan: &Plan, buf: usize) -> String {
+    format!("(({}*)_a.arrays[{buf}])", plan.buffers[buf].dtype.c_type())
+}
+
+fn kwd_str(co: &CodeObject, key: &str) -> Result<String> {
+    co.template_kwds
+        .get(key)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| Error::export(format!("connect() needs template keyword '{key}'")).in_object(&co.owner, &co.name))
+}
+
+fn kwd_bool(co: &CodeObject, key: &str) -> bool {
+    co.template_kwds.get(key).and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+/// A block's vector code, indented for the generator body; its scalar code is returned apart.
+fn block_code(co: &CodeObject, name: &str) -> (String, Vec<String>) {
+    match co.block(Some(name)) {
+        Some(block) => {
+            let (mut vector, stores) = render_part(co, &block.vector, &block.vector_info);
+            vector.extend(stores);
+            let (mut scalar, sstores) = render_part(co, &block.scalar, &block.scalar_info);
+            scalar.extend(sstores);
+            (indent(&vector, 4), scalar)
+        }
+        None => (String::new(), Vec::new()),
+    }
+}
+
+/// connect(): generator keywords and blocks, or the array form's buffers.
+pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelView) -> Result<()> {
+    let c = plan
+        .connects
+        .get(&co.name)
+        .ok_or_else(|| Error::runtime(format!("no connect plan for '{}'", co.name)))?;
+    let s = &mut view.syn;
+    s.counts = pointer(plan, c.counts);
+    s.error = pointer(plan, c.error);
+    s.synaptic_pre = pointer(plan, c.synaptic_pre);
+    s.synaptic_post = pointer(plan, c.synaptic_post);
+    s.n_incoming = pointer(plan, c.n_incoming);
+    s.n_outgoing = pointer(plan, c.n_outgoing);
+    if c.outer.is_none() {
+        return Ok(());
+    }
+    s.count_pass = kernel.phase == Phase::Count;
+    s.pass_name = if s.count_pass { "count" } else { "fill" }.to_string();
+    s.original = kwd_str(co, "original_expression").unwrap_or_default().replace('\n', " ");
+    let func = kwd_str(co, "iterator_func")?;
+    s.iterator_range = func == "range";
+    let sample_size = co.template_kwds.pointer("/iterator_kwds/sample_size").and_then(|v| v.as_str()).unwrap_or("");
+    s.sample_fixed = func == "sample" && sample_size == "fixed";
+    s.sample_p = func == "sample" && !s.sample_fixed;
+    if !matches!(func.as_str(), "range" | "sample") {
+        return Err(Error::not_implemented(format!("connect() with the iterator '{func}'")).in_object(&co.owner, &co.name));
+    }
+    s.inner = kwd_str(co, "inner_variable")?;
+    s.outer_index = kwd_str(co, "outer_index")?;
+    s.outer_array = kwd_str(co, "outer_index_array")?;
+    s.outer_offset = kwd_str(co, "outer_index_offset")?;
+    s.result_index = kwd_str(co, "result_index")?;
+    s.result_array = kwd_str(co, "result_index_array")?;
+    s.result_size = kwd_str(co, "result_index_size")?;
+    s.result_offset = kwd_str(co, "result_index_offset")?;
+    s.result_condition = kwd_bool(co, "result_index_condition");
+    s.result_used = kwd_bool(co, "result_index_used");
+    s.if_true = kwd_str(co, "if_expression")? == "True";
+    s.skip_if_invalid = kwd_bool(co, "skip_if_invalid");
+    // The template writes `_pre_idx`/`_post_idx` into the synapse arrays.
+    let mut arrays = [s.outer_array.as_str(), s.result_array.as_str()];
+    arrays.sort();
+    if arrays != ["_post_idx", "_pre_idx"] {
+        return Err(Error::export(format!("connect() over '{}' and '{}'", s.outer_array, s.result_array))
+            .in_object(&co.owner, &co.name));
+    }
+    let mut scalar = Vec::new();
+    for (name, slot) in [
+        ("setup_iterator", &mut s.setup_iterator),
+        ("generator_expr", &mut s.generator_expr),
+        ("create_cond", &mut s.create_cond),
+        ("update", &mut s.update),
+    ] {
+        let (vector, sc) = block_code(co, name);
+        *slot = vector;
+        scalar.extend(sc);
+    }
+    view.scalar_code = indent(&scalar, 1);
+    if co.blocks.iter().any(|b| co.stmts_use_rng(&b.scalar)) {
+        view.rng_scalar = "    BriskRng _rng = brisk_rng_make(_a.seed, _a.stream, 0xFFFFFFFFu);".to_string();
+    }
+    Ok(())
+}
+
+/// A pathway's queue buffers (push and delivery) and, for delivery, the atomic form of the code.
+pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()> {
+    let decl = co.pathway.as_ref().ok_or_else(|| Error::export("no pathway").in_object(&co.owner, &co.name))?;
+    let p = plan
+        .pathways
+        .get(&decl.name)
+        .ok_or_else(|| Error::runtime(format!("no plan for pathway '{}'", decl.name)))?;
+    let s = &mut view.syn;
+    s.pathway = p.name.clone();
+    s.qstate = pointer(plan, p.state);
+    s.history = pointer(plan, p.history);
+    s.by_source_start = pointer(plan, p.by_source_start);
+    s.by_source = pointer(plan, p.by_source);
+    s.by_source_delay = pointer(plan, p.by_source_delay);
+    s.carry_start = pointer(plan, p.carry_start);
+    s.carry = pointer(plan, p.carry);
+    s.num_sources = p.num_sources;
+    s.slot_len = p.num_sources + 1;
+    s.spikes_start = decl.spikes_start;
+    s.spikes_stop = decl.spikes_stop;
+    if let (Some(block), Some(atomic)) = (co.blocks.first(), crate::analysis::atomic_updates(co)) {
+        let (mut vector, stores) = render_part_atomic(co, &block.vector, &block.vector_info, &atomic);
+        vector.extend(stores);
+        s.vector_atomic = indent(&vector, 3);
+    }
+    Ok(())
+}
+
+/// A summed variable's target and index arrays.
+pub fn summed(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()> {
+    let decl = co.summed.as_ref().ok_or_else(|| Error::export("no summed target").in_object(&co.owner, &co.name))?;
+    let buf = |name: &str| {
+        plan.buffer_of(name).ok_or_else(|| Error::export(format!("array '{name}' is not in the export")).in_object(&co.owner, &co.name))
+    };
+    let target = buf(&decl.target)?;
+    let index = buf(&decl.index)?;
+    let s = &mut view.syn;
+    s.summed_target = pointer(plan, target);
+    s.summed_target_name = decl.target.clone();
+    s.summed_type = plan.buffers[target].dtype.c_type().to_string();
+    s.summed_index = pointer(plan, index);
+    s.summed_start = decl.start;
+    s.summed_stop = decl.stop;
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Plan entries for Synapses: connect() buffers and kernels, pathway queues.
+//!
+//! In: a lowered `synapses_create_*`, `synapses_push_spikes` or `synapses`
+//! code object. Out: the extra buffers the runtime and the generated code
+//! share (counts and error flags of a connect() call; each pathway's spike
+//! history, delay tables and carried-over queue), recorded in
+//! [`Plan::connects`] and [`Plan::pathways`].
+
+use crate::diag::{Error, Result};
+use crate::dtype::Dtype;
+use crate::ir::{CodeObject, Symbol, Template};
+use crate::plan::{constant_u64, Buffer, BufferRole, ConnectPlan, PathwayPlan, Plan};
+
+/// Threads of a parallel `synapses` launch on CUDA (the kernel strides over its work).
+pub const DELIVERY_THREADS: u64 = 256 * 256;
+
+/// Elements of the `_qstate` buffer of a pathway.
+pub const QUEUE_STATE_LEN: u64 = 8;
+
+fn add_buffer(plan: &mut Plan, name: String, dtype: Dtype, len: u64) -> usize {
+    plan.buffers.push(Buffer { name, dtype, len, role: BufferRole::Internal });
+    plan.buffers.len() - 1
+}
+
+fn array_buffer(plan: &Plan, co: &CodeObject, array: &str) -> Result<usize> {
+    plan.buffer_of(array)
+        .ok_or_else(|| Error::export(format!("array '{array}' is not in the export")).in_object(&co.owner, &co.name))
+}
+
+/// The buffer of the array behind variable `var` of a code object.
+fn var_buffer(plan: &Plan, co: &CodeObject, var: &str) -> Result<usize> {
+    match co.symbols.get(var) {
+        Some(Symbol::Array { array, .. }) => array_buffer(plan, co, array),
+        _ => Err(Error::semantic(format!("the {} template needs an array variable '{var}'", co.template.name()))
+            .in_object(&co.owner, &co.name)),
+    }
+}
+
+/// Adds the buffers of a pathway (once per pathway) for its push and synapses code objects.
+pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
+    if !matches!(co.template, Template::SynapsesPushSpikes | Template::Synapses) {
+        return Ok(());
+    }
+    let p = co.pathway.as_ref().ok_or_else(|| {
+        Error::export(format!("the {} code object has no pathway", co.template.name())).in_object(&co.owner, &co.name)
+    })?;
+    if plan.pathways.contains_key(&p.name) {
+        return Ok(());
+    }
+    let num_sources = u64::try_from(p.spikes_stop - p.spikes_start).map_err(|_| {
+        Error::export(format!("pathway '{}' has an empty source range", p.name)).in_object(&co.owner, &co.name)
+    })?;
+    let sources = array_buffer(plan, co, &p.sources)?;
+    let delay = array_buffer(plan, co, &p.delay)?;
+    let source_dt = array_buffer(plan, co, &p.source_dt)?;
+    let name = &p.name;
+    let entry = PathwayPlan {
+        name: name.clone(),
+        synapses: p.synapses.clone(),
+        sources,
+        delay,
+        delay_scalar: p.delay_scalar,
+        spikes_start: p.spikes_start,
+        num_sources,
+        source_dt,
+        history: add_buffer(plan, format!("_history_{name}"), Dtype::Int32, 0),
+        state: add_buffer(plan, format!("_qstate_{name}"), Dtype::Int64, QUEUE_STATE_LEN),
+        by_source_start: add_buffer(plan, format!("_by_source_start_{name}"), Dtype::Int64, num_sources + 1),
+        by_source: add_buffer(plan, format!("_by_source_{name}"), Dtype::Int32, 0),
+        by_source_delay: add_buffer(plan, format!("_by_source_delay_{name}"), Dtype::Int32, 0),
+        carry_start: add_buffer(plan, format!("_carry_start_{name}"), Dtype::Int64, 1),
+        carry: add_buffer(plan, format!("_carry_{name}"), Dtype::Int32, 0),
+    };
+    plan.pathways.insert(name.clone(), entry);
+    Ok(())
+}
+
+/// Outer elements of a generator connect (`N_pre` or `N_post`, per `outer_index_size`).
+pub fn outer_size(co: &CodeObject) -> Result<u64> {
+    let name = co
+        .template_kwds
+        .get("outer_index_size")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| Error::export("connect() without 'outer_index_size'").in_object(&co.owner, &co.name))?;
+    constant_u64(co, name)
+}
+
+/// Adds a connect() code object's buffers and its [`ConnectPlan`].
+pub fn add_connect(plan: &mut Plan, co: &CodeObject, outer: Option<u64>, count_kernel: Option<usize>) -> Result<()> {
+    let decl = co
+        .connect
+        .as_ref()
+        .ok_or_else(|| Error::export("connect() code object without 'connect'").in_object(&co.owner, &co.name))?;
+    let counts = add_buffer(plan, format!("_counts_{}", co.name), Dtype::Int64, outer.unwrap_or(1).max(1));
+    let error = add_buffer(plan, format!("_error_{}", co.name), Dtype::Int64, 3);
+    let registered = decl.registered.iter().map(|a| array_buffer(plan, co, a)).collect::<Result<Vec<_>>>()?;
+    let multisynaptic_index = decl.multisynaptic_index.as_deref().map(|a| array_buffer(plan, co, a)).transpose()?;
+    let num_sources = if outer.is_none() { constant_u64(co, "_numsources")? } else { 0 };
+    let kwd = |key: &str| co.template_kwds.get(key).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let offset = |name: &str| if co.symbols.contains_key(name) { constant_u64(co, name) } else { Ok(0) };
+    let entry = ConnectPlan {
+        synapses: decl.synapses.clone(),
+        outer_index: kwd("outer_index"),
+        result_index: kwd("result_index"),
+        outer,
+        num_sources,
+        counts,
+        error,
+        n: var_buffer(plan, co, "N")?,
+        synaptic_pre: var_buffer(plan, co, "_synaptic_pre")?,
+        synaptic_post: var_buffer(plan, co, "_synaptic_post")?,
+        n_incoming: var_buffer(plan, co, "N_incoming")?,
+        n_outgoing: var_buffer(plan, co, "N_outgoing")?,
+        incoming_len: constant_u64(co, "N_post")? + offset("_target_offset")?,
+        outgoing_len: constant_u64(co, "N_pre")? + offset("_source_offset")?,
+        registered,
+        multisynaptic_index,
+        count_kernel,
+    };
+    plan.connects.insert(co.name.clone(), entry);
+    Ok(())
+}
