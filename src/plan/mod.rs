@@ -62,8 +62,8 @@ pub struct ConnectPlan {
     pub result_index: String,
     /// Generator: outer elements (count kernel, then fill kernel). Arrays: `None`.
     pub outer: Option<u64>,
-    /// Synapses created by an array connect (`_numsources`).
-    pub num_sources: u64,
+    /// Arrays: the `sources` array (one new synapse per element).
+    pub sources: Option<usize>,
     /// int64 per outer element: counts, then absolute start positions
     /// (arrays: one element, the first new synapse).
     pub counts: usize,
@@ -493,8 +493,8 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             synapses::add_connect(plan, co, Some(outer), entry.count)?;
         }
         Template::SynapsesCreateArray => {
-            let num = constant_u64(co, "_numsources")?;
-            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(num)));
+            let sources = synapses::var_buffer(plan, co, "sources")?;
+            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::BufferLen(sources)));
             synapses::add_connect(plan, co, None, None)?;
         }
         Template::SynapsesPushSpikes => {

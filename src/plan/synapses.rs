@@ -28,7 +28,7 @@ fn array_buffer(plan: &Plan, co: &CodeObject, array: &str) -> Result<usize> {
 }
 
 /// The buffer of the array behind variable `var` of a code object.
-fn var_buffer(plan: &Plan, co: &CodeObject, var: &str) -> Result<usize> {
+pub fn var_buffer(plan: &Plan, co: &CodeObject, var: &str) -> Result<usize> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => array_buffer(plan, co, array),
         _ => Err(Error::semantic(format!("the {} template needs an array variable '{var}'", co.template.name()))
@@ -95,7 +95,7 @@ pub fn add_connect(plan: &mut Plan, co: &CodeObject, outer: Option<u64>, count_k
     let error = add_buffer(plan, format!("_error_{}", co.name), Dtype::Int64, 3);
     let registered = decl.registered.iter().map(|a| array_buffer(plan, co, a)).collect::<Result<Vec<_>>>()?;
     let multisynaptic_index = decl.multisynaptic_index.as_deref().map(|a| array_buffer(plan, co, a)).transpose()?;
-    let num_sources = if outer.is_none() { constant_u64(co, "_numsources")? } else { 0 };
+    let sources = if outer.is_none() { Some(var_buffer(plan, co, "sources")?) } else { None };
     let kwd = |key: &str| co.template_kwds.get(key).and_then(|v| v.as_str()).unwrap_or("").to_string();
     let offset = |name: &str| if co.symbols.contains_key(name) { constant_u64(co, name) } else { Ok(0) };
     let entry = ConnectPlan {
@@ -103,7 +103,7 @@ pub fn add_connect(plan: &mut Plan, co: &CodeObject, outer: Option<u64>, count_k
         outer_index: kwd("outer_index"),
         result_index: kwd("result_index"),
         outer,
-        num_sources,
+        sources,
         counts,
         error,
         n: var_buffer(plan, co, "N")?,

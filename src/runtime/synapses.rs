@@ -109,7 +109,7 @@ impl Executor<'_> {
             }
             _ => {
                 self.device.write(c.counts, 0, &(old as i64).to_le_bytes())?;
-                c.num_sources
+                c.sources.map(|b| self.lens[b]).unwrap_or(0)
             }
         };
         let total = old + added;
