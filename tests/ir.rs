@@ -173,7 +173,7 @@ fn lower_fixture_exports() {
     });
 }
 
-/// Exports that lower but that later stages do not support yet (synapses).
+/// Exports that lower but that later stages do not support yet (SpikeGeneratorGroup).
 #[test]
 fn lower_unsupported_fixture_exports() {
     insta::glob!("../fixtures/exports-unsupported", "*/export/manifest.json", |path| {
