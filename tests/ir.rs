@@ -173,14 +173,6 @@ fn lower_fixture_exports() {
     });
 }
 
-/// Exports that lower but that later stages do not support yet (SpikeGeneratorGroup).
-#[test]
-fn lower_unsupported_fixture_exports() {
-    insta::glob!("../fixtures/exports-unsupported", "*/export/manifest.json", |path| {
-        insta::assert_snapshot!(lowered_text(path));
-    });
-}
-
 /// Invariants later stages rely on, over every lowered code object.
 #[test]
 fn lowered_invariants() {

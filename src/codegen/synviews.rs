@@ -5,10 +5,10 @@
 //! the [`SynView`] part of its [`KernelView`]: buffer pointers from the plan,
 //! Brian's generator keywords, and the rendered code of each block.
 
-use crate::codegen::body::{render_part, render_part_atomic};
+use crate::codegen::body::{pointer_name, render_part, render_part_atomic};
 use crate::codegen::views::{indent, KernelView};
 use crate::diag::{Error, Result};
-use crate::ir::CodeObject;
+use crate::ir::{CodeObject, Symbol};
 use crate::plan::{Kernel, Phase, Plan};
 
 /// `((T*)_a.arrays[buf])`.
@@ -39,6 +39,15 @@ fn block_code(co: &CodeObject, name: &str) -> (String, Vec<String>) {
             (indent(&vector, 4), scalar)
         }
         None => (String::new(), Vec::new()),
+    }
+}
+
+/// A size as C: the constant's name, or the first element of a scalar array.
+fn size_expr(co: &CodeObject, name: &str) -> Result<String> {
+    match co.symbols.get(name) {
+        Some(Symbol::Constant { .. }) => Ok(name.to_string()),
+        Some(Symbol::Array { array, .. }) => Ok(format!("{}[0]", pointer_name(array))),
+        _ => Err(Error::semantic(format!("connect() needs the size '{name}'")).in_object(&co.owner, &co.name)),
     }
 }
 
@@ -75,7 +84,7 @@ pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelV
     s.outer_offset = kwd_str(co, "outer_index_offset")?;
     s.result_index = kwd_str(co, "result_index")?;
     s.result_array = kwd_str(co, "result_index_array")?;
-    s.result_size = kwd_str(co, "result_index_size")?;
+    s.result_size = size_expr(co, &kwd_str(co, "result_index_size")?)?;
     s.result_offset = kwd_str(co, "result_index_offset")?;
     s.result_condition = kwd_bool(co, "result_index_condition");
     s.result_used = kwd_bool(co, "result_index_used");

@@ -65,6 +65,18 @@ pub struct KernelView {
     pub size_expr: String,
     /// Synapses templates (connect, push, delivery, summed variables).
     pub syn: SynView,
+    /// spikegenerator.
+    pub sg: SpikeGeneratorView,
+}
+
+/// The arrays of a SpikeGeneratorGroup.
+#[derive(Debug, Clone, Default)]
+pub struct SpikeGeneratorView {
+    pub lastindex: String,
+    pub timebins: String,
+    pub timebins_buffer: usize,
+    pub neuron_index: String,
+    pub period_bins: String,
 }
 
 /// The pieces of the Synapses templates.
@@ -310,6 +322,20 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
         BrianTemplate::SynapsesPushSpikes | BrianTemplate::Synapses => {
             crate::codegen::synviews::pathway(plan, co, view)?;
         }
+        BrianTemplate::Spikegenerator => {
+            view.events = array_pointer(co, "_spikespace")?;
+            let spikespace = array_name(co, "_spikespace")?;
+            let buf = plan.buffer_of(&spikespace).ok_or_else(|| Error::export(format!("no buffer for '{spikespace}'")))?;
+            view.num_source = plan.buffers[buf].len.saturating_sub(1);
+            let timebins = array_name(co, "_timebins")?;
+            view.sg = SpikeGeneratorView {
+                lastindex: array_pointer(co, "_lastindex")?,
+                timebins: array_pointer(co, "_timebins")?,
+                timebins_buffer: plan.buffer_of(&timebins).ok_or_else(|| Error::export(format!("no buffer for '{timebins}'")))?,
+                neuron_index: array_pointer(co, "neuron_index")?,
+                period_bins: array_pointer(co, "_period_bins")?,
+            };
+        }
         BrianTemplate::SummedVariable => {
             crate::codegen::synviews::summed(plan, co, view)?;
         }
@@ -360,6 +386,8 @@ kernel_templates! {
     SpikemonitorCuda => "cuda/spikemonitor.cu",
     StatemonitorCpp => "cpp/statemonitor.cpp",
     StatemonitorCuda => "cuda/statemonitor.cu",
+    SpikegeneratorCpp => "cpp/spikegenerator.cpp",
+    SpikegeneratorCuda => "cuda/spikegenerator.cu",
     RatemonitorCpp => "cpp/ratemonitor.cpp",
     RatemonitorCuda => "cuda/ratemonitor.cu",
 }
@@ -420,6 +448,8 @@ pub fn render_main(view: &KernelView, co: &CodeObject, target: Target) -> Result
         (T::Spikemonitor, Target::Cuda) => SpikemonitorCuda { k }.render(),
         (T::Statemonitor, Target::Cpp) => StatemonitorCpp { k }.render(),
         (T::Statemonitor, Target::Cuda) => StatemonitorCuda { k }.render(),
+        (T::Spikegenerator, Target::Cpp) => SpikegeneratorCpp { k }.render(),
+        (T::Spikegenerator, Target::Cuda) => SpikegeneratorCuda { k }.render(),
         (T::Ratemonitor, Target::Cpp) => RatemonitorCpp { k }.render(),
         (T::Ratemonitor, Target::Cuda) => RatemonitorCuda { k }.render(),
         _ => Ok(format!("// no code for template '{}'\n", co.template.name())),

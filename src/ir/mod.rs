@@ -143,6 +143,7 @@ impl Template {
                 | Template::SynapsesCreateGenerator
                 | Template::SynapsesCreateArray
                 | Template::SummedVariable
+                | Template::Spikegenerator
         )
     }
 

@@ -61,7 +61,7 @@ pub struct ConnectPlan {
     pub outer_index: String,
     pub result_index: String,
     /// Generator: outer elements (count kernel, then fill kernel). Arrays: `None`.
-    pub outer: Option<u64>,
+    pub outer: Option<LoopSize>,
     /// Arrays: the `sources` array (one new synapse per element).
     pub sources: Option<usize>,
     /// int64 per outer element: counts, then absolute start positions
@@ -75,9 +75,10 @@ pub struct ConnectPlan {
     pub synaptic_post: usize,
     pub n_incoming: usize,
     pub n_outgoing: usize,
-    /// Elements of `N_incoming` (target size + offset) and `N_outgoing`.
-    pub incoming_len: u64,
-    pub outgoing_len: u64,
+    /// Elements of `N_incoming` (target size, plus offset) and `N_outgoing`;
+    /// a size is a Synapses' `N` when Synapses connect to Synapses.
+    pub incoming_len: (LoopSize, u64),
+    pub outgoing_len: (LoopSize, u64),
     /// Every array resized to the synapse count.
     pub registered: Vec<usize>,
     pub multisynaptic_index: Option<usize>,
@@ -397,8 +398,13 @@ pub fn constant_u64(co: &CodeObject, name: &str) -> Result<u64> {
 }
 
 /// The element count of a group-like code object: the `N` constant or scalar array.
-fn group_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
-    match co.symbols.get("N") {
+pub fn group_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
+    size_of(plan, co, "N")
+}
+
+/// The value of an integer constant, or of a scalar integer array, as a loop size.
+pub fn size_of(plan: &Plan, co: &CodeObject, name: &str) -> Result<LoopSize> {
+    match co.symbols.get(name) {
         Some(Symbol::Constant { value, .. }) => Ok(LoopSize::Fixed(value.as_f64().max(0.0) as u64)),
         Some(Symbol::Array { array, .. }) => {
             let buf = plan
@@ -406,7 +412,8 @@ fn group_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
                 .ok_or_else(|| Error::export(format!("array '{array}' is not in the export")))?;
             Ok(LoopSize::BufferValue(buf))
         }
-        _ => Err(Error::semantic(format!("the {} template needs 'N'", co.template.name())).in_object(&co.owner, &co.name)),
+        _ => Err(Error::semantic(format!("the {} template needs '{name}'", co.template.name()))
+            .in_object(&co.owner, &co.name)),
     }
 }
 
@@ -487,9 +494,9 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));
         }
         Template::SynapsesCreateGenerator => {
-            let outer = synapses::outer_size(co)?;
-            entry.count = Some(push(plan, Phase::Count, Launch::Grid, LoopSize::Fixed(outer)));
-            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(outer)));
+            let outer = synapses::outer_size(plan, co)?;
+            entry.count = Some(push(plan, Phase::Count, Launch::Grid, outer.clone()));
+            entry.main = Some(push(plan, Phase::Main, Launch::Grid, outer.clone()));
             synapses::add_connect(plan, co, Some(outer), entry.count)?;
         }
         Template::SynapsesCreateArray => {
@@ -509,6 +516,9 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
                 (Launch::Block, LoopSize::Fixed(1))
             };
             entry.main = Some(push(plan, Phase::Main, launch, size));
+        }
+        Template::Spikegenerator => {
+            entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));
         }
         Template::SummedVariable => {
             let size = group_size(plan, co)?;

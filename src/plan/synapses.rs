@@ -9,7 +9,7 @@
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
 use crate::ir::{CodeObject, Symbol, Template};
-use crate::plan::{constant_u64, Buffer, BufferRole, ConnectPlan, PathwayPlan, Plan};
+use crate::plan::{constant_u64, size_of, Buffer, BufferRole, ConnectPlan, LoopSize, PathwayPlan, Plan};
 
 /// Threads of a parallel `synapses` launch on CUDA (the kernel strides over its work).
 pub const DELIVERY_THREADS: u64 = 256 * 256;
@@ -76,22 +76,26 @@ pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
 }
 
 /// Outer elements of a generator connect (`N_pre` or `N_post`, per `outer_index_size`).
-pub fn outer_size(co: &CodeObject) -> Result<u64> {
+pub fn outer_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
     let name = co
         .template_kwds
         .get("outer_index_size")
         .and_then(|v| v.as_str())
         .ok_or_else(|| Error::export("connect() without 'outer_index_size'").in_object(&co.owner, &co.name))?;
-    constant_u64(co, name)
+    size_of(plan, co, name)
 }
 
 /// Adds a connect() code object's buffers and its [`ConnectPlan`].
-pub fn add_connect(plan: &mut Plan, co: &CodeObject, outer: Option<u64>, count_kernel: Option<usize>) -> Result<()> {
+pub fn add_connect(plan: &mut Plan, co: &CodeObject, outer: Option<LoopSize>, count_kernel: Option<usize>) -> Result<()> {
     let decl = co
         .connect
         .as_ref()
         .ok_or_else(|| Error::export("connect() code object without 'connect'").in_object(&co.owner, &co.name))?;
-    let counts = add_buffer(plan, format!("_counts_{}", co.name), Dtype::Int64, outer.unwrap_or(1).max(1));
+    let counts_len = match &outer {
+        Some(LoopSize::Fixed(n)) => (*n).max(1),
+        _ => 1,
+    };
+    let counts = add_buffer(plan, format!("_counts_{}", co.name), Dtype::Int64, counts_len);
     let error = add_buffer(plan, format!("_error_{}", co.name), Dtype::Int64, 3);
     let registered = decl.registered.iter().map(|a| array_buffer(plan, co, a)).collect::<Result<Vec<_>>>()?;
     let multisynaptic_index = decl.multisynaptic_index.as_deref().map(|a| array_buffer(plan, co, a)).transpose()?;
@@ -111,8 +115,8 @@ pub fn add_connect(plan: &mut Plan, co: &CodeObject, outer: Option<u64>, count_k
         synaptic_post: var_buffer(plan, co, "_synaptic_post")?,
         n_incoming: var_buffer(plan, co, "N_incoming")?,
         n_outgoing: var_buffer(plan, co, "N_outgoing")?,
-        incoming_len: constant_u64(co, "N_post")? + offset("_target_offset")?,
-        outgoing_len: constant_u64(co, "N_pre")? + offset("_source_offset")?,
+        incoming_len: (size_of(plan, co, "N_post")?, offset("_target_offset")?),
+        outgoing_len: (size_of(plan, co, "N_pre")?, offset("_source_offset")?),
         registered,
         multisynaptic_index,
         count_kernel,

@@ -331,7 +331,18 @@ impl<'a> Executor<'a> {
 
     pub(super) fn step_args(&mut self, kernel: usize, clock: Option<&ClockState>) -> Result<StepArgs> {
         let k = &self.plan.kernels[kernel];
-        let n = match k.size {
+        let n = self.size_value(&k.size)?;
+        let (t, dt, timestep) = clock.map(|c| (c.t(), c.dt, c.timestep)).unwrap_or((0.0, 0.0, 0));
+        let stream = self.stream;
+        if k.uses_rng {
+            self.stream += 1;
+        }
+        Ok(StepArgs { t, dt, timestep, seed: self.seed, stream, n: n as i64 })
+    }
+
+    /// The current value of a loop size.
+    pub(super) fn size_value(&mut self, size: &LoopSize) -> Result<u64> {
+        Ok(match *size {
             LoopSize::Fixed(n) => n,
             LoopSize::BufferLen(b) => self.lens[b],
             LoopSize::BufferValue(b) => match self.scalar_cache.get(&b) {
@@ -343,13 +354,7 @@ impl<'a> Executor<'a> {
                     n
                 }
             },
-        };
-        let (t, dt, timestep) = clock.map(|c| (c.t(), c.dt, c.timestep)).unwrap_or((0.0, 0.0, 0));
-        let stream = self.stream;
-        if k.uses_rng {
-            self.stream += 1;
-        }
-        Ok(StepArgs { t, dt, timestep, seed: self.seed, stream, n: n as i64 })
+        })
     }
 
     /// A code object run from the main queue: its clock's values are read from the clock arrays.

@@ -84,15 +84,21 @@ impl Executor<'_> {
         let in_object = |e: Error| e.in_object(&c.synapses, code_object);
         let fill = self.kernel_of(code_object, crate::plan::Phase::Main)?.ok_or_else(|| Error::runtime("connect() without a kernel"))?;
         let old = self.lens[c.synaptic_pre];
-        self.resize(c.n_incoming, c.incoming_len)?;
-        self.resize(c.n_outgoing, c.outgoing_len)?;
+        let incoming = self.size_value(&c.incoming_len.0)? + c.incoming_len.1;
+        let outgoing = self.size_value(&c.outgoing_len.0)? + c.outgoing_len.1;
+        self.resize(c.n_incoming, incoming)?;
+        self.resize(c.n_outgoing, outgoing)?;
         self.device.write(c.error, 0, &[0u8; 24])?;
         let clock = self.once_clock(code_object)?;
         // Both passes draw the same random numbers: one stream for the call.
         let first = c.count_kernel.unwrap_or(fill);
         let args = self.step_args(first, clock.as_ref())?;
-        let added = match (c.outer, c.count_kernel) {
+        let added = match (&c.outer, c.count_kernel) {
             (Some(outer), Some(count)) => {
+                let outer = self.size_value(outer)?;
+                if self.lens[c.counts] < outer {
+                    self.resize(c.counts, outer)?;
+                }
                 self.device.launch(count, self.plan.kernels[count].launch, &args)?;
                 self.check_connect_error(&c).map_err(in_object)?;
                 let counts = i64s(&self.device.read(c.counts, 0, outer as usize * 8)?);
