@@ -157,6 +157,8 @@ pub fn summed(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()>
     s.summed_type = plan.buffers[target].dtype.c_type().to_string();
     s.summed_index = pointer(plan, index);
     s.summed_start = decl.start;
-    s.summed_stop = decl.stop;
+    // Brian zeroes `_target_size` elements from the start (a Synapses target: its current `N`).
+    let size_name = co.template_kwds.get("_target_size_name").and_then(|v| v.as_str()).unwrap_or("N_post");
+    s.summed_stop = format!("{} + (int64_t){}", decl.start, size_expr(co, size_name)?);
     Ok(())
 }

@@ -133,7 +133,8 @@ pub struct SynView {
     pub summed_type: String,
     pub summed_index: String,
     pub summed_start: i64,
-    pub summed_stop: i64,
+    /// C expression: the end of the target range.
+    pub summed_stop: String,
 }
 
 pub(crate) fn indent(lines: &[String], depth: usize) -> String {

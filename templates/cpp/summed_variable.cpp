@@ -1,9 +1,10 @@
-// summed_variable: {{ s.summed_target_name }}[{{ s.summed_start }}:{{ s.summed_stop }}] = sum over synapses
+// summed_variable: {{ s.summed_target_name }}[{{ s.summed_start }}:] = sum over synapses
 {% include "cpp/_head.cpp" %}
     const int64_t _N = {{ k.size_expr }};
     {{ s.summed_type }}* _target = {{ s.summed_target }};
     const int32_t* _index = {{ s.summed_index }};
-    for (int64_t _t = {{ s.summed_start }}; _t < {{ s.summed_stop }}; _t++) _target[_t] = 0;
+    const int64_t _stop = {{ s.summed_stop }};
+    for (int64_t _t = {{ s.summed_start }}; _t < _stop; _t++) _target[_t] = 0;
 {% include "common/_scalar.txt" %}
     for (int64_t _idx = 0; _idx < _N; _idx++)
     {
