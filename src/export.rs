@@ -294,6 +294,9 @@ pub enum VariableDecl {
     /// A `TimedArray`: `values` is its static array, `k` Brian's upsampling
     /// factor for this code object's clock.
     TimedArray { ndim: u8, shape: Vec<u64>, dt: f64, k: u64, values: String },
+    /// A Brian `BinomialFunction` (PoissonInput): `n` draws of probability
+    /// `p`, sampled from a normal distribution when `normal`.
+    Binomial { n: u64, p: f64, normal: bool },
     /// Any other `Function` (default functions, user functions).
     Function { name: String, auto_vectorise: bool, stateless: bool },
 }

@@ -8,6 +8,8 @@ Usage::
 
 from brian2.devices.device import all_devices
 
+from . import binomial  # noqa: F401  (records n and p of BinomialFunctions)
+
 from .device import BriskDevice, brisk_device
 from .errors import BriskError
 

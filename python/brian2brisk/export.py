@@ -32,6 +32,7 @@ from brian2.core.variables import (
     DynamicArrayVariable,
     Subexpression,
 )
+from brian2.input.binomial import BinomialFunction
 from brian2.input.timedarray import TimedArray, _find_K
 
 EXPORT_VERSION = 3
@@ -235,6 +236,14 @@ class Exporter:
                 "k": int(_find_K(clock.dt_, float(var.dt))),
                 "values": f"{var.name}_values",
             }
+        if isinstance(var, BinomialFunction):
+            n, p, normal = getattr(var, "_brisk_binomial", (None, None, None))
+            if n is None:
+                raise NotImplementedError(
+                    f"Brisk cannot use BinomialFunction '{var.name}' created before "
+                    "brian2brisk was imported."
+                )
+            return {"kind": "binomial", "n": int(n), "p": float(p), "normal": bool(normal)}
         if isinstance(var, Function):
             return {
                 "kind": "function",

@@ -113,6 +113,7 @@ fn render_call(name: &str, args: &[Expr], names: &dyn Names) -> String {
     match names.symbol(name) {
         Some(Symbol::Function(Function::Rand)) => "brisk_rand(&_rng)".to_string(),
         Some(Symbol::Function(Function::Randn)) => "brisk_randn(&_rng)".to_string(),
+        Some(Symbol::Function(f @ Function::Binomial { .. })) => format!("{}(&_rng)", binomial_function_name(f)),
         Some(Symbol::Function(Function::Poisson)) => format!("brisk_poisson(&_rng, {})", rendered.join(", ")),
         Some(Symbol::Function(f @ Function::TimedArray { .. })) => {
             format!("{}({}, _a)", timed_array_function_name(f), rendered.join(", "))
@@ -125,6 +126,14 @@ fn render_call(name: &str, args: &[Expr], names: &dyn Names) -> String {
 pub fn timed_array_function_name(f: &Function) -> String {
     match f {
         Function::TimedArray { values, k, .. } => format!("_brisk_timedarray_{values}_k{k}"),
+        _ => String::new(),
+    }
+}
+
+/// The generated sampler of a binomial function.
+pub fn binomial_function_name(f: &Function) -> String {
+    match f {
+        Function::Binomial { name, .. } => format!("brisk_binomial_{name}"),
         _ => String::new(),
     }
 }

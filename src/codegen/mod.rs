@@ -74,6 +74,12 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
                     source.push_str(&views::timed_array_function(plan, &name, f)?);
                 }
             }
+            if let Symbol::Function(f @ Function::Binomial { .. }) = symbol {
+                let name = expr::binomial_function_name(f);
+                if timed_arrays.insert(name.clone()) {
+                    source.push_str(&binomial_function(&name, f));
+                }
+            }
         }
     }
     for kernel in &plan.kernels {
@@ -94,4 +100,33 @@ fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) 
         Phase::AfterRun | Phase::BeforeRun => views::render_phase(&view, co, kernel.phase, target),
     };
     text.map_err(|e| Error::runtime(format!("template error for '{}': {e}", co.name)).in_object(&co.owner, &co.name))
+}
+
+/// A binomial sampler, as Brian's `BinomialFunction` samples: the normal
+/// approximation `loc + scale*randn()`, or inversion with Brian's
+/// constants (`binomial.py` `_pre_calc_constants`).
+fn binomial_function(name: &str, f: &Function) -> String {
+    let Function::Binomial { n, p, normal, .. } = f else { return String::new() };
+    let (n, p) = (*n as f64, *p);
+    if *normal {
+        let loc = n * p;
+        let scale = (n * p * (1.0 - p)).sqrt();
+        return format!(
+            "BRISK_FN double {name}(BriskRng* _rng)\n{{\n    return brisk_randn(_rng) * {scale:?} + {loc:?};\n}}\n"
+        );
+    }
+    let reverse = p > 0.5;
+    let big_p = if reverse { 1.0 - p } else { p };
+    let q = 1.0 - big_p;
+    let qn = (n * q.ln()).exp();
+    let bound = n.min(n * big_p + 10.0 * (n * big_p * q + 1.0).sqrt());
+    let result = if reverse { format!("{n:?} - X") } else { "X".to_string() };
+    format!(
+        "BRISK_FN int32_t {name}(BriskRng* _rng)\n{{\n    \
+         long X = 0;\n    double px = {qn:?};\n    double U = brisk_rand(_rng);\n    \
+         while (U > px)\n    {{\n        X++;\n        if (X > {bound:?})\n        {{\n            \
+         X = 0;\n            px = {qn:?};\n            U = brisk_rand(_rng);\n        }}\n        else\n        {{\n            \
+         U -= px;\n            px = (({n:?} - X + 1) * {big_p:?} * px) / (X * {q:?});\n        }}\n    }}\n    \
+         return (int32_t)({result});\n}}\n"
+    )
 }

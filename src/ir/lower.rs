@@ -167,6 +167,9 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
                     k: *k,
                 })
             }
+            VariableDecl::Binomial { n, p, normal } => {
+                Symbol::Function(Function::Binomial { name: name.clone(), n: *n, p: *p, normal: *normal })
+            }
             VariableDecl::Function { name: fname, .. } => Symbol::Function(match fname.as_str() {
                 "rand" => Function::Rand,
                 "randn" => Function::Randn,
@@ -470,6 +473,10 @@ impl Lowerer {
             Function::Poisson => {
                 arity(1)?;
                 Ok(Dtype::Int32)
+            }
+            Function::Binomial { normal, .. } => {
+                arity(0)?;
+                Ok(if *normal { Dtype::Float64 } else { Dtype::Int32 })
             }
             Function::TimedArray { ndim, .. } => {
                 arity(usize::from(*ndim))?;

@@ -68,7 +68,9 @@ impl CodeObject {
             ExprKind::Call(name, args) => {
                 matches!(
                     self.symbols.get(name),
-                    Some(Symbol::Function(Function::Rand | Function::Randn | Function::Poisson))
+                    Some(Symbol::Function(
+                        Function::Rand | Function::Randn | Function::Poisson | Function::Binomial { .. }
+                    ))
                 ) || args.iter().any(|a| self.expr_uses_rng(a))
             }
             ExprKind::Unary(_, a) => self.expr_uses_rng(a),
@@ -389,6 +391,9 @@ pub enum Function {
     Randn,
     /// `poisson(lam)`.
     Poisson,
+    /// A Brian `BinomialFunction` (PoissonInput): `n` trials of probability
+    /// `p`; a normal approximation when `normal`.
+    Binomial { name: String, n: u64, p: f64, normal: bool },
     /// A TimedArray: values in a static array (`rows` x `cols`, row-major),
     /// sampled every `dt` and read with Brian's upsampling factor `k`.
     TimedArray { name: String, values: String, ndim: u8, rows: u64, cols: u64, dt: f64, k: u64 },
