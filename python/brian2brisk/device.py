@@ -93,6 +93,18 @@ class BriskDevice(CPPStandaloneDevice):
         }
         return codeobj
 
+    def variableview_get_with_expression(self, variableview, code, run_namespace=None):
+        """``S.w['i > 5']`` after the run, evaluated with numpy on the results
+        (cpp_standalone raises NotImplementedError here)."""
+        if not self.has_been_run:
+            raise NotImplementedError(
+                "Cannot retrieve the values of state variables with string "
+                "expressions before the simulation has been run."
+            )
+        from .indexing import get_with_expression
+
+        return get_with_expression(variableview, code, run_namespace)
+
     def network_run(
         self,
         net,
