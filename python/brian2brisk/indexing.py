@@ -14,7 +14,7 @@ from brian2.utils.stringtools import get_identifiers
 
 
 def _values(group, name, variables, run_namespace, n, depth=0):
-    var = variables[name]
+    var = variables[name] if name in variables else group.variables[name]
     if isinstance(var, Constant):
         return var.get_value()
     if isinstance(var, Subexpression):

@@ -16,12 +16,12 @@ def _no_results(res):
     assert not leftovers, leftovers
 
 
-def test_synapses_not_implemented():
-    """Synapses (not supported yet): NotImplementedError naming the object."""
-    res = run_model(models.with_synapses, "brisk", expect_error=True)
+def test_spatial_neuron_not_implemented():
+    """SpatialNeuron (not supported yet): NotImplementedError naming the object."""
+    res = run_model(models.with_spatial_neuron, "brisk", expect_error=True)
     err = res.error
     assert "NotImplementedError" in (err["type"], err["cause_type"]), err["traceback"]
-    assert "bad_synapses" in err["message"] + str(err["cause_message"]), err["message"]
+    assert "bad_neuron" in err["message"] + str(err["cause_message"]), err["message"]
     _no_results(res)
 
 

@@ -1,0 +1,40 @@
+"""Bad Synapses input: ``connect(j='k for k in range(i-3, i+4)')`` without
+``skip_if_invalid`` creates synapses to neurons that do not exist.
+
+cpp_standalone's binary exits with status 1 ("tried to create synapse to
+neuron j=-3 outside range 0 to 9"), which Brian raises as a RuntimeError;
+Brisk must raise a Python exception (BriskError, a RuntimeError) naming the
+Synapses object (``range_overflow``), and leave no results folder.
+"""
+
+import os
+
+import models
+from harness import run_model
+
+
+def _no_results(res):
+    project = res.directory
+    results = os.path.join(project, "results")
+    assert not os.path.exists(results) or not os.listdir(results), os.listdir(results)
+    leftovers = [n for n in os.listdir(project) if n.startswith(".results")] if os.path.isdir(project) else []
+    assert not leftovers, leftovers
+
+
+def test_connect_out_of_range_cpp_standalone():
+    """The reference: the binary fails while creating the synapses."""
+    res = run_model(models.synapses_bad_connect, "cpp_standalone", expect_error=True)
+    assert res.error["type"] == "RuntimeError", res.error["traceback"]
+    assert "outside range" in res.stdout, res.describe()
+
+
+def test_connect_out_of_range_brisk():
+    """Brisk: BriskError or RuntimeError naming the Synapses 'range_overflow'; no results."""
+    res = run_model(models.synapses_bad_connect, "brisk", expect_error=True)
+    err = res.error
+    assert err["type"] in ("BriskError", "RuntimeError"), err["traceback"]
+    # the object's name, not a path that happens to contain it
+    message = (err["message"] + str(err["cause_message"])).replace(
+        os.path.dirname(res.directory), "<folder>")
+    assert "range_overflow" in message, err["message"]
+    _no_results(res)
