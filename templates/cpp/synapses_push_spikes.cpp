@@ -3,6 +3,7 @@
     const int32_t* _events = {{ k.events }};
     const int32_t _num_events = _events[{{ k.num_source }}];
     int64_t* _q = {{ s.qstate }};
+    if (_q[0] == 0) return;  // not prepared: the pathway is not part of a run
     const int64_t _cursor = (_q[1] + 1) % _q[0];
     _q[1] = _cursor;
     _q[5] += 1;

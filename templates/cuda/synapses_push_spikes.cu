@@ -3,6 +3,7 @@
     const int32_t* _events = {{ k.events }};
     const int32_t _num_events = _events[{{ k.num_source }}];
     int64_t* _q = {{ s.qstate }};
+    if (_q[0] == 0) return;  // not prepared: the pathway is not part of a run
     __shared__ int32_t _range[2];
     __shared__ int64_t _cursor;
     if (threadIdx.x == 0)
