@@ -297,7 +297,18 @@ pub enum VariableDecl {
     /// A Brian `BinomialFunction` (PoissonInput): `n` draws of probability
     /// `p`, sampled from a normal distribution when `normal`.
     Binomial { n: u64, p: f64, normal: bool },
-    /// Any other `Function` (default functions, user functions).
+    /// A user `Function` with a C++ implementation: its code, inserted
+    /// before the kernels (as `__device__` code on CUDA), and the user
+    /// functions it calls.
+    UserFunction {
+        c_name: String,
+        support_code: String,
+        hashdefine_code: String,
+        /// Brian's `return_type`: `float`, `integer`, `boolean` or `highest`.
+        return_type: String,
+        dependencies: BTreeMap<String, VariableDecl>,
+    },
+    /// Any other `Function` (Brian's default functions).
     Function { name: String, auto_vectorise: bool, stateless: bool },
 }
 

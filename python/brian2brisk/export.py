@@ -244,6 +244,8 @@ class Exporter:
                     "brian2brisk was imported."
                 )
             return {"kind": "binomial", "n": int(n), "p": float(p), "normal": bool(normal)}
+        if isinstance(var, Function) and not _is_default_function(name, var):
+            return self._user_function(name, var, owner)
         if isinstance(var, Function):
             return {
                 "kind": "function",
@@ -254,6 +256,45 @@ class Exporter:
         raise NotImplementedError(
             f"Brisk cannot export variable '{name}' of type {type(var).__name__}."
         )
+
+    def _user_function(self, name, var, owner):
+        """A user `Function` with a C++ implementation (``@implementation('cpp', ...)``)."""
+        from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+        try:
+            impl = var.implementations[CPPStandaloneCodeObject]
+        except KeyError:
+            raise NotImplementedError(
+                f"Function '{name}' has no C++ implementation, which Brisk needs "
+                "(add one with @implementation('cpp', ...))."
+            ) from None
+        code = impl.get_code(owner)
+        if code is None:
+            code = {}
+        elif isinstance(code, str):
+            code = {"support_code": code}
+        unsupported = sorted(set(code) - {"support_code", "hashdefine_code"})
+        if unsupported:
+            raise NotImplementedError(
+                f"Brisk cannot use the C++ implementation of function '{name}': "
+                f"it has code blocks {unsupported}."
+            )
+        dependencies = {}
+        for dep_name, dep in sorted((impl.dependencies or {}).items()):
+            if _is_default_function(dep_name, dep):
+                raise NotImplementedError(
+                    f"Brisk cannot use function '{name}': its C++ code calls Brian's "
+                    f"'{dep_name}' directly."
+                )
+            dependencies[dep_name] = self._user_function(dep_name, dep, owner)
+        return {
+            "kind": "user_function",
+            "c_name": impl.name or name,
+            "support_code": code.get("support_code", "") or "",
+            "hashdefine_code": code.get("hashdefine_code", "") or "",
+            "return_type": str(getattr(var, "return_type", "float") or "float"),
+            "dependencies": dependencies,
+        }
 
     def code_object(self, record):
         variables = record["variables"]
@@ -486,6 +527,13 @@ class Exporter:
             f.write("\n")
         os.replace(tmp, path)
         return path
+
+
+def _is_default_function(name, var):
+    """Brian's own functions (exp, rand, timestep, ...), which Brisk implements itself."""
+    from brian2.core.functions import DEFAULT_FUNCTIONS
+
+    return DEFAULT_FUNCTIONS.get(name) is var or any(f is var for f in DEFAULT_FUNCTIONS.values())
 
 
 def _owner_name(var):

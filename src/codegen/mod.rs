@@ -65,6 +65,7 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
     source.push_str(&format!("#define BRISK_BLOCK {CUDA_BLOCK}\n"));
     source.push_str(SUPPORT_HEADER);
     source.push('\n');
+    // Functions emitted so far (TimedArray readers, binomial samplers, user code).
     let mut timed_arrays = BTreeSet::new();
     for co in code_objects {
         for symbol in co.symbols.values() {
@@ -72,6 +73,13 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
                 let name = expr::timed_array_function_name(f);
                 if timed_arrays.insert(name.clone()) {
                     source.push_str(&views::timed_array_function(plan, &name, f)?);
+                }
+            }
+            if let Symbol::Function(Function::User { pieces, .. }) = symbol {
+                for (c_name, code) in pieces {
+                    if timed_arrays.insert(format!("user:{c_name}")) {
+                        source.push_str(&format!("// user function '{c_name}' (its C++ implementation)\n{code}"));
+                    }
                 }
             }
             if let Symbol::Function(f @ Function::Binomial { .. }) = symbol {

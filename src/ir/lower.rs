@@ -170,6 +170,12 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
             VariableDecl::Binomial { n, p, normal } => {
                 Symbol::Function(Function::Binomial { name: name.clone(), n: *n, p: *p, normal: *normal })
             }
+            VariableDecl::UserFunction { c_name, return_type, .. } => {
+                let mut pieces = Vec::new();
+                user_function_pieces(var, &mut pieces, 0)
+                    .map_err(|e| Error::not_implemented(format!("function '{name}': {}", e.message)))?;
+                Symbol::Function(Function::User { c_name: c_name.clone(), pieces, return_type: return_type.clone() })
+            }
             VariableDecl::Function { name: fname, .. } => Symbol::Function(match fname.as_str() {
                 "rand" => Function::Rand,
                 "randn" => Function::Randn,
@@ -474,6 +480,12 @@ impl Lowerer {
                 arity(1)?;
                 Ok(Dtype::Int32)
             }
+            Function::User { return_type, .. } => Ok(match return_type.as_str() {
+                "integer" => Dtype::Int32,
+                "boolean" => Dtype::Bool,
+                "highest" => arg_types.iter().copied().fold(Dtype::Bool, Dtype::promote),
+                _ => self.float_dtype,
+            }),
             Function::Binomial { normal, .. } => {
                 arity(0)?;
                 Ok(if *normal { Dtype::Float64 } else { Dtype::Int32 })
@@ -491,6 +503,23 @@ impl Lowerer {
             }
         }
     }
+}
+
+/// The code of a user function's dependencies, then its own, in emission order.
+fn user_function_pieces(decl: &VariableDecl, out: &mut Vec<(String, String)>, depth: usize) -> Result<()> {
+    let VariableDecl::UserFunction { c_name, support_code, hashdefine_code, dependencies, .. } = decl else {
+        return Err(Error::not_implemented("a dependency is not a user function with C++ code"));
+    };
+    if depth > 32 {
+        return Err(Error::not_implemented("its dependencies are nested too deeply"));
+    }
+    for dep in dependencies.values() {
+        user_function_pieces(dep, out, depth + 1)?;
+    }
+    if !out.iter().any(|(name, _)| name == c_name) {
+        out.push((c_name.clone(), format!("{hashdefine_code}\n{support_code}\n")));
+    }
+    Ok(())
 }
 
 /// Arity and result type of a Brian default function called with `args`

@@ -30,7 +30,9 @@ pub const NVRTC_REQUIREMENT: &str = "nvidia-cuda-nvrtc==13.0.*";
 /// 177 and 550 (variable unused / set but never used) are silenced: Brian's
 /// templates declare every constant and `_vectorisation_idx` whether used or
 /// not, and they would bury real errors in the log.
-pub const NVRTC_OPTIONS: &[&str] = &["--std=c++17", "--diag-suppress=177,550"];
+/// `-default-device`: user functions' C++ code (no execution-space
+/// annotation) compiles as `__device__` code.
+pub const NVRTC_OPTIONS: &[&str] = &["--std=c++17", "--diag-suppress=177,550", "-default-device"];
 
 /// The library file name inside the wheel (`nvidia/cu13/lib`).
 pub(crate) const NVRTC_FILE: &str = "libnvrtc.so.13";
