@@ -390,7 +390,7 @@ class Exporter:
 
     def _pathway(self, pathway):
         """A synaptic pathway: its spike source range, synapse sources and delays."""
-        delays = pathway.variables[f"_{pathway.objname}_delay"]
+        delays = pathway._delays  # `_pre_delay` (Brian 2.10+) or `delay` (2.9)
         return {
             "name": pathway.name,
             "synapses": pathway.synapses.name,
