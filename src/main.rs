@@ -38,6 +38,10 @@ enum Command {
         /// Generate and compile (filling the cache) but do not run.
         #[arg(long)]
         compile_only: bool,
+        /// Brian's run_args: `group.variable=value` or `group.variable=file`
+        /// (a raw array, relative to the project folder); `timedarray.values=...`.
+        #[arg(long = "run-arg", value_name = "NAME=VALUE")]
+        run_args: Vec<String>,
     },
     /// Write the generated CUDA and C++ sources and the run plan.
     Convert {
@@ -63,15 +67,22 @@ fn main() -> ExitCode {
 
 fn dispatch(command: Command) -> Result<()> {
     match command {
-        Command::Run { export, backend, results, timings, compile_only } => {
-            run(&export, backend, results, timings, compile_only)
+        Command::Run { export, backend, results, timings, compile_only, run_args } => {
+            run(&export, backend, results, timings, compile_only, &run_args)
         }
         Command::Convert { export, output } => convert(&export, &output),
         Command::Inspect { export } => inspect(&export),
     }
 }
 
-fn run(export: &Path, backend: Backend, results: Option<PathBuf>, print_timings: bool, compile_only: bool) -> Result<()> {
+fn run(
+    export: &Path,
+    backend: Backend,
+    results: Option<PathBuf>,
+    print_timings: bool,
+    compile_only: bool,
+    run_args: &[String],
+) -> Result<()> {
     let start = Instant::now();
     let prepared = pipeline::prepare(export)?;
     let prepare_time = start.elapsed().as_secs_f64();
@@ -92,7 +103,7 @@ fn run(export: &Path, backend: Backend, results: Option<PathBuf>, print_timings:
     let results = results.unwrap_or_else(|| export.join("..").join("results"));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut timings = pipeline::run(&prepared, target, &results, &mut out)?;
+    let mut timings = pipeline::run(&prepared, target, &results, run_args, &mut out)?;
     timings.prepare = prepare_time;
     let _ = out.flush();
     if print_timings {

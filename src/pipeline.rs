@@ -116,7 +116,13 @@ pub fn compile(prepared: &Prepared, target: Target) -> Result<Timings> {
 }
 
 /// Runs a prepared export on `target` and writes the results folder.
-pub fn run(prepared: &Prepared, target: Target, results_dir: &Path, out: &mut dyn Write) -> Result<Timings> {
+pub fn run(
+    prepared: &Prepared,
+    target: Target,
+    results_dir: &Path,
+    run_args: &[String],
+    out: &mut dyn Write,
+) -> Result<Timings> {
     let mut timings = Timings::default();
     let start = Instant::now();
     let program = codegen::generate(&prepared.plan, &prepared.code_objects, target)?;
@@ -124,6 +130,7 @@ pub fn run(prepared: &Prepared, target: Target, results_dir: &Path, out: &mut dy
     let device = build_device(prepared, &program, &mut timings)?;
     let start = Instant::now();
     let mut exec = Executor::new(&prepared.export, &prepared.plan, device)?;
+    exec.set_run_args(run_args)?;
     exec.run_queue(out)?;
     let finished = exec.finish()?;
     timings.run = start.elapsed().as_secs_f64();

@@ -238,6 +238,46 @@ class BriskDevice(CPPStandaloneDevice):
                     with_output,
                 )
 
+    def _brisk_run_args(self, directory, run_args):
+        """Brian's run_args as ``group.variable=value`` strings (values of
+        several elements go to files under ``static_arrays/``, as with
+        cpp_standalone); the cached values of those variables are dropped."""
+        from collections.abc import Mapping
+
+        from brian2.core.variables import VariableView
+        from brian2.input.timedarray import TimedArray
+
+        if not run_args:
+            return []
+        if isinstance(run_args, Mapping):
+            items = []
+            for key, value in run_args.items():
+                if isinstance(key, VariableView):
+                    name, string_value, value_name, value_ar = self._prepare_variableview_run_arg(key, value)
+                elif isinstance(key, TimedArray):
+                    name, string_value, value_name, value_ar = self._prepare_timed_array_run_arg(key, value)
+                else:
+                    raise TypeError(
+                        "The keys for 'run_args' need to be 'VariableView' objects, i.e. "
+                        "attributes of groups such as 'neurongroup.v', or a 'TimedArray'. "
+                        f"Key has type '{type(key)}' instead."
+                    )
+                if value_name:
+                    fname = os.path.join(directory, "static_arrays", value_name)
+                    os.makedirs(os.path.dirname(fname), exist_ok=True)
+                    value_ar.tofile(fname)
+                items.append(f"{name}={string_value}")
+            run_args = items
+        for arg in run_args:
+            name = arg.split("=")[0]
+            for var in list(self.array_cache):
+                try:
+                    if hasattr(var.owner, "name") and f"{var.owner.name}.{var.name}" == name:
+                        self.array_cache[var] = None
+                except ReferenceError:
+                    pass
+        return list(run_args)
+
     def _export_dir(self, directory):
         return os.path.join(os.path.abspath(directory), "export")
 
@@ -253,10 +293,7 @@ class BriskDevice(CPPStandaloneDevice):
             self.results_dir = os.path.join(
                 os.path.abspath(os.path.join(directory, results_directory)), ""
             )
-        if run_args:
-            raise NotImplementedError(
-                "Brisk does not support run_args yet (device.run(run_args=...))."
-            )
+        run_args = self._brisk_run_args(directory, run_args)
         for clock in self.clocks:
             self.array_cache[clock.variables["t"]] = None
         args = [
@@ -268,6 +305,8 @@ class BriskDevice(CPPStandaloneDevice):
             self.backend,
             "--timings",
         ]
+        for arg in run_args:
+            args += ["--run-arg", arg]
         start = time.time()
         Network._globally_running = True
         try:

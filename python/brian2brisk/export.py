@@ -417,6 +417,9 @@ class Exporter:
             elif kind == "run_network":
                 net, lines = args
                 run = next(runs)
+                if any(line.strip() == "set_from_command_line(args);" for line in lines):
+                    # Brian applies run_args right before this network run.
+                    out.append({"kind": "apply_run_args"})
                 out.append(self._run_network(net, lines, run))
             elif kind == "set_by_constant":
                 array, value, _dynamic = args

@@ -1092,3 +1092,23 @@ def synapses_bad_connect(ctx):
     S.connect(j="k for k in range(i-3, i+4)")
     run(1 * ms)
     return {"i": S.i[:], "j": S.j[:]}
+
+
+def run_args(ctx):
+    """``device.run(run_args=...)`` after ``build(run=False)``: a scalar, an array and
+    TimedArray values changed without recompiling (three runs of one build)."""
+    from brian2 import device
+
+    assert not ctx.build_on_run
+    ta_args = TimedArray([1.0, 2.0, 3.0], dt=1 * ms, name="ta_args")
+    G = NeuronGroup(4, "dv/dt = (ta_args(t)*tau_x - v)/(10*ms) : 1\ntau_x : 1", method="euler",
+                    name="args_group")
+    G.tau_x = 1
+    run(3 * ms)
+    device.build(directory=ctx.directory, run=False)
+    out = {}
+    for k, args in enumerate([{}, {G.tau_x: 2.0}, {G.v: np.arange(4) * 0.5, ta_args: [3.0, 2.0, 1.0]}]):
+        device.run(run_args=args)
+        out[f"v_{k}"] = G.v[:].copy()
+        out[f"tau_x_{k}"] = G.tau_x[:].copy()
+    return out

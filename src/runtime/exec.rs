@@ -100,6 +100,17 @@ pub struct Executor<'a> {
     /// Values of scalar buffers that size kernels (a Synapses' `N`), read
     /// once and kept until the main queue writes to a buffer again.
     pub(super) scalar_cache: BTreeMap<usize, u64>,
+    /// Brian's run_args: (buffer, value), applied where the main queue says.
+    pub(super) run_args: Vec<(usize, RunArgValue)>,
+}
+
+/// The value of one run_arg.
+#[derive(Debug, Clone)]
+pub enum RunArgValue {
+    /// Every element set to one value.
+    Scalar(Value),
+    /// Raw values in the buffer's dtype.
+    Bytes(Vec<u8>),
 }
 
 fn random_seed() -> u64 {
@@ -134,6 +145,7 @@ impl<'a> Executor<'a> {
             pending: 0,
             profile: None,
             scalar_cache: BTreeMap::new(),
+            run_args: Vec::new(),
         };
         exec.publish_lens()?;
         for (i, decl) in export.arrays.iter().enumerate() {
@@ -228,8 +240,74 @@ impl<'a> Executor<'a> {
         Ok(c)
     }
 
+    /// Brian's run_args (`group.variable=value`): the arrays they set and the values.
+    pub fn set_run_args(&mut self, args: &[String]) -> Result<()> {
+        for arg in args {
+            let (name, value) = arg
+                .split_once('=')
+                .ok_or_else(|| Error::runtime(format!("run_args entry '{arg}' is not of the form name=value")))?;
+            let (owner, var) = name
+                .rsplit_once('.')
+                .ok_or_else(|| Error::runtime(format!("run_args name '{name}' is not of the form group.variable")))?;
+            let buf = if var == "values" && self.plan.buffer_of(&format!("{owner}_values")).is_some() {
+                self.plan.buffer_of(&format!("{owner}_values"))
+            } else {
+                self.export
+                    .arrays
+                    .iter()
+                    .position(|a| a.owner.as_deref() == Some(owner) && a.var == var && !a.read_only)
+            }
+            .ok_or_else(|| Error::runtime(format!("run_args: no writable variable '{name}' in this simulation")))?;
+            let dtype = self.dtype(buf);
+            let value = match value {
+                "true" | "True" => RunArgValue::Scalar(Value::Bool(true)),
+                "false" | "False" => RunArgValue::Scalar(Value::Bool(false)),
+                v if v.starts_with('-') || v.starts_with(|c: char| c.is_ascii_digit()) => {
+                    let x: f64 = v.parse().map_err(|_| Error::runtime(format!("run_args: '{v}' is not a number")))?;
+                    RunArgValue::Scalar(if dtype.is_float() { Value::Float(x) } else { Value::Int(x as i64) })
+                }
+                file => {
+                    let project = self.export.dir.parent().unwrap_or(&self.export.dir);
+                    let path = project.join(file);
+                    let bytes = std::fs::read(&path)
+                        .map_err(|e| Error::runtime(format!("run_args: cannot read {}: {e}", path.display())))?;
+                    RunArgValue::Bytes(bytes)
+                }
+            };
+            self.run_args.push((buf, value));
+        }
+        Ok(())
+    }
+
+    fn apply_run_args(&mut self) -> Result<()> {
+        for (buf, value) in std::mem::take(&mut self.run_args) {
+            let dtype = self.dtype(buf);
+            let n = self.lens[buf] as usize;
+            let bytes = match value {
+                RunArgValue::Scalar(v) => v.to_bytes(dtype).repeat(n),
+                RunArgValue::Bytes(bytes) => {
+                    if bytes.len() != n * dtype.size() {
+                        return Err(Error::runtime(format!(
+                            "run_args for '{}': {} bytes for {n} values of {}",
+                            self.plan.buffers[buf].name,
+                            bytes.len(),
+                            dtype.name()
+                        )));
+                    }
+                    bytes
+                }
+            };
+            self.device.write(buf, 0, &bytes)?;
+        }
+        Ok(())
+    }
+
     /// Runs the whole main queue.
     pub fn run_queue(&mut self, out: &mut dyn Write) -> Result<()> {
+        // Brian < 2.10 has no apply_run_args entry: run_args apply before anything runs.
+        if !self.export.main_queue.iter().any(|e| matches!(e, QueueEntry::ApplyRunArgs)) {
+            self.apply_run_args()?;
+        }
         for entry in &self.export.main_queue {
             self.run_entry(entry, out)?;
         }
@@ -297,7 +375,7 @@ impl<'a> Executor<'a> {
             QueueEntry::BeforeRunCodeObject { code_object } => self.run_once(code_object, Phase::BeforeRun)?,
             QueueEntry::AfterRunCodeObject { code_object } => self.run_once(code_object, Phase::AfterRun)?,
             QueueEntry::RunNetwork(run) => self.run_network(run, out)?,
-            QueueEntry::ApplyRunArgs => {}
+            QueueEntry::ApplyRunArgs => self.apply_run_args()?,
         }
         Ok(())
     }
