@@ -121,6 +121,8 @@ struct BriskRng {
     uint32_t c0;       // element
     uint32_t c1;       // draw number within the element
     uint32_t c2, c3;   // stream (low, high word)
+    double spare;      // the second normal of the last Box-Muller pair
+    int has_spare;
 };
 
 BRISK_FN void brisk_philox(uint32_t c[4], uint32_t k0, uint32_t k1) {
@@ -150,6 +152,8 @@ BRISK_FN BriskRng brisk_rng_make(uint64_t seed, uint64_t stream, uint32_t elemen
     r.c1 = 0;
     r.c2 = (uint32_t)stream;
     r.c3 = (uint32_t)(stream >> 32);
+    r.spare = 0.0;
+    r.has_spare = 0;
     return r;
 }
 
@@ -173,13 +177,21 @@ BRISK_FN double brisk_rand(BriskRng* r) {
     return brisk_u01(w[0], w[1]);
 }
 
-// Box-Muller on one Philox block.
+// Box-Muller on one Philox block: two normals, the second kept for the next call.
 BRISK_FN double brisk_randn(BriskRng* r) {
+    if (r->has_spare) {
+        r->has_spare = 0;
+        return r->spare;
+    }
     uint32_t w[4];
     brisk_rng_next(r, w);
     const double u1 = 1.0 - brisk_u01(w[0], w[1]);  // (0, 1]
     const double u2 = brisk_u01(w[2], w[3]);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    const double radius = sqrt(-2.0 * log(u1));
+    const double angle = 6.283185307179586 * u2;
+    r->spare = radius * sin(angle);
+    r->has_spare = 1;
+    return radius * cos(angle);
 }
 
 // poisson(lam): inversion by multiplication for small lam, normal-corrected
