@@ -127,19 +127,24 @@ fn render_statement(stmt: &Stmt, names: &CoNames) -> Vec<String> {
     }
     let used: usize = stmt.branches.first().map(|b| b.when.len()).unwrap_or(0);
     for (i, branch) in stmt.branches.iter().enumerate() {
-        let cond: Vec<String> = branch
-            .when
-            .iter()
-            .map(|(name, value)| if *value { name.clone() } else { format!("!{name}") })
-            .collect();
         let mut head = if i == 0 { String::new() } else { "else ".to_string() };
         if i == 0 || used > 1 {
-            head.push_str(&format!("if({})", cond.join(" && ")));
+            head.push_str(&format!("if({})", branch_condition(branch)));
         }
         lines.push(head);
         lines.push(format!("    {var} {op} {};", rhs(stmt, render(&branch.expr, names))));
     }
     lines
+}
+
+/// The C condition of a boolean-simplification branch: `b1 && !b2`.
+fn branch_condition(branch: &crate::ir::BoolBranch) -> String {
+    let cond: Vec<String> = branch
+        .when
+        .iter()
+        .map(|(name, value)| if *value { name.clone() } else { format!("!{name}") })
+        .collect();
+    cond.join(" && ")
 }
 
 /// `x += e` / `x -= e` on shared memory: `brisk_atomic_add(&x, (T)(±e))`.
@@ -151,13 +156,8 @@ fn render_atomic(stmt: &Stmt, names: &CoNames, target: &str, ty: &str) -> Vec<St
     }
     let mut lines = Vec::new();
     for (i, branch) in stmt.branches.iter().enumerate() {
-        let cond: Vec<String> = branch
-            .when
-            .iter()
-            .map(|(name, value)| if *value { name.clone() } else { format!("!{name}") })
-            .collect();
         let head = if i == 0 { "" } else { "else " };
-        lines.push(format!("{head}if({})", cond.join(" && ")));
+        lines.push(format!("{head}if({})", branch_condition(branch)));
         lines.push(format!("    {}", add(&branch.expr)));
     }
     lines

@@ -66,25 +66,25 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
     source.push_str(SUPPORT_HEADER);
     source.push('\n');
     // Functions emitted so far (TimedArray readers, binomial samplers, user code).
-    let mut timed_arrays = BTreeSet::new();
+    let mut emitted = BTreeSet::new();
     for co in code_objects {
         for symbol in co.symbols.values() {
             if let Symbol::Function(f @ Function::TimedArray { .. }) = symbol {
                 let name = expr::timed_array_function_name(f);
-                if timed_arrays.insert(name.clone()) {
+                if emitted.insert(name.clone()) {
                     source.push_str(&views::timed_array_function(plan, &name, f)?);
                 }
             }
             if let Symbol::Function(Function::User { pieces, .. }) = symbol {
                 for (c_name, code) in pieces {
-                    if timed_arrays.insert(format!("user:{c_name}")) {
+                    if emitted.insert(format!("user:{c_name}")) {
                         source.push_str(&format!("// user function '{c_name}' (its C++ implementation)\n{code}"));
                     }
                 }
             }
             if let Symbol::Function(f @ Function::Binomial { .. }) = symbol {
                 let name = expr::binomial_function_name(f);
-                if timed_arrays.insert(name.clone()) {
+                if emitted.insert(name.clone()) {
                     source.push_str(&binomial_function(&name, f));
                 }
             }

@@ -6,12 +6,8 @@
     __shared__ int32_t _range[2];
     if (threadIdx.x == 0)
     {
-        int32_t _lo = 0, _hi = _num_events;
-        while (_lo < _hi) { const int32_t _m = (_lo + _hi) / 2; if (_events[_m] < {{ k.source_start }}) _lo = _m + 1; else _hi = _m; }
-        _range[0] = _lo;
-        _hi = _num_events;
-        while (_lo < _hi) { const int32_t _m = (_lo + _hi) / 2; if (_events[_m] < {{ k.source_stop }}) _lo = _m + 1; else _hi = _m; }
-        _range[1] = _lo;
+        _range[0] = (int32_t)brisk_lower_bound(_events, 0, _num_events, {{ k.source_start }});
+        _range[1] = (int32_t)brisk_lower_bound(_events, _range[0], _num_events, {{ k.source_stop }});
     }
     __syncthreads();
     const int32_t _start = _range[0], _end = _range[1];

@@ -8,12 +8,8 @@
     __shared__ int64_t _cursor;
     if (threadIdx.x == 0)
     {
-        int32_t _lo = 0, _hi = _num_events;
-        while (_lo < _hi) { const int32_t _m = (_lo + _hi) / 2; if (_events[_m] < {{ s.spikes_start }}) _lo = _m + 1; else _hi = _m; }
-        _range[0] = _lo;
-        _hi = _num_events;
-        while (_lo < _hi) { const int32_t _m = (_lo + _hi) / 2; if (_events[_m] < {{ s.spikes_stop }}) _lo = _m + 1; else _hi = _m; }
-        _range[1] = _lo;
+        _range[0] = (int32_t)brisk_lower_bound(_events, 0, _num_events, {{ s.spikes_start }});
+        _range[1] = (int32_t)brisk_lower_bound(_events, _range[0], _num_events, {{ s.spikes_stop }});
         _cursor = (_q[1] + 1) % _q[0];
         _q[1] = _cursor;
         _q[5] += 1;
