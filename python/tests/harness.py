@@ -268,6 +268,23 @@ def assert_same_spikes(ref_i, ref_t, got_i, got_t, rtol=1e-9, context="spikes"):
     np.testing.assert_allclose(got_t[go], ref_t[ro], rtol=rtol, atol=0, err_msg=f"{context}: times")
 
 
+def assert_same_monitor_spikes(ref, got, name):
+    """The spikes of the SpikeMonitor a model returned with `_spikes(name, ...)`:
+    the same trains, counts and totals."""
+    assert_same_spikes(ref[f"{name}_i"], ref[f"{name}_t"], got[f"{name}_i"], got[f"{name}_t"],
+                       context=f"SpikeMonitor({name})")
+    assert_same(ref, got, [f"{name}_count", f"{name}_num"], context=name)
+
+
+def assert_no_results(res):
+    """A failed run left no results: no (non-empty) results folder, no temporary one."""
+    project = res.directory
+    results = os.path.join(project, "results")
+    assert not os.path.exists(results) or not os.listdir(results), os.listdir(results)
+    leftovers = [n for n in os.listdir(project) if n.startswith(".results")] if os.path.isdir(project) else []
+    assert not leftovers, leftovers
+
+
 def _mean_var_se(x):
     x = np.asarray(x, dtype=np.float64).ravel()
     n = x.size

@@ -2,18 +2,8 @@
 
 import os
 
-
 import models
-from harness import run_model
-
-
-
-def _no_results(res):
-    project = res.directory
-    results = os.path.join(project, "results")
-    assert not os.path.exists(results) or not os.listdir(results), os.listdir(results)
-    leftovers = [n for n in os.listdir(project) if n.startswith(".results")] if os.path.isdir(project) else []
-    assert not leftovers, leftovers
+from harness import assert_no_results, run_model
 
 
 def test_spatial_neuron_not_implemented():
@@ -22,14 +12,14 @@ def test_spatial_neuron_not_implemented():
     err = res.error
     assert "NotImplementedError" in (err["type"], err["cause_type"]), err["traceback"]
     assert "bad_neuron" in err["message"] + str(err["cause_message"]), err["message"]
-    _no_results(res)
+    assert_no_results(res)
 
 
 def test_function_without_cpp_implementation():
     """A user Function with only a Python implementation cannot run in standalone mode."""
     res = run_model(models.with_python_function, "brisk", expect_error=True)
     assert res.error["type"] != "AssertionError", res.error["traceback"]
-    _no_results(res)
+    assert_no_results(res)
 
 
 def test_error_line_protocol(tmp_path):

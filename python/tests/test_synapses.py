@@ -12,7 +12,7 @@ wrong expectation about Brian shows up as a reference failure.
 import numpy as np
 
 import models
-from harness import assert_same, assert_same_spikes, both
+from harness import assert_same, assert_same_monitor_spikes, both
 
 SYN_KEYS = ("i", "j", "pre_abs", "post_abs", "N_incoming", "N_outgoing", "N")
 
@@ -23,12 +23,6 @@ def _network():
 
 def _connect():
     return both(models.synapses_connect)
-
-
-def _same_spikes(ref, got, name):
-    assert_same_spikes(ref[f"{name}_i"], ref[f"{name}_t"], got[f"{name}_i"], got[f"{name}_t"],
-                       context=f"SpikeMonitor({name})")
-    assert_same(ref, got, [f"{name}_count", f"{name}_num"], context=name)
 
 
 def _same_synapses(ref, got, name):
@@ -62,7 +56,7 @@ def test_cuba_deterministic_connectivity_and_spikes():
         _check_counts(got, name, n_pre_offset=offset)
         _same_synapses(ref, got, name)
     assert ref["cuba_num"] > 50
-    _same_spikes(ref, got, "cuba")
+    assert_same_monitor_spikes(ref, got, "cuba")
     assert_same(ref, got, ["cuba_v_final"])
 
 
@@ -79,7 +73,7 @@ def test_heterogeneous_delays_changed_between_runs():
     for name in ("ff", "skip"):
         _same_synapses(ref, got, name)
     assert_same(ref, got, ["ff_delay", "skip_delay", "chain_v_final", "t_end"])
-    _same_spikes(ref, got, "chain")
+    assert_same_monitor_spikes(ref, got, "chain")
 
 
 def test_homogeneous_delay():
@@ -90,7 +84,7 @@ def test_homogeneous_delay():
     assert ref["readout_num"] > 0
     assert_same(ref, got, ["hom_delay", "readout_v_final"])
     _same_synapses(ref, got, "hom")
-    _same_spikes(ref, got, "readout")
+    assert_same_monitor_spikes(ref, got, "readout")
 
 
 def test_multiple_pathways_and_on_post():
@@ -105,9 +99,9 @@ def test_multiple_pathways_and_on_post():
     _same_synapses(ref, got, "pathways")
     assert_same(ref, got, ["pathways_up_delay", "pathways_down_delay", "mp_tgt_v",
                            "mp_src_v_final", "mp_tgt_v_final"])
-    _same_spikes(ref, got, "mp_tgt")
+    assert_same_monitor_spikes(ref, got, "mp_tgt")
     # on_post changes the presynaptic spike times
-    _same_spikes(ref, got, "mp_src")
+    assert_same_monitor_spikes(ref, got, "mp_src")
 
 
 # -- synapses_connect -----------------------------------------------------------------------
@@ -172,7 +166,7 @@ def test_connect_subgroups_several_calls():
     assert ref["conn_pre_num"] > 0 and np.any(ref["conn_post_v"][1:5] != 0)
     # only the subgroup's targets receive spikes
     assert np.all(ref["conn_post_v"][[0, 5, 6, 7, 8, 9]] == 0)
-    _same_spikes(ref, got, "conn_pre")
+    assert_same_monitor_spikes(ref, got, "conn_pre")
     assert_same(ref, got, ["conn_post_v"])
 
 

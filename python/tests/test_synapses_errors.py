@@ -10,15 +10,7 @@ Synapses object (``range_overflow``), and leave no results folder.
 import os
 
 import models
-from harness import run_model
-
-
-def _no_results(res):
-    project = res.directory
-    results = os.path.join(project, "results")
-    assert not os.path.exists(results) or not os.listdir(results), os.listdir(results)
-    leftovers = [n for n in os.listdir(project) if n.startswith(".results")] if os.path.isdir(project) else []
-    assert not leftovers, leftovers
+from harness import assert_no_results, run_model
 
 
 def test_connect_out_of_range_cpp_standalone():
@@ -37,4 +29,4 @@ def test_connect_out_of_range_brisk():
     message = (err["message"] + str(err["cause_message"])).replace(
         os.path.dirname(res.directory), "<folder>")
     assert "range_overflow" in message, err["message"]
-    _no_results(res)
+    assert_no_results(res)

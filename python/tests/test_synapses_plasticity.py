@@ -9,17 +9,11 @@ group and onto two non-overlapping subgroups.
 import numpy as np
 
 import models
-from harness import assert_same, assert_same_spikes, both
+from harness import assert_same, assert_same_monitor_spikes, both
 
 
 def _plasticity():
     return both(models.synapses_plasticity)
-
-
-def _same_spikes(ref, got, name):
-    assert_same_spikes(ref[f"{name}_i"], ref[f"{name}_t"], got[f"{name}_i"], got[f"{name}_t"],
-                       context=f"SpikeMonitor({name})")
-    assert_same(ref, got, [f"{name}_count", f"{name}_num"], context=name)
 
 
 def test_stdp_weights():
@@ -32,8 +26,8 @@ def test_stdp_weights():
     assert np.all(ref["stdp_out_count"] > 10), ref["stdp_out_count"]
     assert w.min() >= 0 and w.max() <= gmax
     assert np.any(w == 0) and np.any(w == gmax), "clip never binds"
-    _same_spikes(ref, got, "stdp_in")
-    _same_spikes(ref, got, "stdp_out")
+    assert_same_monitor_spikes(ref, got, "stdp_in")
+    assert_same_monitor_spikes(ref, got, "stdp_out")
     assert_same(ref, got, ["stdp_i", "stdp_j", "stdp_N_incoming", "stdp_N_outgoing", "stdp_N"])
     assert_same(ref, got, ["stdp_w", "stdp_Apre", "stdp_Apost", "stdp_lastupdate", "stdp_out_ge"])
 
@@ -72,4 +66,4 @@ def test_summed_variables():
                            "sum_tgt_Isyn2_final", "sum_tgt_v_final", "summed_all_s",
                            "summed_all_s_final", "summed_all_w",
                            "summed_sub_b_s2_final"])
-    _same_spikes(ref, got, "sum_tgt")
+    assert_same_monitor_spikes(ref, got, "sum_tgt")
