@@ -13,8 +13,13 @@ use crate::diag::{Error, Result};
 use crate::ir::{Block, ClockField, CodeObject, Function, Symbol, Template as BrianTemplate};
 use crate::plan::{constant_u64, Kernel, LoopSize, Phase, Plan};
 
-/// Brisk's support code (types, Brian's arithmetic, Philox), inlined into every program.
-pub const SUPPORT_HEADER: &str = include_str!("../../templates/common/support.h");
+/// Brisk's support code (types, Brian's arithmetic, Philox, the ziggurat
+/// normal sampler and its tables), inlined into every program.
+pub const SUPPORT_HEADER: &str = concat!(
+    include_str!("../../templates/common/support.h"),
+    include_str!("../../templates/common/ziggurat.h"),
+    include_str!("../../templates/common/normal.h"),
+);
 
 /// One recorded value: staging pointer, the local holding it, elements per record.
 #[derive(Debug, Clone)]
@@ -38,6 +43,12 @@ pub struct KernelView {
     pub condition_code: String,
     pub rng_scalar: String,
     pub rng_vector: String,
+    /// C++ element loops over the whole group (stateupdate, threshold): the
+    /// block of draw-0 words computed ahead (`BriskRngBlocks`), its refill
+    /// every `BRISK_AHEAD` elements and the generator taken from it. The
+    /// numbers are `rng_vector`'s; only the loop shape differs.
+    pub rng_blocks: String,
+    pub rng_vector_ahead: String,
     /// Event space pointer (threshold, reset, spikemonitor, ratemonitor).
     pub events: String,
     /// Size of the source group (event space length - 1).
@@ -163,6 +174,14 @@ impl KernelView {
             }
             if co.stmts_use_rng(&block.vector) {
                 view.rng_vector = format!("            {}", rng_line("_vectorisation_idx"));
+                view.rng_blocks = "    BriskRngBlocks _rng_blocks;".to_string();
+                // With randn(), the blocks also hold each element's first ziggurat attempt.
+                let prefetch =
+                    if co.stmts_use_randn(&block.vector) { "brisk_rng_prefetch_normal" } else { "brisk_rng_prefetch" };
+                view.rng_vector_ahead = format!(
+                    "            if (_idx % BRISK_AHEAD == 0) {prefetch}(&_rng_blocks, _a.seed, _a.stream, _idx);\n            \
+                     BriskRng _rng = brisk_rng_from_blocks(&_rng_blocks, _a.seed, _a.stream, _idx);"
+                );
             }
         }
         if let Some(block) = condition_block {

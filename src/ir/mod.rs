@@ -60,21 +60,29 @@ impl CodeObject {
 
     /// True when any of `stmts` calls `rand`, `randn` or `poisson`.
     pub fn stmts_use_rng(&self, stmts: &[Stmt]) -> bool {
-        stmts.iter().any(|s| self.expr_uses_rng(&s.expr) || s.branches.iter().any(|b| self.expr_uses_rng(&b.expr)))
+        self.stmts_call(stmts, &|f| {
+            matches!(f, Function::Rand | Function::Randn | Function::Poisson | Function::Binomial { .. })
+        })
     }
 
-    fn expr_uses_rng(&self, expr: &Expr) -> bool {
+    /// True when any of `stmts` draws normals: `randn`, or a binomial by
+    /// its normal approximation.
+    pub fn stmts_use_randn(&self, stmts: &[Stmt]) -> bool {
+        self.stmts_call(stmts, &|f| matches!(f, Function::Randn | Function::Binomial { normal: true, .. }))
+    }
+
+    fn stmts_call(&self, stmts: &[Stmt], pred: &dyn Fn(&Function) -> bool) -> bool {
+        stmts.iter().any(|s| self.expr_calls(&s.expr, pred) || s.branches.iter().any(|b| self.expr_calls(&b.expr, pred)))
+    }
+
+    fn expr_calls(&self, expr: &Expr, pred: &dyn Fn(&Function) -> bool) -> bool {
         match &expr.kind {
             ExprKind::Call(name, args) => {
-                matches!(
-                    self.symbols.get(name),
-                    Some(Symbol::Function(
-                        Function::Rand | Function::Randn | Function::Poisson | Function::Binomial { .. }
-                    ))
-                ) || args.iter().any(|a| self.expr_uses_rng(a))
+                matches!(self.symbols.get(name), Some(Symbol::Function(f)) if pred(f))
+                    || args.iter().any(|a| self.expr_calls(a, pred))
             }
-            ExprKind::Unary(_, a) => self.expr_uses_rng(a),
-            ExprKind::Binary(_, l, r) => self.expr_uses_rng(l) || self.expr_uses_rng(r),
+            ExprKind::Unary(_, a) => self.expr_calls(a, pred),
+            ExprKind::Binary(_, l, r) => self.expr_calls(l, pred) || self.expr_calls(r, pred),
             _ => false,
         }
     }

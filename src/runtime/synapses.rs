@@ -20,8 +20,10 @@
 
 use std::collections::BTreeMap;
 
+use byteorder::{ByteOrder, LittleEndian};
+
 use crate::diag::{Error, Result};
-use crate::dtype::Value;
+use crate::dtype::{Dtype, Value};
 use crate::plan::{ConnectPlan, PathwayPlan};
 use crate::runtime::exec::Executor;
 
@@ -62,20 +64,33 @@ impl Executor<'_> {
     }
 
     fn read_f64s(&mut self, buf: usize) -> Result<Vec<f64>> {
+        self.read_as(buf, |x| x)
+    }
+
+    /// A buffer's values as f64, each mapped by `f`, in one pass over the bytes.
+    fn read_as<T>(&mut self, buf: usize, f: impl Fn(f64) -> T) -> Result<Vec<T>> {
         let dtype = self.dtype(buf);
         let n = self.lens[buf] as usize;
         let bytes = self.device.read(buf, 0, n * dtype.size())?;
-        Ok(bytes.chunks_exact(dtype.size()).map(|b| Value::from_bytes(dtype, b).as_f64()).collect())
+        let chunks = bytes.chunks_exact(dtype.size());
+        Ok(match dtype {
+            Dtype::Float64 => chunks.map(|b| f(LittleEndian::read_f64(b))).collect(),
+            Dtype::Float32 => chunks.map(|b| f(f64::from(LittleEndian::read_f32(b)))).collect(),
+            _ => chunks.map(|b| f(Value::from_bytes(dtype, b).as_f64())).collect(),
+        })
     }
 
-    /// Replaces a buffer's contents (and length) with `bytes`.
+    /// Replaces a buffer's contents (and length) with `bytes`, or with
+    /// zeros when `bytes` is empty.
     fn replace(&mut self, buf: usize, len: u64, bytes: &[u8]) -> Result<()> {
-        self.resize(buf, 0)?;
-        self.resize(buf, len)?;
-        if !bytes.is_empty() {
-            self.device.write(buf, 0, bytes)?;
+        if bytes.is_empty() {
+            self.resize(buf, 0)?;
+            self.resize(buf, len)
+        } else {
+            // Every element is overwritten: no need to zero it first.
+            self.resize(buf, len)?;
+            self.device.write(buf, 0, bytes)
         }
-        Ok(())
     }
 
     /// One connect() call.
@@ -183,52 +198,38 @@ impl Executor<'_> {
         if dt <= 0.0 {
             return Err(in_object(Error::runtime(format!("pathway '{name}': the source clock has dt = {dt}"))));
         }
-        let sources = self.read_i32s(p.sources)?;
-        let delays = self.read_f64s(p.delay)?;
-        if !p.delay_scalar && delays.len() != sources.len() {
-            return Err(in_object(Error::runtime(format!(
-                "pathway '{name}' has {} delays for {} synapses",
-                delays.len(),
-                sources.len()
-            ))));
+        let n = self.lens[p.sources] as usize;
+        // Brian's conversion to steps, as int: (int)(delay / dt + 0.5).
+        let steps = self.read_as(p.delay, |d| (d / dt + 0.5) as i32)?;
+        if !p.delay_scalar && steps.len() != n {
+            return Err(in_object(Error::runtime(format!("pathway '{name}' has {} delays for {n} synapses", steps.len()))));
         }
-        let steps: Vec<i64> = delays.iter().map(|&d| (d / dt + 0.5) as i32 as i64).collect();
         if let Some(&bad) = steps.iter().find(|&&d| d < 0) {
             return Err(in_object(Error::runtime(format!("pathway '{name}' has a negative delay ({bad} steps)"))));
         }
-        let min_d = steps.iter().copied().min().unwrap_or(0);
-        let max_d = steps.iter().copied().max().unwrap_or(0);
-        let delay_of = |s: usize| if p.delay_scalar { steps.first().copied().unwrap_or(0) } else { steps[s] };
+        let min_d = i64::from(steps.iter().copied().min().unwrap_or(0));
+        let max_d = i64::from(steps.iter().copied().max().unwrap_or(0));
 
         let old = self.read_i64s(p.state)?;
         let (carried, queue_len) = if old[STATE_D] > 0 { self.pending(&p, &old, dt)? } else { (Vec::new(), 1) };
 
-        // Synapses grouped by source neuron, by delay, then by index.
-        let n_src = p.num_sources as usize;
-        let mut order: Vec<(i32, i64, i32)> = Vec::with_capacity(sources.len());
-        for (s, &src) in sources.iter().enumerate() {
-            let rel = i64::from(src) - p.spikes_start;
-            if rel < 0 || rel >= n_src as i64 {
-                return Err(in_object(Error::runtime(format!(
-                    "synapse {s} has source neuron {src}, outside the pathway's source range"
-                ))));
-            }
-            order.push((rel as i32, delay_of(s), s as i32));
-        }
-        order.sort_unstable();
-        let mut start = vec![0i64; n_src + 1];
-        for &(src, _, _) in &order {
-            start[src as usize + 1] += 1;
-        }
-        for k in 0..n_src {
-            start[k + 1] += start[k];
-        }
-        let by_source: Vec<i32> = order.iter().map(|o| o.2).collect();
-        let by_delay: Vec<i32> = order.iter().map(|o| o.1 as i32).collect();
-        let n = by_source.len() as u64;
-        self.device.write(p.by_source_start, 0, &bytes_i64(&start))?;
-        self.replace(p.by_source, n, &bytes_i32(&by_source))?;
-        self.replace(p.by_source_delay, n, &bytes_i32(&by_delay))?;
+        // The sources, relative to the pathway's source range.
+        let mut scratch = self.device.read(p.sources, 0, n * 4)?;
+        let mut sources = vec![0i32; n];
+        LittleEndian::read_i32_into(&scratch, &mut sources);
+        let tables = DelayTables::build(&sources, &steps, p.delay_scalar, p.spikes_start, p.num_sources)
+            .map_err(|(s, src)| {
+                in_object(Error::runtime(format!("synapse {s} has source neuron {src}, outside the pathway's source range")))
+            })?;
+        drop(sources);
+        drop(steps);
+        self.device.write(p.by_source_start, 0, &bytes_i64(&tables.start))?;
+        // `scratch` holds n int32 values' bytes: reused for both tables.
+        LittleEndian::write_i32_into(&tables.by_source, &mut scratch);
+        self.replace(p.by_source, n as u64, &scratch)?;
+        LittleEndian::write_i32_into(&tables.by_delay, &mut scratch);
+        self.replace(p.by_source_delay, n as u64, &scratch)?;
+        drop(scratch);
 
         let slots = max_d + 1;
         self.replace(p.history, slots as u64 * (p.num_sources + 1), &[])?;
@@ -307,5 +308,146 @@ impl Executor<'_> {
             pending.pop();
         }
         Ok((pending, queue_len))
+    }
+}
+
+/// A pathway's synapses grouped by source neuron (`start[src]..start[src+1]`),
+/// within a source by delay, then by synapse index: Brian's delivery order.
+#[derive(Debug, PartialEq)]
+struct DelayTables {
+    start: Vec<i64>,
+    by_source: Vec<i32>,
+    by_delay: Vec<i32>,
+}
+
+impl DelayTables {
+    /// A stable counting sort by source, then one by delay within each
+    /// source: linear in the number of synapses. `steps` holds one delay per synapse, or one for
+    /// all when `scalar`. Err: (synapse, source) for a source outside
+    /// `spikes_start..spikes_start + num_sources`.
+    fn build(
+        sources: &[i32],
+        steps: &[i32],
+        scalar: bool,
+        spikes_start: i64,
+        num_sources: u64,
+    ) -> std::result::Result<DelayTables, (usize, i32)> {
+        let n = sources.len();
+        let n_src = num_sources as usize;
+        let delay_of = |s: usize| if scalar { steps.first().copied().unwrap_or(0) } else { steps[s] };
+        let mut start = vec![0i64; n_src + 1];
+        for (s, &src) in sources.iter().enumerate() {
+            let rel = i64::from(src) - spikes_start;
+            if rel < 0 || rel >= n_src as i64 {
+                return Err((s, src));
+            }
+            start[rel as usize + 1] += 1;
+        }
+        for k in 0..n_src {
+            start[k + 1] += start[k];
+        }
+        // Stable by source: when connect() made the synapses in source
+        // order (the usual case) this pass reads and writes sequentially.
+        let mut next: Vec<i64> = start[..n_src].to_vec();
+        let mut grouped = vec![0u32; n];
+        for (s, &src) in sources.iter().enumerate() {
+            let rel = (i64::from(src) - spikes_start) as usize;
+            grouped[next[rel] as usize] = s as u32;
+            next[rel] += 1;
+        }
+        drop(next);
+        let mut by_source = vec![0i32; n];
+        let mut by_delay = vec![0i32; n];
+        if scalar {
+            let d = delay_of(0);
+            for (k, &s) in grouped.iter().enumerate() {
+                by_source[k] = s as i32;
+                by_delay[k] = d;
+            }
+            return Ok(DelayTables { start, by_source, by_delay });
+        }
+        // Within each source, stable by delay: a counting sort over the
+        // source's own synapses, or a merge sort where delays are many.
+        let buckets = steps.iter().copied().max().unwrap_or(0).max(0) as usize + 2;
+        let mut counts = vec![0usize; buckets];
+        let mut segment: Vec<u32> = Vec::new();
+        for src in 0..n_src {
+            let (a, b) = (start[src] as usize, start[src + 1] as usize);
+            let group = &grouped[a..b];
+            if buckets <= 4 * group.len() + 16 {
+                counts.fill(0);
+                for &s in group {
+                    counts[steps[s as usize] as usize + 1] += 1;
+                }
+                for k in 0..buckets - 1 {
+                    counts[k + 1] += counts[k];
+                }
+                for &s in group {
+                    let d = steps[s as usize];
+                    let k = a + counts[d as usize];
+                    counts[d as usize] += 1;
+                    by_source[k] = s as i32;
+                    by_delay[k] = d;
+                }
+            } else {
+                segment.clear();
+                segment.extend_from_slice(group);
+                segment.sort_by_key(|&s| steps[s as usize]);
+                for (k, &s) in segment.iter().enumerate() {
+                    by_source[a + k] = s as i32;
+                    by_delay[a + k] = steps[s as usize];
+                }
+            }
+        }
+        Ok(DelayTables { start, by_source, by_delay })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DelayTables;
+
+    /// The tables by a plain sort on (source, delay, index).
+    fn by_sorting(sources: &[i32], steps: &[i32], scalar: bool, spikes_start: i64, n_src: usize) -> DelayTables {
+        let delay = |s: usize| if scalar { steps[0] } else { steps[s] };
+        let mut order: Vec<(i64, i32, i32)> =
+            (0..sources.len()).map(|s| (i64::from(sources[s]) - spikes_start, delay(s), s as i32)).collect();
+        order.sort_unstable();
+        let mut start = vec![0i64; n_src + 1];
+        for o in &order {
+            start[o.0 as usize + 1] += 1;
+        }
+        for k in 0..n_src {
+            start[k + 1] += start[k];
+        }
+        DelayTables { start, by_source: order.iter().map(|o| o.2).collect(), by_delay: order.iter().map(|o| o.1).collect() }
+    }
+
+    #[test]
+    fn counting_sorts_match_a_plain_sort() {
+        // A small linear congruential generator: synapses in no particular order.
+        // The last case has many delays per few synapses (the merge-sort path).
+        let mut x: u64 = 12345;
+        let mut next = |m: u64| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((x >> 33) % m) as i32
+        };
+        for (n, n_src, max_d, start) in [(0usize, 4usize, 3u64, 0i64), (1, 1, 1, 0), (500, 7, 5, 10), (5000, 100, 40, 3), (300, 50, 1000, 0)] {
+            let sources: Vec<i32> = (0..n).map(|_| next(n_src as u64) + start as i32).collect();
+            let steps: Vec<i32> = (0..n).map(|_| next(max_d)).collect();
+            let got = DelayTables::build(&sources, &steps, false, start, n_src as u64).unwrap();
+            assert_eq!(got, by_sorting(&sources, &steps, false, start, n_src), "n={n}");
+            let scalar = [2];
+            let got = DelayTables::build(&sources, &scalar, true, start, n_src as u64).unwrap();
+            assert_eq!(got, by_sorting(&sources, &scalar, true, start, n_src), "n={n}, one delay");
+        }
+    }
+
+    #[test]
+    fn a_source_outside_the_range_is_named() {
+        let err = DelayTables::build(&[3, 4, 9, 5], &[0, 0, 0, 0], false, 3, 3).unwrap_err();
+        assert_eq!(err, (2, 9));
+        let err = DelayTables::build(&[3, 2], &[0], true, 3, 3).unwrap_err();
+        assert_eq!(err, (1, 2));
     }
 }

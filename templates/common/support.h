@@ -121,8 +121,10 @@ struct BriskRng {
     uint32_t c0;       // element
     uint32_t c1;       // draw number within the element
     uint32_t c2, c3;   // stream (low, high word)
-    double spare;      // the second normal of the last Box-Muller pair
-    int has_spare;
+    uint32_t first[4]; // draw 0, when computed ahead (brisk_rng_from_blocks)
+    int has_first;
+    double first_normal; // brisk_randn's first attempt on draw 0, when accepted
+    int has_first_normal;
 };
 
 BRISK_FN void brisk_philox(uint32_t c[4], uint32_t k0, uint32_t k1) {
@@ -152,18 +154,62 @@ BRISK_FN BriskRng brisk_rng_make(uint64_t seed, uint64_t stream, uint32_t elemen
     r.c1 = 0;
     r.c2 = (uint32_t)stream;
     r.c3 = (uint32_t)(stream >> 32);
-    r.spare = 0.0;
-    r.has_spare = 0;
+    r.has_first = 0;
+    r.has_first_normal = 0;
     return r;
 }
 
 BRISK_FN void brisk_rng_next(BriskRng* r, uint32_t out[4]) {
+    if (r->has_first) {
+        r->has_first = 0;
+        r->c1 += 1;
+        for (int k = 0; k < 4; ++k) out[k] = r->first[k];
+        return;
+    }
     out[0] = r->c0;
     out[1] = r->c1;
     out[2] = r->c2;
     out[3] = r->c3;
     r->c1 += 1;
     brisk_philox(out, r->k0, r->k1);
+}
+
+// Draw 0 of BRISK_AHEAD consecutive elements, computed in one loop the C++
+// compiler vectorises (Philox is ten rounds of dependent multiplies: one
+// element at a time it is latency-bound). The element loops of stateupdate
+// and threshold on the CPU fill it every BRISK_AHEAD elements; the numbers
+// are the same as brisk_rng_make's.
+#define BRISK_AHEAD 64
+struct BriskRngBlocks {
+    uint32_t w[4][BRISK_AHEAD];
+    // Filled by brisk_rng_prefetch_normal (normal.h) when the code draws randn().
+    int normals;
+    double normal[BRISK_AHEAD];
+    int normal_ok[BRISK_AHEAD];
+};
+BRISK_FN void brisk_rng_prefetch(BriskRngBlocks* b, uint64_t seed, uint64_t stream, int64_t first) {
+    for (int k = 0; k < BRISK_AHEAD; ++k) {
+        uint32_t c[4] = {(uint32_t)(first + k), 0u, (uint32_t)stream, (uint32_t)(stream >> 32)};
+        brisk_philox(c, (uint32_t)seed, (uint32_t)(seed >> 32));
+        b->w[0][k] = c[0];
+        b->w[1][k] = c[1];
+        b->w[2][k] = c[2];
+        b->w[3][k] = c[3];
+    }
+    b->normals = 0;
+}
+// The generator of `element`; its block must be in `b` (filled from a
+// multiple of BRISK_AHEAD at or below `element`).
+BRISK_FN BriskRng brisk_rng_from_blocks(const BriskRngBlocks* b, uint64_t seed, uint64_t stream, int64_t element) {
+    BriskRng r = brisk_rng_make(seed, stream, (uint32_t)element);
+    const int k = (int)(element % BRISK_AHEAD);
+    for (int q = 0; q < 4; ++q) r.first[q] = b->w[q][k];
+    r.has_first = 1;
+    if (b->normals && b->normal_ok[k]) {
+        r.first_normal = b->normal[k];
+        r.has_first_normal = 1;
+    }
+    return r;
 }
 
 // 53-bit uniform in [0, 1) from two words.
@@ -175,23 +221,6 @@ BRISK_FN double brisk_rand(BriskRng* r) {
     uint32_t w[4];
     brisk_rng_next(r, w);
     return brisk_u01(w[0], w[1]);
-}
-
-// Box-Muller on one Philox block: two normals, the second kept for the next call.
-BRISK_FN double brisk_randn(BriskRng* r) {
-    if (r->has_spare) {
-        r->has_spare = 0;
-        return r->spare;
-    }
-    uint32_t w[4];
-    brisk_rng_next(r, w);
-    const double u1 = 1.0 - brisk_u01(w[0], w[1]);  // (0, 1]
-    const double u2 = brisk_u01(w[2], w[3]);
-    const double radius = sqrt(-2.0 * log(u1));
-    const double angle = 6.283185307179586 * u2;
-    r->spare = radius * sin(angle);
-    r->has_spare = 1;
-    return radius * cos(angle);
 }
 
 // poisson(lam): inversion by multiplication for small lam, normal-corrected

@@ -2,11 +2,12 @@
 {% include "cpp/_head.cpp" %}
     const int64_t _N = {{ k.size_expr }};
 {% include "common/_scalar.txt" %}
+{{ k.rng_blocks }}
     for (int64_t _idx = 0; _idx < _N; _idx++)
     {
         {
             const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector_ahead }}
 {{ k.vector_code }}
         }
     }

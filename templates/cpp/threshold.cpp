@@ -6,12 +6,13 @@
 {{ k.rng_scalar }}
 {{ k.scalar_code }}
     int64_t _count = 0;
+{{ k.rng_blocks }}
     for (int64_t _idx = 0; _idx < _N; _idx++)
     {
         bool _flag;
         {
             const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector_ahead }}
 {{ k.vector_code }}
             _flag = _cond;
         }
