@@ -16,7 +16,7 @@ use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 
 /// The export format version this build reads.
-pub const EXPORT_VERSION: u32 = 3;
+pub const EXPORT_VERSION: u32 = 4;
 
 /// A whole export: arrays, clocks, code objects and the main queue.
 #[derive(Debug, Clone, Deserialize)]
@@ -328,6 +328,13 @@ pub enum QueueEntry {
     ResizeArray { array: String, size: u64 },
     Seed { seed: Option<u64> },
     ApplyRunArgs,
+    /// `Network.store(name)`: the arrays of the network's objects and clocks
+    /// and the queues of its pathways, kept in the simulation under
+    /// (`network`, `name`).
+    StoreState { network: String, name: String, arrays: Vec<String>, pathways: Vec<String> },
+    /// `Network.restore(name)`: puts back what `StoreState` kept (and the
+    /// random-number state with `random_state`).
+    RestoreState { network: String, name: String, random_state: bool },
 }
 
 /// A `run()` call.

@@ -14,9 +14,12 @@ import subprocess
 import tempfile
 import time
 
-from brian2.core.network import Network
+from brian2.core.network import Network, _get_all_objects
+from brian2.core.variables import ArrayVariable
 from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 from brian2.groups.group import Group
+from brian2.input.spikegeneratorgroup import SpikeGeneratorGroup
+from brian2.synapses.synapses import SynapticPathway
 from brian2.utils.filetools import ensure_directory
 from brian2.utils.logger import get_logger
 
@@ -46,6 +49,8 @@ class BriskDevice(CPPStandaloneDevice):
         self.backend = os.environ.get("BRISK_BACKEND", "auto")
         #: seconds spent in the stages of the last build
         self.brisk_timings = {}
+        #: (network name, store name) -> the Python side of a stored state
+        self._brisk_stored = {}
 
     # -- recording --------------------------------------------------------------
     def code_object(
@@ -145,6 +150,83 @@ class BriskDevice(CPPStandaloneDevice):
                     "order": int(obj.order),
                     "object": obj.name,
                 }
+
+    # -- store / restore (Brian's standalone devices refuse both) ---------------
+    def network_store(self, net, name="default", filename=None):
+        """``store()``: the state is kept inside the simulation, under
+        (network, ``name``), by a ``store_state`` entry in the main queue."""
+        if filename is not None:
+            raise NotImplementedError(
+                f"Brisk keeps stored states inside the simulation: store(filename=...) "
+                f"for network '{net.name}' is not supported; use store(name=...) and "
+                f"restore(name=...) within one script."
+            )
+        objects = _get_all_objects(net.objects)
+        owners = sorted(
+            (obj for obj in objects | {obj.clock for obj in objects} if hasattr(obj, "_full_state")),
+            key=lambda obj: obj.name,
+        )
+        arrays = []
+        for owner in owners:
+            for var in owner.variables.values():
+                # what Brian's VariableOwner._full_state takes
+                if isinstance(var, ArrayVariable) and var.owner is not None and var.owner.name == owner.name:
+                    arrays.append(var)
+        pathways = sorted(obj.name for obj in objects if isinstance(obj, SynapticPathway))
+        spikegenerators = {
+            obj.name: (obj._previous_dt, obj._spikes_changed)
+            for obj in objects
+            if isinstance(obj, SpikeGeneratorGroup)
+        }
+        self._brisk_stored[(net.name, name)] = {
+            "t": net.t_,
+            "objects": {obj.name for obj in owners if obj not in {o.clock for o in objects}},
+            "spikegenerators": spikegenerators,
+        }
+        self.main_queue.append(
+            (
+                "brisk_store_state",
+                {"network": net.name, "name": name, "arrays": arrays, "pathways": pathways},
+            )
+        )
+
+    def network_restore(self, net, name="default", filename=None, restore_random_state=False):
+        """``restore()``: puts back the state kept by ``store(name)``."""
+        if filename is not None:
+            raise NotImplementedError(
+                f"Brisk keeps stored states inside the simulation: restore(filename=...) "
+                f"for network '{net.name}' is not supported; use store(name=...) and "
+                f"restore(name=...) within one script."
+            )
+        stored = self._brisk_stored.get((net.name, name))
+        if stored is None:
+            raise KeyError(name)
+        objects = _get_all_objects(net.objects)
+        with_state = {obj.name for obj in objects if hasattr(obj, "_restore_from_full_state")}
+        missing = with_state - stored["objects"]
+        if missing:
+            raise KeyError(
+                f"Stored state does not have a stored state for '{sorted(missing)[0]}'. Note "
+                "that the names of all objects have to be identical to the names when they "
+                "were stored."
+            )
+        unused = stored["objects"] - with_state
+        if unused:
+            raise KeyError(
+                "The stored state contains the state of the following objects which were "
+                f"not present in the network: {', '.join(sorted(unused))}. Note that the "
+                "names of all objects have to be identical to the names when they were stored."
+            )
+        net.t_ = stored["t"]
+        for obj in objects:
+            if obj.name in stored["spikegenerators"]:
+                obj._previous_dt, obj._spikes_changed = stored["spikegenerators"][obj.name]
+        self.main_queue.append(
+            (
+                "brisk_restore_state",
+                {"network": net.name, "name": name, "random_state": bool(restore_random_state)},
+            )
+        )
 
     # -- building -----------------------------------------------------------------
     def build(

@@ -35,7 +35,7 @@ from brian2.core.variables import (
 from brian2.input.binomial import BinomialFunction
 from brian2.input.timedarray import TimedArray, _find_K
 
-EXPORT_VERSION = 3
+EXPORT_VERSION = 4
 
 _DTYPES = {
     np.dtype(np.float64): "float64",
@@ -460,6 +460,18 @@ class Exporter:
                         "Brisk cannot run C++ code inserted with device.insert_code "
                         f"('main' slot): {args.strip()[:60]!r}"
                     )
+            elif kind == "brisk_store_state":
+                out.append(
+                    {
+                        "kind": "store_state",
+                        "network": args["network"],
+                        "name": args["name"],
+                        "arrays": [self.array_name(var) for var in args["arrays"]],
+                        "pathways": args["pathways"],
+                    }
+                )
+            elif kind == "brisk_restore_state":
+                out.append({"kind": "restore_state", **args})
             elif kind in ("start_run_func", "end_run_func"):
                 raise NotImplementedError(
                     "Brisk does not support device.run_function (C++ run functions)."

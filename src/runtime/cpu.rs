@@ -89,6 +89,8 @@ pub struct CpuDevice {
     buffers: Vec<Vec<u64>>,
     table: Vec<*mut c_void>,
     lens: Vec<i64>,
+    /// Seconds per timer slot (`launch_timed`).
+    timers: Vec<f64>,
 }
 
 impl CpuDevice {
@@ -109,7 +111,7 @@ impl CpuDevice {
             };
             kernels.push(f);
         }
-        Ok(CpuDevice { _library: lib, kernels, buffers: Vec::new(), table: Vec::new(), lens: Vec::new() })
+        Ok(CpuDevice { _library: lib, kernels, buffers: Vec::new(), table: Vec::new(), lens: Vec::new(), timers: Vec::new() })
     }
 
     fn bytes_mut(&mut self, buf: usize) -> Result<&mut [u8]> {
@@ -182,6 +184,21 @@ impl Device for CpuDevice {
         // staging capacities come from the same plan).
         unsafe { f(&a) };
         Ok(())
+    }
+
+    fn launch_timed(&mut self, kernel: usize, launch: Launch, args: &StepArgs, slot: usize) -> Result<()> {
+        // The generated C++ runs to its end inside `launch`: wall time is its time.
+        let start = std::time::Instant::now();
+        self.launch(kernel, launch, args)?;
+        if self.timers.len() <= slot {
+            self.timers.resize(slot + 1, 0.0);
+        }
+        self.timers[slot] += start.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    fn take_timers(&mut self) -> Result<Vec<f64>> {
+        Ok(std::mem::take(&mut self.timers))
     }
 
     fn synchronize(&mut self) -> Result<()> {

@@ -23,7 +23,8 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::{Arc, OnceLock};
 
 use cudarc::driver::{
-    result as cu_result, sys as cu_sys, CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr,
+    result as cu_result, sys as cu_sys, CudaContext, CudaEvent, CudaFunction, CudaModule, CudaSlice, CudaStream,
+    DevicePtr,
     DeviceRepr, DriverError, LaunchConfig, PushKernelArg,
 };
 use cudarc::nvrtc::Ptx;
@@ -175,6 +176,10 @@ pub struct CudaDevice {
     sync_each_launch: bool,
     /// The last kernel launched since the last synchronisation.
     in_flight: Option<usize>,
+    /// Seconds per timer slot of resolved timed launches (`launch_timed`).
+    timers: Vec<f64>,
+    /// Timed launches not yet resolved: (slot, event before, event after).
+    timed: Vec<(usize, CudaEvent, CudaEvent)>,
     name: String,
     compute_capability: (i32, i32),
     _module: Arc<CudaModule>,
@@ -286,6 +291,8 @@ impl CudaDevice {
                 max_grid,
                 sync_each_launch,
                 in_flight: None,
+                timers: Vec::new(),
+                timed: Vec::new(),
                 name,
                 compute_capability,
                 _module: module,
@@ -474,8 +481,46 @@ impl Device for CudaDevice {
         Ok(())
     }
 
+    fn launch_timed(&mut self, kernel: usize, launch: Launch, args: &StepArgs, slot: usize) -> Result<()> {
+        let timing = Some(cu_sys::CUevent_flags::CU_EVENT_DEFAULT);
+        let before = self.stream.record_event(timing).map_err(driver_error("cannot record a CUDA event"))?;
+        self.launch(kernel, launch, args)?;
+        let after = self.stream.record_event(timing).map_err(driver_error("cannot record a CUDA event"))?;
+        self.timed.push((slot, before, after));
+        if self.timed.len() >= MAX_TIMED_LAUNCHES {
+            self.resolve_timers()?;
+        }
+        Ok(())
+    }
+
+    fn take_timers(&mut self) -> Result<Vec<f64>> {
+        self.resolve_timers()?;
+        Ok(std::mem::take(&mut self.timers))
+    }
+
     fn synchronize(&mut self) -> Result<()> {
         self.wait("while running kernels")
+    }
+}
+
+/// Timed launches kept before their events are read (and freed).
+const MAX_TIMED_LAUNCHES: usize = 4096;
+
+impl CudaDevice {
+    /// Adds the time between each pending pair of events to its slot.
+    fn resolve_timers(&mut self) -> Result<()> {
+        if self.timed.is_empty() {
+            return Ok(());
+        }
+        self.wait("while running profiled kernels")?;
+        for (slot, before, after) in std::mem::take(&mut self.timed) {
+            let ms = before.elapsed_ms(&after).map_err(driver_error("cannot read a CUDA event"))?;
+            if self.timers.len() <= slot {
+                self.timers.resize(slot + 1, 0.0);
+            }
+            self.timers[slot] += f64::from(ms) / 1000.0;
+        }
+        Ok(())
     }
 }
 

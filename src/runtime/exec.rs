@@ -102,6 +102,8 @@ pub struct Executor<'a> {
     pub(super) scalar_cache: BTreeMap<usize, u64>,
     /// Brian's run_args: (buffer, value), applied where the main queue says.
     pub(super) run_args: Vec<(usize, RunArgValue)>,
+    /// `store()`d states by (network, name).
+    pub(super) snapshots: BTreeMap<(String, String), super::snapshot::Snapshot>,
 }
 
 /// The value of one run_arg.
@@ -146,6 +148,7 @@ impl<'a> Executor<'a> {
             profile: None,
             scalar_cache: BTreeMap::new(),
             run_args: Vec::new(),
+            snapshots: BTreeMap::new(),
         };
         exec.publish_lens()?;
         for (i, decl) in export.arrays.iter().enumerate() {
@@ -187,7 +190,7 @@ impl<'a> Executor<'a> {
         self.device.backend()
     }
 
-    fn publish_lens(&mut self) -> Result<()> {
+    pub(super) fn publish_lens(&mut self) -> Result<()> {
         let lens: Vec<i64> = self.lens.iter().map(|&n| n as i64).collect();
         self.device.set_lens(&lens)
     }
@@ -376,6 +379,12 @@ impl<'a> Executor<'a> {
             QueueEntry::AfterRunCodeObject { code_object } => self.run_once(code_object, Phase::AfterRun)?,
             QueueEntry::RunNetwork(run) => self.run_network(run, out)?,
             QueueEntry::ApplyRunArgs => self.apply_run_args()?,
+            QueueEntry::StoreState { network, name, arrays, pathways } => {
+                self.store_state(network, name, arrays, pathways)?
+            }
+            QueueEntry::RestoreState { network, name, random_state } => {
+                self.restore_state(network, name, *random_state)?
+            }
         }
         Ok(())
     }
@@ -492,8 +501,10 @@ impl<'a> Executor<'a> {
                 kernel.map(|k| (clock, k))
             })
             .collect::<Result<_>>()?;
-        // Profiling: seconds per scheduled object, timing every launch to its end.
-        let mut profiled = vec![0.0f64; objects.len()];
+        // Profiling: seconds per scheduled object (timer slot = its position).
+        if run.profile {
+            self.device.take_timers()?;
+        }
         let mirrored: Vec<bool> = names.iter().map(|n| self.plan.mirrored_clocks.contains(n)).collect();
         for (c, _) in clocks.iter().zip(&mirrored).filter(|(_, m)| **m) {
             self.mirror_clock(c)?;
@@ -528,10 +539,7 @@ impl<'a> Executor<'a> {
                     let args = self.step_args(kernel, Some(&clocks[clock]))?;
                     let launch = self.plan.kernels[kernel].launch;
                     if run.profile {
-                        let t0 = Instant::now();
-                        self.device.launch(kernel, launch, &args)?;
-                        self.device.synchronize()?;
-                        profiled[slot] += t0.elapsed().as_secs_f64();
+                        self.device.launch_timed(kernel, launch, &args, slot)?;
                     } else {
                         self.device.launch(kernel, launch, &args)?;
                     }
@@ -560,6 +568,8 @@ impl<'a> Executor<'a> {
             self.clocks.insert(name.clone(), c.clone());
         }
         if run.profile {
+            let mut profiled = self.device.take_timers()?;
+            profiled.resize(objects.len(), 0.0);
             let all = self.profile.get_or_insert_with(Vec::new);
             let named = run.objects.iter().zip(profiled).filter_map(|(o, secs)| Some((o.code_object.clone()?, secs)));
             for (name, secs) in named {

@@ -19,6 +19,7 @@ pub mod cuda;
 pub mod exec;
 #[allow(unsafe_code)]
 pub mod nvrtc;
+mod snapshot;
 mod synapses;
 
 use crate::diag::Result;
@@ -85,6 +86,13 @@ pub trait Device {
     fn set_lens(&mut self, lens: &[i64]) -> Result<()>;
     /// Runs kernel `kernel` (a plan index).
     fn launch(&mut self, kernel: usize, launch: Launch, args: &StepArgs) -> Result<()>;
+    /// Runs kernel `kernel` and adds its duration to timer `slot`
+    /// (`run(..., profile=True)`): wall time on the CPU, the time between
+    /// two CUDA events around the launch on a GPU, with no synchronisation.
+    fn launch_timed(&mut self, kernel: usize, launch: Launch, args: &StepArgs, slot: usize) -> Result<()>;
+    /// Seconds per timer slot since the last call (index = slot), once the
+    /// timed launches have finished; the timers restart from zero.
+    fn take_timers(&mut self) -> Result<Vec<f64>>;
     /// Waits for all launched work.
     fn synchronize(&mut self) -> Result<()>;
 }

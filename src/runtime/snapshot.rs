@@ -1,0 +1,104 @@
+//! Brian's `store()` / `restore()` inside the simulation (Brian's standalone
+//! devices refuse both).
+//!
+//! In: the [`Executor`] at a `store_state` or `restore_state` entry of the
+//! main queue. Out: for `store_state`, a [`Snapshot`] kept by the executor
+//! under (network, name): the bytes and sizes of the arrays of the network's
+//! objects and clocks (what Brian's `_full_state` takes), the recorded data
+//! of its monitors, its pathways' queues (delay tables, spike ring, carry
+//! list, queue state), the network's time and the random-number state. For
+//! `restore_state`, all of it put back, the random-number state only when
+//! asked (Brian's `restore_random_state`).
+//!
+//! Monitors are drained at the end of every run, so between runs the
+//! staging buffers hold nothing and the snapshot needs no drain.
+
+use crate::diag::{Error, Result};
+use crate::plan::BufferRole;
+use crate::runtime::exec::Executor;
+
+/// One stored network state.
+#[derive(Debug, Clone)]
+pub(super) struct Snapshot {
+    network_t: Option<f64>,
+    seed: u64,
+    stream: u64,
+    buffers: Vec<SavedBuffer>,
+}
+
+#[derive(Debug, Clone)]
+struct SavedBuffer {
+    buf: usize,
+    /// Elements (device buffers); the recorded data is its own length.
+    len: u64,
+    bytes: Vec<u8>,
+}
+
+impl Executor<'_> {
+    /// `store_state`: keeps the state of `arrays` and `pathways` under (`network`, `name`).
+    pub(super) fn store_state(&mut self, network: &str, name: &str, arrays: &[String], pathways: &[String]) -> Result<()> {
+        let mut bufs = Vec::new();
+        for array in arrays {
+            bufs.push(self.array(array)?);
+        }
+        for pathway in pathways {
+            let p = self
+                .plan
+                .pathways
+                .get(pathway)
+                .ok_or_else(|| Error::export(format!("store(): unknown pathway '{pathway}'")))?;
+            bufs.extend([p.history, p.state, p.by_source_start, p.by_source, p.by_source_delay, p.carry_start, p.carry]);
+        }
+        bufs.sort_unstable();
+        bufs.dedup();
+        let mut buffers = Vec::with_capacity(bufs.len());
+        for buf in bufs {
+            let saved = if self.plan.buffers[buf].role == BufferRole::Recorded {
+                let bytes = self.recorded.get(&buf).cloned().unwrap_or_default();
+                SavedBuffer { buf, len: 0, bytes }
+            } else {
+                let len = self.lens[buf];
+                let bytes = self.device.read(buf, 0, len as usize * self.dtype(buf).size())?;
+                SavedBuffer { buf, len, bytes }
+            };
+            buffers.push(saved);
+        }
+        let snapshot =
+            Snapshot { network_t: self.network_t.get(network).copied(), seed: self.seed, stream: self.stream, buffers };
+        self.snapshots.insert((network.to_string(), name.to_string()), snapshot);
+        Ok(())
+    }
+
+    /// `restore_state`: puts back what `store_state` kept under (`network`, `name`).
+    pub(super) fn restore_state(&mut self, network: &str, name: &str, random_state: bool) -> Result<()> {
+        let snapshot = self
+            .snapshots
+            .get(&(network.to_string(), name.to_string()))
+            .cloned()
+            .ok_or_else(|| Error::runtime(format!("restore(): network '{network}' has no stored state '{name}'")))?;
+        for saved in snapshot.buffers {
+            if self.plan.buffers[saved.buf].role == BufferRole::Recorded {
+                self.recorded.insert(saved.buf, saved.bytes);
+                continue;
+            }
+            if self.lens[saved.buf] != saved.len {
+                self.device.resize(saved.buf, saved.bytes.len())?;
+                self.lens[saved.buf] = saved.len;
+                self.publish_lens()?;
+            }
+            if !saved.bytes.is_empty() {
+                self.device.write(saved.buf, 0, &saved.bytes)?;
+            }
+        }
+        match snapshot.network_t {
+            Some(t) => self.network_t.insert(network.to_string(), t),
+            None => self.network_t.remove(network),
+        };
+        if random_state {
+            self.seed = snapshot.seed;
+            self.stream = snapshot.stream;
+        }
+        self.scalar_cache.clear();
+        Ok(())
+    }
+}
