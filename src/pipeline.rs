@@ -52,6 +52,8 @@ pub struct Timings {
     pub compile: f64,
     pub compile_cached: bool,
     pub run: f64,
+    /// Part of `run`: the connect() calls (synapse creation), device work included.
+    pub connect: f64,
     pub write: f64,
 }
 
@@ -134,6 +136,7 @@ pub fn run(
     exec.run_queue(out)?;
     let finished = exec.finish()?;
     timings.run = start.elapsed().as_secs_f64();
+    timings.connect = finished.connect_seconds;
     let start = Instant::now();
     results::write(&prepared.export, &finished, results_dir)?;
     timings.write = start.elapsed().as_secs_f64();

@@ -27,6 +27,8 @@ pub struct Finished {
     pub last_run: (f64, f64),
     /// `run(..., profile=True)`: seconds per code object, in first-run order.
     pub profile: Option<Vec<(String, f64)>>,
+    /// Seconds spent in connect() calls, until their device work finished.
+    pub connect_seconds: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +106,8 @@ pub struct Executor<'a> {
     pub(super) run_args: Vec<(usize, RunArgValue)>,
     /// `store()`d states by (network, name).
     pub(super) snapshots: BTreeMap<(String, String), super::snapshot::Snapshot>,
+    /// Seconds spent in connect() calls (see [`Finished::connect_seconds`]).
+    pub(super) connect_seconds: f64,
 }
 
 /// The value of one run_arg.
@@ -149,6 +153,7 @@ impl<'a> Executor<'a> {
             scalar_cache: BTreeMap::new(),
             run_args: Vec::new(),
             snapshots: BTreeMap::new(),
+            connect_seconds: 0.0,
         };
         exec.publish_lens()?;
         for (i, decl) in export.arrays.iter().enumerate() {
@@ -447,7 +452,11 @@ impl<'a> Executor<'a> {
     /// A code object run from the main queue: its clock's values are read from the clock arrays.
     fn run_once(&mut self, code_object: &str, phase: Phase) -> Result<()> {
         if phase == Phase::Main && self.plan.connects.contains_key(code_object) {
-            return self.connect(code_object);
+            let start = Instant::now();
+            self.connect(code_object)?;
+            self.device.synchronize()?;
+            self.connect_seconds += start.elapsed().as_secs_f64();
+            return Ok(());
         }
         if phase == Phase::BeforeRun {
             if let Some(pathway) = self.plan.code_objects.get(code_object).and_then(|c| c.prepares.clone()) {
@@ -625,7 +634,7 @@ impl<'a> Executor<'a> {
             };
             arrays.push(bytes);
         }
-        Ok(Finished { arrays, last_run: self.last_run, profile: self.profile })
+        Ok(Finished { arrays, last_run: self.last_run, profile: self.profile, connect_seconds: self.connect_seconds })
     }
 }
 
