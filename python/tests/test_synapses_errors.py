@@ -5,11 +5,15 @@ cpp_standalone's binary exits with status 1 ("tried to create synapse to
 neuron j=-3 outside range 0 to 9"), which Brian raises as a RuntimeError;
 Brisk must raise a Python exception (BriskError, a RuntimeError) naming the
 Synapses object (``range_overflow``), and leave no results folder.
+
+A delay whose spike queue would not fit in memory is refused the same way,
+naming the pathway.
 """
 
 import os
 
 import models
+import models_errors
 from harness import assert_no_results, run_model
 
 
@@ -29,4 +33,13 @@ def test_connect_out_of_range_brisk():
     message = (err["message"] + str(err["cause_message"])).replace(
         os.path.dirname(res.directory), "<folder>")
     assert "range_overflow" in message, err["message"]
+    assert_no_results(res)
+
+
+def test_delay_too_long_for_memory_brisk():
+    """1000 s of delay at dt = 0.1 ms: an error naming the pathway, no results."""
+    res = run_model(models_errors.synapses_huge_delay, "brisk", expect_error=True)
+    err = res.error
+    assert err["type"] in ("BriskError", "RuntimeError"), err["traceback"]
+    assert "far_synapses_pre" in err["message"] and "GiB" in err["message"], err["message"]
     assert_no_results(res)

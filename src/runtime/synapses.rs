@@ -35,6 +35,8 @@ const STATE_CARRY_LEN: usize = 4;
 const STATE_CARRY_STEP: usize = 5;
 const STATE_DT: usize = 6;
 const STATE_BRIAN_LEN: usize = 7;
+/// The largest spike ring (`(max delay + 1)` slots of `sources + 1` int32) a pathway may have.
+const MAX_RING_BYTES: u128 = 16 << 30;
 
 fn i64s(bytes: &[u8]) -> Vec<i64> {
     bytes.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8]))).collect()
@@ -209,6 +211,14 @@ impl Executor<'_> {
         }
         let min_d = i64::from(steps.iter().copied().min().unwrap_or(0));
         let max_d = i64::from(steps.iter().copied().max().unwrap_or(0));
+        let ring_bytes = (max_d as u128 + 1) * (u128::from(p.num_sources) + 1) * 4;
+        if ring_bytes > MAX_RING_BYTES {
+            return Err(in_object(Error::runtime(format!(
+                "pathway '{name}' has delays of up to {max_d} steps of {dt} s: its spike queue would need \
+                 {:.1} GiB",
+                ring_bytes as f64 / (1u64 << 30) as f64
+            ))));
+        }
 
         let old = self.read_i64s(p.state)?;
         let (carried, queue_len) = if old[STATE_D] > 0 { self.pending(&p, &old, dt)? } else { (Vec::new(), 1) };
@@ -369,12 +379,13 @@ impl DelayTables {
         // Within each source, stable by delay: a counting sort over the
         // source's own synapses, or a merge sort where delays are many.
         let buckets = steps.iter().copied().max().unwrap_or(0).max(0) as usize + 2;
-        let mut counts = vec![0usize; buckets];
+        // (no table for delays far beyond the number of synapses: merge sorts then)
+        let mut counts = if buckets <= 4 * n + 16 { vec![0usize; buckets] } else { Vec::new() };
         let mut segment: Vec<u32> = Vec::new();
         for src in 0..n_src {
             let (a, b) = (start[src] as usize, start[src + 1] as usize);
             let group = &grouped[a..b];
-            if buckets <= 4 * group.len() + 16 {
+            if !counts.is_empty() && buckets <= 4 * group.len() + 16 {
                 counts.fill(0);
                 for &s in group {
                     counts[steps[s as usize] as usize + 1] += 1;
@@ -441,6 +452,14 @@ mod tests {
             let got = DelayTables::build(&sources, &scalar, true, start, n_src as u64).unwrap();
             assert_eq!(got, by_sorting(&sources, &scalar, true, start, n_src), "n={n}, one delay");
         }
+    }
+
+    #[test]
+    fn huge_delays_need_no_table_of_that_size() {
+        // one delay of 10^9 steps: the per-source merge sort, not a 10^9-entry count table
+        let got = DelayTables::build(&[0, 0, 1, 0], &[1_000_000_000, 5, 7, 5], false, 0, 2).unwrap();
+        assert_eq!(got, by_sorting(&[0, 0, 1, 0], &[1_000_000_000, 5, 7, 5], false, 0, 2));
+        assert_eq!(got.by_source, vec![1, 3, 0, 2]);
     }
 
     #[test]
