@@ -5,7 +5,7 @@ queue), so switching devices inside one process is fragile. Every run here is
 a new ``python harness.py child SPEC`` process instead:
 
 * the parent (a pytest test) calls `run_model(model, device)` with a *model
-  function* defined at module level in a file of this folder (``models.py``);
+  function* defined at module level in a file of this folder (``models*.py``);
 * the child sets preferences and the device, calls ``model(ctx)`` and saves
   the dict of arrays it returns (plain numpy arrays, so quantities become SI
   values) as ``.npz`` plus a JSON file with metadata (the backend Brisk used,

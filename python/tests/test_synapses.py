@@ -1,8 +1,8 @@
 """Synapses (deterministic): spike propagation, delays, pathways, connection patterns,
 multisynapses, subgroups and synaptic state.
 
-The models `models.synapses_network` (two runs, ``build_on_run=False``) and
-`models.synapses_connect` use no random numbers: spike trains, connectivity
+The models `models_synapses.synapses_network` (two runs, ``build_on_run=False``) and
+`models_synapses.synapses_connect` use no random numbers: spike trains, connectivity
 (``i``, ``j``, ``N_incoming``, ``N_outgoing``, ...) and synaptic variables must
 match cpp_standalone exactly (integers exactly, floats within rtol 1e-9). Each
 test also checks the reference against values computed here with numpy, so a
@@ -11,18 +11,18 @@ wrong expectation about Brian shows up as a reference failure.
 
 import numpy as np
 
-import models
+import models_synapses
 from harness import assert_same, assert_same_monitor_spikes, both
 
 SYN_KEYS = ("i", "j", "pre_abs", "post_abs", "N_incoming", "N_outgoing", "N")
 
 
 def _network():
-    return both(models.synapses_network, build_on_run=False)
+    return both(models_synapses.synapses_network, build_on_run=False)
 
 
 def _connect():
-    return both(models.synapses_connect)
+    return both(models_synapses.synapses_connect)
 
 
 def _same_synapses(ref, got, name):
@@ -45,7 +45,7 @@ def _check_counts(res, name, n_pre_offset=0, n_post_offset=0):
 def test_cuba_deterministic_connectivity_and_spikes():
     """CUBA (``ge += we``, ``gi += wi``) with ``connect(condition=...)`` from subgroups."""
     ref, got = _network()
-    n_e, n_i = models.SYN_CUBA_SIZES
+    n_e, n_i = models_synapses.SYN_CUBA_SIZES
     N = n_e + n_i
     pairs_e = [(i, j) for i in range(n_e) for j in range(N) if j % 25 == (i * 7 + 3) % 25]
     pairs_i = [(i, j) for i in range(n_i) for j in range(N) if j % 10 == (i * 3 + 1) % 10]
@@ -110,7 +110,7 @@ def test_multiple_pathways_and_on_post():
 def test_connect_condition_not_self():
     """``connect(condition='j != i')``."""
     ref, got = _connect()
-    n = models.CONN_PRE
+    n = models_synapses.CONN_PRE
     expected = np.array([(i, j) for i in range(n) for j in range(n) if i != j])
     np.testing.assert_array_equal(np.c_[ref["neq_i"], ref["neq_j"]], expected)
     _check_counts(got, "neq")
@@ -120,8 +120,8 @@ def test_connect_condition_not_self():
 def test_connect_generator_range_skip_if_invalid():
     """``connect(j='k for k in range(i-3, i+4)', skip_if_invalid=True)``, ``w = 'i*100 + j'``."""
     ref, got = _connect()
-    expected = np.array([(i, k) for i in range(models.CONN_PRE) for k in range(i - 3, i + 4)
-                         if 0 <= k < models.CONN_POST])
+    expected = np.array([(i, k) for i in range(models_synapses.CONN_PRE) for k in range(i - 3, i + 4)
+                         if 0 <= k < models_synapses.CONN_POST])
     np.testing.assert_array_equal(np.c_[ref["range_i"], ref["range_j"]], expected)
     np.testing.assert_array_equal(ref["range_w"], expected[:, 0] * 100 + expected[:, 1])
     _check_counts(got, "range")
@@ -134,7 +134,7 @@ def test_multisynapses():
     ``connect(j='i', n=3)``, ``connect(j='i + 1', n=2, skip_if_invalid=True)``,
     ``connect(condition='j == i + 5', n='1 + i % 2')`` on one Synapses."""
     ref, got = _connect()
-    n_pre, n_post = models.CONN_POST, models.CONN_PRE  # multi goes conn_post -> conn_pre
+    n_pre, n_post = models_synapses.CONN_POST, models_synapses.CONN_PRE  # multi goes conn_post -> conn_pre
     pairs = [(0, 1), (0, 1), (1, 2)]
     pairs += [(i, i) for i in range(n_pre) for _ in range(3)]
     pairs += [(i, i + 1) for i in range(n_pre) if i + 1 < n_post for _ in range(2)]

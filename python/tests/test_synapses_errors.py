@@ -12,21 +12,21 @@ naming the pathway.
 
 import os
 
-import models
+import models_synapses
 import models_errors
 from harness import assert_no_results, run_model
 
 
 def test_connect_out_of_range_cpp_standalone():
     """The reference: the binary fails while creating the synapses."""
-    res = run_model(models.synapses_bad_connect, "cpp_standalone", expect_error=True)
+    res = run_model(models_synapses.synapses_bad_connect, "cpp_standalone", expect_error=True)
     assert res.error["type"] == "RuntimeError", res.error["traceback"]
     assert "outside range" in res.stdout, res.describe()
 
 
 def test_connect_out_of_range_brisk():
     """Brisk: BriskError or RuntimeError naming the Synapses 'range_overflow'; no results."""
-    res = run_model(models.synapses_bad_connect, "brisk", expect_error=True)
+    res = run_model(models_synapses.synapses_bad_connect, "brisk", expect_error=True)
     err = res.error
     assert err["type"] in ("BriskError", "RuntimeError"), err["traceback"]
     # the object's name, not a path that happens to contain it

@@ -1,6 +1,6 @@
 """Synapses with plasticity and summed variables (deterministic, exact comparison).
 
-`models.synapses_plasticity`: Song-Abbott-Miller STDP driven by periodic
+`models_synapses.synapses_plasticity`: Song-Abbott-Miller STDP driven by periodic
 inputs (no random numbers), a StateMonitor on synapses, and summed
 variables (``(summed)`` with a clock-driven synaptic variable) onto a whole
 group and onto two non-overlapping subgroups.
@@ -8,21 +8,21 @@ group and onto two non-overlapping subgroups.
 
 import numpy as np
 
-import models
+import models_synapses
 from harness import assert_same, assert_same_monitor_spikes, both
 
 
 def _plasticity():
-    return both(models.synapses_plasticity)
+    return both(models_synapses.synapses_plasticity)
 
 
 def test_stdp_weights():
     """``w``, ``Apre``, ``Apost`` and ``lastupdate`` after 1 s of STDP (event-driven
     traces, ``clip`` in on_pre and on_post)."""
     ref, got = _plasticity()
-    gmax = models.STDP_GMAX
+    gmax = models_synapses.STDP_GMAX
     w = ref["stdp_w"]
-    assert w.size == models.STDP_N_INPUT * models.STDP_N_POST
+    assert w.size == models_synapses.STDP_N_INPUT * models_synapses.STDP_N_POST
     assert np.all(ref["stdp_out_count"] > 10), ref["stdp_out_count"]
     assert w.min() >= 0 and w.max() <= gmax
     assert np.any(w == 0) and np.any(w == gmax), "clip never binds"

@@ -1,6 +1,6 @@
 """Synapses with random connectivity and random synaptic state (statistical comparison).
 
-`models.synapses_random` uses ``connect(p=...)``, ``sample(...)``, a
+`models_synapses.synapses_random` uses ``connect(p=...)``, ``sample(...)``, a
 distance-dependent probability and ``rand()``/``randn()`` in synaptic
 initialisers. Brisk's random streams differ from Brian's, so the synapse
 counts are compared with their binomial expectation (within 5 standard
@@ -12,12 +12,12 @@ for ``sample(size=3)``) is checked exactly.
 
 import numpy as np
 
-import models
+import models_synapses
 from harness import assert_stats_agree, assert_stats_match, both
 
 
 def _random():
-    return both(models.synapses_random)
+    return both(models_synapses.synapses_random)
 
 
 def _check_structure(res, name, n_pre, n_post, pre_offset=0, post_offset=0, unique=True):
@@ -50,9 +50,9 @@ def test_cuba_random_connectivity_and_rate():
     """CUBA with ``connect(p=0.02)`` from the subgroups ``P[:800]``/``P[800:]``:
     synapse counts, in-degrees, and the firing rate."""
     ref, got = _random()
-    n_e, n_i = models.RAND_CUBA_SIZES
+    n_e, n_i = models_synapses.RAND_CUBA_SIZES
     N = n_e + n_i
-    p = models.RAND_CUBA_P
+    p = models_synapses.RAND_CUBA_P
     for name, n_pre, offset in (("rcuba_exc", n_e, 0), ("rcuba_inh", n_i, n_e)):
         for res in (ref, got):
             _check_structure(res, name, n_pre, N, pre_offset=offset)
@@ -73,7 +73,7 @@ def test_cuba_random_connectivity_and_rate():
 def test_connect_p():
     """``connect(p=0.3)``, 100 x 200: count, in- and out-degree distributions."""
     ref, got = _random()
-    n_pre, n_post, p = models.RAND_A, models.RAND_B, models.RAND_P
+    n_pre, n_post, p = models_synapses.RAND_A, models_synapses.RAND_B, models_synapses.RAND_P
     for res in (ref, got):
         _check_structure(res, "p03", n_pre, n_post)
     _check_count(ref, got, "p03", n_pre * n_post * p, n_pre * n_post * p * (1 - p))
@@ -87,7 +87,7 @@ def test_connect_p():
 def test_connect_sample_p():
     """``connect(j='k for k in sample(N_post, p=0.2)')``."""
     ref, got = _random()
-    n_pre, n_post, p = models.RAND_A, models.RAND_B, models.RAND_SAMPLE_P
+    n_pre, n_post, p = models_synapses.RAND_A, models_synapses.RAND_B, models_synapses.RAND_SAMPLE_P
     for res in (ref, got):
         _check_structure(res, "sample_p", n_pre, n_post)
     _check_count(ref, got, "sample_p", n_pre * n_post * p, n_pre * n_post * p * (1 - p))
@@ -102,7 +102,7 @@ def test_connect_sample_size():
     """``connect(j='k for k in sample(N_post, size=3)')``: exactly 3 distinct targets per
     source, uniformly chosen."""
     ref, got = _random()
-    n_pre, n_post, size = models.RAND_A, models.RAND_B, models.RAND_SAMPLE_SIZE
+    n_pre, n_post, size = models_synapses.RAND_A, models_synapses.RAND_B, models_synapses.RAND_SAMPLE_SIZE
     for res in (ref, got):
         _check_structure(res, "sample_size", n_pre, n_post)
         np.testing.assert_array_equal(np.bincount(res["sample_size_i"], minlength=n_pre), size)
@@ -117,8 +117,8 @@ def test_connect_distance_dependent_p():
     """``connect(p='exp(-(x_pre - x_post)**2/(2*(50*umeter)**2))')``: the count against
     the expectation computed from the positions, and the distances of connected pairs."""
     ref, got = _random()
-    x_pre, x_post = models.RAND_X_PRE, models.RAND_X_POST
-    p = np.exp(-((x_pre[:, None] - x_post[None, :]) ** 2) / (2 * models.RAND_SIGMA**2))
+    x_pre, x_post = models_synapses.RAND_X_PRE, models_synapses.RAND_X_POST
+    p = np.exp(-((x_pre[:, None] - x_post[None, :]) ** 2) / (2 * models_synapses.RAND_SIGMA**2))
     for res in (ref, got):
         _check_structure(res, "dist", x_pre.size, x_post.size)
     _check_count(ref, got, "dist", p.sum(), (p * (1 - p)).sum())
