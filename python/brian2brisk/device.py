@@ -162,8 +162,9 @@ class BriskDevice(CPPStandaloneDevice):
                 f"restore(name=...) within one script."
             )
         objects = _get_all_objects(net.objects)
+        clocks = {obj.clock for obj in objects}
         owners = sorted(
-            (obj for obj in objects | {obj.clock for obj in objects} if hasattr(obj, "_full_state")),
+            (obj for obj in objects | clocks if hasattr(obj, "_full_state")),
             key=lambda obj: obj.name,
         )
         arrays = []
@@ -180,7 +181,7 @@ class BriskDevice(CPPStandaloneDevice):
         }
         self._brisk_stored[(net.name, name)] = {
             "t": net.t_,
-            "objects": {obj.name for obj in owners if obj not in {o.clock for o in objects}},
+            "objects": {obj.name for obj in owners if obj not in clocks},
             "spikegenerators": spikegenerators,
         }
         self.main_queue.append(

@@ -515,10 +515,7 @@ impl CudaDevice {
         self.wait("while running profiled kernels")?;
         for (slot, before, after) in std::mem::take(&mut self.timed) {
             let ms = before.elapsed_ms(&after).map_err(driver_error("cannot read a CUDA event"))?;
-            if self.timers.len() <= slot {
-                self.timers.resize(slot + 1, 0.0);
-            }
-            self.timers[slot] += f64::from(ms) / 1000.0;
+            super::add_to_timer(&mut self.timers, slot, f64::from(ms) / 1000.0);
         }
         Ok(())
     }

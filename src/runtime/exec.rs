@@ -242,8 +242,7 @@ impl<'a> Executor<'a> {
             c.dt = self.read_scalar_f64(buf)?;
         }
         if let Some(buf) = c.buf_times {
-            let bytes = self.device.read(buf, 0, self.lens[buf] as usize * 8)?;
-            c.times = bytes.chunks_exact(8).map(|b| Value::from_bytes(Dtype::Float64, b).as_f64()).collect();
+            c.times = self.read_f64s(buf)?;
         }
         Ok(c)
     }

@@ -69,6 +69,14 @@ impl BriskArgs {
     }
 }
 
+/// Adds `seconds` to timer `slot` (see [`Device::launch_timed`]).
+fn add_to_timer(timers: &mut Vec<f64>, slot: usize, seconds: f64) {
+    if timers.len() <= slot {
+        timers.resize(slot + 1, 0.0);
+    }
+    timers[slot] += seconds;
+}
+
 /// Memory and kernels on one target. Buffers are numbered as in the plan.
 pub trait Device {
     /// `cpu` or `cuda`.

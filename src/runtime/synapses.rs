@@ -65,7 +65,8 @@ impl Executor<'_> {
         Ok(i32s(&self.device.read(buf, 0, n * 4)?))
     }
 
-    fn read_f64s(&mut self, buf: usize) -> Result<Vec<f64>> {
+    /// A buffer's values as f64.
+    pub(super) fn read_f64s(&mut self, buf: usize) -> Result<Vec<f64>> {
         self.read_as(buf, |x| x)
     }
 
@@ -344,7 +345,6 @@ impl DelayTables {
     ) -> std::result::Result<DelayTables, (usize, i32)> {
         let n = sources.len();
         let n_src = num_sources as usize;
-        let delay_of = |s: usize| if scalar { steps.first().copied().unwrap_or(0) } else { steps[s] };
         let mut start = vec![0i64; n_src + 1];
         for (s, &src) in sources.iter().enumerate() {
             let rel = i64::from(src) - spikes_start;
@@ -369,7 +369,7 @@ impl DelayTables {
         let mut by_source = vec![0i32; n];
         let mut by_delay = vec![0i32; n];
         if scalar {
-            let d = delay_of(0);
+            let d = steps.first().copied().unwrap_or(0);
             for (k, &s) in grouped.iter().enumerate() {
                 by_source[k] = s as i32;
                 by_delay[k] = d;
