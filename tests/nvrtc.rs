@@ -8,12 +8,13 @@
 //! `BRISK_REQUIRE_NVRTC=1`, where they fail.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use brisk::codegen::{self, Target, SUPPORT_HEADER};
 use brisk::diag::ErrorKind;
 use brisk::export::Export;
 use brisk::runtime::cuda;
+
+mod common;
 
 const ARCH: &str = "compute_90";
 
@@ -203,10 +204,6 @@ fn philox_kernel_compiles_with_nvrtc() {
 
 #[test]
 fn philox_matches_random123_known_answers_on_the_host() {
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("kat.cpp");
-    let exe = dir.path().join("kat");
     let program = format!(
         "{SUPPORT_HEADER}\n#include <cstdio>\n\
          static const uint32_t kat_in[3][6] = {{{}}};\n\
@@ -220,19 +217,10 @@ fn philox_matches_random123_known_answers_on_the_host() {
          }}\n",
         kat_initialiser()
     );
-    std::fs::write(&src, program).unwrap();
-    let compiled = match Command::new(&cxx).args(["-std=c++17", "-O2", "-o"]).arg(&exe).arg(&src).output() {
-        Ok(o) => o,
-        Err(e) if !required() => {
-            eprintln!("SKIPPED philox_matches_random123_known_answers_on_the_host: cannot run '{cxx}': {e}");
-            return;
-        }
-        Err(e) => panic!("cannot run the C++ compiler '{cxx}': {e}"),
+    let Some(got) = common::run_host_cpp("philox_matches_random123_known_answers_on_the_host", &program, required())
+    else {
+        return;
     };
-    assert!(compiled.status.success(), "{cxx} failed:\n{}", String::from_utf8_lossy(&compiled.stderr));
-    let run = Command::new(&exe).output().unwrap();
-    assert!(run.status.success());
-    let got = String::from_utf8(run.stdout).unwrap();
     let expected: String =
         PHILOX_KAT.iter().map(|(_, _, o)| format!("{:08x} {:08x} {:08x} {:08x}\n", o[0], o[1], o[2], o[3])).collect();
     assert_eq!(got, expected, "Philox4x32-10 differs from Random123's known answers");

@@ -9,35 +9,18 @@
 //! message and pass, unless `CI` is set, where they fail.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use brisk::codegen::SUPPORT_HEADER;
+
+mod common;
 
 /// Compiles and runs `main_body` after the support header; None when there is
 /// no compiler outside CI. Output: `key value` lines.
 fn run_host(test: &str, main_body: &str) -> Option<BTreeMap<String, f64>> {
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("rng.cpp");
-    let exe = dir.path().join("rng");
     let program = format!(
         "{SUPPORT_HEADER}\n#include <cstdio>\n#include <vector>\n#include <algorithm>\nint main() {{\n{main_body}\n    return 0;\n}}\n"
     );
-    std::fs::write(&src, program).unwrap();
-    // The generated C++'s flags (runtime/cpu.rs), so the look-ahead loop is vectorised as in a run.
-    let flags = ["-O3", "-ffast-math", "-fno-finite-math-only", "-march=native", "-std=c++17", "-o"];
-    let compiled = match Command::new(&cxx).args(flags).arg(&exe).arg(&src).output() {
-        Ok(o) => o,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("SKIPPED {test}: cannot run '{cxx}': {e}");
-            return None;
-        }
-        Err(e) => panic!("cannot run the C++ compiler '{cxx}': {e}"),
-    };
-    assert!(compiled.status.success(), "{cxx} failed:\n{}", String::from_utf8_lossy(&compiled.stderr));
-    let run = Command::new(&exe).output().unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let text = String::from_utf8(run.stdout).unwrap();
+    let text = common::run_host_cpp(test, &program, std::env::var_os("CI").is_some())?;
     Some(
         text.lines()
             .filter_map(|l| l.split_once(' '))

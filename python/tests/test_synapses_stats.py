@@ -46,6 +46,16 @@ def _check_count(ref, got, name, expected, var):
     assert abs(n_got - n_ref) <= 5 * np.sqrt(2) * se, f"{name}: {n_got} (Brisk) vs {n_ref} synapses"
 
 
+def _check_binomial_degrees(ref, got, name, n_pre, n_post, p):
+    """Each pair connected with probability ``p``: in-degrees Binomial(n_pre, p),
+    out-degrees Binomial(n_post, p), on both devices."""
+    for res, device in ((ref, "cpp_standalone"), (got, "Brisk")):
+        indeg = np.bincount(res[f"{name}_j"], minlength=n_post)
+        outdeg = np.bincount(res[f"{name}_i"], minlength=n_pre)
+        assert_stats_match(indeg, n_pre * p, n_pre * p * (1 - p), context=f"in-degree ({device})")
+        assert_stats_match(outdeg, n_post * p, n_post * p * (1 - p), context=f"out-degree ({device})")
+
+
 def test_cuba_random_connectivity_and_rate():
     """CUBA with ``connect(p=0.02)`` from the subgroups ``P[:800]``/``P[800:]``:
     synapse counts, in-degrees, and the firing rate."""
@@ -77,11 +87,7 @@ def test_connect_p():
     for res in (ref, got):
         _check_structure(res, "p03", n_pre, n_post)
     _check_count(ref, got, "p03", n_pre * n_post * p, n_pre * n_post * p * (1 - p))
-    for res, device in ((ref, "cpp_standalone"), (got, "Brisk")):
-        indeg = np.bincount(res["p03_j"], minlength=n_post)
-        outdeg = np.bincount(res["p03_i"], minlength=n_pre)
-        assert_stats_match(indeg, n_pre * p, n_pre * p * (1 - p), context=f"in-degree ({device})")
-        assert_stats_match(outdeg, n_post * p, n_post * p * (1 - p), context=f"out-degree ({device})")
+    _check_binomial_degrees(ref, got, "p03", n_pre, n_post, p)
 
 
 def test_connect_sample_p():
@@ -91,11 +97,7 @@ def test_connect_sample_p():
     for res in (ref, got):
         _check_structure(res, "sample_p", n_pre, n_post)
     _check_count(ref, got, "sample_p", n_pre * n_post * p, n_pre * n_post * p * (1 - p))
-    for res, device in ((ref, "cpp_standalone"), (got, "Brisk")):
-        outdeg = np.bincount(res["sample_p_i"], minlength=n_pre)
-        indeg = np.bincount(res["sample_p_j"], minlength=n_post)
-        assert_stats_match(outdeg, n_post * p, n_post * p * (1 - p), context=f"out-degree ({device})")
-        assert_stats_match(indeg, n_pre * p, n_pre * p * (1 - p), context=f"in-degree ({device})")
+    _check_binomial_degrees(ref, got, "sample_p", n_pre, n_post, p)
 
 
 def test_connect_sample_size():
