@@ -101,7 +101,7 @@ pub fn build_device(prepared: &Prepared, program: &Program, timings: &mut Timing
             let (ptx, hit) = cuda::compile_ptx_cached(&program.source, &arch)?;
             timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();
-            Box::new(cuda::CudaDevice::new(&ptx, &symbols)?)
+            Box::new(cuda::CudaDevice::new(&ptx, &program.source, &symbols)?)
         }
     };
     Ok(device)

@@ -252,7 +252,7 @@ fn driver_probe_is_an_error_not_a_panic() {
     let e = cuda::driver_info().expect_err("driver_available() disagrees with driver_info()");
     assert_eq!(e.kind, ErrorKind::Runtime, "{e}");
     eprintln!("no CUDA driver here: {e}");
-    let e = cuda::CudaDevice::new("", &[]).err().expect("a CUDA device without a driver");
+    let e = cuda::CudaDevice::new("", "", &[]).err().expect("a CUDA device without a driver");
     assert_eq!(e.kind, ErrorKind::Runtime, "{e}");
     assert!(cuda::compute_capability().is_err());
 }
@@ -301,7 +301,7 @@ fn gpu_device_round_trip() {
     let arch = cuda::device_arch().unwrap_or_else(|e| panic!("{e}"));
     let ptx = cuda::compile_ptx(&source, &arch).unwrap_or_else(|e| panic!("{e}"));
     let symbols: Vec<String> = ["brisk_test_grid", "brisk_test_block", "brisk_test_philox"].map(String::from).to_vec();
-    let mut dev = cuda::CudaDevice::new(&ptx, &symbols).unwrap_or_else(|e| panic!("{e}"));
+    let mut dev = cuda::CudaDevice::new(&ptx, &source, &symbols).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("GPU: {} (compute {:?}), PTX for {arch}", dev.name(), dev.compute_capability());
     let n = 1000usize;
     dev.allocate(&[n * 8, 5 * 8, 12 * 4, 0]).unwrap();

@@ -41,6 +41,13 @@ use crate::runtime::{BriskArgs, Device, StepArgs};
 
 /// Set to `1` to synchronise after every launch (names the failing kernel).
 pub const SYNC_ENV: &str = "BRISK_CUDA_SYNC";
+/// Test-only: set to `1` to hand the CUDA source to the driver with the PTX,
+/// for the emulated CUDA driver (`emu/`, `docs/cuda-emulation.md`), which
+/// runs kernels from their source. A real driver ignores the extra lines.
+pub const EMULATION_ENV: &str = "BRISK_CUDA_EMULATION";
+/// The line after the PTX that starts the source; each source line follows
+/// as `//|<line>`, a PTX comment (the emulator's `module::split_image`).
+pub const EMULATION_SOURCE_MARKER: &str = "//@brisk-cuda-emulation-source";
 /// Most blocks of a `Grid` launch; the kernels' grid-stride loops cover the rest.
 const MAX_GRID_BLOCKS: u32 = 1 << 20;
 /// Smallest allocation, so that every buffer has a valid, 8-byte aligned address.
@@ -193,6 +200,31 @@ fn address<T>(slice: &CudaSlice<T>, stream: &CudaStream) -> u64 {
     ptr
 }
 
+/// Whether [`EMULATION_ENV`] asks for the source to go with the PTX.
+pub fn emulation_requested() -> bool {
+    std::env::var(EMULATION_ENV).is_ok_and(|v| v == "1")
+}
+
+/// The module image: the PTX, and in emulation mode the source after it as PTX comments.
+pub fn module_image(ptx: &str, source: &str, emulation: bool) -> String {
+    if !emulation {
+        return ptx.to_string();
+    }
+    let mut image = String::with_capacity(ptx.len() + source.len() + 4 * source.lines().count() + 64);
+    image.push_str(ptx);
+    if !ptx.ends_with('\n') {
+        image.push('\n');
+    }
+    image.push_str(EMULATION_SOURCE_MARKER);
+    image.push('\n');
+    for line in source.lines() {
+        image.push_str("//|");
+        image.push_str(line);
+        image.push('\n');
+    }
+    image
+}
+
 /// The `.version` line of a PTX text.
 fn ptx_version(ptx: &str) -> &str {
     ptx.lines().find(|l| l.trim_start().starts_with(".version")).map(str::trim).unwrap_or("(no .version line)")
@@ -245,11 +277,12 @@ fn module_error(ctx: &CudaContext, ptx: &CString, text: &str, e: DriverError) ->
 }
 
 impl CudaDevice {
-    /// Creates a context on device 0, loads `ptx` and looks up one function
-    /// per plan kernel, in plan order.
-    pub fn new(ptx: &str, kernel_symbols: &[String]) -> Result<CudaDevice> {
+    /// Creates a context on device 0, loads `ptx` (compiled from `source`)
+    /// and looks up one function per plan kernel, in plan order.
+    pub fn new(ptx: &str, source: &str, kernel_symbols: &[String]) -> Result<CudaDevice> {
         driver_info()?;
-        let c_ptx = CString::new(ptx).map_err(|_| Error::runtime("the PTX contains a NUL byte"))?;
+        let image = module_image(ptx, source, emulation_requested());
+        let c_ptx = CString::new(image.as_str()).map_err(|_| Error::runtime("the PTX contains a NUL byte"))?;
         if let Some(bad) = kernel_symbols.iter().find(|s| s.contains('\0')) {
             return Err(Error::runtime(format!("kernel symbol {bad:?} contains a NUL byte")));
         }
@@ -262,7 +295,8 @@ impl CudaDevice {
             let stream = ctx.default_stream();
             let name = ctx.name().unwrap_or_else(|_| "CUDA device 0".to_string());
             let compute_capability = ctx.compute_capability().map_err(driver_error("cannot query CUDA device 0"))?;
-            let module = ctx.load_module(Ptx::from_src(ptx)).map_err(|e| module_error(&ctx, &c_ptx, ptx, e))?;
+            let module =
+                ctx.load_module(Ptx::from_src(image.as_str())).map_err(|e| module_error(&ctx, &c_ptx, ptx, e))?;
             let mut functions = Vec::with_capacity(kernel_symbols.len());
             for symbol in kernel_symbols {
                 let f = module
@@ -551,6 +585,15 @@ mod tests {
         assert_eq!(grid_blocks(block + 1, 65535), 2);
         assert_eq!(grid_blocks(i64::MAX, 65535), 65535);
         assert_eq!(grid_blocks(-5, 65535), 1);
+    }
+
+    #[test]
+    fn emulation_images_carry_the_source_as_comments() {
+        let ptx = ".version 9.0\n.entry k()\n{\n}\n";
+        assert_eq!(module_image(ptx, "int x;\n", false), ptx);
+        let image = module_image(ptx, "int x;\n\nvoid f() {}", true);
+        assert_eq!(&image[..ptx.len()], ptx);
+        assert_eq!(&image[ptx.len()..], "//@brisk-cuda-emulation-source\n//|int x;\n//|\n//|void f() {}\n");
     }
 
     #[test]
