@@ -4,11 +4,15 @@
 //! [`Schedule`]. Out: the launch's counts ([`BlockCounts`] summed), or a
 //! [`Failure`] naming the kernel, the block and the thread.
 //!
-//! Blocks run one after another (in schedule order). Within a block every
-//! thread is a coroutine on its own stack (with a guard page), created when
-//! it first runs; a thread runs until it exits or reaches a barrier or a
-//! warp collective (`shim.h` calls [`collective`], which suspends it). When
-//! no thread can run, the waiting ones are resolved:
+//! Blocks run one after another (in schedule order). Within a block, threads
+//! run on *workers*: coroutines on pooled stacks (with guard pages). A
+//! worker starts the block's threads one after another, in schedule order,
+//! each running until it exits or reaches a barrier or a warp collective
+//! (`shim.h` calls [`collective`], which suspends the worker with the thread
+//! on its stack); then a new worker starts the next threads. A kernel
+//! without collectives thus costs one function call per thread, and one
+//! with barriers one worker per thread. When no thread can run, the waiting
+//! ones are resolved:
 //! * a warp collective completes when every lane in its mask waits at the
 //!   same collective with the same mask; a lane of the mask that exited or
 //!   waits elsewhere is a launch failure (divergent collective);
@@ -21,8 +25,8 @@
 //! gives the same results under every order; a missing barrier or an
 //! order-dependent write shows as a difference.
 
-use std::cell::Cell;
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicPtr, Ordering::Relaxed};
 use std::time::Instant;
 
 use corosensei::stack::DefaultStack;
@@ -30,7 +34,7 @@ use corosensei::{Coroutine, CoroutineResult, Yielder};
 use cudarc::driver::sys::CUresult;
 
 use crate::config::Schedule;
-use crate::module::{Kernel, ModuleState, Uint3};
+use crate::module::{Kernel, LaunchFn, ModuleState, Uint3};
 use crate::trap;
 
 /// Collective operations (`BRISK_EMU_*` in `shim.h`).
@@ -74,10 +78,9 @@ pub enum End {
 type Fiber = Coroutine<u64, Wait, End, DefaultStack>;
 type FiberYielder = Yielder<u64, Wait>;
 
-thread_local! {
-    /// The yielder of the thread now running (set before every resume).
-    static YIELDER: Cell<*const FiberYielder> = const { Cell::new(std::ptr::null()) };
-}
+/// The yielder of the worker now running (set before every resume; one
+/// launch runs at a time, under the driver's lock).
+static YIELDER: AtomicPtr<FiberYielder> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Called by `shim.h` at every barrier and warp collective: suspends the
 /// calling emulated thread and returns the collective's result.
@@ -85,15 +88,15 @@ thread_local! {
 /// # Safety
 /// Only called from kernel code running inside a fiber of [`Scheduler::run`].
 pub unsafe extern "C" fn collective(op: u32, mask: u32, value: u64, arg: u32) -> u64 {
-    let y = YIELDER.with(Cell::get);
+    let y = YIELDER.load(Relaxed);
     if y.is_null() {
         // Kernel code outside a launch: nothing to return to.
         eprintln!("emulated CUDA driver: a barrier or warp collective outside a kernel launch");
         std::process::abort();
     }
-    // SAFETY: YIELDER holds the yielder of the fiber now running (set by the
-    // scheduler before it resumed this fiber); the yielder lives on the
-    // fiber's stack for as long as the fiber does.
+    // SAFETY: YIELDER holds the yielder of the worker now running (set by the
+    // worker when it starts and by the scheduler before every resume); the
+    // yielder lives on the worker's stack for as long as the worker does.
     unsafe { (*y).suspend(Wait { op, mask, value, arg }) }
 }
 
@@ -116,16 +119,36 @@ pub struct BlockCounts {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
+    /// Not started yet, or released and about to resume.
     Ready,
     Waiting(Wait),
     Exited,
 }
 
-struct Thread {
-    fiber: Option<Fiber>,
-    state: State,
-    /// The value the next resume hands in (a collective's result).
-    input: u64,
+/// A coroutine that runs threads of one block.
+struct Worker {
+    fiber: Fiber,
+    yielder: *mut FiberYielder,
+}
+
+/// What a block's workers share with the scheduler. Accessed through a raw
+/// pointer only, by whichever side runs: the scheduler between resumes, a
+/// worker while it runs.
+struct Block {
+    /// Threads not started yet; the next one is last.
+    pending: Vec<u64>,
+    /// The thread running now (set by the worker at a start, by the scheduler at a resume).
+    current: u64,
+    states: Vec<State>,
+    /// The value each thread's next resume hands in (a collective's result).
+    inputs: Vec<u64>,
+    /// The worker (index into the scheduler's list) holding each waiting thread.
+    holder: Vec<usize>,
+    exited: usize,
+    state: *mut ModuleState,
+    dims: [u32; 3],
+    launch: LaunchFn,
+    params: *mut *mut c_void,
 }
 
 /// A launch's geometry.
@@ -145,6 +168,9 @@ impl Shape {
 }
 
 fn index3(linear: u64, dims: [u32; 3]) -> Uint3 {
+    if dims[1] == 1 && dims[2] == 1 {
+        return Uint3 { x: linear as u32, y: 0, z: 0 };
+    }
     let (x, y) = (u64::from(dims[0]), u64::from(dims[1]));
     Uint3 { x: (linear % x) as u32, y: ((linear / x) % y) as u32, z: (linear / (x * y)) as u32 }
 }
@@ -199,7 +225,7 @@ pub fn op_name(w: &Wait) -> String {
     }
 }
 
-/// Runs launches; keeps a pool of fiber stacks between them.
+/// Runs launches; keeps a pool of worker stacks between them.
 pub struct Scheduler {
     stacks: Vec<DefaultStack>,
     stack_bytes: usize,
@@ -211,7 +237,8 @@ struct Run<'a> {
     kernel: &'a Kernel,
     shape: Shape,
     schedule: Schedule,
-    deadline: Option<(Instant, f64)>,
+    started: Instant,
+    timeout_s: f64,
     block: Uint3,
 }
 
@@ -222,6 +249,10 @@ impl Run<'_> {
             None => format!("block {}", fmt3(self.block)),
         };
         Failure { code, message: format!("kernel {}, {at}: {}", self.kernel.name, what.as_ref()), addr: None }
+    }
+
+    fn thread_name(&self, t: usize) -> String {
+        fmt3(index3(t as u64, self.shape.block))
     }
 }
 
@@ -245,12 +276,12 @@ impl Scheduler {
         }
     }
 
-    /// Gives a finished (or abandoned) fiber's stack back to the pool.
+    /// Gives a finished (or abandoned) worker's stack back to the pool.
     fn recycle(&mut self, mut fiber: Fiber) {
         if !fiber.done() {
-            // SAFETY: the fiber is suspended in `collective` under kernel code:
-            // plain C++ frames and Rust frames holding only Copy values, so no
-            // destructor is skipped by abandoning its stack.
+            // SAFETY: the worker is suspended in `collective` under kernel code:
+            // plain C++ frames and Rust frames holding only Copy values and raw
+            // pointers, so no destructor is skipped by abandoning its stack.
             unsafe { fiber.force_reset() };
         }
         self.stacks.push(fiber.into_stack());
@@ -273,7 +304,7 @@ impl Scheduler {
     ) -> Result<BlockCounts, Failure> {
         let mut blocks: Vec<u64> = (0..shape.blocks()).collect();
         order(&mut blocks, schedule, &mut self.rng);
-        let deadline = Some((Instant::now(), timeout_s));
+        let started = Instant::now();
         let mut total = BlockCounts::default();
         trap::prepare_thread();
         // SAFETY (all accesses to `*state` below): `state` is valid for the
@@ -282,302 +313,350 @@ impl Scheduler {
             (*state).block_dim = Uint3 { x: shape.block[0], y: shape.block[1], z: shape.block[2] };
             (*state).grid_dim = Uint3 { x: shape.grid[0], y: shape.grid[1], z: shape.grid[2] };
         }
+        let n = shape.threads() as usize;
+        let mut block = Block {
+            pending: Vec::with_capacity(n),
+            current: 0,
+            states: Vec::with_capacity(n),
+            inputs: Vec::with_capacity(n),
+            holder: Vec::with_capacity(n),
+            exited: 0,
+            state,
+            dims: shape.block,
+            launch: kernel.launch,
+            params,
+        };
         for b in blocks {
-            let block = index3(b, shape.grid);
+            let index = index3(b, shape.grid);
             // SAFETY: see above; the shared section lies inside the module's image.
             unsafe {
-                (*state).block_idx = block;
+                (*state).block_idx = index;
                 let (start, stop) = ((*state).shared_start, (*state).shared_stop);
                 if !start.is_null() && stop > start {
                     std::ptr::write_bytes(start, 0xff, stop as usize - start as usize);
                 }
             }
-            let run = Run { kernel, shape, schedule, deadline, block };
-            // SAFETY: forwarded caller contract.
-            let counts = unsafe { self.run_block(&run, state, params)? };
+            let run = Run { kernel, shape, schedule, started, timeout_s, block: index };
+            let counts = self.run_block(&run, &mut block)?;
             total.barriers += counts.barriers;
             total.collectives += counts.collectives;
             total.resumes += counts.resumes;
         }
+        YIELDER.store(std::ptr::null_mut(), Relaxed);
         Ok(total)
     }
 
     /// Runs one block to its end.
-    unsafe fn run_block(&mut self, run: &Run, state: *mut ModuleState, params: *mut *mut c_void) -> Result<BlockCounts, Failure> {
+    fn run_block(&mut self, run: &Run, block: &mut Block) -> Result<BlockCounts, Failure> {
         let n = run.shape.threads() as usize;
-        let mut threads: Vec<Thread> = (0..n).map(|_| Thread { fiber: None, state: State::Ready, input: 0 }).collect();
-        let yielders: Box<[Cell<*const FiberYielder>]> = (0..n).map(|_| Cell::new(std::ptr::null())).collect();
-        let mut ready: Vec<u64> = (0..n as u64).collect();
-        order(&mut ready, run.schedule, &mut self.rng);
+        block.pending.clear();
+        block.pending.extend(0..n as u64);
+        order(&mut block.pending, run.schedule, &mut self.rng);
+        block.pending.reverse();
+        block.states.clear();
+        block.states.resize(n, State::Ready);
+        block.inputs.clear();
+        block.inputs.resize(n, 0);
+        block.holder.clear();
+        block.holder.resize(n, usize::MAX);
+        block.exited = 0;
+        let mut workers: Vec<Option<Worker>> = Vec::new();
         let mut counts = BlockCounts::default();
-        let result = loop {
-            // SAFETY: forwarded caller contract.
-            if let Err(f) = unsafe { self.resume_all(run, state, params, &mut threads, &yielders, &ready, &mut counts) } {
-                break Err(f);
+        let b: *mut Block = block;
+        let result = (|| {
+            // Start every thread: a new worker whenever the last one's thread waits.
+            // SAFETY: `b` points at `block`, alive for the whole block; no
+            // reference to it is held while a worker runs.
+            while unsafe { !(&(*b).pending).is_empty() } {
+                let fiber = self.new_worker(b)?;
+                workers.push(Some(Worker { fiber, yielder: std::ptr::null_mut() }));
+                let w = workers.len() - 1;
+                self.resume(run, b, &mut workers, w, 0, &mut counts)?;
             }
-            match self.resolve(run, &mut threads, &mut counts) {
-                Ok(None) => break Ok(counts),
-                Ok(Some(mut next)) => {
-                    order(&mut next, run.schedule, &mut self.rng);
-                    ready = next;
+            loop {
+                // SAFETY: as above; no worker runs during resolution.
+                let next = match unsafe { self.resolve(run, &mut *b, &mut counts)? } {
+                    None => return Ok(counts),
+                    Some(next) => next,
+                };
+                for t in next {
+                    // SAFETY: as above.
+                    let (w, input) = unsafe {
+                        (*b).current = t;
+                        (*(*b).state).thread_idx = index3(t, (*b).dims);
+                        ((&(*b).holder)[t as usize], (&(*b).inputs)[t as usize])
+                    };
+                    self.resume(run, b, &mut workers, w, input, &mut counts)?;
                 }
-                Err(f) => break Err(f),
             }
-        };
-        for t in threads.iter_mut() {
-            if let Some(f) = t.fiber.take() {
-                self.recycle(f);
-            }
+        })();
+        for w in workers.into_iter().flatten() {
+            self.recycle(w.fiber);
         }
-        YIELDER.with(|y| y.set(std::ptr::null()));
         result
     }
 
-    /// Resumes the `ready` threads in order until each waits or ends.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn resume_all(
-        &mut self,
-        run: &Run,
-        state: *mut ModuleState,
-        params: *mut *mut c_void,
-        threads: &mut [Thread],
-        yielders: &[Cell<*const FiberYielder>],
-        ready: &[u64],
-        counts: &mut BlockCounts,
-    ) -> Result<(), Failure> {
-        for &t in ready {
-            let i = t as usize;
-            if threads[i].fiber.is_none() {
-                let stack = self.stack()?;
-                let slot = &yielders[i] as *const Cell<*const FiberYielder> as usize;
-                let launch = run.kernel.launch;
-                let params = params as usize;
-                threads[i].fiber = Some(Coroutine::with_stack(stack, move |y: &FiberYielder, _: u64| {
-                    let slot = slot as *const Cell<*const FiberYielder>;
-                    // SAFETY: `slot` points into the block's `yielders`, which
-                    // outlives every fiber of the block.
-                    unsafe { (*slot).set(y) };
-                    YIELDER.with(|c| c.set(y));
-                    // SAFETY: the scheduler's caller guarantees the parameter
-                    // pointers; the trampoline unpacks them by the kernel's types.
-                    unsafe { launch(params as *mut *mut c_void) };
-                    End::Exited
-                }));
-            }
-            // SAFETY: `state` is valid for the launch (caller's contract).
-            unsafe { (*state).thread_idx = index3(t, run.shape.block) };
-            YIELDER.with(|c| c.set(yielders[i].get()));
-            let fiber = threads[i].fiber.as_mut().expect("the fiber was just created");
-            counts.resumes += 1;
-            trap::arm(fiber.trap_handler());
-            let outcome = fiber.resume(threads[i].input);
-            trap::disarm();
-            match outcome {
-                CoroutineResult::Yield(w) if w.op == op::ABORT => {
-                    // SAFETY: the shim passes a pointer to a NUL-terminated string literal.
-                    let what = unsafe { std::ffi::CStr::from_ptr(w.value as usize as *const std::ffi::c_char) };
-                    let code = if what.to_bytes().starts_with(b"assertion") {
-                        CUresult::CUDA_ERROR_ASSERT
-                    } else {
-                        CUresult::CUDA_ERROR_LAUNCH_FAILED
-                    };
-                    return Err(run.fail(code, Some(t), what.to_string_lossy()));
-                }
-                CoroutineResult::Yield(w) => threads[i].state = State::Waiting(w),
-                CoroutineResult::Return(End::Exited) => {
-                    threads[i].state = State::Exited;
-                    if let Some(f) = threads[i].fiber.take() {
-                        self.recycle(f);
-                    }
-                }
-                CoroutineResult::Return(End::Trapped) => {
-                    let fault = trap::take_fault();
-                    let (code, what) = trap::describe(fault);
-                    let mut failure = run.fail(code, Some(t), what);
-                    failure.addr = fault.filter(|f| !f.stack && code == CUresult::CUDA_ERROR_ILLEGAL_ADDRESS).map(|f| f.addr);
-                    return Err(failure);
+    fn new_worker(&mut self, b: *mut Block) -> Result<Fiber, Failure> {
+        let stack = self.stack()?;
+        let b = b as usize;
+        Ok(Coroutine::with_stack(stack, move |y: &FiberYielder, _: u64| {
+            YIELDER.store(y as *const FiberYielder as *mut FiberYielder, Relaxed);
+            let b = b as *mut Block;
+            loop {
+                // SAFETY: `b` points at the scheduler's `Block`, which outlives
+                // the block's workers; while a worker runs, nothing else uses it.
+                // The launch contract (see `run`) covers the parameter pointers.
+                unsafe {
+                    let Some(t) = (&mut (*b).pending).pop() else { return End::Exited };
+                    (*b).current = t;
+                    (*(*b).state).thread_idx = index3(t, (*b).dims);
+                    ((*b).launch)((*b).params);
+                    (&mut (*b).states)[t as usize] = State::Exited;
+                    (*b).exited += 1;
                 }
             }
-        }
-        Ok(())
+        }))
     }
 
-    /// Releases what can be released. `Ok(None)`: every thread exited.
-    fn resolve(&mut self, run: &Run, threads: &mut [Thread], counts: &mut BlockCounts) -> Result<Option<Vec<u64>>, Failure> {
-        let n = threads.len();
-        if threads.iter().all(|t| t.state == State::Exited) {
-            return Ok(None);
+    /// Resumes worker `w` (for the thread `(*b).current`) until it waits or ends.
+    fn resume(
+        &mut self,
+        run: &Run,
+        b: *mut Block,
+        workers: &mut [Option<Worker>],
+        w: usize,
+        input: u64,
+        counts: &mut BlockCounts,
+    ) -> Result<(), Failure> {
+        let Some(worker) = workers.get_mut(w).and_then(Option::as_mut) else {
+            // SAFETY: `b` is valid (see `run_block`); no worker runs.
+            let t = unsafe { (*b).current };
+            return Err(run.fail(CUresult::CUDA_ERROR_UNKNOWN, Some(t), "internal: a waiting thread without a worker"));
+        };
+        if !worker.yielder.is_null() {
+            YIELDER.store(worker.yielder, Relaxed);
         }
-        if let Some((start, limit)) = run.deadline {
-            if start.elapsed().as_secs_f64() > limit {
-                return Err(run.fail(
-                    CUresult::CUDA_ERROR_LAUNCH_TIMEOUT,
-                    None,
-                    format!(
-                        "the launch ran longer than {limit} s (BRISK_EMU_TIMEOUT); a thread may be waiting for a \
-                         value that another block, or a thread past a barrier, would write"
-                    ),
-                ));
+        counts.resumes += 1;
+        trap::arm(worker.fiber.trap_handler());
+        let outcome = worker.fiber.resume(input);
+        trap::disarm();
+        if worker.yielder.is_null() {
+            // A new worker stores its yielder when it starts.
+            worker.yielder = YIELDER.load(Relaxed);
+        }
+        // SAFETY: `b` is valid (see `run_block`); the worker has stopped running.
+        let t = unsafe { (*b).current };
+        match outcome {
+            CoroutineResult::Yield(wait) if wait.op == op::ABORT => {
+                // SAFETY: the shim passes a pointer to a NUL-terminated string literal.
+                let what = unsafe { std::ffi::CStr::from_ptr(wait.value as usize as *const std::ffi::c_char) };
+                let code = if what.to_bytes().starts_with(b"assertion") {
+                    CUresult::CUDA_ERROR_ASSERT
+                } else {
+                    CUresult::CUDA_ERROR_LAUNCH_FAILED
+                };
+                Err(run.fail(code, Some(t), what.to_string_lossy()))
+            }
+            CoroutineResult::Yield(wait) => {
+                // SAFETY: as above.
+                unsafe {
+                    (&mut (*b).states)[t as usize] = State::Waiting(wait);
+                    (&mut (*b).holder)[t as usize] = w;
+                }
+                Ok(())
+            }
+            CoroutineResult::Return(End::Exited) => {
+                if let Some(done) = workers[w].take() {
+                    self.recycle(done.fiber);
+                }
+                Ok(())
+            }
+            CoroutineResult::Return(End::Trapped) => {
+                if let Some(done) = workers[w].take() {
+                    self.recycle(done.fiber);
+                }
+                let fault = trap::take_fault();
+                let (code, what) = trap::describe(fault);
+                let mut failure = run.fail(code, Some(t), what);
+                failure.addr = fault.filter(|f| !f.stack && code == CUresult::CUDA_ERROR_ILLEGAL_ADDRESS).map(|f| f.addr);
+                Err(failure)
             }
         }
+    }
+
+    /// Releases what can be released, in schedule order. `Ok(None)`: every thread exited.
+    fn resolve(&mut self, run: &Run, block: &mut Block, counts: &mut BlockCounts) -> Result<Option<Vec<u64>>, Failure> {
+        let n = block.states.len();
+        if block.exited == n {
+            return Ok(None);
+        }
+        if run.started.elapsed().as_secs_f64() > run.timeout_s {
+            return Err(run.fail(
+                CUresult::CUDA_ERROR_LAUNCH_TIMEOUT,
+                None,
+                format!(
+                    "the launch ran longer than {} s (BRISK_EMU_TIMEOUT); a thread may be waiting for a value that \
+                     another block, or a thread past a barrier, would write",
+                    run.timeout_s
+                ),
+            ));
+        }
+        let states = &mut block.states;
+        let inputs = &mut block.inputs;
         let mut released: Vec<u64> = Vec::new();
-        let warps = n.div_ceil(32);
-        for warp in 0..warps {
-            let base = warp * 32;
+        for base in (0..n).step_by(32) {
             let lanes = (n - base).min(32);
-            let live_mask: u32 = (0..lanes).filter(|&l| threads[base + l].state != State::Exited).fold(0, |m, l| m | (1 << l));
-            let mut done: u32 = 0;
+            let live_mask: u32 = (0..lanes).filter(|&l| states[base + l] != State::Exited).fold(0, |m, l| m | (1 << l));
             for lane in 0..lanes {
                 let t = base + lane;
-                let State::Waiting(w) = threads[t].state else { continue };
-                if done & (1 << lane) != 0 || w.op == op::BARRIER {
+                let State::Waiting(w) = states[t] else { continue };
+                if w.op == op::BARRIER {
                     continue;
                 }
                 if w.op == op::YIELD || w.op == op::ACTIVEMASK {
-                    threads[t].input = if w.op == op::ACTIVEMASK { u64::from(live_mask) } else { 0 };
-                    threads[t].state = State::Ready;
+                    inputs[t] = if w.op == op::ACTIVEMASK { u64::from(live_mask) } else { 0 };
+                    states[t] = State::Ready;
                     released.push(t as u64);
                     continue;
                 }
-                let participants = self.warp_group(run, threads, base, lanes, lane, w)?;
-                let results = warp_results(run, threads, base, participants, w)?;
-                for (l, r) in results {
-                    threads[base + l].input = r;
-                    threads[base + l].state = State::Ready;
+                warp_group(run, states, base, lanes, lane, w)?;
+                for (l, r) in warp_results(run, states, base, w)? {
+                    inputs[base + l] = r;
+                    states[base + l] = State::Ready;
                     released.push((base + l) as u64);
                 }
-                done |= participants;
                 counts.collectives += 1;
             }
         }
-        if !released.is_empty() {
-            released.sort_unstable();
-            return Ok(Some(released));
+        if released.is_empty() {
+            // Only barriers are left: every live thread must wait at one.
+            released = barrier(run, states, inputs)?;
+            counts.barriers += 1;
         }
-        // Only barriers are left: every live thread must wait at one.
-        let mut variant = None;
-        let (mut live, mut with_pred) = (0u64, 0u64);
-        for (t, th) in threads.iter().enumerate() {
-            match th.state {
-                State::Exited => {}
-                State::Waiting(w) if w.op == op::BARRIER => {
-                    match variant {
-                        None => variant = Some((w.arg, t)),
-                        Some((a, first)) if a != w.arg => {
-                            return Err(run.fail(
-                                CUresult::CUDA_ERROR_LAUNCH_FAILED,
-                                Some(t as u64),
-                                format!(
-                                    "divergent barriers: this thread waits at {}, thread {} at {}",
-                                    op_name(&w),
-                                    fmt3(index3(first as u64, run.shape.block)),
-                                    op_name(&Wait { arg: a, ..w })
-                                ),
-                            ))
-                        }
-                        Some(_) => {}
-                    }
-                    live += 1;
-                    with_pred += u64::from(w.value != 0);
-                }
-                State::Waiting(w) => {
-                    return Err(run.fail(
-                        CUresult::CUDA_ERROR_LAUNCH_FAILED,
-                        Some(t as u64),
-                        format!("deadlock: this thread waits at {} and no other thread can run", op_name(&w)),
-                    ))
-                }
-                State::Ready => {
-                    return Err(run.fail(CUresult::CUDA_ERROR_UNKNOWN, Some(t as u64), "internal: a ready thread at resolution"))
-                }
-            }
-        }
-        let result = match variant.map(|v| v.0) {
-            Some(op::BAR_COUNT) => with_pred,
-            Some(op::BAR_AND) => u64::from(with_pred == live),
-            Some(op::BAR_OR) => u64::from(with_pred > 0),
-            _ => 0,
-        };
-        counts.barriers += 1;
-        let mut next = Vec::with_capacity(live as usize);
-        for (t, th) in threads.iter_mut().enumerate() {
-            if let State::Waiting(_) = th.state {
-                th.input = result;
-                th.state = State::Ready;
-                next.push(t as u64);
-            }
-        }
-        Ok(Some(next))
-    }
-
-    /// The lanes (a mask) taking part in the warp collective lane `lane` waits at.
-    fn warp_group(&self, run: &Run, threads: &[Thread], base: usize, lanes: usize, lane: usize, w: Wait) -> Result<u32, Failure> {
-        let t = (base + lane) as u64;
-        if w.mask & (1 << lane) == 0 {
-            return Err(run.fail(
-                CUresult::CUDA_ERROR_LAUNCH_FAILED,
-                Some(t),
-                format!("{} leaves out the calling lane {lane}", op_name(&w)),
-            ));
-        }
-        for j in 0..32 {
-            if w.mask & (1 << j) == 0 {
-                continue;
-            }
-            if j >= lanes {
-                return Err(run.fail(
-                    CUresult::CUDA_ERROR_LAUNCH_FAILED,
-                    Some(t),
-                    format!("{} names lane {j}, but this warp has {lanes} threads", op_name(&w)),
-                ));
-            }
-            let u = base + j;
-            match threads[u].state {
-                State::Waiting(w2) if w2.op == w.op && w2.mask == w.mask => {}
-                State::Exited => {
-                    return Err(run.fail(
-                        CUresult::CUDA_ERROR_LAUNCH_FAILED,
-                        Some(t),
-                        format!(
-                            "{}: lane {j} (thread {}) has exited, so the collective can never complete",
-                            op_name(&w),
-                            fmt3(index3(u as u64, run.shape.block))
-                        ),
-                    ))
-                }
-                State::Waiting(w2) => {
-                    return Err(run.fail(
-                        CUresult::CUDA_ERROR_LAUNCH_FAILED,
-                        Some(t),
-                        format!(
-                            "divergent collective: this thread waits at {}, lane {j} (thread {}) at {}",
-                            op_name(&w),
-                            fmt3(index3(u as u64, run.shape.block)),
-                            op_name(&w2)
-                        ),
-                    ))
-                }
-                State::Ready => {
-                    return Err(run.fail(CUresult::CUDA_ERROR_UNKNOWN, Some(t), "internal: a ready lane at resolution"))
-                }
-            }
-        }
-        Ok(w.mask)
+        released.sort_unstable();
+        order(&mut released, run.schedule, &mut self.rng);
+        Ok(Some(released))
     }
 }
 
+/// Releases a barrier at which every live thread waits (all released, ascending).
+fn barrier(run: &Run, states: &mut [State], inputs: &mut [u64]) -> Result<Vec<u64>, Failure> {
+    let mut variant: Option<(u32, usize)> = None;
+    let (mut live, mut with_pred) = (0u64, 0u64);
+    for (t, s) in states.iter().enumerate() {
+        match *s {
+            State::Exited => {}
+            State::Waiting(w) if w.op == op::BARRIER => {
+                match variant {
+                    None => variant = Some((w.arg, t)),
+                    Some((a, first)) if a != w.arg => {
+                        return Err(run.fail(
+                            CUresult::CUDA_ERROR_LAUNCH_FAILED,
+                            Some(t as u64),
+                            format!(
+                                "divergent barriers: this thread waits at {}, thread {} at {}",
+                                op_name(&w),
+                                run.thread_name(first),
+                                op_name(&Wait { arg: a, ..w })
+                            ),
+                        ))
+                    }
+                    Some(_) => {}
+                }
+                live += 1;
+                with_pred += u64::from(w.value != 0);
+            }
+            State::Waiting(w) => {
+                return Err(run.fail(
+                    CUresult::CUDA_ERROR_LAUNCH_FAILED,
+                    Some(t as u64),
+                    format!("deadlock: this thread waits at {} and no other thread can run", op_name(&w)),
+                ))
+            }
+            State::Ready => {
+                return Err(run.fail(CUresult::CUDA_ERROR_UNKNOWN, Some(t as u64), "internal: a ready thread at resolution"))
+            }
+        }
+    }
+    let result = match variant.map(|v| v.0) {
+        Some(op::BAR_COUNT) => with_pred,
+        Some(op::BAR_AND) => u64::from(with_pred == live),
+        Some(op::BAR_OR) => u64::from(with_pred > 0),
+        _ => 0,
+    };
+    let mut next = Vec::with_capacity(live as usize);
+    for (t, s) in states.iter_mut().enumerate() {
+        if let State::Waiting(_) = *s {
+            inputs[t] = result;
+            *s = State::Ready;
+            next.push(t as u64);
+        }
+    }
+    Ok(next)
+}
+
+/// Checks that every lane in the mask of the collective lane `lane` waits at
+/// waits at the same collective with the same mask.
+fn warp_group(run: &Run, states: &[State], base: usize, lanes: usize, lane: usize, w: Wait) -> Result<(), Failure> {
+    let t = (base + lane) as u64;
+    if w.mask & (1 << lane) == 0 {
+        return Err(run.fail(
+            CUresult::CUDA_ERROR_LAUNCH_FAILED,
+            Some(t),
+            format!("{} leaves out the calling lane {lane}", op_name(&w)),
+        ));
+    }
+    for j in (0..32).filter(|j| w.mask & (1 << j) != 0) {
+        if j >= lanes {
+            return Err(run.fail(
+                CUresult::CUDA_ERROR_LAUNCH_FAILED,
+                Some(t),
+                format!("{} names lane {j}, but this warp has {lanes} threads", op_name(&w)),
+            ));
+        }
+        let u = base + j;
+        match states[u] {
+            State::Waiting(w2) if w2.op == w.op && w2.mask == w.mask => {}
+            State::Exited => {
+                return Err(run.fail(
+                    CUresult::CUDA_ERROR_LAUNCH_FAILED,
+                    Some(t),
+                    format!(
+                        "{}: lane {j} (thread {}) has exited, so the collective can never complete",
+                        op_name(&w),
+                        run.thread_name(u)
+                    ),
+                ))
+            }
+            State::Waiting(w2) => {
+                return Err(run.fail(
+                    CUresult::CUDA_ERROR_LAUNCH_FAILED,
+                    Some(t),
+                    format!(
+                        "divergent collective: this thread waits at {}, lane {j} (thread {}) at {}",
+                        op_name(&w),
+                        run.thread_name(u),
+                        op_name(&w2)
+                    ),
+                ))
+            }
+            State::Ready => {
+                return Err(run.fail(CUresult::CUDA_ERROR_UNKNOWN, Some(t), "internal: a ready lane at resolution"))
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Each participant's result of a complete warp collective: (lane, result).
-fn warp_results(run: &Run, threads: &[Thread], base: usize, mask: u32, w: Wait) -> Result<Vec<(usize, u64)>, Failure> {
+fn warp_results(run: &Run, states: &[State], base: usize, w: Wait) -> Result<Vec<(usize, u64)>, Failure> {
+    let mask = w.mask;
     let lanes: Vec<usize> = (0..32).filter(|l| mask & (1 << l) != 0).collect();
-    let value = |l: usize| match threads[base + l].state {
-        State::Waiting(x) => x.value,
-        _ => 0,
+    let waiting = |l: usize| match states[base + l] {
+        State::Waiting(x) => x,
+        _ => w,
     };
-    let arg = |l: usize| match threads[base + l].state {
-        State::Waiting(x) => x.arg,
-        _ => 0,
-    };
-    let preds = lanes.iter().filter(|&&l| value(l) != 0).fold(0u64, |m, &l| m | (1 << l));
+    let preds = lanes.iter().filter(|&&l| waiting(l).value != 0).fold(0u64, |m, &l| m | (1 << l));
     let mut out = Vec::with_capacity(lanes.len());
     for &l in &lanes {
         let r = match w.op {
@@ -586,7 +665,7 @@ fn warp_results(run: &Run, threads: &[Thread], base: usize, mask: u32, w: Wait) 
             op::ANY => u64::from(preds != 0),
             op::ALL => u64::from(preds == u64::from(mask)),
             op::SHFL | op::SHFL_UP | op::SHFL_DOWN | op::SHFL_XOR => {
-                let a = arg(l);
+                let a = waiting(l).arg;
                 let (k, width) = ((a & 0xffff) as usize, ((a >> 16) & 0xff) as usize);
                 if !(1..=32).contains(&width) || !width.is_power_of_two() {
                     return Err(run.fail(
@@ -598,28 +677,10 @@ fn warp_results(run: &Run, threads: &[Thread], base: usize, mask: u32, w: Wait) 
                 let seg = l & !(width - 1);
                 let src = match w.op {
                     op::SHFL => seg + (k & (width - 1)),
-                    op::SHFL_UP => {
-                        if l - seg >= k {
-                            l - k
-                        } else {
-                            l
-                        }
-                    }
-                    op::SHFL_DOWN => {
-                        if l - seg + k < width {
-                            l + k
-                        } else {
-                            l
-                        }
-                    }
-                    _ => {
-                        let s = l ^ (k & 31);
-                        if s & !(width - 1) == seg {
-                            s
-                        } else {
-                            l
-                        }
-                    }
+                    op::SHFL_UP if l - seg >= k => l - k,
+                    op::SHFL_DOWN if l - seg + k < width => l + k,
+                    op::SHFL_XOR if (l ^ (k & 31)) & !(width - 1) == seg => l ^ (k & 31),
+                    _ => l,
                 };
                 if mask & (1 << src) == 0 {
                     return Err(run.fail(
@@ -628,7 +689,7 @@ fn warp_results(run: &Run, threads: &[Thread], base: usize, mask: u32, w: Wait) 
                         format!("{} reads lane {src}, which is not in the mask (its value is undefined)", op_name(&w)),
                     ));
                 }
-                value(src)
+                waiting(src).value
             }
             other => {
                 return Err(run.fail(

@@ -11,7 +11,8 @@
 //! from a running fiber goes to the handler that was installed before
 //! (Rust's own, for example), or to the default action.
 
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
+use std::sync::atomic::{compiler_fence, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use corosensei::trap::CoroutineTrapHandler;
@@ -34,10 +35,34 @@ const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, li
 /// Bytes of the alternate signal stack each launching thread gets.
 const ALT_STACK: usize = 64 << 10;
 
+/// A value written by the launching thread and read by its signal handler.
+struct Slot<T>(UnsafeCell<Option<T>>);
+
+// SAFETY: only the thread that runs launches (one at a time, under the
+// driver's lock) writes the slots, and only a signal handler interrupting
+// that same thread reads them (checked through LAUNCHER).
+unsafe impl<T> Sync for Slot<T> {}
+
+impl<T: Copy> Slot<T> {
+    fn set(&self, v: Option<T>) {
+        // SAFETY: see the Sync impl: no other thread accesses the slot.
+        unsafe { *self.0.get() = v };
+        compiler_fence(Ordering::SeqCst);
+    }
+    fn get(&self) -> Option<T> {
+        compiler_fence(Ordering::SeqCst);
+        // SAFETY: as in `set`.
+        unsafe { *self.0.get() }
+    }
+}
+
+/// The running worker's trap handler (None outside a worker).
+static ACTIVE: Slot<CoroutineTrapHandler<End>> = Slot(UnsafeCell::new(None));
+static FAULT: Slot<Fault> = Slot(UnsafeCell::new(None));
+/// The thread that runs launches (`pthread_self`).
+static LAUNCHER: AtomicUsize = AtomicUsize::new(0);
+
 thread_local! {
-    /// The running fiber's trap handler (None outside a fiber).
-    static ACTIVE: Cell<Option<CoroutineTrapHandler<End>>> = const { Cell::new(None) };
-    static FAULT: Cell<Option<Fault>> = const { Cell::new(None) };
     static ALT_STACK_READY: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -46,17 +71,19 @@ static PREVIOUS: OnceLock<Vec<(libc::c_int, libc::sigaction)>> = OnceLock::new()
 
 /// Called before the running fiber is resumed.
 pub fn arm(handler: CoroutineTrapHandler<End>) {
-    ACTIVE.with(|a| a.set(Some(handler)));
+    ACTIVE.set(Some(handler));
 }
 
 /// Called when the fiber has suspended or ended.
 pub fn disarm() {
-    ACTIVE.with(|a| a.set(None));
+    ACTIVE.set(None);
 }
 
 /// The fault that ended the last trapped fiber.
 pub fn take_fault() -> Option<Fault> {
-    FAULT.with(Cell::take)
+    let f = FAULT.get();
+    FAULT.set(None);
+    f
 }
 
 /// The CUDA error and a description of a fault (the address is described
@@ -133,15 +160,17 @@ unsafe fn redirect(uc: *mut libc::ucontext_t, r: corosensei::trap::TrapHandlerRe
 
 extern "C" fn handle(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
     let uc = context.cast::<libc::ucontext_t>();
-    if let Some(handler) = ACTIVE.with(Cell::get) {
+    // SAFETY: pthread_self only reads the calling thread's id.
+    let ours = unsafe { libc::pthread_self() } as usize == LAUNCHER.load(Ordering::Relaxed);
+    if let Some(handler) = ACTIVE.get().filter(|_| ours) {
         // SAFETY: the kernel passes a valid context to an SA_SIGINFO handler.
         let (sp, pc) = unsafe { stack_pointer(uc) };
         if handler.stack_ptr_in_bounds(sp) {
             // SAFETY: `info` is the kernel-provided siginfo of this signal.
             let (code, addr) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
             let stack = handler.stack_ptr_in_bounds(addr);
-            FAULT.with(|f| f.set(Some(Fault { signal, code, addr, pc, stack })));
-            ACTIVE.with(|a| a.set(None));
+            FAULT.set(Some(Fault { signal, code, addr, pc, stack }));
+            ACTIVE.set(None);
             // SAFETY: the fault happened on the armed fiber's stack (checked
             // just above); the registers returned are written into the
             // interrupted context, as setup_trap_handler requires, so that
@@ -185,8 +214,11 @@ fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::
 }
 
 /// Installs the handler (once per process) and an alternate signal stack
-/// for the calling thread (once per thread).
+/// for the calling thread (once per thread); the calling thread runs the
+/// launch that follows.
 pub fn prepare_thread() {
+    // SAFETY: pthread_self only reads the calling thread's id.
+    LAUNCHER.store(unsafe { libc::pthread_self() } as usize, Ordering::Relaxed);
     PREVIOUS.get_or_init(|| {
         let mut previous = Vec::new();
         for &s in &SIGNALS {

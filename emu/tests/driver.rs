@@ -54,6 +54,9 @@ extern "C" __global__ void k_atomic(double* sum, int* count) {
 extern "C" __global__ void k_last_writer(int* out) {
     out[0] = threadIdx.x + blockDim.x * blockIdx.x;
 }
+extern "C" __global__ void k_noop(int* out) {
+    if (out[0] == 12345) out[1] = threadIdx.x;
+}
 extern "C" __global__ void k_divergent(int* out) {
     if (threadIdx.x < 16) out[threadIdx.x] = __ballot_sync(0xffffffffu, 1);
     else __syncthreads();
@@ -91,6 +94,7 @@ const KERNELS: &[(&str, &[usize])] = &[
     ("k_params", &[4, 8, 8]),
     ("k_atomic", &[8, 8]),
     ("k_last_writer", &[8]),
+    ("k_noop", &[8]),
     ("k_divergent", &[8]),
     ("k_exited_lane", &[8]),
     ("k_out_of_bounds", &[8, 4]),
@@ -364,4 +368,20 @@ fn a_module_without_source_is_refused() {
     assert_eq!(r, CUresult::CUDA_ERROR_NO_BINARY_FOR_GPU);
     assert!(describe(r).contains("BRISK_CUDA_EMULATION=1"), "{}", describe(r));
     drop(d);
+}
+
+/// Cost of an emulated thread that does (almost) nothing: `cargo test --release
+/// -p brisk-cuda-emu --test driver -- --ignored --nocapture thread_cost`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn thread_cost() {
+    let d = Device::new(Schedule::Forward);
+    let mut out = d.alloc(8);
+    let start = std::time::Instant::now();
+    let launches = 200;
+    for _ in 0..launches {
+        ok(d.launch("k_noop", [256, 1, 1], [256, 1, 1], &mut [arg(&mut out)]));
+    }
+    let per = start.elapsed().as_secs_f64() / (launches as f64 * 65536.0);
+    eprintln!("{:.1} ns per emulated thread", per * 1e9);
 }

@@ -511,7 +511,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         Template::Synapses => {
             // Parallel delivery needs race-free (or atomic) writes; otherwise one thread.
             let (launch, size) = if !scalar_writes && crate::analysis::atomic_updates(co).is_some() {
-                (Launch::Grid, LoopSize::Fixed(synapses::DELIVERY_THREADS))
+                (Launch::Grid, LoopSize::Fixed(synapses::delivery_threads(co)))
             } else {
                 (Launch::Block, LoopSize::Fixed(1))
             };

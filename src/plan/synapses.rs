@@ -11,8 +11,17 @@ use crate::dtype::Dtype;
 use crate::ir::{CodeObject, Symbol, Template};
 use crate::plan::{constant_u64, size_of, Buffer, BufferRole, ConnectPlan, LoopSize, PathwayPlan, Plan};
 
-/// Threads of a parallel `synapses` launch on CUDA (the kernel strides over its work).
+/// Most threads of a parallel `synapses` launch on CUDA (the kernel strides over its work).
 pub const DELIVERY_THREADS: u64 = 256 * 256;
+
+/// Threads of a parallel `synapses` launch: a block per source neuron (the
+/// kernel gives each spiking neuron of a slot a block), at most
+/// [`DELIVERY_THREADS`].
+pub fn delivery_threads(co: &CodeObject) -> u64 {
+    let sources = co.pathway.as_ref().map(|p| p.spikes_stop - p.spikes_start).unwrap_or(i64::MAX);
+    let sources = u64::try_from(sources).unwrap_or(0).max(1);
+    sources.saturating_mul(u64::from(crate::codegen::CUDA_BLOCK)).min(DELIVERY_THREADS)
+}
 
 /// Elements of the `_qstate` buffer of a pathway.
 pub const QUEUE_STATE_LEN: u64 = 8;
