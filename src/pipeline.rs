@@ -68,10 +68,9 @@ pub fn choose_backend(requested: Backend) -> Result<(Target, String)> {
                      pip install \"nvidia-cuda-nvrtc==13.0.*\" or set BRISK_NVRTC_LIB",
                 ));
             }
-            if !cuda::driver_available() {
-                return Err(Error::runtime("--backend cuda: no usable NVIDIA GPU/driver (libcuda) was found"));
-            }
-            Ok((Target::Cuda, "requested".to_string()))
+            let driver = cuda::driver_info()
+                .map_err(|e| Error::runtime(format!("--backend cuda: no usable NVIDIA GPU/driver (libcuda) was found: {e}")))?;
+            Ok((Target::Cuda, format!("requested; device: {}", driver.name)))
         }
         Backend::Auto => {
             if !cuda::driver_available() {
@@ -79,7 +78,8 @@ pub fn choose_backend(requested: Backend) -> Result<(Target, String)> {
             } else if !cuda::nvrtc_available() {
                 Ok((Target::Cpp, "GPU found but NVRTC is missing (pip install \"nvidia-cuda-nvrtc==13.0.*\")".to_string()))
             } else {
-                Ok((Target::Cuda, "GPU found".to_string()))
+                let name = cuda::driver_info().map(|d| d.name).unwrap_or_default();
+                Ok((Target::Cuda, format!("GPU found; device: {name}")))
             }
         }
     }

@@ -20,7 +20,7 @@ fn run_host(test: &str, main_body: &str) -> Option<BTreeMap<String, f64>> {
     let program = format!(
         "{SUPPORT_HEADER}\n#include <cstdio>\n#include <vector>\n#include <algorithm>\nint main() {{\n{main_body}\n    return 0;\n}}\n"
     );
-    let text = common::run_host_cpp(test, &program, std::env::var_os("CI").is_some())?;
+    let text = common::run_host_cpp(test, &program, common::cxx_required())?;
     Some(
         text.lines()
             .filter_map(|l| l.split_once(' '))

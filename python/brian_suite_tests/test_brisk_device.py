@@ -47,7 +47,8 @@ def test_brisk_second_build_hits_the_compile_cache():
     mon = _model()
     spikes = np.array(mon.i[:])
     export = os.path.join(device.project_dir, "export")
-    proc = _brisk("run", export, "--backend", "cpu", "--compile-only", "--timings")
+    # the backend of the first build (the suite's: cpu, or cuda on a GPU or emulated CUDA)
+    proc = _brisk("run", export, "--backend", device.backend_used, "--compile-only", "--timings")
     timings = [line for line in proc.stderr.splitlines() if line.startswith("brisk-timings: ")]
     assert json.loads(timings[-1][len("brisk-timings: "):])["compile_cached"] is True
     assert spikes.size > 0

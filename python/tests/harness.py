@@ -6,6 +6,8 @@ a new ``python harness.py child SPEC`` process instead:
 
 * the parent (a pytest test) calls `run_model(model, device)` with a *model
   function* defined at module level in a file of this folder (``models*.py``);
+* a model function may list, in its attribute ``measured``, the keys it
+  returns that are measurements (timings) rather than simulation results;
 * the child sets preferences and the device, calls ``model(ctx)`` and saves
   the dict of arrays it returns (plain numpy arrays, so quantities become SI
   values) as ``.npz`` plus a JSON file with metadata (the backend Brisk used,
@@ -26,9 +28,19 @@ Environment: ``BRISK_TEST_KEEP=1`` keeps the project folders (their paths
 are in every failure message); ``BRISK_TEST_CPP_FLAGS`` overrides the gcc
 flags of the cpp_standalone reference builds (by default Brian's own, which
 Brisk's C++ backend uses too, so deterministic results match to the bit).
+
+Emulated CUDA (``scripts/test-cuda-emu``): with ``BRISK_E2E_SCHEDULES``
+set to several of the emulated driver's schedules (``"forward reverse"``),
+every Brisk model runs once per schedule and the runs must agree
+(`assert_schedules_agree`): a difference is a missing barrier or an
+order-dependent write in the generated CUDA. ``BRISK_TEST_REFERENCE_CACHE``
+names a folder where cpp_standalone results are kept between pytest
+sessions (keyed by the model's source, its options, Brian, Python and the
+compiler), so that the CUDA session reuses the CPU session's references.
 """
 
 import atexit
+import hashlib
 import json
 import os
 import shutil
@@ -194,6 +206,80 @@ def run_model(
 _cache = {}
 
 
+def schedules():
+    """The emulated driver's schedules each Brisk model runs under (``BRISK_E2E_SCHEDULES``)."""
+    return os.environ.get("BRISK_E2E_SCHEDULES", "").split()
+
+
+def assert_schedules_agree(first, other, schedule, measured=()):
+    """Two runs of one model under different emulated schedules agree:
+    integers, booleans and strings exactly, floats to 1e-12 of each array's
+    scale (float atomics add in thread order, which the schedule changes).
+    ``measured`` names keys that hold measurements (timings), not results."""
+    assert sorted(first.keys()) == sorted(other.keys()), (first.keys(), other.keys())
+    context = f"emulated CUDA, schedule {schedule!r} against {schedules()[0]!r}"
+    keys = [k for k in first.keys() if k not in measured]
+    text = [k for k in keys if np.asarray(first[k]).dtype.kind in "USO"]
+    for key in text:
+        assert np.array_equal(np.asarray(first[key]), np.asarray(other[key])), f"{context}: '{key}' differs"
+    assert_same(first, other, [k for k in keys if k not in text], rtol=1e-12, context=context)
+
+
+def _reference_key(model, device, kwds):
+    """The on-disk key of a cpp_standalone result: everything it depends on."""
+    import brian2
+
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for path in sorted([Path(sys.modules[model.__module__].__file__).resolve(), here / "harness.py"]):
+        h.update(path.read_bytes())
+    cxx = subprocess.run(["c++", "--version"], capture_output=True, text=True).stdout
+    for part in (model.__module__, model.__name__, device, json.dumps(kwds, sort_keys=True),
+                 brian2.__version__, sys.version, cxx, os.environ.get("BRISK_TEST_CPP_FLAGS", "")):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _reference_run(model, device, **kwds):
+    """`run_model` for cpp_standalone through ``BRISK_TEST_REFERENCE_CACHE``."""
+    cache = os.environ.get("BRISK_TEST_REFERENCE_CACHE")
+    if not cache or device != "cpp_standalone" or kwds.get("expect_error") or kwds.get("env"):
+        return run_model(model, device, **kwds)
+    import pickle
+
+    path = Path(cache) / f"{_reference_key(model, device, kwds)}.pickle"
+    if path.exists():
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    result = run_model(model, device, **kwds)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(result, f)
+    os.replace(tmp, path)
+    return result
+
+
+def _brisk_run(model, **kwds):
+    """`run_model` for Brisk; under several emulated schedules, one run per
+    schedule, compared with the first (which is returned)."""
+    names = schedules()
+    if len(names) < 2 or kwds.get("expect_error") or kwds.get("export_only"):
+        return run_model(model, "brisk", **kwds)
+    results = []
+    for name in names:
+        env = dict(kwds.get("env") or {})
+        env["BRISK_EMU_SCHEDULE"] = name
+        # unseeded models draw the same numbers in every schedule's run
+        env.setdefault("BRISK_DEFAULT_SEED", "20261201")
+        results.append(run_model(model, "brisk", **{**kwds, "env": env}))
+    measured = getattr(model, "measured", ())
+    for name, other in zip(names[1:], results[1:]):
+        assert_schedules_agree(results[0], other, name, measured)
+    return results[0]
+
+
 def cached_run(model, device, **kwds):
     """`run_model`, memoised per process on (model, device, options).
 
@@ -203,7 +289,10 @@ def cached_run(model, device, **kwds):
     key = (model.__module__, model.__name__, device, json.dumps(kwds, sort_keys=True))
     if key not in _cache:
         try:
-            _cache[key] = run_model(model, device, **kwds)
+            if device == "brisk":
+                _cache[key] = _brisk_run(model, **kwds)
+            else:
+                _cache[key] = _reference_run(model, device, **kwds)
         except AssertionError as e:
             _cache[key] = e
     result = _cache[key]

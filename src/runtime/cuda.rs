@@ -62,6 +62,8 @@ pub struct DriverInfo {
     pub version: (i32, i32),
     /// CUDA devices visible to this process.
     pub devices: i32,
+    /// Device 0's name (the emulated driver's says so).
+    pub name: String,
 }
 
 static DRIVER: OnceLock<DriverInfo> = OnceLock::new();
@@ -102,7 +104,14 @@ pub fn driver_info() -> Result<DriverInfo> {
             .result()
             .map_err(driver_error("cuDriverGetVersion failed"))?;
         let devices = cu_result::device::get_count().map_err(driver_error("cannot count CUDA devices"))?;
-        Ok(DriverInfo { version: (version / 1000, (version % 1000) / 10), devices })
+        let name = if devices > 0 {
+            cu_result::device::get(0)
+                .and_then(|d| cu_result::device::get_name(d))
+                .unwrap_or_else(|_| "CUDA device 0".to_string())
+        } else {
+            String::new()
+        };
+        Ok(DriverInfo { version: (version / 1000, (version % 1000) / 10), devices, name })
     })?;
     if info.devices < 1 {
         return Err(Error::runtime("the NVIDIA driver reports no CUDA device"));

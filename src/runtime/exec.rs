@@ -90,6 +90,8 @@ pub struct Executor<'a> {
     /// Host data of recorded (monitor) arrays.
     pub(super) recorded: BTreeMap<usize, Vec<u8>>,
     pub(super) seed: u64,
+    /// Seeds chosen without a value so far (see [`unseeded_seed`]).
+    unseeded: u64,
     /// Random-number launches since the last seed.
     pub(super) stream: u64,
     pub(super) network_t: BTreeMap<String, f64>,
@@ -119,6 +121,27 @@ pub enum RunArgValue {
     Bytes(Vec<u8>),
 }
 
+/// Environment variable: the base of the seeds of `seed()` without a value
+/// and of scripts that never call `seed()`, which otherwise get a fresh
+/// random seed each run, as in Brian. For reproducible tests (the emulated
+/// CUDA runs under several schedules must draw the same numbers).
+pub const DEFAULT_SEED_ENV: &str = "BRISK_DEFAULT_SEED";
+
+/// The `k`-th unseeded seed: from [`DEFAULT_SEED_ENV`] when it is set (a
+/// different seed for each `k`), else random.
+fn unseeded_seed(k: u64) -> u64 {
+    match std::env::var(DEFAULT_SEED_ENV).ok().and_then(|v| v.trim().parse::<u64>().ok()) {
+        Some(base) => {
+            // splitmix64 of base + k: distinct, reproducible seeds
+            let mut z = base.wrapping_add(k.wrapping_mul(0x9E37_79B9_7F4A_7C15)).wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        None => random_seed(),
+    }
+}
+
 fn random_seed() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
@@ -143,7 +166,8 @@ impl<'a> Executor<'a> {
             device,
             lens,
             recorded: BTreeMap::new(),
-            seed: random_seed(),
+            seed: unseeded_seed(0),
+            unseeded: 1,
             stream: 0,
             network_t: BTreeMap::new(),
             clocks: BTreeMap::new(),
@@ -375,7 +399,13 @@ impl<'a> Executor<'a> {
                 self.resize(buf, *size)?;
             }
             QueueEntry::Seed { seed } => {
-                self.seed = seed.unwrap_or_else(random_seed);
+                self.seed = match seed {
+                    Some(s) => *s,
+                    None => {
+                        self.unseeded += 1;
+                        unseeded_seed(self.unseeded - 1)
+                    }
+                };
                 self.stream = 0;
             }
             QueueEntry::RunCodeObject { code_object } => self.run_once(code_object, Phase::Main)?,

@@ -6,6 +6,12 @@ use std::process::Command;
 
 use brisk::runtime::cpu::CXX_FLAGS;
 
+/// Whether a missing C++ compiler must fail a test instead of skipping it
+/// (`CI` set, or `BRISK_REQUIRE_CXX=1`, which `scripts/test` sets).
+pub fn cxx_required() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty()) || std::env::var("BRISK_REQUIRE_CXX").is_ok_and(|v| v == "1")
+}
+
 /// Compiles `program` with `$CXX` (else `c++`), runs it and returns its
 /// stdout. Without a compiler: None after a skip message, or a failure when
 /// `required`.
