@@ -37,7 +37,8 @@ class BriskDevice(CPPStandaloneDevice):
 
     def __init__(self):
         super().__init__()
-        #: code object name -> what Brisk needs of it (abstract code, variables, ...)
+        #: code object name -> its export entry (docs/export-format.md), made when
+        #: the code object is created; the schedule is added at build time
         self._brisk_code_objects = {}
         #: code object name -> {clock, when, order, object}: where it runs in a network
         self._brisk_schedule = {}
@@ -85,7 +86,10 @@ class BriskDevice(CPPStandaloneDevice):
         )
         if isinstance(abstract_code, str):
             abstract_code = {None: abstract_code}
-        self._brisk_code_objects[codeobj.name] = {
+        # Everything the export needs from the owner is taken now: a temporary
+        # subgroup (``G[5:].v = ...``) is gone by the time the export is written,
+        # and keeping Brian's variables would keep lambdas (the device must pickle).
+        record = {
             "codeobj": codeobj,
             "owner": owner,
             "abstract_code": dict(abstract_code),
@@ -96,6 +100,7 @@ class BriskDevice(CPPStandaloneDevice):
             "template_kwds": kwds,
             "override_conditional_write": override_conditional_write,
         }
+        self._brisk_code_objects[codeobj.name] = Exporter(self).code_object(record)
         return codeobj
 
     def variableview_get_with_expression(self, variableview, code, run_namespace=None):

@@ -297,6 +297,8 @@ class Exporter:
         }
 
     def code_object(self, record):
+        """The export entry of a code object, made when it is created (from the
+        arguments of ``device.code_object``); `scheduled` adds where it runs."""
         variables = record["variables"]
         indices = record["variable_indices"]
         exported_vars = {}
@@ -348,11 +350,9 @@ class Exporter:
             "override_conditional_write": sorted(override),
             "needed_variables": sorted(getattr(record["template"], "variables", ()) or ()),
         }
-        schedule = self.device._brisk_schedule.get(codeobj.name)
-        if schedule is not None:
-            entry.update(schedule)
-        elif getattr(owner, "clock", None) is not None:
-            # run once from the main queue, at the owner's clock time
+        if getattr(owner, "clock", None) is not None:
+            # run once from the main queue, at the owner's clock time, unless
+            # a network runs it (`scheduled`)
             entry["clock"] = owner.clock.name
         # Template-specific facts the abstract code leaves out.
         eventspace = record["template_kwds"].get("eventspace_variable")
@@ -405,6 +405,11 @@ class Exporter:
             ),
             "source_dt": self.array_name(pathway.source.clock.variables["dt"]),
         }
+
+    def scheduled(self, entry):
+        """A code object's entry with the clock, slot and order a network runs it at."""
+        schedule = self.device._brisk_schedule.get(entry["name"])
+        return {**entry, **schedule} if schedule is not None else entry
 
     # -- the main queue -----------------------------------------------------
     def main_queue(self):
@@ -518,7 +523,7 @@ class Exporter:
     # -- everything ------------------------------------------------------------
     def manifest(self):
         device = self.device
-        code_objects = [self.code_object(r) for r in device._brisk_code_objects.values()]
+        code_objects = [self.scheduled(e) for e in device._brisk_code_objects.values()]
         return {
             "format": "brisk-export",
             "version": EXPORT_VERSION,
