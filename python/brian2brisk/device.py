@@ -15,6 +15,7 @@ import tempfile
 import time
 
 from brian2.core.network import Network, _get_all_objects
+from brian2.core.operations import NetworkOperation
 from brian2.core.variables import ArrayVariable
 from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 from brian2.groups.group import Group
@@ -130,6 +131,15 @@ class BriskDevice(CPPStandaloneDevice):
 
         if not hasattr(report_period, "dim"):
             report_period = report_period * second
+        for obj in _get_all_objects(net.objects):
+            if isinstance(obj, NetworkOperation):
+                # cpp_standalone silently skips them; a run without them is not the user's model
+                raise NotImplementedError(
+                    f"Brisk cannot run network_operation '{obj.name}': it is Python code called "
+                    "during the run, and standalone simulations run without Python "
+                    "(cpp_standalone silently skips it). Express it as run_regularly code, or "
+                    "split the run into several run() calls."
+                )
         if profile is None:
             profile = (self.build_options or {}).get("profile", False)
         self._brisk_runs.append({"report": report, "profile": bool(profile)})

@@ -20,8 +20,6 @@ from brian2 import (
     Hz,
     NeuronGroup,
     PopulationRateMonitor,
-    Soma,
-    SpatialNeuron,
     SpikeMonitor,
     StateMonitor,
     TimedArray,
@@ -29,9 +27,9 @@ from brian2 import (
     defaultclock,
     ms,
     mV,
+    network_operation,
     run,
     seed,
-    umeter,
 )
 
 
@@ -658,14 +656,16 @@ def timed_arrays(ctx):
 # -- errors -------------------------------------------------------------------------------------
 
 
-def with_spatial_neuron(ctx):
-    """Uses a SpatialNeuron, which Brisk does not support yet."""
-    morpho = Soma(diameter=30 * umeter)
-    neuron = SpatialNeuron(morphology=morpho, model="Im = -gL*v : amp/meter**2\ngL : siemens/meter**2",
-                           name="bad_neuron")
-    neuron.v = 0 * mV
-    run(1 * ms)
-    return {"v": neuron.v[:]}
+def with_network_operation(ctx):
+    """Uses a network_operation: Python code during the run (cpp_standalone skips it silently)."""
+    G = NeuronGroup(5, "v : 1", name="netop_group")
+
+    @network_operation(dt=1 * ms, name="bad_operation")
+    def change_v():
+        G.v = 1
+
+    run(2 * ms)
+    return {"v": G.v[:]}
 
 
 @check_units(x=1, result=1)

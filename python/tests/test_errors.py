@@ -6,12 +6,12 @@ import models
 from harness import assert_no_results, run_model
 
 
-def test_spatial_neuron_not_implemented():
-    """SpatialNeuron (not supported yet): NotImplementedError naming the object."""
-    res = run_model(models.with_spatial_neuron, "brisk", expect_error=True)
+def test_network_operation_not_implemented():
+    """A network_operation (cpp_standalone skips it silently): NotImplementedError naming it."""
+    res = run_model(models.with_network_operation, "brisk", expect_error=True)
     err = res.error
     assert "NotImplementedError" in (err["type"], err["cause_type"]), err["traceback"]
-    assert "bad_neuron" in err["message"] + str(err["cause_message"]), err["message"]
+    assert "bad_operation" in err["message"] + str(err["cause_message"]), err["message"]
     assert_no_results(res)
 
 

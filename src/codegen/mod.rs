@@ -104,8 +104,12 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
 fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) -> Result<String> {
     let view = views::KernelView::new(plan, co, kernel)?;
     let text = match kernel.phase {
+        _ if co.template == crate::ir::Template::Spatialstateupdate => views::render_spatial(&view, target),
         Phase::Main | Phase::Count => views::render_main(&view, co, target),
         Phase::AfterRun | Phase::BeforeRun => views::render_phase(&view, co, kernel.phase, target),
+        Phase::Sections | Phase::Coupling | Phase::Voltage => {
+            Ok(format!("// no {:?} code for template '{}'\n", kernel.phase, co.template.name()))
+        }
     };
     text.map_err(|e| Error::runtime(format!("template error for '{}': {e}", co.name)).in_object(&co.owner, &co.name))
 }

@@ -78,6 +78,108 @@ pub struct KernelView {
     pub syn: SynView,
     /// spikegenerator.
     pub sg: SpikeGeneratorView,
+    /// spatialstateupdate.
+    pub sp: SpatialView,
+}
+
+/// The arrays and sizes of a SpatialNeuron's cable solve (`plan::spatial`).
+#[derive(Debug, Clone, Default)]
+pub struct SpatialView {
+    /// Which kernel: `before_run`, `compartments`, `sections`, `coupling`, `voltage`.
+    pub step: String,
+    pub n: u64,
+    pub sections: u64,
+    /// Columns of the child table.
+    pub row: u64,
+    pub section_of: String,
+    pub v: String,
+    pub cm: String,
+    pub ic: String,
+    pub ri: String,
+    pub area: String,
+    pub r_length_1: String,
+    pub r_length_2: String,
+    pub invr: String,
+    pub invr0: String,
+    pub invrn: String,
+    pub ab0: String,
+    pub ab1: String,
+    pub ab2: String,
+    pub b_plus: String,
+    pub b_minus: String,
+    pub v_star: String,
+    pub u_plus: String,
+    pub u_minus: String,
+    pub v_previous: String,
+    pub gtot_all: String,
+    pub i0_all: String,
+    pub c: String,
+    pub p_diag: String,
+    pub p_parent: String,
+    pub p_children: String,
+    pub b: String,
+    pub parent: String,
+    pub starts: String,
+    pub ends: String,
+    pub children: String,
+    pub children_num: String,
+    pub idxchild: String,
+}
+
+impl SpatialView {
+    fn new(plan: &Plan, co: &CodeObject, kernel: &Kernel) -> Result<SpatialView> {
+        let sp = plan
+            .spatial
+            .get(&co.name)
+            .ok_or_else(|| Error::runtime(format!("no spatial plan for '{}'", co.name)))?;
+        let p = |var: &str| array_pointer(co, var);
+        Ok(SpatialView {
+            step: match kernel.phase {
+                Phase::BeforeRun => "before_run",
+                Phase::Sections => "sections",
+                Phase::Coupling => "coupling",
+                Phase::Voltage => "voltage",
+                _ => "compartments",
+            }
+            .to_string(),
+            n: sp.compartments,
+            sections: sp.sections,
+            row: sp.children_row_length,
+            section_of: format!("((int32_t*)_a.arrays[{}])", sp.section_of),
+            v: p("v")?,
+            cm: p("Cm")?,
+            ic: p("Ic")?,
+            ri: p("Ri")?,
+            area: p("area")?,
+            r_length_1: p("r_length_1")?,
+            r_length_2: p("r_length_2")?,
+            invr: p("_invr")?,
+            invr0: p("_invr0")?,
+            invrn: p("_invrn")?,
+            ab0: p("_ab_star0")?,
+            ab1: p("_ab_star1")?,
+            ab2: p("_ab_star2")?,
+            b_plus: p("_b_plus")?,
+            b_minus: p("_b_minus")?,
+            v_star: p("_v_star")?,
+            u_plus: p("_u_plus")?,
+            u_minus: p("_u_minus")?,
+            v_previous: p("_v_previous")?,
+            gtot_all: p("_gtot_all")?,
+            i0_all: p("_I0_all")?,
+            c: p("_c")?,
+            p_diag: p("_P_diag")?,
+            p_parent: p("_P_parent")?,
+            p_children: p("_P_children")?,
+            b: p("_B")?,
+            parent: p("_morph_parent_i")?,
+            starts: p("_starts")?,
+            ends: p("_ends")?,
+            children: p("_morph_children")?,
+            children_num: p("_morph_children_num")?,
+            idxchild: p("_morph_idxchild")?,
+        })
+    }
 }
 
 /// The arrays of a SpikeGeneratorGroup.
@@ -359,6 +461,9 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
         BrianTemplate::SummedVariable => {
             crate::codegen::synviews::summed(plan, co, view)?;
         }
+        BrianTemplate::Spatialstateupdate => {
+            view.sp = SpatialView::new(plan, co, kernel)?;
+        }
         BrianTemplate::Ratemonitor => {
             view.fill = fill_of(plan, co)?;
             view.n_array = array_pointer(co, "N")?;
@@ -423,6 +528,29 @@ macro_rules! synapse_templates {
             }
         )*
     };
+}
+
+#[derive(Template)]
+#[template(path = "cpp/spatialstateupdate.cpp")]
+struct SpatialCpp<'a> {
+    k: &'a KernelView,
+    sp: &'a SpatialView,
+}
+
+#[derive(Template)]
+#[template(path = "cuda/spatialstateupdate.cu")]
+struct SpatialCuda<'a> {
+    k: &'a KernelView,
+    sp: &'a SpatialView,
+}
+
+/// Renders any kernel of a SpatialNeuron's cable solve (every phase).
+pub fn render_spatial(view: &KernelView, target: Target) -> Result<String, askama::Error> {
+    let (k, sp) = (view, &view.sp);
+    match target {
+        Target::Cpp => SpatialCpp { k, sp }.render(),
+        Target::Cuda => SpatialCuda { k, sp }.render(),
+    }
 }
 
 synapse_templates! {

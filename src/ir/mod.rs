@@ -111,6 +111,8 @@ pub enum Template {
     SynapsesCreateArray,
     SummedVariable,
     Spikegenerator,
+    /// `SpatialNeuron`: the implicit cable solve (Brian's `spatialstateupdate`).
+    Spatialstateupdate,
     /// A template Brisk does not know.
     Other(String),
 }
@@ -132,6 +134,7 @@ impl Template {
             "synapses_create_array" => Template::SynapsesCreateArray,
             "summed_variable" => Template::SummedVariable,
             "spikegenerator" => Template::Spikegenerator,
+            "spatialstateupdate" => Template::Spatialstateupdate,
             other => Template::Other(other.to_string()),
         }
     }
@@ -154,6 +157,7 @@ impl Template {
                 | Template::SynapsesCreateArray
                 | Template::SummedVariable
                 | Template::Spikegenerator
+                | Template::Spatialstateupdate
         )
     }
 
@@ -182,6 +186,7 @@ impl Template {
             Template::SynapsesCreateArray => "synapses_create_array",
             Template::SummedVariable => "summed_variable",
             Template::Spikegenerator => "spikegenerator",
+            Template::Spatialstateupdate => "spatialstateupdate",
             Template::Other(name) => name,
         }
     }

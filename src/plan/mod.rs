@@ -20,6 +20,7 @@ use crate::dtype::Dtype;
 use crate::export::Export;
 use crate::ir::{CodeObject, Function, Symbol, Template};
 
+pub mod spatial;
 pub mod synapses;
 
 /// Bytes of staging memory a plan aims for, over all monitors.
@@ -49,6 +50,8 @@ pub struct Plan {
     pub connects: BTreeMap<String, ConnectPlan>,
     /// Synaptic pathways (by pathway name, e.g. `synapses_pre`).
     pub pathways: BTreeMap<String, PathwayPlan>,
+    /// SpatialNeurons' cable solves (by code object name).
+    pub spatial: BTreeMap<String, spatial::SpatialPlan>,
 }
 
 /// How one `connect()` call runs: count per outer element, scan on the host,
@@ -157,6 +160,12 @@ pub enum Phase {
     Count,
     BeforeRun,
     AfterRun,
+    /// `spatialstateupdate`, after the main phase: per section, tridiagonal solves.
+    Sections,
+    /// `spatialstateupdate`: the sections' coupling system.
+    Coupling,
+    /// `spatialstateupdate`: the new `v` and `Ic` per compartment.
+    Voltage,
 }
 
 /// How a kernel is launched on the GPU (the CPU runs every kernel serially).
@@ -181,6 +190,9 @@ pub struct Kernel {
     pub size: LoopSize,
     /// Draws random numbers (advances the stream counter).
     pub uses_rng: bool,
+    /// The kernel launched right after this one, with the same clock (the
+    /// later steps of a `spatialstateupdate`).
+    pub then: Option<usize>,
 }
 
 /// Where a kernel's element count comes from.
@@ -250,6 +262,7 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
         mirrored_clocks: Vec::new(),
         connects: BTreeMap::new(),
         pathways: BTreeMap::new(),
+        spatial: BTreeMap::new(),
     };
     for array in &export.arrays {
         plan.array_buffers.insert(array.name.clone(), plan.buffers.len());
@@ -433,6 +446,9 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             Phase::Count => "_count",
             Phase::BeforeRun => "_before_run",
             Phase::AfterRun => "_after_run",
+            Phase::Sections => "_sections",
+            Phase::Coupling => "_coupling",
+            Phase::Voltage => "_voltage",
         };
         plan.kernels.push(Kernel {
             symbol: format!("brisk_{}{suffix}", co.name),
@@ -441,6 +457,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             launch,
             size,
             uses_rng: matches!(phase, Phase::Main | Phase::Count) && co.uses_rng(),
+            then: None,
         });
         plan.kernels.len() - 1
     };
@@ -523,6 +540,20 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         Template::SummedVariable => {
             let size = group_size(plan, co)?;
             entry.main = Some(push(plan, Phase::Main, Launch::Block, size));
+        }
+        Template::Spatialstateupdate => {
+            let sp = spatial::add(plan, co)?;
+            let (n, sections) = (sp.compartments, sp.sections);
+            plan.spatial.insert(co.name.clone(), sp);
+            entry.before_run = Some(push(plan, Phase::BeforeRun, Launch::Block, LoopSize::Fixed(1)));
+            let main = push(plan, Phase::Main, grid, LoopSize::Fixed(n));
+            let steps = push(plan, Phase::Sections, Launch::Grid, LoopSize::Fixed(sections));
+            let coupling = push(plan, Phase::Coupling, Launch::Block, LoopSize::Fixed(1));
+            let voltage = push(plan, Phase::Voltage, Launch::Grid, LoopSize::Fixed(n));
+            plan.kernels[main].then = Some(steps);
+            plan.kernels[steps].then = Some(coupling);
+            plan.kernels[coupling].then = Some(voltage);
+            entry.main = Some(main);
         }
         other => return Err(other.unsupported(&co.owner_class, &co.owner).in_object(&co.owner, &co.name)),
     }

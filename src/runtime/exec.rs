@@ -447,6 +447,8 @@ impl<'a> Executor<'a> {
             Phase::Count => co.count,
             Phase::BeforeRun => co.before_run,
             Phase::AfterRun => co.after_run,
+            // launched after the main kernel (`Kernel::then`)
+            Phase::Sections | Phase::Coupling | Phase::Voltage => None,
         })
     }
 
@@ -496,9 +498,14 @@ impl<'a> Executor<'a> {
             return Ok(());
         };
         let clock = self.once_clock(code_object)?;
-        let args = self.step_args(kernel, clock.as_ref())?;
-        let launch = self.plan.kernels[kernel].launch;
-        self.device.launch(kernel, launch, &args)
+        let mut next = Some(kernel);
+        while let Some(kernel) = next {
+            let args = self.step_args(kernel, clock.as_ref())?;
+            let launch = self.plan.kernels[kernel].launch;
+            self.device.launch(kernel, launch, &args)?;
+            next = self.plan.kernels[kernel].then;
+        }
+        Ok(())
     }
 
     /// The clock of a code object run from the main queue, at its current time.
@@ -573,7 +580,8 @@ impl<'a> Executor<'a> {
                 if !due[clock] {
                     continue;
                 }
-                if let Some(kernel) = kernel {
+                let mut next = kernel;
+                while let Some(kernel) = next {
                     let args = self.step_args(kernel, Some(&clocks[clock]))?;
                     let launch = self.plan.kernels[kernel].launch;
                     if run.profile {
@@ -581,6 +589,7 @@ impl<'a> Executor<'a> {
                     } else {
                         self.device.launch(kernel, launch, &args)?;
                     }
+                    next = self.plan.kernels[kernel].then;
                 }
             }
             for (i, c) in clocks.iter_mut().enumerate() {
