@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import time
 
+import numpy as np
+
 from brian2.core.network import Network, _get_all_objects
 from brian2.core.operations import NetworkOperation
 from brian2.core.variables import ArrayVariable
@@ -162,7 +164,9 @@ class BriskDevice(CPPStandaloneDevice):
                 self._brisk_schedule[codeobj.name] = {
                     "clock": obj.clock.name,
                     "when": obj.when,
-                    "order": int(obj.order),
+                    # Brian sorts by (when, order, name); an order that is not a number
+                    # (Dendrify passes order='before_groups') can only be alone in its slot
+                    "order": int(obj.order) if isinstance(obj.order, (int, np.integer)) else None,
                     "object": obj.name,
                 }
 
