@@ -1,6 +1,7 @@
 //! Every fixture export runs on emulated CUDA under three schedules of the
 //! emulated driver (forward, reverse, shuffled thread and block orders): the
-//! three agree with each other and with the CPU backend.
+//! three agree with each other (to 1e-12: float atomics add in thread order)
+//! and with the CPU backend (to 1e-9, see [`cpu_rtol`]).
 //!
 //! Needs the emulated CUDA driver on the library path and NVRTC:
 //! `scripts/test-cuda-emu` runs it (`--include-ignored`). The test is ignored
@@ -15,6 +16,18 @@ use brisk::dtype::Dtype;
 use brisk::export::Export;
 
 const SCHEDULES: [&str; 3] = ["forward", "reverse", "shuffle:7"];
+
+/// Floats: emulated CUDA (compiled without fast math, as NVRTC compiles) against the CPU
+/// backend (`-ffast-math`, as cpp_standalone). The cable solve of a SpatialNeuron amplifies
+/// rounding: cpp_standalone differs from itself by up to 2.5e-8 between these two kinds of
+/// flags (`python/tests/test_spatial.py`), so that fixture gets 1e-7.
+fn cpu_rtol(fixture: &str) -> f64 {
+    if fixture == "spatial" {
+        1e-7
+    } else {
+        1e-9
+    }
+}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -115,7 +128,12 @@ fn fixtures_agree_across_schedules_and_with_the_cpu() {
             let got = results(&export, &dir);
             match &first {
                 None => {
-                    problems.extend(compare(&format!("{name}, emulated CUDA against the CPU backend"), &cpu, &got, 1e-9));
+                    problems.extend(compare(
+                        &format!("{name}, emulated CUDA against the CPU backend"),
+                        &cpu,
+                        &got,
+                        cpu_rtol(&name),
+                    ));
                     first = Some(got);
                 }
                 Some(f) => problems.extend(compare(&format!("{name}, schedule {schedule} against forward"), f, &got, 1e-12)),

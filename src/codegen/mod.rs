@@ -63,6 +63,11 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
         target.name()
     ));
     source.push_str(&format!("#define BRISK_BLOCK {CUDA_BLOCK}\n"));
+    source.push_str(&format!(
+        "#define BRISK_ROUNDS {}\n#define BRISK_CHUNK {}\n",
+        crate::plan::THRESHOLD_ROUNDS,
+        crate::plan::CHUNK
+    ));
     source.push_str(SUPPORT_HEADER);
     source.push('\n');
     // Functions emitted so far (TimedArray readers, binomial samplers, user code).

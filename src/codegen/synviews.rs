@@ -160,5 +160,10 @@ pub fn summed(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()>
     // Brian zeroes `_target_size` elements from the start (a Synapses target: its current `N`).
     let size_name = co.template_kwds.get("_target_size_name").and_then(|v| v.as_str()).unwrap_or("N_post");
     s.summed_stop = format!("{} + (int64_t){}", decl.start, size_expr(co, size_name)?);
+    s.summed_synapses = format!("(int64_t){}", size_expr(co, "N")?);
+    let csr = plan.summed.get(&co.name).ok_or_else(|| Error::runtime(format!("no summed plan for '{}'", co.name)))?;
+    s.by_target_start = pointer(plan, csr.by_target_start);
+    s.by_target = pointer(plan, csr.by_target);
+    s.by_target_start_buffer = csr.by_target_start;
     Ok(())
 }

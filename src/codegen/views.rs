@@ -60,6 +60,10 @@ pub struct KernelView {
     pub group_idx: String,
     /// CUDA: the kernel runs in one block (scalar writes, ordered output).
     pub block_launch: bool,
+    /// CUDA multi-block kernels: the uint32 coordination words (`plan::SYNC_LEN`) and,
+    /// for the threshold, the per-chunk look-back words.
+    pub sync: String,
+    pub chunk_status: String,
     pub records: Vec<Record>,
     /// Staging pointer for the time of a statemonitor/ratemonitor record.
     pub t_staging: String,
@@ -248,6 +252,12 @@ pub struct SynView {
     pub summed_start: i64,
     /// C expression: the end of the target range.
     pub summed_stop: String,
+    /// C expression: the number of synapses (the C++ loop).
+    pub summed_synapses: String,
+    /// CUDA: the target range's CSR (`plan::synapses::SummedPlan`).
+    pub by_target_start: String,
+    pub by_target: String,
+    pub by_target_start_buffer: usize,
 }
 
 pub(crate) fn indent(lines: &[String], depth: usize) -> String {
@@ -309,6 +319,14 @@ impl KernelView {
             view.group_idx = array_pointer(co, "_group_idx")?;
         }
         view.block_launch = kernel.launch == crate::plan::Launch::Block;
+        if let Some(cp) = plan.code_objects.get(&co.name) {
+            if let Some(b) = cp.sync {
+                view.sync = format!("((unsigned int*)_a.arrays[{b}])");
+            }
+            if let Some(b) = cp.chunk_status {
+                view.chunk_status = format!("((unsigned long long*)_a.arrays[{b}])");
+            }
+        }
         template_specific(plan, co, kernel, &mut view)?;
         Ok(view)
     }

@@ -23,6 +23,16 @@ use crate::ir::{CodeObject, Function, Symbol, Template};
 pub mod spatial;
 pub mod synapses;
 
+/// Elements a `Chunks` block takes (threshold: `THRESHOLD_ROUNDS` rounds of one element per thread).
+pub const THRESHOLD_ROUNDS: u64 = 4;
+pub const CHUNK: u64 = crate::codegen::CUDA_BLOCK as u64 * THRESHOLD_ROUNDS;
+/// Most threads of a kernel whose work is this step's events (monitors, pushes): its grid
+/// strides over them.
+pub const EVENT_THREADS: u64 = 64 * crate::codegen::CUDA_BLOCK as u64;
+/// Elements of a code object's block-coordination buffer (`CodeObjectPlan::sync`, uint32):
+/// the next chunk ticket, the blocks finished, the launch epoch.
+pub const SYNC_LEN: u64 = 4;
+
 /// Bytes of staging memory a plan aims for, over all monitors.
 const STAGING_BUDGET_BYTES: u64 = 64 << 20;
 /// Most network steps between two drains.
@@ -52,6 +62,8 @@ pub struct Plan {
     pub pathways: BTreeMap<String, PathwayPlan>,
     /// SpatialNeurons' cable solves (by code object name).
     pub spatial: BTreeMap<String, spatial::SpatialPlan>,
+    /// Summed variables (by code object name).
+    pub summed: BTreeMap<String, synapses::SummedPlan>,
 }
 
 /// How one `connect()` call runs: count per outer element, scan on the host,
@@ -176,6 +188,8 @@ pub enum Launch {
     /// One block that loops over its elements (ordered output, or a
     /// counter shared by all elements).
     Block,
+    /// One block per [`CHUNK`] elements (no clamp): the threshold's ordered compaction.
+    Chunks,
 }
 
 /// One generated function.
@@ -215,6 +229,11 @@ pub struct CodeObjectPlan {
     pub clock: Option<String>,
     /// `synapses_push_spikes`: the pathway whose queue its before-run phase prepares.
     pub prepares: Option<String>,
+    /// Multi-block kernels: uint32 x [`SYNC_LEN`] through which the blocks of a launch
+    /// agree (chunk tickets, the last block to finish), zero between launches.
+    pub sync: Option<usize>,
+    /// Threshold: one uint64 per chunk, its count and prefix for the look-back.
+    pub chunk_status: Option<usize>,
 }
 
 /// A monitor's output stream: staging buffers and one fill counter.
@@ -263,6 +282,7 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
         connects: BTreeMap::new(),
         pathways: BTreeMap::new(),
         spatial: BTreeMap::new(),
+        summed: BTreeMap::new(),
     };
     for array in &export.arrays {
         plan.array_buffers.insert(array.name.clone(), plan.buffers.len());
@@ -401,6 +421,12 @@ fn add_static_buffers(export: &Export, plan: &mut Plan, co: &CodeObject) -> Resu
     Ok(())
 }
 
+/// Adds one of Brisk's own buffers (zero-filled at allocation).
+fn add_internal(plan: &mut Plan, name: String, dtype: Dtype, len: u64) -> usize {
+    plan.buffers.push(Buffer { name, dtype, len, role: BufferRole::Internal });
+    plan.buffers.len() - 1
+}
+
 /// The value of an integer constant of a code object.
 pub fn constant_u64(co: &CodeObject, name: &str) -> Result<u64> {
     match co.symbols.get(name) {
@@ -439,6 +465,8 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         count: None,
         clock: co.clock.clone(),
         prepares: None,
+        sync: None,
+        chunk_status: None,
     };
     let push = |plan: &mut Plan, phase: Phase, launch: Launch, size: LoopSize| -> usize {
         let suffix = match phase {
@@ -488,7 +516,16 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         }
         Template::Threshold => {
             let size = group_size(plan, co)?;
-            entry.main = Some(push(plan, Phase::Main, Launch::Block, size));
+            let launch = match (&size, scalar_writes) {
+                (LoopSize::Fixed(n), false) => {
+                    entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
+                    entry.chunk_status =
+                        Some(add_internal(plan, format!("_chunks_{}", co.name), Dtype::Uint64, n.div_ceil(CHUNK).max(1)));
+                    Launch::Chunks
+                }
+                _ => Launch::Block,
+            };
+            entry.main = Some(push(plan, Phase::Main, launch, size));
             entry.after_run = Some(push(plan, Phase::AfterRun, Launch::Block, LoopSize::Fixed(1)));
         }
         Template::Reset => {
@@ -497,7 +534,11 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         }
         Template::Spikemonitor => {
             let n = eventspace_len(plan)?;
-            entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(n)));
+            let launch = if scalar_writes { Launch::Block } else { Launch::Grid };
+            if launch == Launch::Grid {
+                entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
+            }
+            entry.main = Some(push(plan, Phase::Main, launch, LoopSize::Fixed(n.clamp(1, EVENT_THREADS))));
         }
         Template::Statemonitor => {
             let indices = match co.symbols.get("_indices") {
@@ -505,7 +546,11 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
                 _ => None,
             }
             .unwrap_or(0);
-            entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(indices)));
+            let launch = if scalar_writes { Launch::Block } else { Launch::Grid };
+            if launch == Launch::Grid {
+                entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
+            }
+            entry.main = Some(push(plan, Phase::Main, launch, LoopSize::Fixed(indices)));
         }
         Template::Ratemonitor => {
             entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));
@@ -522,7 +567,10 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             synapses::add_connect(plan, co, None, None)?;
         }
         Template::SynapsesPushSpikes => {
-            entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));
+            let sources = co.pathway.as_ref().map(|p| p.spikes_stop - p.spikes_start).unwrap_or(1);
+            let threads = u64::try_from(sources).unwrap_or(1).clamp(1, EVENT_THREADS);
+            entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
+            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(threads)));
             entry.prepares = co.pathway.as_ref().map(|p| p.name.clone());
         }
         Template::Synapses => {
@@ -538,8 +586,11 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));
         }
         Template::SummedVariable => {
-            let size = group_size(plan, co)?;
-            entry.main = Some(push(plan, Phase::Main, Launch::Block, size));
+            // CUDA: a thread per target element (the C++ target loops over the synapses).
+            let summed = synapses::add_summed(plan, co)?;
+            let launch = if scalar_writes { Launch::Block } else { Launch::Grid };
+            entry.main = Some(push(plan, Phase::Main, launch, summed.size.clone()));
+            plan.summed.insert(co.name.clone(), summed);
         }
         Template::Spatialstateupdate => {
             let sp = spatial::add(plan, co)?;

@@ -11,6 +11,35 @@ use crate::dtype::Dtype;
 use crate::ir::{CodeObject, Symbol, Template};
 use crate::plan::{constant_u64, size_of, Buffer, BufferRole, ConnectPlan, LoopSize, PathwayPlan, Plan};
 
+/// A summed variable on CUDA: the target range's synapses grouped by target
+/// (a CSR the runtime builds when a run starts), so that a thread per target
+/// element sums its synapses in synapse order (deterministic, Brian's order).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SummedPlan {
+    /// The Synapses object (for messages).
+    pub synapses: String,
+    /// Each synapse's target element (absolute index).
+    pub index: usize,
+    /// The first target element, and how many there are.
+    pub start: i64,
+    pub size: LoopSize,
+    /// int64, `size + 1`: each target's synapses in `by_target`.
+    pub by_target_start: usize,
+    /// int32: synapse indices grouped by target, ascending within a target.
+    pub by_target: usize,
+}
+
+/// Adds the buffers of a summed variable's CSR.
+pub fn add_summed(plan: &mut Plan, co: &CodeObject) -> Result<SummedPlan> {
+    let decl = co.summed.as_ref().ok_or_else(|| Error::export("no summed target").in_object(&co.owner, &co.name))?;
+    let index = array_buffer(plan, co, &decl.index)?;
+    let size_name = co.template_kwds.get("_target_size_name").and_then(|v| v.as_str()).unwrap_or("N_post").to_string();
+    let size = size_of(plan, co, &size_name)?;
+    let by_target_start = add_buffer(plan, format!("_by_target_start_{}", co.name), Dtype::Int64, 0);
+    let by_target = add_buffer(plan, format!("_by_target_{}", co.name), Dtype::Int32, 0);
+    Ok(SummedPlan { synapses: co.owner.clone(), index, start: decl.start, size, by_target_start, by_target })
+}
+
 /// Most threads of a parallel `synapses` launch on CUDA (the kernel strides over its work).
 pub const DELIVERY_THREADS: u64 = 256 * 256;
 

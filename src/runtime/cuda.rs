@@ -166,6 +166,16 @@ fn grid_blocks(n: i64, max_blocks: u32) -> u32 {
     u32::try_from(blocks).unwrap_or(max_blocks)
 }
 
+/// Blocks of a `Chunks` launch of `n` elements: one per chunk, never clamped
+/// (each block takes its chunk by ticket; the grid must cover them all).
+fn chunk_blocks(n: i64, max_blocks: u32) -> Result<u32> {
+    let n = u64::try_from(n).unwrap_or(0);
+    let blocks = n.div_ceil(crate::plan::CHUNK).max(1);
+    u32::try_from(blocks).ok().filter(|&b| b <= max_blocks.max(1)).ok_or_else(|| {
+        Error::runtime(format!("{n} elements need {blocks} blocks of {} elements, more than the GPU's {max_blocks}", crate::plan::CHUNK))
+    })
+}
+
 // ---- The device --------------------------------------------------------------
 
 // SAFETY: `BriskArgs` is `repr(C)` plain data (two device addresses and six
@@ -502,6 +512,7 @@ impl Device for CudaDevice {
         let grid = match launch {
             Launch::Grid => grid_blocks(args.n, self.max_grid),
             Launch::Block => 1,
+            Launch::Chunks => chunk_blocks(args.n, self.max_grid)?,
         };
         let cfg = LaunchConfig { grid_dim: (grid, 1, 1), block_dim: (CUDA_BLOCK, 1, 1), shared_mem_bytes: 0 };
         let params = BriskArgs::new(self.pointers_addr, self.sizes_addr, args);

@@ -546,6 +546,12 @@ impl<'a> Executor<'a> {
                 kernel.map(|k| (clock, k))
             })
             .collect::<Result<_>>()?;
+        // Summed variables sum per target element: group their synapses by target for this run.
+        for o in &run.objects {
+            if let Some(co) = o.code_object.as_deref().filter(|co| self.plan.summed.contains_key(*co)) {
+                self.prepare_summed(co)?;
+            }
+        }
         // Profiling: seconds per scheduled object (timer slot = its position).
         if run.profile {
             self.device.take_timers()?;

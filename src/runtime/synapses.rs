@@ -24,6 +24,7 @@ use byteorder::{ByteOrder, LittleEndian};
 
 use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
+use crate::plan::synapses::SummedPlan;
 use crate::plan::{ConnectPlan, PathwayPlan};
 use crate::runtime::exec::Executor;
 
@@ -263,6 +264,39 @@ impl Executor<'_> {
         state[STATE_DT] = dt.to_bits() as i64;
         state[STATE_BRIAN_LEN] = brian_len;
         self.device.write(p.state, 0, &bytes_i64(&state))
+    }
+
+    /// A summed variable's CSR at the start of a run: the synapses of each
+    /// target element, ascending (a counting sort of their target indices).
+    pub(super) fn prepare_summed(&mut self, code_object: &str) -> Result<()> {
+        let p: SummedPlan = self.plan.summed[code_object].clone();
+        let size = self.size_value(&p.size)? as usize;
+        let targets = self.read_i32s(p.index)?;
+        let mut start = vec![0i64; size + 1];
+        for (k, &t) in targets.iter().enumerate() {
+            let rel = i64::from(t) - p.start;
+            if rel < 0 || rel as usize >= size {
+                return Err(Error::runtime(format!(
+                    "synapse {k} adds to element {t}, outside the summed variable's target range [{}, {})",
+                    p.start,
+                    p.start + size as i64
+                ))
+                .in_object(&p.synapses, code_object));
+            }
+            start[rel as usize + 1] += 1;
+        }
+        for i in 0..size {
+            start[i + 1] += start[i];
+        }
+        let mut next = start.clone();
+        let mut by_target = vec![0i32; targets.len()];
+        for (k, &t) in targets.iter().enumerate() {
+            let slot = &mut next[(i64::from(t) - p.start) as usize];
+            by_target[*slot as usize] = k as i32;
+            *slot += 1;
+        }
+        self.replace(p.by_target_start, start.len() as u64, &bytes_i64(&start))?;
+        self.replace(p.by_target, by_target.len() as u64, &bytes_i32(&by_target))
     }
 
     /// The synapses still queued, per coming step (index 0: the next step),

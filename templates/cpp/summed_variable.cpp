@@ -1,6 +1,6 @@
 // summed_variable: {{ s.summed_target_name }}[{{ s.summed_start }}:] = sum over synapses
 {% include "cpp/_head.cpp" %}
-    const int64_t _N = {{ k.size_expr }};
+    const int64_t _N = {{ s.summed_synapses }};
     {{ s.summed_type }}* _target = {{ s.summed_target }};
     const int32_t* _index = {{ s.summed_index }};
     const int64_t _stop = {{ s.summed_stop }};

@@ -1,3 +1,4 @@
+{%- if k.block_launch %}
 // statemonitor: one block; one row of the recorded variables into the staging buffers
 {% include "cuda/_head.cu" %}
     int64_t* _fill = {{ k.fill }};
@@ -7,15 +8,7 @@
 {{ k.scalar_code }}
     for (int64_t _i = threadIdx.x; _i < {{ k.num_indices }}LL; _i += blockDim.x)
     {
-        {
-            const int64_t _idx = {{ k.indices }}[_i];
-            const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
-{{ k.vector_code }}
-{%- for r in k.records %}
-            {{ r.staging }}[_row * {{ r.width }}LL + _i] = {{ r.local }};
-{%- endfor %}
-        }
+{% include "cuda/_statemonitor_record.cu" %}
     }
     __syncthreads();
     if (threadIdx.x == 0)
@@ -25,3 +18,24 @@
         {{ k.n_array }}[0] += 1;
     }
 }
+{%- else %}
+// statemonitor: a grid over the recorded indices writes one row into the staging buffers;
+// the last block to finish records the time and advances the fill counter
+{% include "cuda/_head.cu" %}
+    int64_t* _fill = {{ k.fill }};
+    unsigned int* _sync = {{ k.sync }};
+    const int64_t _row = _fill[0];
+    const int64_t _vectorisation_idx = -1;
+{{ k.rng_scalar }}
+{{ k.scalar_code }}
+    for (int64_t _i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _i < {{ k.num_indices }}LL; _i += (int64_t)gridDim.x * blockDim.x)
+    {
+{% include "cuda/_statemonitor_record.cu" %}
+    }
+{% include "cuda/_last_block.cu" %}
+        {{ k.t_staging }}[_row] = _a.t;
+        _fill[0] = _row + 1;
+        {{ k.n_array }}[0] += 1;
+    }
+}
+{%- endif %}

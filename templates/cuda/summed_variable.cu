@@ -1,6 +1,7 @@
-// summed_variable: one block; {{ s.summed_target_name }}[{{ s.summed_start }}:] = sum over synapses (atomic)
+{%- if k.block_launch %}
+// summed_variable: one block (its scalar code writes shared variables); {{ s.summed_target_name }}[{{ s.summed_start }}:] = sum over synapses (atomic)
 {% include "cuda/_head.cu" %}
-    const int64_t _N = {{ k.size_expr }};
+    const int64_t _N = {{ s.summed_synapses }};
     {{ s.summed_type }}* _target = {{ s.summed_target }};
     const int32_t* _index = {{ s.summed_index }};
     const int64_t _stop = {{ s.summed_stop }};
@@ -9,6 +10,11 @@
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
 {{ k.scalar_code }}
+    __syncthreads();
+    if (threadIdx.x == 0)
+    {
+{{ k.scalar_stores }}
+    }
     for (int64_t _idx = threadIdx.x; _idx < _N; _idx += blockDim.x)
     {
         const int64_t _vectorisation_idx = _idx;
@@ -17,3 +23,30 @@
         brisk_atomic_add(&_target[_index[_idx]], ({{ s.summed_type }})_synaptic_var);
     }
 }
+{%- else %}
+// summed_variable: a thread per element of {{ s.summed_target_name }}[{{ s.summed_start }}:], summing its synapses in
+// synapse order (the runtime groups them by target when a run starts): deterministic, Brian's order
+{% include "cuda/_head.cu" %}
+    const int64_t _size = {{ k.size_expr }};
+    {{ s.summed_type }}* _target = {{ s.summed_target }};
+    const int64_t* _start_of = {{ s.by_target_start }};
+    const int32_t* _by_target = {{ s.by_target }};
+    if (_a.sizes[{{ s.by_target_start_buffer }}] < _size + 1) return;  // not prepared for this run
+    const int64_t _vectorisation_idx = -1;
+{{ k.rng_scalar }}
+{{ k.scalar_code }}
+    for (int64_t _t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _t < _size; _t += (int64_t)gridDim.x * blockDim.x)
+    {
+        {{ s.summed_type }} _sum = 0;
+        for (int64_t _k = _start_of[_t]; _k < _start_of[_t + 1]; _k++)
+        {
+            const int64_t _idx = _by_target[_k];
+            const int64_t _vectorisation_idx = _idx;
+{{ k.rng_vector }}
+{{ k.vector_code }}
+            _sum = ({{ s.summed_type }})(_sum + _synaptic_var);
+        }
+        _target[{{ s.summed_start }} + _t] = _sum;
+    }
+}
+{%- endif %}
