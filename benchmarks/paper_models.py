@@ -4,7 +4,8 @@ Brian2GeNN benchmarks), written for Brisk's scripts (`scripts/gpu-model`,
 
 Each `build_<name>(N)` defines its network in the current Brian session
 (after `set_device`) and returns the number of neurons and of synapses it will
-have. The model sizes follow the paper: N neurons (COBAHH, Brunel-Hakim,
+have and the Brian objects (for a `Network`: Brian's magic `run()` only finds
+objects in the caller's namespace). The model sizes follow the paper: N neurons (COBAHH, Brunel-Hakim,
 mushroom body's Kenyon cells) or N synapses (STDP).
 
 | name | network |
@@ -78,7 +79,8 @@ def _cobahh(N, coupled):
         Ce.we = "rand()*1e-9*nS"  # effectively zero, but not optimised away
         Ci.wi = "rand()*1e-9*nS"
         synapses = int(round(N * N * p))
-    return N, synapses
+        return N, synapses, [P, Ce, Ci]
+    return N, synapses, [P]
 
 
 def build_cobahh_uncoupled(N):
@@ -104,7 +106,7 @@ def _brunel_hakim(N, heterog):
     conn.connect(p=sparseness)
     if heterog:
         conn.delay = "4*ms*rand()"
-    return N, int(round(N * N * sparseness))
+    return N, int(round(N * N * sparseness)), [group, conn]
 
 
 def build_brunel_hakim_homog(N):
@@ -140,7 +142,7 @@ def build_stdp(N):
                  w = clip(w + Apre, 0, gmax)""", namespace=ns)
     S.connect("i < (j + 1)*K and i >= j*K")
     S.w = "rand()*gmax"
-    return N + N // K, N
+    return N + N // K, N, [inputs, neurons, S]
 
 
 def build_mushroom_body(N, duration=10 * second):
@@ -203,7 +205,7 @@ def build_mushroom_body(N, duration=10 * second):
         G.m = 0
         G.n = 0.5
     synapses = int(N_AL * N * 0.15 + N * N_LB * min(1.0, 10000.0 / N) + N_LB * N_LB)
-    return N_AL + N + N_LB, synapses
+    return N_AL + N + N_LB, synapses, [PN, iKC, eKC, PN_iKC, iKC_eKC, eKC_eKC]
 
 
 MODELS = {
