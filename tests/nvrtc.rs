@@ -108,13 +108,13 @@ fn every_fixture_compiles_with_nvrtc() {
             Ok(ptx) => {
                 assert!(ptx.contains(".target sm_90"), "{name}: PTX for another target");
                 for symbol in &symbols {
-                    // One parameter: `const BriskArgs _a` by value, 7 x 8 bytes.
+                    // One parameter: `const BriskArgs _ain` by value, 9 x 8 bytes.
                     if !ptx.contains(&format!(".entry {symbol}(")) {
                         failures.push(format!("{name}: the PTX has no kernel entry '{symbol}'"));
-                    } else if !ptx.contains(&format!(".param .align 8 .b8 {symbol}_param_0[64]"))
+                    } else if !ptx.contains(&format!(".param .align 8 .b8 {symbol}_param_0[72]"))
                         || ptx.contains(&format!("{symbol}_param_1"))
                     {
-                        failures.push(format!("{name}: kernel '{symbol}' does not take one 64-byte BriskArgs"));
+                        failures.push(format!("{name}: kernel '{symbol}' does not take one 72-byte BriskArgs"));
                     }
                 }
                 eprintln!(
@@ -308,7 +308,7 @@ fn gpu_device_round_trip() {
     dev.set_lens(&[n as i64, 5, 12, 0]).unwrap();
     let f64s = |b: Vec<u8>| b.chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect::<Vec<f64>>();
     let i64s = |b: Vec<u8>| b.chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect::<Vec<i64>>();
-    let args = |n: usize| StepArgs { t: 0.5, dt: 0.1, timestep: 7, seed: 0x1234_5678_9abc, stream: 0, n: n as i64 };
+    let args = |n: usize| StepArgs { t: 0.5, dt: 0.1, timestep: 7, seed: 0x1234_5678_9abc, stream: 0, n: n as i64, step: 0 };
 
     dev.launch(0, Launch::Grid, &args(n)).unwrap();
     let x = f64s(dev.read(0, 0, n * 8).unwrap());

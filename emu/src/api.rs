@@ -15,8 +15,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use cudarc::driver::sys::{
-    CUcontext, CUdevice, CUdevice_attribute as Attr, CUdeviceptr, CUevent, CUfunction, CUjit_option, CUmodule, CUresult,
-    CUstream, CUuuid,
+    CUcontext, CUdevice, CUdevice_attribute as Attr, CUdeviceptr, CUevent, CUfunction, CUgraph, CUgraphExec, CUjit_option, CUmodule,
+    CUresult, CUstream, CUuuid,
 };
 
 use crate::config::Config;
@@ -342,6 +342,7 @@ pub extern "C" fn cuStreamDestroy_v2(stream: CUstream) -> CUresult {
 pub extern "C" fn cuStreamSynchronize(stream: CUstream) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
+        d.check_not_capturing(stream as usize, "a synchronisation")?;
         d.check_sticky()
     })
 }
@@ -377,6 +378,7 @@ pub extern "C" fn cuMemAlloc_v2(ptr: *mut CUdeviceptr, bytes: usize) -> CUresult
 pub extern "C" fn cuMemAllocAsync(ptr: *mut CUdeviceptr, bytes: usize, stream: CUstream) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
+        d.check_not_capturing(stream as usize, "an allocation")?;
         if ptr.is_null() {
             return Err(CUresult::CUDA_ERROR_INVALID_VALUE);
         }
@@ -394,6 +396,7 @@ pub extern "C" fn cuMemFree_v2(ptr: CUdeviceptr) -> CUresult {
 pub extern "C" fn cuMemFreeAsync(ptr: CUdeviceptr, stream: CUstream) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
+        d.check_not_capturing(stream as usize, "a free")?;
         d.free(ptr)
     })
 }
@@ -415,6 +418,7 @@ pub extern "C" fn cuMemsetD8_v2(dst: CUdeviceptr, value: u8, n: usize) -> CUresu
 pub extern "C" fn cuMemsetD8Async(dst: CUdeviceptr, value: u8, n: usize, stream: CUstream) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
+        d.check_not_capturing(stream as usize, "a memset")?;
         d.memset(dst, value, n)
     })
 }
@@ -428,6 +432,7 @@ pub extern "C" fn cuMemcpyHtoD_v2(dst: CUdeviceptr, src: *const c_void, n: usize
 pub extern "C" fn cuMemcpyHtoDAsync_v2(dst: CUdeviceptr, src: *const c_void, n: usize, stream: CUstream) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
+        d.check_not_capturing(stream as usize, "a copy")?;
         d.copy_in(dst, src, n)
     })
 }
@@ -441,6 +446,7 @@ pub extern "C" fn cuMemcpyDtoH_v2(dst: *mut c_void, src: CUdeviceptr, n: usize) 
 pub extern "C" fn cuMemcpyDtoHAsync_v2(dst: *mut c_void, src: CUdeviceptr, n: usize, stream: CUstream) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
+        d.check_not_capturing(stream as usize, "a copy")?;
         d.copy_out(dst, src, n)
     })
 }
@@ -454,6 +460,7 @@ pub extern "C" fn cuMemcpyDtoD_v2(dst: CUdeviceptr, src: CUdeviceptr, n: usize) 
 pub extern "C" fn cuMemcpyDtoDAsync_v2(dst: CUdeviceptr, src: CUdeviceptr, n: usize, stream: CUstream) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
+        d.check_not_capturing(stream as usize, "a copy")?;
         d.copy_device(dst, src, n)
     })
 }
@@ -576,6 +583,9 @@ pub extern "C" fn cuLaunchKernel(
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         let shape = Shape { grid: [grid_x, grid_y, grid_z], block: [block_x, block_y, block_z] };
+        if d.is_capturing(stream as usize) {
+            return d.record_launch(stream as usize, f as usize, shape, shared_bytes, params, !extra.is_null());
+        }
         d.launch(f as usize, shape, shared_bytes, params, !extra.is_null())
     })
 }
@@ -663,6 +673,9 @@ const ERRORS: &[(CUresult, &str)] = &[
     (CUresult::CUDA_ERROR_ILLEGAL_INSTRUCTION, "an illegal instruction was encountered"),
     (CUresult::CUDA_ERROR_LAUNCH_FAILED, "unspecified launch failure"),
     (CUresult::CUDA_ERROR_NOT_SUPPORTED, "operation not supported"),
+    (CUresult::CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "operation not permitted when stream is capturing"),
+    (CUresult::CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "operation failed due to a previous error during capture"),
+    (CUresult::CUDA_ERROR_ILLEGAL_STATE, "the operation is not permitted in the current state"),
     (CUresult::CUDA_ERROR_UNKNOWN, "unknown error"),
 ];
 
@@ -698,4 +711,57 @@ pub extern "C" fn cuGetErrorName(error: c_uint, text: *mut *const c_char) -> CUr
         let (c, _) = ERRORS.iter().find(|(c, _)| *c as c_uint == error).ok_or(CUresult::CUDA_ERROR_INVALID_VALUE)?;
         put(text, static_text(&TEXTS, format!("{c:?}")))
     }))
+}
+
+// ---- stream capture and graphs ------------------------------------------------------
+
+#[no_mangle]
+pub extern "C" fn cuStreamBeginCapture_v2(stream: CUstream, _mode: c_uint) -> CUresult {
+    with_ctx(|d| d.begin_capture(stream as usize))
+}
+
+#[no_mangle]
+pub extern "C" fn cuStreamEndCapture(stream: CUstream, graph: *mut CUgraph) -> CUresult {
+    with_ctx(|d| {
+        let h = d.end_capture(stream as usize)?;
+        put(graph, h as CUgraph)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn cuStreamIsCapturing(stream: CUstream, status: *mut c_uint) -> CUresult {
+    // CU_STREAM_CAPTURE_STATUS_NONE = 0, _ACTIVE = 1
+    with_ctx(|d| put(status, u32::from(d.is_capturing(stream as usize))))
+}
+
+#[no_mangle]
+pub extern "C" fn cuGraphInstantiateWithFlags(exec: *mut CUgraphExec, graph: CUgraph, _flags: u64) -> CUresult {
+    with_ctx(|d| {
+        let h = d.instantiate(graph as usize)?;
+        put(exec, h as CUgraphExec)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn cuGraphLaunch(exec: CUgraphExec, stream: CUstream) -> CUresult {
+    with_ctx(|d| {
+        d.check_stream(stream as usize)?;
+        d.check_not_capturing(stream as usize, "a graph launch")?;
+        d.launch_graph(exec as usize)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn cuGraphUpload(exec: CUgraphExec, _stream: CUstream) -> CUresult {
+    with_ctx(|d| d.launch_graph_exists(exec as usize))
+}
+
+#[no_mangle]
+pub extern "C" fn cuGraphExecDestroy(exec: CUgraphExec) -> CUresult {
+    with(|d| d.destroy_graph_exec(exec as usize))
+}
+
+#[no_mangle]
+pub extern "C" fn cuGraphDestroy(graph: CUgraph) -> CUresult {
+    with(|d| d.destroy_graph(graph as usize))
 }

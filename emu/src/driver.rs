@@ -42,6 +42,15 @@ pub struct Function {
     kernel: usize,
 }
 
+/// A kernel launch recorded by stream capture: its parameters copied, as the driver does.
+#[derive(Clone)]
+pub struct RecordedLaunch {
+    function: usize,
+    shape: Shape,
+    /// Each parameter's bytes (8-byte aligned storage).
+    params: Vec<Vec<u64>>,
+}
+
 pub struct Driver {
     pub cfg: Config,
     pub memory: Memory,
@@ -50,6 +59,11 @@ pub struct Driver {
     /// Recorded time of each event (None until recorded).
     events: HashMap<usize, Option<Instant>>,
     streams: HashMap<usize, ()>,
+    /// Streams being captured, and the launches recorded so far.
+    capturing: HashMap<usize, Vec<RecordedLaunch>>,
+    /// Captured graphs and instantiated (executable) graphs.
+    graphs: HashMap<usize, Vec<RecordedLaunch>>,
+    graph_execs: HashMap<usize, Vec<RecordedLaunch>>,
     next_handle: usize,
     sticky: Option<CUresult>,
     /// The latest detail for each error code returned (leaked: callers keep the pointers).
@@ -63,7 +77,12 @@ impl Driver {
     pub fn new(cfg: Config) -> Driver {
         let memory = Memory::new(cfg.memory);
         let scheduler = Scheduler::new(cfg.stack_bytes, cfg.schedule);
-        let stats = Stats { emulator: DEVICE_NAME.to_string(), schedule: cfg.schedule.name(), kernels: Default::default() };
+        let stats = Stats {
+            emulator: DEVICE_NAME.to_string(),
+            schedule: cfg.schedule.name(),
+            graph_launches: 0,
+            kernels: Default::default(),
+        };
         Driver {
             cfg,
             memory,
@@ -71,6 +90,9 @@ impl Driver {
             functions: HashMap::new(),
             events: HashMap::new(),
             streams: HashMap::new(),
+            capturing: HashMap::new(),
+            graphs: HashMap::new(),
+            graph_execs: HashMap::new(),
             next_handle: 0x1000,
             sticky: None,
             details: HashMap::new(),
@@ -88,6 +110,9 @@ impl Driver {
         self.modules.clear();
         self.events.clear();
         self.streams.clear();
+        self.capturing.clear();
+        self.graphs.clear();
+        self.graph_execs.clear();
         self.sticky = None;
         self.details.clear();
     }
@@ -256,6 +281,98 @@ impl Driver {
         let h = self.handle();
         self.functions.insert(h, Function { module, kernel });
         Ok(h)
+    }
+
+    /// Fails work submitted to a stream being captured (only launches can be recorded).
+    pub fn check_not_capturing(&mut self, stream: usize, what: &str) -> Res {
+        if self.capturing.contains_key(&stream) {
+            self.capturing.remove(&stream);
+            return Err(self.fail(
+                CUresult::CUDA_ERROR_STREAM_CAPTURE_INVALIDATED,
+                format!("{what} on a stream being captured: the emulated driver records kernel launches only"),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn begin_capture(&mut self, stream: usize) -> Res {
+        self.check_sticky()?;
+        if stream <= 2 {
+            return Err(self.fail(CUresult::CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "the legacy default stream cannot be captured"));
+        }
+        self.check_stream(stream)?;
+        if self.capturing.insert(stream, Vec::new()).is_some() {
+            return Err(CUresult::CUDA_ERROR_ILLEGAL_STATE);
+        }
+        Ok(())
+    }
+
+    pub fn is_capturing(&self, stream: usize) -> bool {
+        self.capturing.contains_key(&stream)
+    }
+
+    pub fn end_capture(&mut self, stream: usize) -> Res<usize> {
+        let launches = self.capturing.remove(&stream).ok_or(CUresult::CUDA_ERROR_ILLEGAL_STATE)?;
+        let h = self.handle();
+        self.graphs.insert(h, launches);
+        Ok(h)
+    }
+
+    pub fn instantiate(&mut self, graph: usize) -> Res<usize> {
+        let launches = self.graphs.get(&graph).cloned().ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
+        let h = self.handle();
+        self.graph_execs.insert(h, launches);
+        Ok(h)
+    }
+
+    pub fn launch_graph_exists(&self, exec: usize) -> Res {
+        self.graph_execs.contains_key(&exec).then_some(()).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
+    }
+
+    pub fn destroy_graph(&mut self, graph: usize) -> Res {
+        self.graphs.remove(&graph).map(|_| ()).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
+    }
+
+    pub fn destroy_graph_exec(&mut self, exec: usize) -> Res {
+        self.graph_execs.remove(&exec).map(|_| ()).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
+    }
+
+    /// Replays an instantiated graph: its launches, in capture order.
+    pub fn launch_graph(&mut self, exec: usize) -> Res {
+        self.check_sticky()?;
+        let launches = self.graph_execs.get(&exec).cloned().ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
+        self.stats.graph_launches += 1;
+        for l in launches {
+            let mut pointers: Vec<*mut c_void> = l.params.iter().map(|p| p.as_ptr() as *mut c_void).collect();
+            self.launch(l.function, l.shape, 0, pointers.as_mut_ptr(), false)?;
+            if self.sticky.is_some() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a launch on a stream being captured (parameters copied now).
+    pub fn record_launch(&mut self, stream: usize, f: usize, shape: Shape, shared_bytes: u32, params: *mut *mut c_void, extra: bool) -> Res {
+        let function = self.functions.get(&f).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
+        let kernel = &self.modules[&function.module].kernels[function.kernel];
+        if shared_bytes > 0 || extra || (params.is_null() && !kernel.params.is_empty()) {
+            return Err(CUresult::CUDA_ERROR_INVALID_VALUE);
+        }
+        let mut copied = Vec::with_capacity(kernel.params.len());
+        for (i, &bytes) in kernel.params.iter().enumerate() {
+            let mut words = vec![0u64; bytes.div_ceil(8)];
+            // SAFETY: cuLaunchKernel's contract: params[i] points at a value of
+            // the parameter's size (checked against the PTX when the module loaded).
+            unsafe {
+                let src = *params.add(i) as *const u8;
+                std::ptr::copy_nonoverlapping(src, words.as_mut_ptr().cast::<u8>(), bytes);
+            }
+            copied.push(words);
+        }
+        let launches = self.capturing.get_mut(&stream).ok_or(CUresult::CUDA_ERROR_ILLEGAL_STATE)?;
+        launches.push(RecordedLaunch { function: f, shape, params: copied });
+        Ok(())
     }
 
     /// Runs a kernel to its end. A kernel that fails sets the sticky error

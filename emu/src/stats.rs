@@ -40,6 +40,8 @@ pub struct KernelStats {
 pub struct Stats {
     pub emulator: String,
     pub schedule: String,
+    /// Graph replays (`cuGraphLaunch`); their kernels count as launches too.
+    pub graph_launches: u64,
     pub kernels: BTreeMap<String, KernelStats>,
 }
 

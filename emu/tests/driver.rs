@@ -385,3 +385,39 @@ fn thread_cost() {
     let per = start.elapsed().as_secs_f64() / (launches as f64 * 65536.0);
     eprintln!("{:.1} ns per emulated thread", per * 1e9);
 }
+
+#[test]
+fn captured_graphs_replay_their_launches() {
+    use cudarc::driver::sys::{CUgraph, CUgraphExec, CUstream};
+    let d = Device::new(Schedule::Forward);
+    let (mut sum, mut count) = (d.alloc(8), d.alloc(4));
+    let mut stream: CUstream = std::ptr::null_mut();
+    ok(cuStreamCreate(&mut stream, 0));
+    // the legacy default stream cannot be captured
+    assert_eq!(cuStreamBeginCapture_v2(std::ptr::null_mut(), 0), CUresult::CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED);
+    ok(cuStreamBeginCapture_v2(stream, 0));
+    let f = d.function("k_atomic");
+    for _ in 0..2 {
+        let mut params = [arg(&mut sum), arg(&mut count)];
+        ok(cuLaunchKernel(f, 2, 1, 1, 64, 1, 1, 0, stream, params.as_mut_ptr(), std::ptr::null_mut()));
+    }
+    // recorded, not run
+    assert_eq!(d.read::<i32>(count, 1).unwrap(), vec![0]);
+    let mut graph: CUgraph = std::ptr::null_mut();
+    ok(cuStreamEndCapture(stream, &mut graph));
+    let mut exec: CUgraphExec = std::ptr::null_mut();
+    ok(cuGraphInstantiateWithFlags(&mut exec, graph, 0));
+    for _ in 0..3 {
+        ok(cuGraphLaunch(exec, stream));
+    }
+    ok(cuStreamSynchronize(stream));
+    assert_eq!(d.read::<i32>(count, 1).unwrap(), vec![3 * 2 * 128]);
+    assert_eq!(d.read::<f64>(sum, 1).unwrap(), vec![3.0 * 2.0 * 128.0 * 0.5]);
+    // anything but a launch invalidates a capture
+    ok(cuStreamBeginCapture_v2(stream, 0));
+    assert_eq!(cuStreamSynchronize(stream), CUresult::CUDA_ERROR_STREAM_CAPTURE_INVALIDATED);
+    ok(cuGraphExecDestroy(exec));
+    ok(cuGraphDestroy(graph));
+    ok(cuStreamDestroy_v2(stream));
+    assert!(brisk_cuda_emu::api::stats().graph_launches >= 3);
+}

@@ -96,6 +96,11 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
         }
     }
     for kernel in &plan.kernels {
+        if kernel.phase == Phase::Tick {
+            source.push('\n');
+            source.push_str(&views::render_tick(plan, target).map_err(|e| Error::runtime(format!("template error for the step tick: {e}")))?);
+            continue;
+        }
         let co = code_objects
             .iter()
             .find(|c| c.name == kernel.code_object)
@@ -112,7 +117,7 @@ fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) 
         _ if co.template == crate::ir::Template::Spatialstateupdate => views::render_spatial(&view, target),
         Phase::Main | Phase::Count => views::render_main(&view, co, target),
         Phase::AfterRun | Phase::BeforeRun => views::render_phase(&view, co, kernel.phase, target),
-        Phase::Sections | Phase::Coupling | Phase::Voltage => {
+        Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick => {
             Ok(format!("// no {:?} code for template '{}'\n", kernel.phase, co.template.name()))
         }
     };

@@ -562,6 +562,41 @@ struct SpatialCuda<'a> {
     sp: &'a SpatialView,
 }
 
+/// A clock the step tick advances.
+#[derive(Debug, Clone)]
+pub struct TickClock {
+    pub index: usize,
+    pub t: String,
+    pub timestep: String,
+}
+
+#[derive(Template)]
+#[template(path = "cuda/step_tick.cu")]
+struct TickCuda {
+    clocks: Vec<TickClock>,
+}
+
+/// The end of a step replayed as a CUDA graph (`plan::StepPlan`); the C++
+/// target replays no graphs and gets an empty function.
+pub fn render_tick(plan: &Plan, target: Target) -> Result<String, askama::Error> {
+    let clocks: Vec<TickClock> = plan
+        .step
+        .clocks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.event)
+        .map(|(index, c)| TickClock {
+            index,
+            t: format!("((double*)_a.arrays[{}])", c.t),
+            timestep: format!("((int64_t*)_a.arrays[{}])", c.timestep),
+        })
+        .collect();
+    match target {
+        Target::Cuda => TickCuda { clocks }.render(),
+        Target::Cpp => Ok("// the step tick: CUDA graphs only\nextern \"C\" void brisk_step_tick(const BriskArgs* _ap) { (void)_ap; }\n".to_string()),
+    }
+}
+
 /// Renders any kernel of a SpatialNeuron's cable solve (every phase).
 pub fn render_spatial(view: &KernelView, target: Target) -> Result<String, askama::Error> {
     let (k, sp) = (view, &view.sp);

@@ -64,6 +64,33 @@ pub struct Plan {
     pub spatial: BTreeMap<String, spatial::SpatialPlan>,
     /// Summed variables (by code object name).
     pub summed: BTreeMap<String, synapses::SummedPlan>,
+    /// A network step replayed as a CUDA graph: the device's step state and its tick.
+    pub step: StepPlan,
+}
+
+/// What a step replayed as a CUDA graph needs: the clocks and random-number
+/// stream live on the device (`state`), and a tick kernel at the end of each
+/// step advances them (`runtime::exec`, graph mode).
+#[derive(Debug, Clone, Serialize)]
+pub struct StepPlan {
+    /// uint64 x (1 + 2 x clocks): the random-number stream at the step's start, then
+    /// each clock's timestep and dt (bits), clocks in export order.
+    pub state: usize,
+    pub clocks: Vec<StepClock>,
+    /// The tick kernel: `n` is the mask of the clocks that ticked, `stream` the
+    /// random-number launches of the step.
+    pub tick: usize,
+}
+
+/// A clock in the step state.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepClock {
+    pub name: String,
+    /// Brian's `t` and `timestep` arrays, which the tick writes.
+    pub t: usize,
+    pub timestep: usize,
+    /// An event clock (its times come from an array): steps on it are not replayed.
+    pub event: bool,
 }
 
 /// How one `connect()` call runs: count per outer element, scan on the host,
@@ -178,6 +205,8 @@ pub enum Phase {
     Coupling,
     /// `spatialstateupdate`: the new `v` and `Ic` per compartment.
     Voltage,
+    /// The end of a step replayed as a CUDA graph (`StepPlan::tick`); no code object.
+    Tick,
 }
 
 /// How a kernel is launched on the GPU (the CPU runs every kernel serially).
@@ -283,6 +312,7 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
         pathways: BTreeMap::new(),
         spatial: BTreeMap::new(),
         summed: BTreeMap::new(),
+        step: StepPlan { state: 0, clocks: Vec::new(), tick: 0 },
     };
     for array in &export.arrays {
         plan.array_buffers.insert(array.name.clone(), plan.buffers.len());
@@ -329,6 +359,7 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
         let entry = add_kernels(export, &mut plan, co)?;
         plan.code_objects.insert(co.name.clone(), entry);
     }
+    add_step(export, &mut plan)?;
     Ok(plan)
 }
 
@@ -421,6 +452,34 @@ fn add_static_buffers(export: &Export, plan: &mut Plan, co: &CodeObject) -> Resu
     Ok(())
 }
 
+/// The step state and the tick kernel (`StepPlan`).
+fn add_step(export: &Export, plan: &mut Plan) -> Result<()> {
+    let mut clocks = Vec::new();
+    for c in &export.clocks {
+        let buf = |name: &str| {
+            plan.buffer_of(name).ok_or_else(|| Error::export(format!("clock array '{name}' is not in the export")))
+        };
+        clocks.push(StepClock {
+            name: c.name.clone(),
+            t: buf(&c.t_array)?,
+            timestep: buf(&c.timestep_array)?,
+            event: c.times_array.is_some(),
+        });
+    }
+    let state = add_internal(plan, "_step_state".to_string(), Dtype::Uint64, 1 + 2 * clocks.len() as u64);
+    plan.kernels.push(Kernel {
+        symbol: "brisk_step_tick".to_string(),
+        code_object: String::new(),
+        phase: Phase::Tick,
+        launch: Launch::Block,
+        size: LoopSize::Fixed(1),
+        uses_rng: false,
+        then: None,
+    });
+    plan.step = StepPlan { state, clocks, tick: plan.kernels.len() - 1 };
+    Ok(())
+}
+
 /// Adds one of Brisk's own buffers (zero-filled at allocation).
 fn add_internal(plan: &mut Plan, name: String, dtype: Dtype, len: u64) -> usize {
     plan.buffers.push(Buffer { name, dtype, len, role: BufferRole::Internal });
@@ -477,6 +536,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             Phase::Sections => "_sections",
             Phase::Coupling => "_coupling",
             Phase::Voltage => "_voltage",
+            Phase::Tick => "_tick",
         };
         plan.kernels.push(Kernel {
             symbol: format!("brisk_{}{suffix}", co.name),

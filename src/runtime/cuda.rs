@@ -23,7 +23,8 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::{Arc, OnceLock};
 
 use cudarc::driver::{
-    result as cu_result, sys as cu_sys, CudaContext, CudaEvent, CudaFunction, CudaModule, CudaSlice, CudaStream,
+    result as cu_result, sys as cu_sys, CudaContext, CudaEvent, CudaFunction, CudaGraph, CudaModule, CudaSlice,
+    CudaStream,
     DevicePtr,
     DeviceRepr, DriverError, LaunchConfig, PushKernelArg,
 };
@@ -178,12 +179,12 @@ fn chunk_blocks(n: i64, max_blocks: u32) -> Result<u32> {
 
 // ---- The device --------------------------------------------------------------
 
-// SAFETY: `BriskArgs` is `repr(C)` plain data (two device addresses and six
-// 8-byte scalars, no padding), laid out exactly as the kernels' `const
+// SAFETY: `BriskArgs` is `repr(C)` plain data (two device addresses, six
+// 8-byte scalars and a device address, no padding), laid out exactly as the kernels' `const
 // BriskArgs _a` parameter; cuLaunchKernel copies it from the pointer cudarc passes.
 unsafe impl DeviceRepr for BriskArgs {}
 
-const _: () = assert!(std::mem::size_of::<BriskArgs>() == 64);
+const _: () = assert!(std::mem::size_of::<BriskArgs>() == 72);
 
 /// Plan buffers in GPU memory and the program's kernels, on device 0.
 pub struct CudaDevice {
@@ -206,6 +207,8 @@ pub struct CudaDevice {
     timers: Vec<f64>,
     /// Timed launches not yet resolved: (slot, event before, event after).
     timed: Vec<(usize, CudaEvent, CudaEvent)>,
+    /// Captured graphs (`Device::end_capture`), replayed by number.
+    graphs: Vec<CudaGraph>,
     name: String,
     compute_capability: (i32, i32),
     _module: Arc<CudaModule>,
@@ -311,7 +314,8 @@ impl CudaDevice {
             // only, so stream-ordered allocation, copies and launches need no
             // cross-stream events.
             unsafe { ctx.disable_event_tracking() };
-            let stream = ctx.default_stream();
+            // A stream of its own: the legacy default stream cannot be captured into graphs.
+            let stream = ctx.new_stream().map_err(driver_error("cannot create a CUDA stream"))?;
             let name = ctx.name().unwrap_or_else(|_| "CUDA device 0".to_string());
             let compute_capability = ctx.compute_capability().map_err(driver_error("cannot query CUDA device 0"))?;
             let module =
@@ -346,6 +350,7 @@ impl CudaDevice {
                 in_flight: None,
                 timers: Vec::new(),
                 timed: Vec::new(),
+                graphs: Vec::new(),
                 name,
                 compute_capability,
                 _module: module,
@@ -555,6 +560,42 @@ impl Device for CudaDevice {
     fn synchronize(&mut self) -> Result<()> {
         self.wait("while running kernels")
     }
+
+    fn supports_graphs(&self) -> bool {
+        !self.sync_each_launch
+    }
+
+    fn buffer_address(&self, buf: usize) -> Result<u64> {
+        let b = self.buffers.get(buf).ok_or_else(|| Error::runtime(format!("no buffer {buf}")))?;
+        Ok(address(b, &self.stream))
+    }
+
+    fn begin_capture(&mut self) -> Result<()> {
+        self.stream
+            .begin_capture(cu_sys::CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL)
+            .map_err(driver_error("cannot begin capturing a CUDA graph"))
+    }
+
+    fn end_capture(&mut self) -> Result<usize> {
+        let graph = self
+            .stream
+            .end_capture(cu_sys::CUgraphInstantiate_flags(0))
+            .map_err(driver_error("cannot capture a CUDA graph"))?
+            .ok_or_else(|| Error::runtime("the captured CUDA graph is empty"))?;
+        self.graphs.push(graph);
+        Ok(self.graphs.len() - 1)
+    }
+
+    fn launch_graph(&mut self, graph: usize) -> Result<()> {
+        let g = self.graphs.get(graph).ok_or_else(|| Error::runtime(format!("no CUDA graph {graph}")))?;
+        g.launch().map_err(driver_error("cannot launch a CUDA graph"))?;
+        self.in_flight = None;
+        Ok(())
+    }
+
+    fn clear_graphs(&mut self) {
+        self.graphs.clear();
+    }
 }
 
 /// Timed launches kept before their events are read (and freed).
@@ -618,7 +659,7 @@ mod tests {
 
     #[test]
     fn brisk_args_layout() {
-        assert_eq!(std::mem::size_of::<BriskArgs>(), 64);
+        assert_eq!(std::mem::size_of::<BriskArgs>(), 72);
         assert_eq!(std::mem::align_of::<BriskArgs>(), 8);
     }
 }

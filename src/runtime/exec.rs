@@ -39,10 +39,10 @@ pub(super) struct ClockState {
     buf_timestep: usize,
     /// Event clocks: the `times` array.
     buf_times: Option<usize>,
-    dt: f64,
+    pub(super) dt: f64,
     /// Event clocks: the times (read at the start of each run).
     times: Vec<f64>,
-    timestep: i64,
+    pub(super) timestep: i64,
     i_end: i64,
 }
 
@@ -448,7 +448,7 @@ impl<'a> Executor<'a> {
             Phase::BeforeRun => co.before_run,
             Phase::AfterRun => co.after_run,
             // launched after the main kernel (`Kernel::then`)
-            Phase::Sections | Phase::Coupling | Phase::Voltage => None,
+            Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick => None,
         })
     }
 
@@ -460,7 +460,7 @@ impl<'a> Executor<'a> {
         if k.uses_rng {
             self.stream += 1;
         }
-        Ok(StepArgs { t, dt, timestep, seed: self.seed, stream, n: n as i64 })
+        Ok(StepArgs { t, dt, timestep, seed: self.seed, stream, n: n as i64, step: 0 })
     }
 
     /// The current value of a loop size.
@@ -560,6 +560,7 @@ impl<'a> Executor<'a> {
         for (c, _) in clocks.iter().zip(&mirrored).filter(|(_, m)| **m) {
             self.mirror_clock(c)?;
         }
+        let mut graphs = self.step_graphs(&names, &clocks, run.profile)?;
         let report = Reporter::new(run, t_start);
         report.start(out);
         let started = Instant::now();
@@ -582,8 +583,11 @@ impl<'a> Executor<'a> {
                     next_report += run.report_period;
                 }
             }
+            if let Some(g) = graphs.as_mut() {
+                self.step_by_graph(g, &objects, &due)?;
+            }
             for (slot, &(clock, kernel)) in objects.iter().enumerate() {
-                if !due[clock] {
+                if !due[clock] || graphs.is_some() {
                     continue;
                 }
                 let mut next = kernel;
@@ -604,7 +608,8 @@ impl<'a> Executor<'a> {
                 }
             }
             for (i, c) in clocks.iter().enumerate() {
-                if due[i] && mirrored[i] {
+                // (graphs: the tick wrote the clock arrays on the device)
+                if due[i] && mirrored[i] && graphs.is_none() {
                     self.mirror_clock(c)?;
                 }
             }
@@ -615,6 +620,9 @@ impl<'a> Executor<'a> {
         }
         self.drain()?;
         self.device.synchronize()?;
+        if graphs.is_some() {
+            self.device.clear_graphs();
+        }
         let elapsed = started.elapsed().as_secs_f64();
         for (name, c) in names.iter().zip(&clocks) {
             self.mirror_clock(c)?;

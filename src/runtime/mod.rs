@@ -19,6 +19,7 @@ pub mod cuda;
 pub mod exec;
 #[allow(unsafe_code)]
 pub mod nvrtc;
+mod graphs;
 mod snapshot;
 mod synapses;
 
@@ -35,10 +36,13 @@ pub struct StepArgs {
     /// Random-number launches since the last `seed()` (part of the Philox counter).
     pub stream: u64,
     pub n: i64,
+    /// 0, or the device address of the step state (a launch captured into a CUDA graph:
+    /// `timestep` is then the clock's index in it, `stream` the offset within the step).
+    pub step: u64,
 }
 
 /// `BriskArgs` as the generated code declares it (`templates/common/support.h`):
-/// eight 8-byte fields. The two tables are host pointers on the CPU and
+/// nine 8-byte fields. The two tables are host pointers on the CPU and
 /// device addresses on CUDA, both carried as `u64`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +55,7 @@ pub struct BriskArgs {
     pub seed: u64,
     pub stream: u64,
     pub n: i64,
+    pub step: u64,
 }
 
 impl BriskArgs {
@@ -65,6 +70,7 @@ impl BriskArgs {
             seed: step.seed,
             stream: step.stream,
             n: step.n,
+            step: step.step,
         }
     }
 }
@@ -103,4 +109,27 @@ pub trait Device {
     fn take_timers(&mut self) -> Result<Vec<f64>>;
     /// Waits for all launched work.
     fn synchronize(&mut self) -> Result<()>;
+
+    /// Whether launches can be captured into graphs and replayed (CUDA).
+    fn supports_graphs(&self) -> bool {
+        false
+    }
+    /// The device address of buffer `buf` (graphs: the step state).
+    fn buffer_address(&self, buf: usize) -> Result<u64> {
+        Err(crate::diag::Error::runtime(format!("no device address for buffer {buf} on the {} backend", self.backend())))
+    }
+    /// From here to `end_capture`, launches are recorded into a graph instead of run.
+    fn begin_capture(&mut self) -> Result<()> {
+        Err(crate::diag::Error::runtime(format!("the {} backend has no graphs", self.backend())))
+    }
+    /// Ends a capture; returns the graph's number.
+    fn end_capture(&mut self) -> Result<usize> {
+        Err(crate::diag::Error::runtime(format!("the {} backend has no graphs", self.backend())))
+    }
+    /// Replays graph `graph` (its launches, in capture order).
+    fn launch_graph(&mut self, graph: usize) -> Result<()> {
+        Err(crate::diag::Error::runtime(format!("the {} backend has no graph {graph}", self.backend())))
+    }
+    /// Frees every graph.
+    fn clear_graphs(&mut self) {}
 }

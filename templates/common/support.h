@@ -37,7 +37,27 @@ struct BriskArgs {
     uint64_t seed;
     uint64_t stream;         // random-number launches since the last seed()
     int64_t n;               // elements of this launch
+    // 0, or (a launch replayed in a CUDA graph) the device's step state:
+    // [stream at the step's start, then timestep and dt bits of each clock];
+    // `timestep` then names the clock and `stream` is the offset in the step
+    const uint64_t* step;
 };
+
+#ifdef __CUDACC__
+// The launch's clock and random-number stream, from the step state when replayed in a graph.
+__device__ inline BriskArgs brisk_step_args(BriskArgs a) {
+    if (a.step) {
+        const int64_t c = a.timestep;
+        const int64_t ts = (int64_t)a.step[1 + 2 * c];
+        const double dt = __longlong_as_double((long long)a.step[2 + 2 * c]);
+        a.timestep = ts;
+        a.dt = dt;
+        a.t = (double)ts * dt;
+        a.stream = a.step[0] + a.stream;
+    }
+    return a;
+}
+#endif
 
 // ---- Brian's arithmetic -------------------------------------------------
 template <typename T1, typename T2> struct _brisk_higher { typedef double type; };
