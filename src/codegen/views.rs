@@ -576,6 +576,10 @@ struct TickCuda {
     clocks: Vec<TickClock>,
 }
 
+#[derive(Template)]
+#[template(path = "cpp/step_tick.cpp")]
+struct TickCpp;
+
 /// The end of a step replayed as a CUDA graph (`plan::StepPlan`); the C++
 /// target replays no graphs and gets an empty function.
 pub fn render_tick(plan: &Plan, target: Target) -> Result<String, askama::Error> {
@@ -593,7 +597,7 @@ pub fn render_tick(plan: &Plan, target: Target) -> Result<String, askama::Error>
         .collect();
     match target {
         Target::Cuda => TickCuda { clocks }.render(),
-        Target::Cpp => Ok("// the step tick: CUDA graphs only\nextern \"C\" void brisk_step_tick(const BriskArgs* _ap) { (void)_ap; }\n".to_string()),
+        Target::Cpp => TickCpp.render(),
     }
 }
 
