@@ -43,13 +43,15 @@ pub struct Error {
     pub line: Option<String>,
     /// Compiler log for compile errors.
     pub log: Option<String>,
+    /// The JSON path in the export's manifest (`code_objects[3].variables.v.dtype`).
+    pub path: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into(), object: None, code_object: None, block: None, line: None, log: None }
+        Error { kind, message: message.into(), object: None, code_object: None, block: None, line: None, log: None, path: None }
     }
     pub fn export(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Export, message)
@@ -80,6 +82,11 @@ impl Error {
         self.line.get_or_insert_with(|| line.to_string());
         self
     }
+    /// Adds the export's JSON path, keeping one already set.
+    pub fn at_path(mut self, path: &str) -> Error {
+        self.path.get_or_insert_with(|| path.to_string());
+        self
+    }
     /// The one-line JSON form read by the Python device.
     pub fn to_json_line(&self) -> String {
         let json = serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string());
@@ -105,6 +112,9 @@ impl fmt::Display for Error {
         write!(f, "{message}")?;
         if let Some(line) = &self.line {
             write!(f, "\n  in: {line}")?;
+        }
+        if let Some(path) = &self.path {
+            write!(f, "\n  at: {path} (export manifest)")?;
         }
         if let Some(log) = &self.log {
             write!(f, "\n--- compiler log ---\n{log}")?;

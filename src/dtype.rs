@@ -116,6 +116,15 @@ impl Value {
         }
     }
 
+    /// The value as an integer (floats truncate toward zero and saturate, NaN is 0).
+    pub fn as_i64(self) -> i64 {
+        match self {
+            Value::Bool(b) => i64::from(b),
+            Value::Int(i) => i,
+            Value::Float(f) => f as i64,
+        }
+    }
+
     /// The value as the little-endian bytes of one element of `dtype` (numpy's casting).
     pub fn to_bytes(self, dtype: Dtype) -> Vec<u8> {
         let f = self.as_f64();

@@ -85,7 +85,8 @@ impl ArraySize {
     pub fn len(self) -> u64 {
         match self {
             ArraySize::Flat(n) => n,
-            ArraySize::TwoD([r, c]) => r * c,
+            // validation bounds every declared size, so this cannot saturate
+            ArraySize::TwoD([r, c]) => r.saturating_mul(c),
         }
     }
 }
@@ -150,9 +151,9 @@ pub struct CodeObjectDecl {
     pub variables: BTreeMap<String, VariableDecl>,
     /// Variable name -> index name (`_idx`, `0`, or an index array's name).
     pub indices: BTreeMap<String, String>,
-    /// Template keywords, as JSON (objects reduced to `{name, type}`).
+    /// The template keywords Brisk uses (the others are ignored).
     #[serde(default)]
-    pub template_kwds: serde_json::Value,
+    pub template_kwds: TemplateKwds,
     /// Variable -> the boolean variable guarding writes to it.
     #[serde(default)]
     pub conditional_writes: BTreeMap<String, String>,
@@ -170,6 +171,77 @@ pub struct CodeObjectDecl {
     /// `summed_variable`: the target range.
     #[serde(default)]
     pub summed: Option<SummedDecl>,
+}
+
+/// The template keywords Brisk reads (Brian's `template_kwds`; objects in
+/// them are reduced to `{name, type}` by the exporter). The names among them
+/// become code, so validation checks each ([`TemplateKwds::names`]).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct TemplateKwds {
+    /// Threshold: whether the group is refractory.
+    #[serde(rename = "_uses_refractory")]
+    pub uses_refractory: bool,
+    /// Summed variables: the constant holding the target group's size.
+    #[serde(rename = "_target_size_name")]
+    pub target_size_name: Option<String>,
+    /// Monitors: the recorded variables (their names, sorted).
+    #[serde(deserialize_with = "map_keys")]
+    pub record_variables: Vec<String>,
+    #[serde(rename = "_recorded_variables", deserialize_with = "map_keys")]
+    pub recorded_variables: Vec<String>,
+    /// `synapses_create_generator`: Brian's generator syntax, parsed.
+    pub original_expression: Option<String>,
+    pub iterator_func: Option<String>,
+    pub iterator_kwds: IteratorKwds,
+    pub inner_variable: Option<String>,
+    pub outer_index: Option<String>,
+    pub outer_index_array: Option<String>,
+    pub outer_index_offset: Option<String>,
+    pub outer_index_size: Option<String>,
+    pub result_index: Option<String>,
+    pub result_index_array: Option<String>,
+    pub result_index_size: Option<String>,
+    pub result_index_offset: Option<String>,
+    pub result_index_condition: bool,
+    pub result_index_used: bool,
+    pub if_expression: Option<String>,
+    pub skip_if_invalid: bool,
+}
+
+/// `iterator_kwds` of a generator connect: only the sample mode is read.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct IteratorKwds {
+    pub sample_size: Option<String>,
+}
+
+/// The sorted keys of a JSON object.
+fn map_keys<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    let map = BTreeMap::<String, serde::de::IgnoredAny>::deserialize(d)?;
+    Ok(map.into_keys().collect())
+}
+
+impl TemplateKwds {
+    /// The keywords that generated code uses as names, by keyword.
+    pub fn names(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("_target_size_name", &self.target_size_name),
+            ("iterator_func", &self.iterator_func),
+            ("inner_variable", &self.inner_variable),
+            ("outer_index", &self.outer_index),
+            ("outer_index_array", &self.outer_index_array),
+            ("outer_index_offset", &self.outer_index_offset),
+            ("outer_index_size", &self.outer_index_size),
+            ("result_index", &self.result_index),
+            ("result_index_array", &self.result_index_array),
+            ("result_index_size", &self.result_index_size),
+            ("result_index_offset", &self.result_index_offset),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+        .collect()
+    }
 }
 
 /// What a `connect()` code object resizes.
@@ -360,7 +432,8 @@ pub struct ScheduledObject {
 }
 
 impl Export {
-    /// Reads and checks `<dir>/manifest.json`.
+    /// Reads `<dir>/manifest.json` and validates it ([`crate::validate`]):
+    /// the only way to an `Export`, so every one is validated.
     pub fn read(dir: &Path) -> Result<Export> {
         let path = dir.join("manifest.json");
         let text = std::fs::read_to_string(&path)
@@ -384,9 +457,13 @@ impl Export {
                 version
             )));
         }
-        let mut export: Export = serde_json::from_value(probe)
-            .map_err(|e| Error::export(format!("malformed export {}: {e}", path.display())))?;
+        crate::validate::names(&probe)?;
+        let mut export: Export = serde_path_to_error::deserialize(probe).map_err(|e| {
+            let at = e.path().to_string();
+            Error::export(format!("malformed export {}: {}", path.display(), e.into_inner())).at_path(&at)
+        })?;
         export.dir = dir.to_path_buf();
+        crate::validate::validate(&export)?;
         Ok(export)
     }
 

@@ -1,7 +1,8 @@
 //! Brisk: Brian2 simulations as generated CUDA (on an NVIDIA GPU) or C++.
 //!
 //! Pipeline, one stage per module:
-//! [`export`] (the Python device's manifest) → [`parse`] (pest grammar for
+//! [`export`] (the Python device's manifest) → [`validate`] (the one place
+//! that checks it) → [`parse`] (pest grammar for
 //! Brian's abstract code) → [`ir`] (typed, validated code objects; built by
 //! [`ir::lower`] with [`analysis`]) → [`schedule`] (network order) →
 //! [`plan`] (buffers, kernels, monitor recorders) → [`codegen`] (askama
@@ -20,3 +21,4 @@ pub mod plan;
 pub mod results;
 pub mod runtime;
 pub mod schedule;
+pub mod validate;

@@ -14,7 +14,7 @@ use crate::export::Export;
 use crate::ir::{self, CodeObject};
 use crate::plan::{self, Plan};
 use crate::runtime::exec::Executor;
-use crate::runtime::{cpu, cuda, Device};
+use crate::runtime::{cpu, cuda, guard, Device};
 use crate::schedule::{self, RunSchedule};
 use crate::results;
 
@@ -91,6 +91,17 @@ pub fn build_device(prepared: &Prepared, program: &Program, timings: &mut Timing
     let start = Instant::now();
     let device: Box<dyn Device> = match program.target {
         Target::Cpp => {
+            let kernels: Vec<guard::KernelInfo> = prepared
+                .plan
+                .kernels
+                .iter()
+                .map(|k| guard::KernelInfo {
+                    code_object: k.code_object.clone(),
+                    owner: prepared.code_objects.iter().find(|c| c.name == k.code_object).map(|c| c.owner.clone()).unwrap_or_default(),
+                    symbol: k.symbol.clone(),
+                })
+                .collect();
+            guard::install(&kernels);
             let (lib, hit) = cpu::compile(program)?;
             timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();

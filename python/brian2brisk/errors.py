@@ -72,6 +72,8 @@ def describe(info):
         message = f"{where}: {message}"
     if info.get("line"):
         message += f"\n  in: {info['line']}"
+    if info.get("path"):
+        message += f"\n  at: {info['path']} (export manifest)"
     log = info.get("log")
     if log:
         if len(log) > MAX_LOG:

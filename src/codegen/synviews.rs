@@ -16,16 +16,10 @@ fn pointer(plan: &Plan, buf: usize) -> String {
     format!("(({}*)_a.arrays[{buf}])", plan.buffers[buf].dtype.c_type())
 }
 
-fn kwd_str(co: &CodeObject, key: &str) -> Result<String> {
-    co.template_kwds
-        .get(key)
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
+fn kwd_str(co: &CodeObject, value: &Option<String>, key: &str) -> Result<String> {
+    value
+        .clone()
         .ok_or_else(|| Error::export(format!("connect() needs template keyword '{key}'")).in_object(&co.owner, &co.name))
-}
-
-fn kwd_bool(co: &CodeObject, key: &str) -> bool {
-    co.template_kwds.get(key).and_then(|v| v.as_bool()).unwrap_or(false)
 }
 
 /// A block's vector code, indented for the generator body; its scalar code is returned apart.
@@ -53,6 +47,7 @@ fn size_expr(co: &CodeObject, name: &str) -> Result<String> {
 
 /// connect(): generator keywords and blocks, or the array form's buffers.
 pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelView) -> Result<()> {
+    let k = &co.template_kwds;
     let c = plan
         .connects
         .get(&co.name)
@@ -69,27 +64,27 @@ pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelV
     }
     s.count_pass = kernel.phase == Phase::Count;
     s.pass_name = if s.count_pass { "count" } else { "fill" }.to_string();
-    s.original = kwd_str(co, "original_expression").unwrap_or_default().replace('\n', " ");
-    let func = kwd_str(co, "iterator_func")?;
+    s.original = k.original_expression.as_deref().unwrap_or_default().chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let func = kwd_str(co, &k.iterator_func, "iterator_func")?;
     s.iterator_range = func == "range";
-    let sample_size = co.template_kwds.pointer("/iterator_kwds/sample_size").and_then(|v| v.as_str()).unwrap_or("");
+    let sample_size = k.iterator_kwds.sample_size.as_deref().unwrap_or("");
     s.sample_fixed = func == "sample" && sample_size == "fixed";
     s.sample_p = func == "sample" && !s.sample_fixed;
     if !matches!(func.as_str(), "range" | "sample") {
         return Err(Error::not_implemented(format!("connect() with the iterator '{func}'")).in_object(&co.owner, &co.name));
     }
-    s.inner = kwd_str(co, "inner_variable")?;
-    s.outer_index = kwd_str(co, "outer_index")?;
-    s.outer_array = kwd_str(co, "outer_index_array")?;
-    s.outer_offset = kwd_str(co, "outer_index_offset")?;
-    s.result_index = kwd_str(co, "result_index")?;
-    s.result_array = kwd_str(co, "result_index_array")?;
-    s.result_size = size_expr(co, &kwd_str(co, "result_index_size")?)?;
-    s.result_offset = kwd_str(co, "result_index_offset")?;
-    s.result_condition = kwd_bool(co, "result_index_condition");
-    s.result_used = kwd_bool(co, "result_index_used");
-    s.if_true = kwd_str(co, "if_expression")? == "True";
-    s.skip_if_invalid = kwd_bool(co, "skip_if_invalid");
+    s.inner = kwd_str(co, &k.inner_variable, "inner_variable")?;
+    s.outer_index = kwd_str(co, &k.outer_index, "outer_index")?;
+    s.outer_array = kwd_str(co, &k.outer_index_array, "outer_index_array")?;
+    s.outer_offset = kwd_str(co, &k.outer_index_offset, "outer_index_offset")?;
+    s.result_index = kwd_str(co, &k.result_index, "result_index")?;
+    s.result_array = kwd_str(co, &k.result_index_array, "result_index_array")?;
+    s.result_size = size_expr(co, &kwd_str(co, &k.result_index_size, "result_index_size")?)?;
+    s.result_offset = kwd_str(co, &k.result_index_offset, "result_index_offset")?;
+    s.result_condition = k.result_index_condition;
+    s.result_used = k.result_index_used;
+    s.if_true = kwd_str(co, &k.if_expression, "if_expression")? == "True";
+    s.skip_if_invalid = k.skip_if_invalid;
     // The template writes `_pre_idx`/`_post_idx` into the synapse arrays.
     let mut arrays = [s.outer_array.as_str(), s.result_array.as_str()];
     arrays.sort();
@@ -158,7 +153,7 @@ pub fn summed(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()>
     s.summed_index = pointer(plan, index);
     s.summed_start = decl.start;
     // Brian zeroes `_target_size` elements from the start (a Synapses target: its current `N`).
-    let size_name = co.template_kwds.get("_target_size_name").and_then(|v| v.as_str()).unwrap_or("N_post");
+    let size_name = co.template_kwds.target_size_name.as_deref().unwrap_or("N_post");
     s.summed_stop = format!("{} + (int64_t){}", decl.start, size_expr(co, size_name)?);
     s.summed_synapses = format!("(int64_t){}", size_expr(co, "N")?);
     let csr = plan.summed.get(&co.name).ok_or_else(|| Error::runtime(format!("no summed plan for '{}'", co.name)))?;

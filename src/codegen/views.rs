@@ -310,7 +310,7 @@ impl KernelView {
             let buf = plan.buffer_of(events).ok_or_else(|| Error::export(format!("no buffer for '{events}'")))?;
             view.num_source = plan.buffers[buf].len.saturating_sub(1);
         }
-        view.uses_refractory = co.template_kwds.get("_uses_refractory").and_then(|v| v.as_bool()).unwrap_or(false);
+        view.uses_refractory = co.template_kwds.uses_refractory;
         if view.uses_refractory {
             view.not_refractory = array_pointer(co, "not_refractory")?;
             view.lastspike = array_pointer(co, "lastspike")?;
@@ -416,8 +416,8 @@ pub(crate) fn array_name(co: &CodeObject, var: &str) -> Result<String> {
     }
 }
 
-fn kwd_keys(co: &CodeObject, key: &str) -> Vec<String> {
-    co.template_kwds.get(key).and_then(|v| v.as_object()).map(|m| m.keys().cloned().collect()).unwrap_or_default()
+fn kwd_keys(names: &[String]) -> Vec<String> {
+    names.to_vec()
 }
 
 fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelView) -> Result<()> {
@@ -431,7 +431,7 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
             view.n_array = array_pointer(co, "N")?;
             view.source_start = constant_u64(co, "_source_start")?;
             view.source_stop = constant_u64(co, "_source_stop")?;
-            for var in kwd_keys(co, "record_variables") {
+            for var in kwd_keys(&co.template_kwds.record_variables) {
                 view.records.push(Record {
                     staging: staging_of(plan, &array_name(co, &var)?)?,
                     local: format!("_to_record_{var}"),
@@ -448,7 +448,7 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
                 LoopSize::Fixed(n) => n,
                 _ => 0,
             };
-            for var in kwd_keys(co, "_recorded_variables") {
+            for var in kwd_keys(&co.template_kwds.recorded_variables) {
                 view.records.push(Record {
                     staging: staging_of(plan, &array_name(co, &var)?)?,
                     local: format!("_to_record_{var}"),

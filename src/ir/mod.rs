@@ -42,8 +42,8 @@ pub struct CodeObject {
     pub conditional_writes: BTreeMap<String, String>,
     /// The events array (threshold, reset, spikemonitor), Brian array name.
     pub eventspace: Option<String>,
-    /// Template keywords from the export.
-    pub template_kwds: serde_json::Value,
+    /// Template keywords from the export (validated).
+    pub template_kwds: crate::export::TemplateKwds,
     /// `synapses_create_*`: the arrays adding synapses resizes.
     pub connect: Option<crate::export::ConnectDecl>,
     /// `synapses_push_spikes`, `synapses`: the pathway.

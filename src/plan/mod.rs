@@ -372,19 +372,13 @@ fn recorded_arrays(export: &Export, co: &CodeObject) -> Result<Option<(u64, Vec<
                 .in_object(&co.owner, &co.name)),
         }
     };
-    let kwd_names = |key: &str| -> Vec<String> {
-        co.template_kwds
-            .get(key)
-            .and_then(|v| v.as_object())
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default()
-    };
+    let kwd_names = |names: &Vec<String>| -> Vec<String> { names.clone() };
     Ok(match co.template {
         Template::Spikemonitor => {
             let start = constant_u64(co, "_source_start")?;
             let stop = constant_u64(co, "_source_stop")?;
             let mut arrays = Vec::new();
-            for var in kwd_names("record_variables") {
+            for var in kwd_names(&co.template_kwds.record_variables) {
                 arrays.push((array_of(&var)?, 1));
             }
             Some((stop.saturating_sub(start), arrays))
@@ -393,7 +387,7 @@ fn recorded_arrays(export: &Export, co: &CodeObject) -> Result<Option<(u64, Vec<
             let indices = array_of("_indices")?;
             let n = export.array(&indices).map(|a| a.size.len()).unwrap_or(0);
             let mut arrays = vec![(array_of("t")?, 1)];
-            for var in kwd_names("_recorded_variables") {
+            for var in kwd_names(&co.template_kwds.recorded_variables) {
                 arrays.push((array_of(&var)?, n));
             }
             Some((1, arrays))

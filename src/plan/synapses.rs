@@ -33,7 +33,7 @@ pub struct SummedPlan {
 pub fn add_summed(plan: &mut Plan, co: &CodeObject) -> Result<SummedPlan> {
     let decl = co.summed.as_ref().ok_or_else(|| Error::export("no summed target").in_object(&co.owner, &co.name))?;
     let index = array_buffer(plan, co, &decl.index)?;
-    let size_name = co.template_kwds.get("_target_size_name").and_then(|v| v.as_str()).unwrap_or("N_post").to_string();
+    let size_name = co.template_kwds.target_size_name.clone().unwrap_or_else(|| "N_post".to_string());
     let size = size_of(plan, co, &size_name)?;
     let by_target_start = add_buffer(plan, format!("_by_target_start_{}", co.name), Dtype::Int64, 0);
     let by_target = add_buffer(plan, format!("_by_target_{}", co.name), Dtype::Int32, 0);
@@ -117,8 +117,8 @@ pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
 pub fn outer_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
     let name = co
         .template_kwds
-        .get("outer_index_size")
-        .and_then(|v| v.as_str())
+        .outer_index_size
+        .as_deref()
         .ok_or_else(|| Error::export("connect() without 'outer_index_size'").in_object(&co.owner, &co.name))?;
     size_of(plan, co, name)
 }
@@ -138,12 +138,12 @@ pub fn add_connect(plan: &mut Plan, co: &CodeObject, outer: Option<LoopSize>, co
     let registered = decl.registered.iter().map(|a| array_buffer(plan, co, a)).collect::<Result<Vec<_>>>()?;
     let multisynaptic_index = decl.multisynaptic_index.as_deref().map(|a| array_buffer(plan, co, a)).transpose()?;
     let sources = if outer.is_none() { Some(var_buffer(plan, co, "sources")?) } else { None };
-    let kwd = |key: &str| co.template_kwds.get(key).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let kwd = |v: &Option<String>| v.clone().unwrap_or_default();
     let offset = |name: &str| if co.symbols.contains_key(name) { constant_u64(co, name) } else { Ok(0) };
     let entry = ConnectPlan {
         synapses: decl.synapses.clone(),
-        outer_index: kwd("outer_index"),
-        result_index: kwd("result_index"),
+        outer_index: kwd(&co.template_kwds.outer_index),
+        result_index: kwd(&co.template_kwds.result_index),
         outer,
         sources,
         counts,

@@ -87,6 +87,8 @@ pub struct CpuDevice {
     kernels: Vec<KernelFn>,
     /// Backing store, 8-byte aligned.
     buffers: Vec<Vec<u64>>,
+    /// The plan's name of every buffer (for messages).
+    names: Vec<String>,
     table: Vec<*mut c_void>,
     lens: Vec<i64>,
     /// Seconds per timer slot (`launch_timed`).
@@ -111,7 +113,7 @@ impl CpuDevice {
             };
             kernels.push(f);
         }
-        Ok(CpuDevice { _library: lib, kernels, buffers: Vec::new(), table: Vec::new(), lens: Vec::new(), timers: Vec::new() })
+        Ok(CpuDevice { _library: lib, kernels, buffers: Vec::new(), names: Vec::new(), table: Vec::new(), lens: Vec::new(), timers: Vec::new() })
     }
 
     fn bytes_mut(&mut self, buf: usize) -> Result<&mut [u8]> {
@@ -130,13 +132,32 @@ fn words(bytes: usize) -> usize {
     bytes.div_ceil(8).max(1)
 }
 
+/// Grows `v` to `bytes` (zero-filled), or reports host out-of-memory naming the array.
+fn grow(v: &mut Vec<u64>, bytes: usize, name: &str) -> Result<()> {
+    let n = words(bytes);
+    if n > v.len() {
+        v.try_reserve_exact(n - v.len()).map_err(|_| {
+            Error::runtime(format!("out of host memory: cannot allocate {bytes} bytes for the array '{name}'"))
+        })?;
+    }
+    v.resize(n, 0);
+    Ok(())
+}
+
 impl Device for CpuDevice {
     fn backend(&self) -> &'static str {
         "cpu"
     }
 
-    fn allocate(&mut self, bytes: &[usize]) -> Result<()> {
-        self.buffers = bytes.iter().map(|&b| vec![0u64; words(b)]).collect();
+    fn allocate(&mut self, bytes: &[usize], names: &[String]) -> Result<()> {
+        self.names = names.to_vec();
+        let mut buffers = Vec::with_capacity(bytes.len());
+        for (i, &b) in bytes.iter().enumerate() {
+            let mut v = Vec::new();
+            grow(&mut v, b, names.get(i).map_or("?", String::as_str))?;
+            buffers.push(v);
+        }
+        self.buffers = buffers;
         self.lens = vec![0; bytes.len()];
         self.refresh_table();
         Ok(())
@@ -162,8 +183,9 @@ impl Device for CpuDevice {
     }
 
     fn resize(&mut self, buf: usize, bytes: usize) -> Result<()> {
+        let name = self.names.get(buf).map_or("?", String::as_str);
         let b = self.buffers.get_mut(buf).ok_or_else(|| Error::runtime(format!("no buffer {buf}")))?;
-        b.resize(words(bytes), 0);
+        grow(b, bytes, name)?;
         // Zero what lies past the new end in the last word stays harmless; the tail beyond
         // the old length is zero from `resize`.
         self.refresh_table();
@@ -182,7 +204,9 @@ impl Device for CpuDevice {
         // kernel indexes was allocated by `allocate`/`resize` with the plan's size
         // for it, and the generated code stays within those sizes (loop bounds and
         // staging capacities come from the same plan).
+        super::guard::set_current(kernel);
         unsafe { f(&a) };
+        super::guard::set_current(usize::MAX);
         Ok(())
     }
 

@@ -190,6 +190,8 @@ const _: () = assert!(std::mem::size_of::<BriskArgs>() == 72);
 pub struct CudaDevice {
     functions: Vec<CudaFunction>,
     symbols: Vec<String>,
+    /// The plan's name of every buffer (for messages).
+    names: Vec<String>,
     buffers: Vec<CudaSlice<u8>>,
     /// Bytes of each buffer as the plan sees it (allocations are at least [`MIN_ALLOCATION`]).
     lens: Vec<usize>,
@@ -339,6 +341,7 @@ impl CudaDevice {
             Ok(CudaDevice {
                 functions,
                 symbols: kernel_symbols.to_vec(),
+                names: Vec::new(),
                 buffers: Vec::new(),
                 lens: Vec::new(),
                 pointers,
@@ -380,6 +383,11 @@ impl CudaDevice {
                 .unwrap_or_default();
             Error::runtime(format!("cannot allocate {bytes} bytes of GPU memory for {what}{free}: {}", describe(e)))
         })
+    }
+
+    /// A buffer for messages: the array's name.
+    fn buffer_name(&self, buf: usize) -> String {
+        self.names.get(buf).map(|n| format!("the array '{n}'")).unwrap_or_else(|| format!("buffer {buf}"))
     }
 
     /// Waits for the stream, naming the last kernel launched if something failed.
@@ -437,10 +445,11 @@ impl Device for CudaDevice {
         "cuda"
     }
 
-    fn allocate(&mut self, bytes: &[usize]) -> Result<()> {
+    fn allocate(&mut self, bytes: &[usize], names: &[String]) -> Result<()> {
+        self.names = names.to_vec();
         let mut buffers = Vec::with_capacity(bytes.len());
         for (i, &b) in bytes.iter().enumerate() {
-            buffers.push(self.alloc(b, &format!("buffer {i}"))?);
+            buffers.push(self.alloc(b, &self.buffer_name(i))?);
         }
         self.buffers = buffers;
         self.lens = bytes.to_vec();
@@ -478,7 +487,7 @@ impl Device for CudaDevice {
 
     fn resize(&mut self, buf: usize, bytes: usize) -> Result<()> {
         let old = *self.lens.get(buf).ok_or_else(|| Error::runtime(format!("resize: no buffer {buf}")))?;
-        let mut new = self.alloc(bytes, &format!("buffer {buf}"))?;
+        let mut new = self.alloc(bytes, &self.buffer_name(buf))?;
         let keep = old.min(bytes);
         if keep > 0 {
             let src = self.buffers[buf].slice(..keep);

@@ -159,7 +159,8 @@ impl<'a> Executor<'a> {
             }
         }
         let bytes: Vec<usize> = lens.iter().zip(&plan.buffers).map(|(&n, b)| n as usize * b.dtype.size()).collect();
-        device.allocate(&bytes)?;
+        let names: Vec<String> = plan.buffers.iter().map(|b| b.name.clone()).collect();
+        device.allocate(&bytes, &names)?;
         let mut exec = Executor {
             export,
             plan,
@@ -234,14 +235,21 @@ impl<'a> Executor<'a> {
 
     /// Sets the element count of a dynamic array.
     pub(super) fn resize(&mut self, buf: usize, len: u64) -> Result<()> {
+        let width = self.row_width(buf);
+        let name = &self.plan.buffers[buf].name;
+        let bytes = len
+            .checked_mul(width)
+            .and_then(|n| n.checked_mul(self.dtype(buf).size() as u64))
+            .and_then(|b| usize::try_from(b).ok())
+            .ok_or_else(|| Error::runtime(format!("the array '{name}' would grow to {len} rows of {width}: too large")))?;
         if self.plan.buffers[buf].role == BufferRole::Recorded {
-            let width = self.row_width(buf);
-            let bytes = (len * width) as usize * self.dtype(buf).size();
-            self.recorded.entry(buf).or_default().resize(bytes, 0);
+            let rec = self.recorded.entry(buf).or_default();
+            rec.try_reserve_exact(bytes.saturating_sub(rec.len()))
+                .map_err(|_| Error::runtime(format!("out of host memory: cannot allocate {bytes} bytes for the array '{name}'")))?;
+            rec.resize(bytes, 0);
             return Ok(());
         }
-        let width = self.row_width(buf);
-        self.device.resize(buf, (len * width) as usize * self.dtype(buf).size())?;
+        self.device.resize(buf, bytes)?;
         self.lens[buf] = len * width;
         self.publish_lens()
     }

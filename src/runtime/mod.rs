@@ -18,6 +18,8 @@ pub mod cpu;
 pub mod cuda;
 pub mod exec;
 #[allow(unsafe_code)]
+pub mod guard;
+#[allow(unsafe_code)]
 pub mod nvrtc;
 mod graphs;
 mod snapshot;
@@ -88,8 +90,9 @@ pub trait Device {
     /// `cpu` or `cuda`.
     fn backend(&self) -> &'static str;
     /// Allocates every buffer, zero-filled (`bytes[i]` bytes for buffer `i`;
-    /// zero-length buffers are allowed).
-    fn allocate(&mut self, bytes: &[usize]) -> Result<()>;
+    /// zero-length buffers are allowed). `names[i]` names buffer `i` in
+    /// errors (out of memory names the array and the bytes).
+    fn allocate(&mut self, bytes: &[usize], names: &[String]) -> Result<()>;
     /// Copies `data` into buffer `buf` at byte `offset`.
     fn write(&mut self, buf: usize, offset: usize, data: &[u8]) -> Result<()>;
     /// Copies `len` bytes of buffer `buf` from byte `offset`.

@@ -24,8 +24,21 @@ typedef unsigned long long uint64_t;
 #include <cstdint>
 #include <cmath>
 #include <cstdlib>
+#include <csignal>
 using std::abs;
 #endif
+
+// An integer division or modulo by zero (Python raises ZeroDivisionError,
+// C++ leaves it undefined): the kernel stops with a fault that the runtime
+// reports as an error naming the code object (SIGFPE on the CPU, a trap on
+// the GPU).
+BRISK_FN void _brisk_zero_division() {
+#ifdef __CUDACC__
+    __trap();
+#else
+    raise(SIGFPE);
+#endif
+}
 
 // Arguments of every generated function (the same layout in Rust).
 struct BriskArgs {
@@ -79,6 +92,7 @@ BRISK_FN typename _brisk_higher<T1, T2>::type _brian_mod(T1 x, T2 y) {
 }
 template <typename T>
 BRISK_FN T _brisk_int_mod(T x, T y) {
+    if (y == 0) { _brisk_zero_division(); return 0; }
     T r = x % y;
     if (r != 0 && ((r < 0) != (y < 0))) r += y;
     return r;
@@ -95,6 +109,7 @@ BRISK_FN typename _brisk_higher<T1, T2>::type _brian_floordiv(T1 x, T2 y) {
 }
 template <typename T>
 BRISK_FN T _brisk_int_floordiv(T a, T b) {
+    if (b == 0) { _brisk_zero_division(); return 0; }
     T q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1;
     return q;

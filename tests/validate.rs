@@ -1,0 +1,322 @@
+//! The trust boundary: damaged or hostile exports give a clear error naming
+//! the JSON path (and the Brian object), and nothing after validation
+//! panics on an export that passed it.
+//!
+//! Each targeted test edits a fixture export the way a case of issue 13 did
+//! and checks the error. `mutated_exports_never_panic` applies random
+//! mutations to every fixture (`BRISK_FUZZ_CASES` per fixture, 40 by default:
+//! 720 exports; `scripts/fuzz-exports` runs millions) and runs validation,
+//! lowering, planning and code generation for both targets on each one.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+
+use brisk::codegen::{generate, Target};
+use brisk::diag::Error;
+use brisk::export::Export;
+use serde_json::{json, Value};
+
+fn fixtures() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).collect();
+    out.sort();
+    out
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports").join(name)
+}
+
+fn manifest(fixture: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture.join("export/manifest.json")).unwrap()).unwrap()
+}
+
+/// A copy of `fixture` (its static arrays) in `dir` with this manifest.
+fn write_export(dir: &Path, fixture: &Path, manifest: &Value) -> PathBuf {
+    let export = dir.join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    let statics = dir.join("static_arrays");
+    if !statics.exists() {
+        std::fs::create_dir_all(&statics).unwrap();
+        if let Ok(entries) = std::fs::read_dir(fixture.join("static_arrays")) {
+            for e in entries {
+                let e = e.unwrap();
+                std::fs::copy(e.path(), statics.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    std::fs::write(export.join("manifest.json"), serde_json::to_string(manifest).unwrap()).unwrap();
+    export
+}
+
+/// The error of reading `fixture` with `edit` applied to its manifest.
+fn read_edited(name: &str, edit: impl FnOnce(&mut Value)) -> Error {
+    let fx = fixture(name);
+    let mut m = manifest(&fx);
+    edit(&mut m);
+    let dir = tempfile::tempdir().unwrap();
+    let export = write_export(dir.path(), &fx, &m);
+    match Export::read(&export) {
+        Ok(_) => panic!("the edited export of {name} was accepted"),
+        Err(e) => e,
+    }
+}
+
+fn code_object<'a>(m: &'a mut Value, template: &str) -> &'a mut Value {
+    m["code_objects"].as_array_mut().unwrap().iter_mut().find(|c| c["template"] == template).unwrap()
+}
+
+#[test]
+fn fixtures_pass_validation() {
+    for fx in fixtures() {
+        Export::read(&fx.join("export")).unwrap_or_else(|e| panic!("{}: {e}", fx.display()));
+    }
+}
+
+#[test]
+fn a_name_cannot_inject_code() {
+    let e = read_edited("lif", |m| {
+        code_object(m, "stateupdate")["name"] = json!("x(){} int main(){system(\"touch /tmp/pwned\");} void y");
+    });
+    assert!(e.path.as_deref().unwrap().ends_with(".name"), "{e}");
+    assert!(e.message.contains("not a valid name"), "{e}");
+    let e = read_edited("lif", |m| {
+        let vars = code_object(m, "stateupdate")["variables"].as_object_mut().unwrap();
+        let v = vars.remove("v").unwrap();
+        vars.insert("v;abort()".into(), v);
+    });
+    assert!(e.path.as_deref().unwrap().contains("variables.v;abort()"), "{e}");
+    let e = read_edited("synapses", |m| {
+        code_object(m, "synapses_create_generator")["template_kwds"]["outer_index_offset"] = json!("0; abort()");
+    });
+    assert!(e.path.as_deref().unwrap().ends_with("template_kwds.outer_index_offset"), "{e}");
+}
+
+#[test]
+fn file_names_stay_inside_their_folders() {
+    for bad in ["../escaped", "/tmp/absolute", "a/b", "..", ""] {
+        let e = read_edited("lif", |m| m["arrays"][0]["file"] = json!(bad));
+        assert_eq!(e.path.as_deref(), Some("arrays[0].file"), "{bad}: {e}");
+    }
+    let e = read_edited("monitors", |m| {
+        let statics = m["static_arrays"].as_object_mut().unwrap();
+        let (k, v) = statics.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap();
+        statics.remove(&k);
+        statics.insert("../../outside".into(), v);
+    });
+    assert!(e.path.as_deref().unwrap().starts_with("static_arrays."), "{e}");
+}
+
+#[test]
+fn sizes_must_agree() {
+    // the spike space is too small for the thresholder
+    let e = read_edited("threshold_reset", |m| {
+        for a in m["arrays"].as_array_mut().unwrap() {
+            if a["var"] == "_spikespace" {
+                a["size"] = json!(2);
+            }
+        }
+    });
+    assert!(e.message.contains("event space"), "{e}");
+    assert!(e.object.is_some(), "{e}");
+    // a StateMonitor index past the end of its group
+    let e = read_edited("monitors", |m| {
+        for a in m["arrays"].as_array_mut().unwrap() {
+            if a["var"] == "_indices" && a["owner"] == "statemonitor" {
+                a["init"] = json!("arange");
+                a["arange_start"] = json!(1000);
+            }
+        }
+    });
+    assert!(e.message.contains("StateMonitor records index"), "{e}");
+    // a group larger than its arrays
+    let e = read_edited("lif", |m| code_object(m, "stateupdate")["variables"]["N"]["value"] = json!(1_000_000));
+    assert!(e.message.contains("elements, the group has N"), "{e}");
+    // sizes whose byte count overflows
+    let e = read_edited("lif", |m| m["arrays"][0]["size"] = json!(u64::MAX / 2));
+    assert_eq!(e.path.as_deref(), Some("arrays[0].size"), "{e}");
+    let e = read_edited("monitors", |m| {
+        for a in m["arrays"].as_array_mut().unwrap() {
+            if a["ndim"] == 2 {
+                a["size"] = json!([u64::MAX, 3]);
+            }
+        }
+    });
+    assert!(e.path.as_deref().unwrap().ends_with(".size"), "{e}");
+}
+
+#[test]
+fn dtypes_must_agree() {
+    let e = read_edited("lif", |m| code_object(m, "stateupdate")["variables"]["v"]["dtype"] = json!("float32"));
+    assert!(e.path.as_deref().unwrap().ends_with("variables.v.dtype"), "{e}");
+    assert!(e.message.contains("float32") && e.message.contains("float64"), "{e}");
+}
+
+#[test]
+fn clocks_need_a_positive_dt() {
+    let e = read_edited("lif", |m| m["clocks"][0]["dt"] = json!(0.0));
+    assert_eq!(e.path.as_deref(), Some("clocks[0].dt"), "{e}");
+    let e = read_edited("lif", |m| {
+        for q in m["main_queue"].as_array_mut().unwrap() {
+            if q["array"] == "_array_defaultclock_dt" {
+                q["value"] = json!(0.0);
+            }
+        }
+    });
+    assert!(e.path.as_deref().unwrap().starts_with("main_queue["), "{e}");
+    let e = read_edited("lif", |m| {
+        for q in m["main_queue"].as_array_mut().unwrap() {
+            if q["kind"] == "run_network" {
+                q["duration"] = json!(1e300);
+            }
+        }
+    });
+    assert!(e.message.contains("2^53 steps"), "{e}");
+}
+
+#[test]
+fn malformed_fields_name_their_path() {
+    let e = read_edited("lif", |m| m["arrays"][2]["dtype"] = json!("complex128"));
+    assert_eq!(e.path.as_deref(), Some("arrays[2].dtype"), "{e}");
+    let e = read_edited("lif", |m| code_object(m, "threshold")["blocks"][0]["vector"] = json!(7));
+    assert!(e.path.as_deref().unwrap().ends_with("blocks[0].vector"), "{e}");
+}
+
+// ------------------------------------------------------------------ fuzzing
+
+/// A small deterministic generator (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Every node of `v`, as JSON pointers.
+fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, x)| pointers(x, format!("{at}/{i}"), out)),
+        Value::Object(map) => map.iter().for_each(|(k, x)| pointers(x, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out)),
+        _ => {}
+    }
+    out.push(at);
+}
+
+fn mutate(m: &mut Value, rng: &mut Rng) {
+    let mut all = Vec::new();
+    pointers(m, String::new(), &mut all);
+    let at = all[rng.below(all.len())].clone();
+    let Some(node) = m.pointer_mut(&at) else { return };
+    let replacements = [
+        json!(0),
+        json!(-1),
+        json!(1),
+        json!(3),
+        json!(1_000_000_007),
+        json!(u64::MAX),
+        json!(i64::MIN),
+        json!(1e308),
+        json!(-0.5),
+        json!(null),
+        json!(true),
+        json!(""),
+        json!("../x"),
+        json!("/etc/passwd"),
+        json!("a;b"),
+        json!("nan"),
+        json!("inf"),
+        json!("float32"),
+        json!("int32"),
+        json!("_idx"),
+        json!("0"),
+        json!([]),
+        json!({}),
+        json!([2, 3]),
+    ];
+    match rng.below(4) {
+        // a number scaled, or any scalar replaced
+        0 => {
+            if let Some(x) = node.as_f64() {
+                let factor = [0.0, -1.0, 2.0, 1e6, 0.5][rng.below(5)];
+                *node = if node.is_i64() || node.is_u64() { json!((x * factor) as i64) } else { json!(x * factor) };
+            } else {
+                *node = replacements[rng.below(replacements.len())].clone();
+            }
+        }
+        // an element removed or duplicated, a key removed
+        1 => match node {
+            Value::Array(items) if !items.is_empty() => {
+                let i = rng.below(items.len());
+                if rng.below(2) == 0 {
+                    items.remove(i);
+                } else {
+                    let x = items[i].clone();
+                    items.push(x);
+                }
+            }
+            Value::Object(map) if !map.is_empty() => {
+                let k = map.keys().nth(rng.below(map.len())).unwrap().clone();
+                map.remove(&k);
+            }
+            _ => *node = replacements[rng.below(replacements.len())].clone(),
+        },
+        // a string swapped for another name of the manifest
+        2 => {
+            let names: Vec<String> = all.iter().filter_map(|p| m.pointer(p)?.as_str().map(str::to_string)).collect();
+            if let (Some(node), false) = (m.pointer_mut(&at), names.is_empty()) {
+                *node = json!(names[rng.below(names.len())].clone());
+            }
+        }
+        _ => *node = replacements[rng.below(replacements.len())].clone(),
+    }
+}
+
+/// Validation, lowering, planning and code generation of one export; an
+/// `Err` anywhere is fine, a panic is not.
+fn pipeline(export: &Path) {
+    let Ok(export) = Export::read(export) else { return };
+    let Ok(cos) = brisk::ir::lower::lower_all(&export) else { return };
+    let _ = brisk::schedule::build(&export);
+    let Ok(plan) = brisk::plan::build(&export, &cos) else { return };
+    for target in [Target::Cpp, Target::Cuda] {
+        let _ = generate(&plan, &cos, target);
+    }
+}
+
+#[test]
+fn mutated_exports_never_panic() {
+    let cases: usize = std::env::var("BRISK_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
+    let seed: u64 = std::env::var("BRISK_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(2026);
+    let mut rng = Rng(seed);
+    let mut panics = Vec::new();
+    let mut accepted = 0usize;
+    let mut total = 0usize;
+    for fx in fixtures() {
+        let base = manifest(&fx);
+        let dir = tempfile::tempdir().unwrap();
+        for case in 0..cases {
+            let mut m = base.clone();
+            for _ in 0..=rng.below(3) {
+                mutate(&mut m, &mut rng);
+            }
+            let export = write_export(dir.path(), &fx, &m);
+            total += 1;
+            accepted += usize::from(Export::read(&export).is_ok());
+            if std::panic::catch_unwind(AssertUnwindSafe(|| pipeline(&export))).is_err() {
+                let keep = std::env::temp_dir().join(format!("brisk-fuzz-{}-{case}.json", fx.file_name().unwrap().to_string_lossy()));
+                let _ = std::fs::write(&keep, serde_json::to_string_pretty(&m).unwrap());
+                panics.push(keep.display().to_string());
+            }
+        }
+    }
+    eprintln!("{total} mutated exports, {accepted} accepted by validation, {} panics", panics.len());
+    assert!(panics.is_empty(), "panics on mutated exports (kept): {panics:#?}");
+}
