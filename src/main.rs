@@ -53,7 +53,24 @@ enum Command {
     Inspect { export: PathBuf },
 }
 
+/// Ends this process when its parent (the Python device, which sets
+/// `BRISK_PARENT_PID`) dies, so that a killed Python leaves no binary running.
+fn die_with_parent() {
+    let Some(parent) = std::env::var("BRISK_PARENT_PID").ok().and_then(|p| p.parse::<i32>().ok()) else { return };
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getppid, set_parent_process_death_signal, Signal};
+        let _ = set_parent_process_death_signal(Some(Signal::KILL));
+        // the parent may have died before the line above
+        if getppid().map(|p| p.as_raw_nonzero().get()) != Some(parent) {
+            std::process::exit(1);
+        }
+    }
+    let _ = parent;
+}
+
 fn main() -> ExitCode {
+    die_with_parent();
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,

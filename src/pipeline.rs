@@ -136,6 +136,7 @@ pub fn run(
     run_args: &[String],
     out: &mut dyn Write,
 ) -> Result<Timings> {
+    let lock = results::ResultsLock::acquire(results_dir)?;
     let mut timings = Timings::default();
     let start = Instant::now();
     let program = codegen::generate(&prepared.plan, &prepared.code_objects, target)?;
@@ -149,7 +150,7 @@ pub fn run(
     timings.run = start.elapsed().as_secs_f64();
     timings.connect = finished.connect_seconds;
     let start = Instant::now();
-    results::write(&prepared.export, &finished, results_dir)?;
+    results::write(&prepared.export, &finished, &lock)?;
     timings.write = start.elapsed().as_secs_f64();
     Ok(timings)
 }

@@ -10,7 +10,6 @@ writes the results where the inherited ``get_value`` reads them.
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 
@@ -26,7 +25,7 @@ from brian2.synapses.synapses import SynapticPathway
 from brian2.utils.filetools import ensure_directory
 from brian2.utils.logger import get_logger
 
-from .binary import find_brisk_binary
+from .binary import run_brisk
 from .errors import BriskError
 from .export import Exporter
 
@@ -444,25 +443,17 @@ class BriskDevice(CPPStandaloneDevice):
                 pass
 
     def _call_brisk(self, args, with_output):
-        """Run the ``brisk`` binary; its stderr becomes a `BriskError` on failure."""
-        binary = find_brisk_binary()
-        proc = subprocess.run(
-            [binary, *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        if with_output and proc.stdout:
-            print(proc.stdout, end="")
-        if proc.returncode != 0:
+        """Run the ``brisk`` binary, its output shown while it runs (with
+        `with_output`); its stderr becomes a `BriskError` on failure."""
+        returncode, stdout, stderr = run_brisk(
+            args, live=with_output, stop_requested=lambda: Network._globally_stopped)
+        if returncode != 0:
             # (nothing goes into the results folder: a failed run leaves none)
-            raise BriskError.from_output(proc.stderr, proc.returncode)
+            raise BriskError.from_output(stderr, returncode)
         if not with_output and self.results_dir and os.path.isdir(self.results_dir):
             with open(os.path.join(self.results_dir, "stdout.txt"), "w") as f:
-                f.write(proc.stdout)
-        if proc.stderr and with_output:
-            print(proc.stderr, end="")
-        return proc.stdout + proc.stderr
+                f.write(stdout)
+        return stdout + stderr
 
 
 brisk_device = BriskDevice()

@@ -49,6 +49,20 @@ class BriskError(RuntimeError):
                     log=info.get("log"),
                     code_object=info.get("code_object"),
                 )
+        if returncode < 0:
+            import signal
+
+            try:
+                name = signal.Signals(-returncode).name
+            except ValueError:
+                name = f"signal {-returncode}"
+            text = f"the brisk binary was killed by {name}"
+            if -returncode == signal.SIGKILL:
+                text += " (by the out-of-memory killer or another process)"
+            tail = stderr.strip().splitlines()[-5:]
+            if tail:
+                text += "; its last output:\n" + "\n".join(tail)
+            return cls(text)
         text = stderr.strip() or f"brisk exited with status {returncode}"
         return cls(text)
 

@@ -656,6 +656,16 @@ def timed_arrays(ctx):
 # -- errors -------------------------------------------------------------------------------------
 
 
+def integer_zero_division(ctx):
+    """An integer floor division by zero in generated code (Python raises
+    ZeroDivisionError; C++ leaves it undefined)."""
+    G = NeuronGroup(4, "k : integer", name="zero_div_group")
+    G.k = "i"
+    G.run_regularly("k = 7 // (k - k)", dt=1 * ms, name="zero_div_op")
+    run(2 * ms)
+    return {"k": G.k[:]}
+
+
 def with_network_operation(ctx):
     """Uses a network_operation: Python code during the run (cpp_standalone skips it silently)."""
     G = NeuronGroup(5, "v : 1", name="netop_group")

@@ -1,0 +1,148 @@
+"""A failed or interrupted run fails cleanly: a fault in generated code is an
+error naming it; Ctrl-C raises KeyboardInterrupt and stops the binary; the
+binary dies with Python; progress appears while the simulation runs; two runs
+cannot write one results folder."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import models
+from harness import assert_no_results, run_model
+
+EMULATED = os.environ.get("BRISK_CUDA_EMULATION") == "1" and os.environ.get("BRISK_E2E_BACKEND") == "cuda"
+
+
+def test_integer_zero_division_is_an_error():
+    """``k // 0`` stops the kernel: an error naming the group's code object (cpp_standalone
+    dies with SIGFPE or computes garbage, Brian's runtime warns and gives 0)."""
+    res = run_model(models.integer_zero_division, "brisk", expect_error=True)
+    message = res.error["message"] + str(res.error["cause_message"])
+    assert res.error["type"] == "BriskError", res.error["traceback"]
+    assert "zero_div" in message, message
+    if os.environ.get("BRISK_E2E_BACKEND", "cpu") == "cpu":
+        assert "SIGFPE" in message and "division by zero" in message, message
+    else:
+        assert "trap" in message.lower(), message
+    assert_no_results(res)
+
+
+LONG_RUN = """
+import sys
+import brian2 as b
+import brian2brisk  # noqa: F401
+b.set_device("brisk", directory=sys.argv[1])
+G = b.NeuronGroup(20000, "dv/dt = (1 - v) / (10*ms) : 1", threshold="v > 0.9", reset="v = 0",
+                  name="long_group")
+R = b.PopulationRateMonitor(G)
+try:
+    b.run(100000 * b.second, report="text", report_period=0.2 * b.second)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt raised", flush=True)  # (Brian's excepthook prints nothing for it)
+    raise
+print("FINISHED")
+"""
+
+
+class LongRun:
+    """A Python process running a long Brisk simulation in `project`."""
+
+    def __init__(self, tmp_path):
+        self.project = tmp_path / "project"
+        script = tmp_path / "long_run.py"
+        script.write_text(textwrap.dedent(LONG_RUN))
+        env = dict(os.environ, BRISK_BACKEND=os.environ.get("BRISK_E2E_BACKEND", "cpu"), PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen([sys.executable, str(script), str(self.project)], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env)
+        self.lines = []
+
+    def wait_for_progress(self, timeout=300):
+        """Reads stdout until the binary has reported progress (the run is under way)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            if "simulated in" in line:
+                return
+        self.proc.kill()
+        raise AssertionError(f"no progress line; stdout: {self.lines}, stderr: {self.proc.stderr.read()}")
+
+    def brisk_children(self):
+        """Pids of the brisk binaries this Python started."""
+        pids = []
+        for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+            with open(f"/proc/{self.proc.pid}/task/{task}/children") as f:
+                pids += [int(p) for p in f.read().split()]
+        return [p for p in pids if _exe_name(p) == "brisk"]
+
+    def finish(self, timeout=30):
+        out, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, "".join(self.lines) + out, err
+
+
+def _exe_name(pid):
+    try:
+        return os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        return None
+
+
+def _gone(pid, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if _exe_name(pid) is None or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+needs_proc = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
+
+
+@needs_proc
+def test_ctrl_c_raises_keyboard_interrupt_and_stops_the_binary(tmp_path):
+    """Progress lines appear while the run goes on; SIGINT to Python (Ctrl-C) raises
+    KeyboardInterrupt, the binary stops, and no results folder or temporary is left."""
+    run = LongRun(tmp_path)
+    run.wait_for_progress()
+    children = run.brisk_children()
+    assert children, "the brisk binary is not running"
+    run.proc.send_signal(signal.SIGINT)
+    code, out, err = run.finish()
+    assert "KeyboardInterrupt raised" in out, (out[-2000:], err)
+    assert "FINISHED" not in out
+    assert code in (130, -signal.SIGINT), (code, err)  # Python ends itself with SIGINT
+    assert all(_gone(p) for p in children), "the brisk binary kept running"
+    assert not (run.project / "results").exists()
+    assert not [n for n in os.listdir(run.project) if n.startswith(".results.tmp")]
+
+
+@needs_proc
+def test_the_binary_dies_with_python_and_a_second_run_is_refused(tmp_path):
+    """While a run writes a results folder, another `brisk run` into it fails with a clear
+    error; when Python is killed, its binary ends too."""
+    run = LongRun(tmp_path)
+    run.wait_for_progress()
+    (child,) = run.brisk_children()
+    from brian2brisk.binary import find_brisk_binary
+
+    second = subprocess.run([find_brisk_binary(), "run", str(run.project / "export"), "--results",
+                             str(run.project / "results"), "--backend", "cpu", "--compile-only"],
+                            capture_output=True, text=True)
+    # compiling only takes no lock; a real run does
+    assert second.returncode == 0, second.stderr
+    second = subprocess.run([find_brisk_binary(), "run", str(run.project / "export"), "--results",
+                             str(run.project / "results"), "--backend", "cpu"],
+                            capture_output=True, text=True, timeout=120)
+    assert second.returncode == 1, second.stderr
+    assert "another brisk run" in second.stderr, second.stderr
+    run.proc.kill()
+    run.proc.wait()
+    assert _gone(child), "the brisk binary outlived its Python process"
