@@ -10,6 +10,7 @@
 //! C++ compiler) → [`results`] (Brian's raw results folder).
 
 pub mod analysis;
+pub mod bundle;
 pub mod codegen;
 pub mod diag;
 pub mod dtype;

@@ -23,13 +23,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Generate, compile and run an export; write Brian's results folder.
+    /// Generate, compile and run an export or a bundle; write Brian's results folder.
     Run {
-        /// The export folder (holding manifest.json).
+        /// The export folder (holding manifest.json), or a bundle (`brisk convert`).
         export: PathBuf,
         #[arg(long, value_enum, default_value = "auto")]
         backend: Backend,
-        /// Results folder (default: `results` beside the export folder).
+        /// Results folder (default: `results` beside the export folder, or in the bundle).
         #[arg(long)]
         results: Option<PathBuf>,
         /// Print stage timings as JSON on stderr.
@@ -43,7 +43,7 @@ enum Command {
         #[arg(long = "run-arg", value_name = "NAME=VALUE")]
         run_args: Vec<String>,
     },
-    /// Write the generated CUDA and C++ sources and the run plan.
+    /// Write a portable bundle: the export, the generated CUDA and C++ and the run plan.
     Convert {
         export: PathBuf,
         #[arg(short, long)]
@@ -101,6 +101,12 @@ fn run(
     run_args: &[String],
 ) -> Result<()> {
     let start = Instant::now();
+    let bundle = if brisk::bundle::is_bundle(export) { Some(brisk::bundle::Bundle::open(export)?) } else { None };
+    let (export, default_results) = match &bundle {
+        Some(b) => (b.export_dir(), b.dir.join("results")),
+        None => (export.to_path_buf(), export.join("..").join("results")),
+    };
+    let export = export.as_path();
     let prepared = pipeline::prepare(export)?;
     let prepare_time = start.elapsed().as_secs_f64();
     let (target, why) = pipeline::choose_backend(backend)?;
@@ -117,10 +123,10 @@ fn run(
         }
         return Ok(());
     }
-    let results = results.unwrap_or_else(|| export.join("..").join("results"));
+    let results = results.unwrap_or(default_results);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut timings = pipeline::run(&prepared, target, &results, run_args, &mut out)?;
+    let mut timings = pipeline::run(&prepared, target, &results, run_args, bundle.as_ref(), &mut out)?;
     timings.prepare = prepare_time;
     let _ = out.flush();
     if print_timings {
@@ -130,21 +136,19 @@ fn run(
 }
 
 fn convert(export: &Path, output: &Path) -> Result<()> {
-    let prepared = pipeline::prepare(export)?;
-    std::fs::create_dir_all(output).map_err(|e| Error::runtime(format!("cannot create {}: {e}", output.display())))?;
-    for target in [Target::Cpp, Target::Cuda] {
-        let program = codegen::generate(&prepared.plan, &prepared.code_objects, target)?;
-        let path = output.join(format!("brisk.{}", target.extension()));
-        std::fs::write(&path, &program.source).map_err(|e| Error::runtime(format!("cannot write {}: {e}", path.display())))?;
-    }
+    let export = if brisk::bundle::is_bundle(export) { brisk::bundle::Bundle::open(export)?.export_dir() } else { export.to_path_buf() };
+    let prepared = pipeline::prepare(&export)?;
+    let programs = [Target::Cpp, Target::Cuda]
+        .into_iter()
+        .map(|target| codegen::generate(&prepared.plan, &prepared.code_objects, target))
+        .collect::<Result<Vec<_>>>()?;
     let plan = serde_json::json!({
         "schedules": prepared.schedules,
         "plan": prepared.plan,
     });
-    let path = output.join("plan.json");
-    let text = serde_json::to_string_pretty(&plan).map_err(|e| Error::runtime(e.to_string()))?;
-    std::fs::write(&path, text + "\n").map_err(|e| Error::runtime(format!("cannot write {}: {e}", path.display())))?;
-    println!("wrote {}", output.display());
+    let text = serde_json::to_string_pretty(&plan).map_err(|e| Error::runtime(e.to_string()))? + "\n";
+    brisk::bundle::write(&prepared, &programs, &text, output)?;
+    println!("wrote the bundle {} (run it with: brisk run {})", output.display(), output.display());
     Ok(())
 }
 

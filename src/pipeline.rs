@@ -134,12 +134,20 @@ pub fn run(
     target: Target,
     results_dir: &Path,
     run_args: &[String],
+    bundle: Option<&crate::bundle::Bundle>,
     out: &mut dyn Write,
 ) -> Result<Timings> {
     let lock = results::ResultsLock::acquire(results_dir)?;
     let mut timings = Timings::default();
     let start = Instant::now();
-    let program = codegen::generate(&prepared.plan, &prepared.code_objects, target)?;
+    let mut program = codegen::generate(&prepared.plan, &prepared.code_objects, target)?;
+    if let Some(bundle) = bundle {
+        let (chosen, note) = bundle.program(program)?;
+        program = chosen;
+        if let Some(note) = note {
+            eprintln!("brisk: {note}");
+        }
+    }
     timings.generate = start.elapsed().as_secs_f64();
     let device = build_device(prepared, &program, &mut timings)?;
     let start = Instant::now();

@@ -7,6 +7,10 @@
 //! mutations to every fixture (`BRISK_FUZZ_CASES` per fixture, 40 by default:
 //! 720 exports; `scripts/fuzz-exports` runs millions) and runs validation,
 //! lowering, planning and code generation for both targets on each one.
+//! `mutated_exports_run_or_fail_cleanly` runs the `brisk` binary (C++ target)
+//! on the first `BRISK_FUZZ_RUNS` accepted mutations of each fixture (1 by
+//! default): each run ends with results or an error line, never a signal, a
+//! panic or a results folder after a failure.
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -319,4 +323,70 @@ fn mutated_exports_never_panic() {
     }
     eprintln!("{total} mutated exports, {accepted} accepted by validation, {} panics", panics.len());
     assert!(panics.is_empty(), "panics on mutated exports (kept): {panics:#?}");
+}
+
+/// The first `n` mutations of `fx` that validation accepts (at most 400 tries each).
+fn accepted_mutations(fx: &Path, n: usize, rng: &mut Rng, dir: &Path) -> Vec<Value> {
+    let base = manifest(fx);
+    let mut out = Vec::new();
+    for _ in 0..400 * n {
+        if out.len() == n {
+            break;
+        }
+        let mut m = base.clone();
+        for _ in 0..=rng.below(2) {
+            mutate(&mut m, rng);
+        }
+        if m == base {
+            continue;
+        }
+        let export = write_export(dir, fx, &m);
+        if Export::read(&export).is_ok() {
+            out.push(m);
+        }
+    }
+    out
+}
+
+#[test]
+fn mutated_exports_run_or_fail_cleanly() {
+    let runs: usize = std::env::var("BRISK_FUZZ_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let seed: u64 = std::env::var("BRISK_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(11);
+    if std::process::Command::new("c++").arg("--version").output().is_err() {
+        assert!(std::env::var("BRISK_REQUIRE_CXX").is_err(), "BRISK_REQUIRE_CXX=1 but there is no C++ compiler");
+        eprintln!("SKIPPED mutated_exports_run_or_fail_cleanly: no C++ compiler");
+        return;
+    }
+    let mut rng = Rng(seed);
+    let mut bad = Vec::new();
+    let mut counts = [0usize; 2];
+    for fx in fixtures() {
+        let dir = tempfile::tempdir().unwrap();
+        for (k, m) in accepted_mutations(&fx, runs, &mut rng, dir.path()).into_iter().enumerate() {
+            let export = write_export(dir.path(), &fx, &m);
+            let results = dir.path().join("results");
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_brisk"))
+                .args(["run", "--backend", "cpu", "--results"])
+                .arg(&results)
+                .arg(&export)
+                .env("BRISK_EMU_TIMEOUT", "60")
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let name = fx.file_name().unwrap().to_string_lossy().into_owned();
+            match out.status.code() {
+                Some(0) => counts[0] += 1,
+                Some(1) if stderr.contains("brisk-error-json: ") && !results.exists() => counts[1] += 1,
+                _ => {
+                    let keep = std::env::temp_dir().join(format!("brisk-fuzz-run-{name}-{k}.json"));
+                    let _ = std::fs::write(&keep, serde_json::to_string_pretty(&m).unwrap());
+                    let tail: String = stderr.lines().rev().take(4).collect::<Vec<_>>().join(" | ");
+                    bad.push(format!("{name}: {:?} (kept {}): {tail}", out.status, keep.display()));
+                }
+            }
+            let _ = std::fs::remove_dir_all(&results);
+        }
+    }
+    eprintln!("mutated exports run: {} finished, {} failed with an error", counts[0], counts[1]);
+    assert!(bad.is_empty(), "runs that did not end cleanly: {bad:#?}");
 }

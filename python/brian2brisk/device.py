@@ -420,6 +420,10 @@ class BriskDevice(CPPStandaloneDevice):
                 self.backend_used = line.split()[2]
             elif line.startswith("brisk-timings: "):
                 self.brisk_timings.update(json.loads(line[len("brisk-timings: "):]))
+        self._results_ready()
+
+    def _results_ready(self):
+        """After a run (or `load_results`): values are read from ``results_dir``."""
         self.has_been_run = True
         run_info = os.path.join(self.results_dir, "last_run_info.txt")
         if os.path.isfile(run_info):
@@ -428,6 +432,29 @@ class BriskDevice(CPPStandaloneDevice):
             self._last_run_time = float(run_time)
             self._last_run_completed_fraction = float(completed_fraction)
         self._check_states()
+
+    def load_results(self, results_directory):
+        """Reads the results of a run made elsewhere (``brisk run BUNDLE`` of a
+        bundle converted from this script's export) into this script's
+        objects: after ``device.build(run=False)`` or ``device.build(compile=False,
+        run=False)``, monitors and state variables read from
+        `results_directory`, as after a run."""
+        if not self.project_dir:
+            raise RuntimeError("load_results() needs the script built first: call device.build(run=False)")
+        directory = os.path.abspath(results_directory)
+        if not os.path.isfile(os.path.join(directory, "last_run_info.txt")):
+            raise FileNotFoundError(
+                f"{directory} is not a Brisk results folder (it has no last_run_info.txt)")
+        missing = [var.name for var in self.arrays
+                   if not os.path.isfile(os.path.join(directory, self.get_array_filename(var)))]
+        if missing:
+            raise ValueError(
+                f"the results in {directory} are not of this script: they lack "
+                f"{len(missing)} of its arrays (e.g. {missing[0]!r})")
+        self.results_dir = os.path.join(directory, "")
+        for clock in self.clocks:
+            self.array_cache[clock.variables["t"]] = None
+        self._results_ready()
 
     def _check_states(self):
         already_checked = set()

@@ -37,7 +37,8 @@ def test_brisk_convert_is_deterministic(tmp_path):
     outputs = []
     for name in ("a", "b"):
         _brisk("convert", export, "-o", str(tmp_path / name))
-        outputs.append({f: (tmp_path / name / f).read_bytes() for f in ("brisk.cpp", "brisk.cu", "plan.json")})
+        generated = tmp_path / name / "generated"
+        outputs.append({f: (generated / f).read_bytes() for f in ("brisk.cpp", "brisk.cu", "plan.json")})
     assert outputs[0] == outputs[1]
     assert b"__global__" in outputs[0]["brisk.cu"]
 

@@ -24,6 +24,13 @@ fn compiler() -> String {
 pub const CXX_FLAGS: &[&str] =
     &["-O3", "-ffast-math", "-fno-finite-math-only", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w"];
 
+/// Extra compiler flags from `BRISK_CXXFLAGS_EXTRA` (whitespace-separated),
+/// after [`CXX_FLAGS`]: a test hook (`scripts/sanitize` builds the generated
+/// code with AddressSanitizer and UBSan); part of the cache key.
+fn extra_flags() -> Vec<String> {
+    std::env::var("BRISK_CXXFLAGS_EXTRA").unwrap_or_default().split_whitespace().map(str::to_string).collect()
+}
+
 fn compiler_version(cxx: &str) -> String {
     Command::new(cxx)
         .arg("--version")
@@ -37,12 +44,14 @@ fn compiler_version(cxx: &str) -> String {
 pub fn compile(program: &Program) -> Result<(std::path::PathBuf, bool)> {
     let cxx = compiler();
     let version = compiler_version(&cxx);
-    let flags = CXX_FLAGS.join(" ");
+    let extra = extra_flags();
+    let flags = format!("{} {}", CXX_FLAGS.join(" "), extra.join(" "));
     cache::cached("cpp", &[program.source.as_bytes(), flags.as_bytes(), version.as_bytes()], |out: &Path| {
         let src = out.with_extension("cpp");
         std::fs::write(&src, &program.source)?;
         let output = Command::new(&cxx)
             .args(CXX_FLAGS)
+            .args(&extra)
             .arg("-o")
             .arg(out)
             .arg(&src)

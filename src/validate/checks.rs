@@ -276,12 +276,19 @@ impl<'a> Validator<'a> {
                 return Err(err(&format!("{path}.variables._source_start"), format!("the source range {start}..{stop} is empty or negative")));
             }
         }
-        // per-neuron arrays of a group's own code objects hold N elements
-        if let (Some(n), "stateupdate" | "threshold" | "reset") = (n, co.template.as_str()) {
+        // arrays indexed by `_idx` hold the N elements a code object with a
+        // constant N loops over (a SpatialNeuron's per-section arrays belong
+        // to its state updater, not to the neuron, and are not per element)
+        if let Some(n) = n {
+            let group_template = matches!(
+                co.template.as_str(),
+                "stateupdate" | "threshold" | "reset" | "group_variable_set" | "group_variable_set_conditional"
+            );
             for (name, var) in &co.variables {
                 if let VariableDecl::Array { array, scalar: false, dynamic: false, index, .. } = var {
                     let a = self.array(array, path)?;
-                    if index == "_idx" && a.size.len() < n as u64 {
+                    let per_element = group_template || a.owner.as_deref() == Some(co.owner.name.as_str());
+                    if per_element && index == "_idx" && a.size.len() < n as u64 {
                         return Err(err(&format!("{path}.variables.{name}"), format!(
                             "'{name}' ({array}) has {} elements, the group has N = {n}", a.size.len()
                         )));
