@@ -304,7 +304,8 @@ fn gpu_device_round_trip() {
     let mut dev = cuda::CudaDevice::new(&ptx, &source, &symbols).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("GPU: {} (compute {:?}), PTX for {arch}", dev.name(), dev.compute_capability());
     let n = 1000usize;
-    dev.allocate(&[n * 8, 5 * 8, 12 * 4, 0]).unwrap();
+    let names: Vec<String> = ["out", "keys", "counters", "empty"].map(String::from).to_vec();
+    dev.allocate(&[n * 8, 5 * 8, 12 * 4, 0], &names).unwrap();
     dev.set_lens(&[n as i64, 5, 12, 0]).unwrap();
     let f64s = |b: Vec<u8>| b.chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect::<Vec<f64>>();
     let i64s = |b: Vec<u8>| b.chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect::<Vec<i64>>();
