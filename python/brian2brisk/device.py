@@ -45,7 +45,6 @@ class BriskDevice(CPPStandaloneDevice):
         #: code object name -> {clock, when, order, object}: where it runs in a network
         self._brisk_schedule = {}
         #: one entry per ``run_network`` in the main queue: report and profile options
-        self._brisk_runs = []
         #: the backend the last run used ('cuda' or 'cpu'), as ``brisk`` reported it
         self.backend_used = None
         #: the backend to ask for: 'auto', 'cuda' or 'cpu'
@@ -143,18 +142,73 @@ class BriskDevice(CPPStandaloneDevice):
                 )
         if profile is None:
             profile = (self.build_options or {}).get("profile", False)
-        self._brisk_runs.append({"report": report, "profile": bool(profile)})
-        # MagicNetwork.after_run forgets its objects: hold them over the call.
+        # MagicNetwork.after_run forgets its objects: hold them over the call. These are
+        # the objects Brian's network_run schedules (its `all_objects`, taken before
+        # before_run); their code objects exist after it.
         objects = list(net.sorted_objects)
-        super().network_run(
-            net,
-            duration,
-            report=report,
-            report_period=report_period,
-            namespace=namespace,
-            profile=profile,
-            level=level + 1,
-            **kwds,
+        applied_before = self.run_args_applied
+        # Brian builds at the end of network_run when build_on_run: the run is recorded
+        # first (below), then built
+        build_on_run, self.build_on_run = self.build_on_run, False
+        try:
+            super().network_run(
+                net,
+                duration,
+                report=report,
+                report_period=report_period,
+                namespace=namespace,
+                profile=profile,
+                level=level + 1,
+                **kwds,
+            )
+        finally:
+            self.build_on_run = build_on_run
+        self._record_run(net, objects, duration, report, report_period, profile, applied_before)
+        if build_on_run:
+            if self.has_been_run:
+                raise RuntimeError(
+                    "The network has already been built and run before. Use set_device with "
+                    "build_on_run=False and an explicit device.build call to use multiple run "
+                    "statements with this device."
+                )
+            self.build(direct_call=False, **self.build_options)
+
+    def _record_run(self, net, objects, duration, report, report_period, profile, applied_before):
+        """Replaces the C++ lines Brian queued for a run (``run_network``) by the run
+        itself: the (clock, code object) pairs in Brian's order, the duration, the
+        report, whether run_args apply before it."""
+        # Brian's entry, followed by the after_run code objects of net.after_run()
+        at = max((k for k, (kind, _) in enumerate(self.main_queue) if kind == "run_network"), default=None)
+        if at is None:
+            raise RuntimeError("Brisk expected Brian's run_network entry in the main queue")
+        inserted = self.code_lines["before_network_run"] + self.code_lines["after_network_run"]
+        if inserted:
+            raise NotImplementedError(
+                f"Brisk cannot run C++ code inserted around a network run: {inserted[0]!r}")
+        if report is not None and report not in ("text", "stdout", "stderr"):
+            raise NotImplementedError(
+                "Brisk supports report='text', 'stdout' or 'stderr', not custom "
+                f"C++ report code (network '{net.name}').")
+        scheduled, used = [], set()
+        for obj in objects:
+            if obj.active:
+                for codeobj in obj._code_objects:
+                    scheduled.append({"clock": obj.clock.name, "code_object": codeobj.name})
+                    used.add(obj.clock)
+        # clocks no code object uses still advance (Brian adds them without code)
+        for clock in sorted(net._clocks - used, key=lambda c: c.name):
+            scheduled.append({"clock": clock.name, "code_object": None})
+        self.main_queue[at] = (
+            "brisk_run_network",
+            {
+                "network": net.name,
+                "duration": float(duration),
+                "report": report,
+                "report_period": float(report_period),
+                "objects": scheduled,
+                "profile": bool(profile),
+                "apply_run_args": not applied_before and self.run_args_applied,
+            },
         )
         for obj in objects:
             for codeobj in getattr(obj, "_code_objects", ()):
@@ -168,6 +222,36 @@ class BriskDevice(CPPStandaloneDevice):
                     "order": int(obj.order) if isinstance(obj.order, (int, np.integer)) else None,
                     "object": obj.name,
                 }
+
+    # -- values set from Python, recorded as values (not as C++ literals) ---------
+    def fill_with_array(self, var, arr):
+        start = len(self.main_queue)
+        super().fill_with_array(var, arr)
+        self._record_single_values(start, arr)
+
+    def variableview_set_with_index_array(self, variableview, item, value, check_units):
+        start = len(self.main_queue)
+        super().variableview_set_with_index_array(variableview, item, value, check_units)
+        self._record_single_values(start, value)
+
+    def apply_run_args(self):
+        applied = self.run_args_applied
+        super().apply_run_args()
+        if not applied and self.run_args_applied:
+            # Brian queued the C++ call set_from_command_line(args)
+            kind, _code = self.main_queue[-1]
+            if kind == "insert_code":
+                self.main_queue[-1] = ("brisk_apply_run_args", None)
+
+    def _record_single_values(self, start, values):
+        """Brian queues a single value as a C++ literal (``set_by_single_value``):
+        the entries added since `start` get the value itself."""
+        values = np.asarray(values)
+        for k in range(start, len(self.main_queue)):
+            kind, args = self.main_queue[k]
+            if kind == "set_by_single_value":
+                array_name, item, _literal = args
+                self.main_queue[k] = ("brisk_set_by_single_value", (array_name, int(item), values.flat[0].item()))
 
     # -- store / restore (Brian's standalone devices refuse both) ---------------
     def network_store(self, net, name="default", filename=None):

@@ -11,7 +11,6 @@ them). The format is documented in ``docs/export-format.md``; bump
 import json
 import math
 import os
-import re
 
 import numpy as np
 from brian2 import __version__ as brian_version
@@ -74,39 +73,6 @@ def json_value(value):
         return "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
-    return value
-
-
-def cpp_literal_value(text):
-    """Turn the C++ literal Brian renders for ``set_by_single_value`` into a JSON value."""
-    text = text.replace(" ", "")
-    sign = 1
-    while text.startswith(("-", "+")):
-        if text[0] == "-":
-            sign = -sign
-        text = text[1:]
-    if text.startswith("(") and text.endswith(")"):
-        return json_value(sign * _plain(cpp_literal_value(text[1:-1])))
-    lowered = text.lower()
-    if lowered == "true":
-        return True
-    if lowered == "false":
-        return False
-    if lowered in ("infinity", "inf"):
-        return "inf" if sign > 0 else "-inf"
-    if lowered == "nan":
-        return "nan"
-    value = float(text) if re.search(r"[.eE]", text) else int(text)
-    return json_value(sign * value)
-
-
-def _plain(value):
-    if value == "inf":
-        return math.inf
-    if value == "-inf":
-        return -math.inf
-    if value == "nan":
-        return math.nan
     return value
 
 
@@ -414,34 +380,28 @@ class Exporter:
     # -- the main queue -----------------------------------------------------
     def main_queue(self):
         out = []
-        runs = iter(self.device._brisk_runs)
         for kind, args in self.device.main_queue:
             if kind in ("run_code_object", "before_run_code_object", "after_run_code_object"):
                 (codeobj,) = args
                 out.append({"kind": kind, "code_object": codeobj.name})
-            elif kind == "run_network":
-                net, lines = args
-                run = next(runs)
-                if any(line.strip() == "set_from_command_line(args);" for line in lines):
+            elif kind == "brisk_run_network":
+                run = dict(args)
+                if run.pop("apply_run_args"):
                     # Brian applies run_args right before this network run.
                     out.append({"kind": "apply_run_args"})
-                out.append(self._run_network(net, lines, run))
+                out.append({"kind": "run_network", **run})
+            elif kind == "brisk_apply_run_args":
+                out.append({"kind": "apply_run_args"})
             elif kind == "set_by_constant":
                 array, value, _dynamic = args
                 out.append({"kind": kind, "array": array, "value": json_value(value)})
             elif kind == "set_by_array":
                 array, static, _dynamic = args
                 out.append({"kind": kind, "array": array, "static_array": static})
-            elif kind == "set_by_single_value":
+            elif kind == "brisk_set_by_single_value":
                 array, item, value = args
-                out.append(
-                    {
-                        "kind": kind,
-                        "array": array,
-                        "item": int(item),
-                        "value": cpp_literal_value(value),
-                    }
-                )
+                out.append({"kind": "set_by_single_value", "array": array, "item": item,
+                            "value": json_value(value)})
             elif kind == "set_array_by_array":
                 array, static_index, static_value = args
                 out.append(
@@ -458,13 +418,10 @@ class Exporter:
             elif kind == "seed":
                 out.append({"kind": kind, "seed": None if args is None else int(args)})
             elif kind == "insert_code":
-                if args.strip() == "set_from_command_line(args);":
-                    out.append({"kind": "apply_run_args"})
-                else:
-                    raise NotImplementedError(
-                        "Brisk cannot run C++ code inserted with device.insert_code "
-                        f"('main' slot): {args.strip()[:60]!r}"
-                    )
+                raise NotImplementedError(
+                    "Brisk cannot run C++ code inserted with device.insert_code "
+                    f"('main' slot): {args.strip()[:60]!r}"
+                )
             elif kind == "brisk_store_state":
                 out.append(
                     {
@@ -484,41 +441,6 @@ class Exporter:
             else:
                 raise NotImplementedError(f"Brisk cannot export main-queue entry '{kind}'.")
         return out
-
-    def _run_network(self, net, lines, run):
-        objects = []
-        for line in lines:
-            m = re.match(r"\s*\w+\.add\(&(\w+), (?:_run_(\w+)|NULL)\);", line)
-            if m:
-                objects.append({"clock": m.group(1), "code_object": m.group(2)})
-                continue
-            m = re.match(r"\s*\w+\.run\(([^,]+), (\w+), ([^)]+)\);", line)
-            if m:
-                duration = float(m.group(1))
-                report_period = float(m.group(3))
-                continue
-            if line.strip() in ("set_from_command_line(args);",) or line.strip().endswith(
-                ".clear();"
-            ):
-                continue
-            raise NotImplementedError(
-                f"Brisk cannot run C++ code inserted around a network run: {line!r}"
-            )
-        report = run["report"]
-        if report is not None and report not in ("text", "stdout", "stderr"):
-            raise NotImplementedError(
-                "Brisk supports report='text', 'stdout' or 'stderr', not custom "
-                f"C++ report code (network '{net.name}')."
-            )
-        return {
-            "kind": "run_network",
-            "network": net.name,
-            "duration": duration,
-            "report": report,
-            "report_period": report_period,
-            "objects": objects,
-            "profile": bool(run["profile"]),
-        }
 
     # -- everything ------------------------------------------------------------
     def manifest(self):
