@@ -66,3 +66,15 @@ def test_not_implemented_error_names_object():
     assert isinstance(error, NotImplementedError)
     assert "neurons" in str(error) and "neurons_stateupdater_codeobject" in str(error)
     assert "v = ta(t)" in str(error)
+
+
+def test_a_killed_binary_is_named():
+    """A binary ended by a signal (no error line): the error names the signal."""
+    import signal
+
+    from brian2brisk.errors import BriskError
+
+    error = BriskError.from_output("brisk: backend cpu (requested)\n", -signal.SIGKILL)
+    assert "SIGKILL" in str(error) and "out-of-memory" in str(error), str(error)
+    error = BriskError.from_output("", -signal.SIGTERM)
+    assert "SIGTERM" in str(error), str(error)

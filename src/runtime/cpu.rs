@@ -235,3 +235,19 @@ impl Device for CpuDevice {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::grow;
+
+    #[test]
+    fn out_of_host_memory_names_the_array_and_the_bytes() {
+        let mut v = Vec::new();
+        let bytes = usize::MAX / 4;
+        let e = grow(&mut v, bytes, "_array_neurongroup_v").unwrap_err();
+        assert!(e.message.contains("out of host memory"), "{e}");
+        assert!(e.message.contains("_array_neurongroup_v") && e.message.contains(&bytes.to_string()), "{e}");
+        grow(&mut v, 24, "_array_neurongroup_v").unwrap();
+        assert_eq!(v, vec![0u64; 3]);
+    }
+}
