@@ -130,8 +130,9 @@ pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()
     s.slot_len = p.num_sources + 1;
     s.spikes_start = decl.spikes_start;
     s.spikes_stop = decl.spikes_stop;
-    if let (Some(block), Some(atomic)) = (co.blocks.first(), crate::analysis::atomic_updates(co)) {
-        let (mut vector, stores) = render_part_atomic(co, &block.vector, &block.vector_info, &atomic);
+    let atomic = plan.code_objects.get(&co.name).and_then(|e| e.atomic.as_ref());
+    if let (Some(block), Some(atomic)) = (co.blocks.first(), atomic) {
+        let (mut vector, stores) = render_part_atomic(co, &block.vector, &block.vector_info, atomic);
         vector.extend(stores);
         s.vector_atomic = indent(&vector, 3);
     }

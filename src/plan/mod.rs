@@ -263,6 +263,10 @@ pub struct CodeObjectPlan {
     pub sync: Option<usize>,
     /// Threshold: one uint64 per chunk, its count and prefix for the look-back.
     pub chunk_status: Option<usize>,
+    /// `synapses` (delivery): the target variables written with atomic
+    /// additions when the delivery runs a thread per synapse; `None` when the
+    /// writes are not race-free and the delivery runs in one thread.
+    pub atomic: Option<std::collections::BTreeSet<String>>,
 }
 
 /// A monitor's output stream: staging buffers and one fill counter.
@@ -520,6 +524,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         prepares: None,
         sync: None,
         chunk_status: None,
+        atomic: None,
     };
     let push = |plan: &mut Plan, phase: Phase, launch: Launch, size: LoopSize| -> usize {
         let suffix = match phase {
@@ -629,7 +634,8 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         }
         Template::Synapses => {
             // Parallel delivery needs race-free (or atomic) writes; otherwise one thread.
-            let (launch, size) = if !scalar_writes && crate::analysis::atomic_updates(co).is_some() {
+            entry.atomic = if scalar_writes { None } else { crate::analysis::atomic_updates(co) };
+            let (launch, size) = if entry.atomic.is_some() {
                 (Launch::Grid, LoopSize::Fixed(synapses::delivery_threads(co)))
             } else {
                 (Launch::Block, LoopSize::Fixed(1))
