@@ -19,6 +19,7 @@ pub mod ir;
 pub mod parse;
 pub mod pipeline;
 pub mod plan;
+pub mod progress;
 pub mod results;
 pub mod runtime;
 pub mod schedule;

@@ -102,14 +102,18 @@ pub fn build_device(prepared: &Prepared, program: &Program, timings: &mut Timing
                 })
                 .collect();
             guard::install(&kernels);
+            let shown = crate::progress::phase("compiling the generated C++");
             let (lib, hit) = cpu::compile(program)?;
+            shown.finish(if hit { "found in the cache" } else { "done" });
             timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();
             Box::new(cpu::CpuDevice::load(&lib, &symbols)?)
         }
         Target::Cuda => {
             let arch = cuda::device_arch()?;
+            let shown = crate::progress::phase(format!("compiling the generated CUDA for {arch}"));
             let (ptx, hit) = cuda::compile_ptx_cached(&program.source, &arch)?;
+            shown.finish(if hit { "found in the cache" } else { "done" });
             timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();
             Box::new(cuda::CudaDevice::new(&ptx, &program.source, &symbols)?)

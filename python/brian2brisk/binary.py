@@ -56,6 +56,9 @@ def run_brisk(args, live=True, env=None, stop_requested=None):
 
     env = dict(os.environ if env is None else env)
     env["BRISK_PARENT_PID"] = str(os.getpid())
+    # progress lines of the long phases (compile, connect) when the user watches a terminal
+    if live and sys.stderr.isatty():
+        env.setdefault("BRISK_PROGRESS", "1")
     proc = subprocess.Popen([find_brisk_binary(), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, bufsize=1, env=env)
     out, err = [], []

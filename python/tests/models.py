@@ -22,6 +22,7 @@ from brian2 import (
     PopulationRateMonitor,
     SpikeMonitor,
     StateMonitor,
+    Synapses,
     TimedArray,
     check_units,
     defaultclock,
@@ -664,6 +665,15 @@ def integer_zero_division(ctx):
     G.run_regularly("k = 7 // (k - k)", dt=1 * ms, name="zero_div_op")
     run(2 * ms)
     return {"k": G.k[:]}
+
+
+def with_synapses_for_progress(ctx):
+    """A small network whose synapses are made by connect() (the progress test)."""
+    G = NeuronGroup(20, "dv/dt = -v / (10*ms) : 1", threshold="v > 1", name="progress_group")
+    S = Synapses(G, G, on_pre="v_post += 0.1", name="progress_syn")
+    S.connect(j="i")
+    run(1 * ms)
+    return {"n": np.array([len(S)])}
 
 
 def with_network_operation(ctx):

@@ -146,3 +146,23 @@ def test_the_binary_dies_with_python_and_a_second_run_is_refused(tmp_path):
     run.proc.kill()
     run.proc.wait()
     assert _gone(child), "the brisk binary outlived its Python process"
+
+
+def test_progress_lines_only_when_asked(tmp_path):
+    """The long phases (compile, connect()) are reported with BRISK_PROGRESS=1 (what the
+    device sets when its output is a terminal), and not at all otherwise."""
+    from brian2brisk.binary import find_brisk_binary
+
+    res = run_model(models.with_synapses_for_progress, "brisk", export_only=True)
+    export = res.meta["export_dir"]
+    backend = os.environ.get("BRISK_E2E_BACKEND", "cpu")
+    runs = {}
+    for flag in ("1", "0"):
+        env = dict(os.environ, BRISK_PROGRESS=flag)
+        proc = subprocess.run([find_brisk_binary(), "run", export, "--backend", backend, "--results",
+                               str(tmp_path / f"results_{flag}")], capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        runs[flag] = proc.stderr
+    assert "brisk: compiling the generated" in runs["1"], runs["1"]
+    assert "brisk: connect() of progress_syn: done" in runs["1"], runs["1"]
+    assert "compiling the generated" not in runs["0"] and "connect()" not in runs["0"], runs["0"]

@@ -492,8 +492,11 @@ impl<'a> Executor<'a> {
     fn run_once(&mut self, code_object: &str, phase: Phase) -> Result<()> {
         if phase == Phase::Main && self.plan.connects.contains_key(code_object) {
             let start = Instant::now();
+            let owner = self.plan.connects.get(code_object).map(|c| c.synapses.clone()).unwrap_or_default();
+            let shown = crate::progress::phase(format!("connect() of {owner}"));
             self.connect(code_object)?;
             self.device.synchronize()?;
+            shown.finish("done");
             self.connect_seconds += start.elapsed().as_secs_f64();
             return Ok(());
         }
