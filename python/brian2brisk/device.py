@@ -403,25 +403,28 @@ class BriskDevice(CPPStandaloneDevice):
         self.results_dir = os.path.join(
             os.path.abspath(os.path.join(directory, results_directory)), ""
         )
-        if clean:
-            for sub in ("export", "static_arrays", "generated"):
-                shutil.rmtree(os.path.join(directory, sub), ignore_errors=True)
-        ensure_directory(os.path.join(directory, "static_arrays"))
+        # one build at a time per project folder (another one would overwrite this
+        # one's export while its binary reads it)
+        with _project_lock(directory):
+            if clean:
+                for sub in ("export", "static_arrays", "generated"):
+                    shutil.rmtree(os.path.join(directory, sub), ignore_errors=True)
+            ensure_directory(os.path.join(directory, "static_arrays"))
 
-        start = time.time()
-        self.write_static_arrays(directory)
-        Exporter(self).write(directory)
-        self.brisk_timings["export"] = time.time() - start
+            start = time.time()
+            self.write_static_arrays(directory)
+            Exporter(self).write(directory)
+            self.brisk_timings["export"] = time.time() - start
 
-        if compile:
-            if run:
-                self.run(directory, results_directory, with_output, run_args)
-            else:
-                self._call_brisk(
-                    ["run", self._export_dir(directory), "--backend", self.backend,
-                     "--compile-only"],
-                    with_output,
-                )
+            if compile:
+                if run:
+                    self.run(directory, results_directory, with_output, run_args)
+                else:
+                    self._call_brisk(
+                        ["run", self._export_dir(directory), "--backend", self.backend,
+                         "--compile-only"],
+                        with_output,
+                    )
 
     def _brisk_run_args(self, directory, run_args):
         """Brian's run_args as ``group.variable=value`` strings (values of
@@ -565,6 +568,33 @@ class BriskDevice(CPPStandaloneDevice):
             with open(os.path.join(self.results_dir, "stdout.txt"), "w") as f:
                 f.write(stdout)
         return stdout + stderr
+
+
+class _project_lock:
+    """An exclusive lock on a project folder (``.brisk-build.lock`` in it) for a
+    whole build; a second build into the folder fails at once with a clear error."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(os.path.abspath(directory), ".brisk-build.lock")
+        self.file = None
+
+    def __enter__(self):
+        import fcntl
+
+        self.file = open(self.path, "a")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.close()
+            raise BriskError(
+                f"the project folder {os.path.dirname(self.path)} is being built by another "
+                "process (its lock .brisk-build.lock is held); wait for it or build into "
+                "another directory", kind="runtime") from None
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()  # releases the lock
+        return False
 
 
 brisk_device = BriskDevice()

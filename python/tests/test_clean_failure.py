@@ -126,8 +126,9 @@ def test_ctrl_c_raises_keyboard_interrupt_and_stops_the_binary(tmp_path):
 
 @needs_proc
 def test_the_binary_dies_with_python_and_a_second_run_is_refused(tmp_path):
-    """While a run writes a results folder, another `brisk run` into it fails with a clear
-    error; when Python is killed, its binary ends too."""
+    """While a run writes a results folder, another `brisk run` into it, or another build
+    into its project folder, fails with a clear error; when Python is killed, its binary
+    ends too."""
     run = LongRun(tmp_path)
     run.wait_for_progress()
     (child,) = run.brisk_children()
@@ -143,6 +144,11 @@ def test_the_binary_dies_with_python_and_a_second_run_is_refused(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert second.returncode == 1, second.stderr
     assert "another brisk run" in second.stderr, second.stderr
+    # a second build (export and run) from Python into the same project folder
+    env = dict(os.environ, BRISK_BACKEND=os.environ.get("BRISK_E2E_BACKEND", "cpu"))
+    other = subprocess.run([sys.executable, str(tmp_path / "long_run.py"), str(run.project)],
+                           capture_output=True, text=True, timeout=300, env=env)
+    assert other.returncode != 0 and "being built by another process" in other.stderr, other.stderr[-2000:]
     run.proc.kill()
     run.proc.wait()
     assert _gone(child), "the brisk binary outlived its Python process"
