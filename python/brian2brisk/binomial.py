@@ -1,25 +1,29 @@
 """Records the parameters of Brian's `BinomialFunction` (PoissonInput uses one).
 
 Brian keeps only generated code of a binomial function; Brisk generates its
-own sampler from `n`, `p` and whether Brian uses the normal approximation
-(``approximate and n*p > 5 and n*(1-p) > 5``), stored on the function as
-``_brisk_binomial``.
+own sampler from `n`, `p` and whether Brian uses the normal approximation.
+Brian's hook for this is `BinomialFunction.implementations`: a generator per
+target, called with ``n``, ``p``, ``use_normal`` and the function's name for
+every binomial function created (Brian2CUDA registers its CUDA code the same
+way). Brisk registers one under its own key, whose "code" is the parameters;
+no Brian code object uses that key.
 """
-
-import functools
 
 from brian2.input.binomial import BinomialFunction
 
-_original_init = BinomialFunction.__init__
+#: the key of Brisk's entry (never the name of a code generation target)
+TARGET = "brisk_binomial_parameters"
+_PARAMETERS = {}
 
 
-@functools.wraps(_original_init)
-def _init(self, n, p, approximate=True, name="_binomial*"):
-    _original_init(self, n, p, approximate=approximate, name=name)
-    normal = bool(approximate and (n * p > 5) and n * (1 - p) > 5)
-    self._brisk_binomial = (int(n), float(p), normal)
+def _record(n, p, use_normal, name):
+    _PARAMETERS[name] = (int(n), float(p), bool(use_normal))
+    return {"n": int(n), "p": float(p), "normal": bool(use_normal)}, {}
 
 
-if not getattr(BinomialFunction.__init__, "_brisk", False):
-    _init._brisk = True
-    BinomialFunction.__init__ = _init
+BinomialFunction.implementations[TARGET] = _record
+
+
+def parameters(function):
+    """(n, p, normal) of a BinomialFunction, or (None, None, None)."""
+    return _PARAMETERS.get(function.name, (None, None, None))

@@ -34,6 +34,8 @@ from brian2.core.variables import (
 from brian2.input.binomial import BinomialFunction
 from brian2.input.timedarray import TimedArray, _find_K
 
+from . import binomial
+
 EXPORT_VERSION = 4
 
 _DTYPES = {
@@ -203,7 +205,7 @@ class Exporter:
                 "values": f"{var.name}_values",
             }
         if isinstance(var, BinomialFunction):
-            n, p, normal = getattr(var, "_brisk_binomial", (None, None, None))
+            n, p, normal = binomial.parameters(var)
             if n is None:
                 raise NotImplementedError(
                     f"Brisk cannot use BinomialFunction '{var.name}' created before "
