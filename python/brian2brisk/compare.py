@@ -1,7 +1,7 @@
 """Regression comparison of a Brian script: Brisk against Brian's own backends.
 
     python -m brian2brisk.compare SCRIPT.py [--reference cpp_standalone|runtime]
-        [--backend auto|cpu|cuda] [--seed N] [-o DIR] [--rtol R]
+        [--backend auto|cpu|cuda] [--seed N] [--seeds K] [-o DIR] [--rtol R]
 
 Runs the unchanged script twice, each time in a fresh Python process: under the
 reference device and under Brisk (``set_device`` calls in the script are
@@ -17,7 +17,9 @@ every monitor and every Synapses' variables by name and checks each one:
 * a **stochastic** model (the devices draw different random numbers) must agree
   statistically: per-neuron spike counts by a two-sample Kolmogorov-Smirnov test
   (p >= 0.001), the mean rate and the ISI CV within 4 standard errors (and 10%),
-  trace means within 4 standard errors, synapse counts within 4 sqrt(n).
+  trace means within 4 standard errors, synapse counts within 4 sqrt(n); with
+  ``--seeds K`` each device runs K times (seeds N, N+1, ...) and the samples are
+  pooled.
 
 It prints a verdict table with both timings, writes ``DIR/report.html`` (side-by-side
 rasters, rates and traces) and ``DIR/verdicts.json``, and exits with status 1
@@ -278,6 +280,25 @@ def compare(ref, got, meta, stochastic, rtol):
     return rows
 
 
+def _pool(runs, meta):
+    """The samples of several runs (seeds) as one: neuron indices offset per run,
+    traces stacked (more recorded elements), synapse values and rates concatenated."""
+    out = {}
+    for name, info in meta["objects"].items():
+        if info["kind"] == "spikes":
+            out[f"{name}.i"] = np.concatenate([r[f"{name}.i"] + k * info["n"] for k, r in enumerate(runs)])
+            out[f"{name}.t"] = np.concatenate([r[f"{name}.t"] for r in runs])
+        elif info["kind"] == "trace":
+            out[f"{name}.t"] = runs[0][f"{name}.t"]
+            for var in info["variables"]:
+                out[f"{name}.{var}"] = np.concatenate([r[f"{name}.{var}"] for r in runs], axis=0)
+        else:
+            for key in runs[0]:
+                if key.startswith(name + "."):
+                    out[key] = np.concatenate([r[key] for r in runs])
+    return out
+
+
 # ------------------------------------------------------------------ the report
 def _png(fig):
     buf = io.BytesIO()
@@ -353,6 +374,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=None, help="seed() before the script runs")
     parser.add_argument("-o", "--output", default="brisk-compare")
     parser.add_argument("--rtol", type=float, default=1e-6)
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="stochastic models: run each device with this many seeds (from --seed, "
+                             "default 1) and pool the samples")
     args = parser.parse_args(argv)
     script = os.path.abspath(args.script)
     os.makedirs(args.output, exist_ok=True)
@@ -360,10 +384,21 @@ def main(argv=None):
         try:
             ref, ref_meta, ref_time = _run(script, args.reference, work, args.seed, args.backend)
             got, got_meta, got_time = _run(script, "brisk", work, args.seed, args.backend)
+            stochastic = ref_meta["stochastic"] or got_meta["stochastic"]
+            if stochastic and args.seeds > 1:
+                first = 1 if args.seed is None else args.seed
+                runs_ref, runs_got = [ref], [got]
+                for k in range(1, args.seeds):
+                    runs_ref.append(_run(script, args.reference, work, first + k, args.backend)[0])
+                    runs_got.append(_run(script, "brisk", work, first + k, args.backend)[0])
+                ref, got = _pool(runs_ref, ref_meta), _pool(runs_got, got_meta)
+                for meta in (ref_meta, got_meta):
+                    for info in meta["objects"].values():
+                        if info["kind"] == "spikes":
+                            info["n"] *= args.seeds
         except SystemExit as e:
             print(e, file=sys.stderr)
             return 2
-    stochastic = ref_meta["stochastic"] or got_meta["stochastic"]
     missing = sorted(set(ref_meta["objects"]) ^ set(got_meta["objects"]))
     rows = [(name, "present", False, "only under one device") for name in missing]
     common = {"objects": {k: v for k, v in ref_meta["objects"].items() if k in got_meta["objects"]}}

@@ -31,7 +31,7 @@ def test_deterministic_script_agrees_exactly(tmp_path):
 
 
 def test_stochastic_script_agrees_statistically(tmp_path):
-    proc, verdicts, _ = _compare(tmp_path, "stochastic.py", "--reference", "runtime", "--seed", "3")
+    proc, verdicts, _ = _compare(tmp_path, "stochastic.py", "--reference", "runtime", "--seed", "3", "--seeds", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert verdicts["stochastic"]
     assert any(c["check"] == "spike counts (KS)" and c["agree"] for c in verdicts["checks"])
