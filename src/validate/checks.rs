@@ -287,12 +287,27 @@ impl<'a> Validator<'a> {
             for (name, var) in &co.variables {
                 if let VariableDecl::Array { array, scalar: false, dynamic: false, index, .. } = var {
                     let a = self.array(array, path)?;
-                    let per_element = group_template || a.owner.as_deref() == Some(co.owner.name.as_str());
+                    // `_group_idx` (group_variable_set on a subgroup) holds the indices, checked below
+                    let per_element =
+                        name != "_group_idx" && (group_template || a.owner.as_deref() == Some(co.owner.name.as_str()));
                     if per_element && index == "_idx" && a.size.len() < n as u64 {
                         return Err(err(&format!("{path}.variables.{name}"), format!(
                             "'{name}' ({array}) has {} elements, the group has N = {n}", a.size.len()
                         )));
                     }
+                }
+            }
+        }
+        // group_variable_set on a subgroup: `_num_group_idx` indices, each inside the group
+        if let (Some(indices), Some(count)) = (array_of("_group_idx"), constant("_num_group_idx")) {
+            if (indices.size.len() as i64) < count {
+                return Err(err(&format!("{path}.variables._group_idx"), format!(
+                    "'_group_idx' has {} elements, the code sets {count}", indices.size.len()
+                )));
+            }
+            if let Some(n) = n {
+                if let Some((value, origin)) = self.written_values(indices)?.into_iter().find(|(v, _)| !(0..n).contains(v)) {
+                    return Err(err(&origin, format!("sets element {value} of a group of N = {n}")));
                 }
             }
         }
@@ -313,7 +328,13 @@ impl<'a> Validator<'a> {
         if let Some(s) = &co.summed {
             let target = self.array(&s.target, &format!("{path}.summed.target"))?;
             self.array(&s.index, &format!("{path}.summed.index"))?;
-            if !(0 <= s.start && s.start <= s.stop && (target.dynamic || s.stop as u64 <= target.size.len())) {
+            // a Synapses target (a dynamic array) has the range 0..-1: all of it, whatever its size
+            let in_range = if target.dynamic {
+                0 <= s.start
+            } else {
+                0 <= s.start && s.start <= s.stop && s.stop as u64 <= target.size.len()
+            };
+            if !in_range {
                 return Err(err(&format!("{path}.summed.stop"), format!(
                     "the summed variable writes {}..{} of '{}' ({} elements)", s.start, s.stop, s.target, target.size.len()
                 )));
