@@ -406,9 +406,14 @@ impl<'a> Validator<'a> {
         Ok(out)
     }
 
-    fn static_values(&self, name: &str, path: &str) -> Result<Vec<i64>> {
+    /// The values of static array `name` (read errors name `path`).
+    fn static_decoded(&self, name: &str, path: &str) -> Result<Vec<Value>> {
         let (dtype, bytes) = self.export.read_static_array(name).map_err(|e| e.at_path(path))?;
-        Ok(bytes.chunks_exact(dtype.size()).map(|b| Value::from_bytes(dtype, b).as_i64()).collect())
+        Ok(bytes.chunks_exact(dtype.size()).map(|b| Value::from_bytes(dtype, b)).collect())
+    }
+
+    fn static_values(&self, name: &str, path: &str) -> Result<Vec<i64>> {
+        Ok(self.static_decoded(name, path)?.into_iter().map(Value::as_i64).collect())
     }
 
     fn queue(&self) -> Result<()> {
@@ -479,10 +484,9 @@ impl<'a> Validator<'a> {
                         )));
                     }
                     if dts.contains_key(array.as_str()) {
-                        let values = self.export.read_static_array(s).map_err(|e| e.at_path(&path))?;
-                        for b in values.1.chunks_exact(values.0.size()) {
-                            let dt = Value::from_bytes(values.0, b).as_f64();
-                            self.check_dt(dt, &format!("{path}.static_array"))?;
+                        let field = format!("{path}.static_array");
+                        for dt in self.static_decoded(s, &field)?.into_iter().map(Value::as_f64) {
+                            self.check_dt(dt, &field)?;
                             dts.insert(array.as_str(), dt);
                         }
                     }
@@ -501,9 +505,9 @@ impl<'a> Validator<'a> {
                         }
                     }
                     if dts.contains_key(array.as_str()) {
-                        let values = self.export.read_static_array(static_value).map_err(|e| e.at_path(&path))?;
-                        for b in values.1.chunks_exact(values.0.size()) {
-                            self.check_dt(Value::from_bytes(values.0, b).as_f64(), &format!("{path}.static_value"))?;
+                        let field = format!("{path}.static_value");
+                        for dt in self.static_decoded(static_value, &field)?.into_iter().map(Value::as_f64) {
+                            self.check_dt(dt, &field)?;
                         }
                     }
                 }
