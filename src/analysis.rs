@@ -21,6 +21,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::dtype::Dtype;
 use crate::ir::{AccessInfo, Expr, ExprKind, Index, Stmt, Symbol};
 
 /// Access sets of the scalar and the vector part of one block.
@@ -55,7 +56,7 @@ pub fn access_info(
 /// synapse itself (`_idx`) never race. A variable reached through another
 /// index (`v_post`, via `_postsynaptic_idx`) may be shared by several
 /// synapses: it is safe only if every write is `+=` or `-=` of a numeric
-/// type and no expression reads it.
+/// type and no expression reads its array (through any variable).
 pub fn atomic_updates(co: &crate::ir::CodeObject) -> Option<BTreeSet<String>> {
     use crate::ir::AssignOp;
     let mut atomic = BTreeSet::new();
@@ -72,7 +73,7 @@ pub fn atomic_updates(co: &crate::ir::CodeObject) -> Option<BTreeSet<String>> {
             })
             .collect();
         for stmt in &block.vector {
-            let Some(Symbol::Array { index, dtype, .. }) = co.symbols.get(&stmt.var) else { continue };
+            let Some(Symbol::Array { array, index, dtype, .. }) = co.symbols.get(&stmt.var) else { continue };
             match index {
                 Index::Element => continue,
                 Index::Scalar => return None,
@@ -82,7 +83,9 @@ pub fn atomic_updates(co: &crate::ir::CodeObject) -> Option<BTreeSet<String>> {
                 dtype,
                 crate::dtype::Dtype::Float64 | crate::dtype::Dtype::Float32 | crate::dtype::Dtype::Int32 | crate::dtype::Dtype::Int64
             );
-            if !numeric || !matches!(stmt.op, AssignOp::Add | AssignOp::Sub) || read.contains(&stmt.var) {
+            // read through any variable: `v_post += v_pre` on a recurrent Synapses reads `v`
+            let array_read = read.iter().any(|n| matches!(co.symbols.get(n), Some(Symbol::Array { array: a, .. }) if a == array));
+            if !numeric || !matches!(stmt.op, AssignOp::Add | AssignOp::Sub) || array_read {
                 return None;
             }
             atomic.insert(stmt.var.clone());
@@ -97,6 +100,91 @@ pub fn atomic_updates(co: &crate::ir::CodeObject) -> Option<BTreeSet<String>> {
         }
     }
     Some(atomic)
+}
+
+/// Delivery grouped by target: `Some((index, atomic))` when synaptic code
+/// that is not race-free as atomics (it reads what it writes, or assigns)
+/// can still run a thread per *target element*, each applying its synapses
+/// in Brian's order. That holds when every such write goes through the same
+/// index variable (`_postsynaptic_idx`, say), and nothing reads an array
+/// written through it by any other index: then the synapses of one target
+/// touch no state of another target, and only the order within a target
+/// matters. Writes through another index are allowed where they can be
+/// atomic additions (`x_pre += 1`, never read): `atomic` names them.
+/// `None`: the code must run in one thread (a scalar write, order-dependent
+/// writes through two indices, or a written array read through another
+/// index, as in `v_post = v_pre` on a recurrent Synapses).
+pub fn by_target_index(co: &crate::ir::CodeObject) -> Option<(String, BTreeSet<String>)> {
+    use crate::ir::AssignOp;
+    let array_of = |name: &str| match co.symbols.get(name) {
+        Some(Symbol::Array { array, index, dtype, .. }) => Some((array.clone(), index.clone(), *dtype)),
+        _ => None,
+    };
+    // Every array the code reads (by any variable), and through which index.
+    let mut read: Vec<(String, Index)> = Vec::new();
+    for block in &co.blocks {
+        if !block.scalar_info.write.is_empty() {
+            return None;
+        }
+        for stmt in block.scalar.iter().chain(&block.vector) {
+            let mut names = expr_names(&stmt.expr);
+            for b in &stmt.branches {
+                names.extend(expr_names(&b.expr));
+            }
+            names.extend(co.conditional_writes.get(&stmt.var).cloned());
+            read.extend(names.iter().filter_map(|n| array_of(n)).map(|(array, index, _)| (array, index)));
+        }
+    }
+    let is_read = |array: &str| read.iter().any(|(a, _)| a == array);
+    // Writes through an index: order-dependent ones (one index for all), or atomic.
+    let mut target: Option<String> = None;
+    let mut written: BTreeMap<String, Index> = BTreeMap::new();
+    let mut atomic_candidates: Vec<(String, String, String)> = Vec::new();
+    for block in &co.blocks {
+        for stmt in &block.vector {
+            let Some((array, index, dtype)) = array_of(&stmt.var) else { continue };
+            if written.insert(array.clone(), index.clone()).is_some_and(|old| old != index) {
+                return None;
+            }
+            let idx = match &index {
+                Index::Element => continue,
+                Index::Scalar => return None,
+                Index::Via(idx) => idx.clone(),
+            };
+            let numeric = matches!(dtype, Dtype::Float64 | Dtype::Float32 | Dtype::Int32 | Dtype::Int64);
+            if numeric && matches!(stmt.op, AssignOp::Add | AssignOp::Sub) && !is_read(&array) {
+                atomic_candidates.push((stmt.var.clone(), array, idx));
+                continue;
+            }
+            match &target {
+                Some(t) if *t != idx => return None,
+                _ => target = Some(idx),
+            }
+        }
+    }
+    let target = target?;
+    // The index itself: an element of the synapse (e.g. `_synaptic_post`), never written.
+    match array_of(&target) {
+        Some((array, Index::Element, _)) if !written.contains_key(&array) => {}
+        _ => return None,
+    }
+    // Nothing reads an array written through the target index by another index.
+    for (array, index) in &read {
+        if written.get(array).is_some_and(|w| w != index) {
+            return None;
+        }
+    }
+    let mut atomic = BTreeSet::new();
+    for (var, _, idx) in atomic_candidates {
+        if idx != target {
+            // an atomic write's guard must not change during the delivery
+            if co.conditional_writes.get(&var).is_some_and(|g| co.blocks.iter().any(|b| b.vector_info.write.contains(g))) {
+                return None;
+            }
+            atomic.insert(var);
+        }
+    }
+    Some((target, atomic))
 }
 
 /// Brian's `arrays_helper` for one statement sequence.

@@ -154,9 +154,27 @@ fn convert(export: &Path, output: &Path) -> Result<()> {
 
 fn inspect(export: &Path) -> Result<()> {
     let prepared = pipeline::prepare(export)?;
+    // How each synaptic pathway is delivered on CUDA (the plan's decision).
+    let mut delivery = serde_json::Map::new();
+    for co in &prepared.code_objects {
+        let (Some(entry), Some(pathway)) = (prepared.plan.code_objects.get(&co.name), co.pathway.as_ref()) else {
+            continue;
+        };
+        if co.template != brisk::ir::Template::Synapses {
+            continue;
+        }
+        let grouped = prepared.plan.pathways.get(&pathway.name).and_then(|p| p.by_target.as_ref());
+        let mode = match (&entry.atomic, grouped) {
+            (Some(vars), _) => serde_json::json!({"mode": "atomic", "atomic": vars}),
+            (None, Some(g)) => serde_json::json!({"mode": "by_target", "index": g.index_name, "targets": g.groups, "atomic": g.atomic}),
+            (None, None) => serde_json::json!({"mode": "serial"}),
+        };
+        delivery.insert(co.name.clone(), mode);
+    }
     let dump = serde_json::json!({
         "code_objects": prepared.code_objects,
         "schedules": prepared.schedules,
+        "delivery": delivery,
     });
     let text = serde_json::to_string_pretty(&dump).map_err(|e| Error::runtime(e.to_string()))?;
     println!("{text}");

@@ -16,7 +16,8 @@ from brian2 import (
 def every_template(ctx):
     """Threshold, reset, refractoriness, a SpikeMonitor, a StateMonitor on many
     neurons, a PopulationRateMonitor, Synapses with heterogeneous delays, atomic
-    delivery and a summed variable, with N from the parameters."""
+    delivery and a summed variable, Synapses whose code reads what it writes
+    (delivered grouped by target), with N from the parameters."""
     seed(3)
     defaultclock.dt = 0.1 * ms
     N = ctx.params["N"]
@@ -29,6 +30,11 @@ def every_template(ctx):
     S.w = "0.01*rand()"
     S.s = "0.001*rand()"
     S.delay = "rand()*2*ms"
+    # code that reads what it writes: delivered grouped by target
+    S2 = Synapses(G, G, "w : 1", on_pre="v_post = 0.99*v_post + w", name="shapes_grouped")
+    S2.connect(p=5.0 / N)
+    S2.w = "0.01*rand()"
+    S2.delay = "rand()*1*ms"
     spikes = SpikeMonitor(G, name="shapes_spikes")
     trace = StateMonitor(G, "v", record=range(0, N, 2), name="shapes_trace")
     rate = PopulationRateMonitor(G, name="shapes_rate")

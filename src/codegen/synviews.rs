@@ -130,6 +130,21 @@ pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()
     s.slot_len = p.num_sources + 1;
     s.spikes_start = decl.spikes_start;
     s.spikes_stop = decl.spikes_stop;
+    if let Some(g) = &p.by_target {
+        s.grouped = true;
+        s.grouped_start = pointer(plan, g.start);
+        s.grouped_synapse = pointer(plan, g.synapse);
+        s.grouped_source = pointer(plan, g.source);
+        s.grouped_delay = pointer(plan, g.delay);
+        s.grouped_index = pointer(plan, g.index);
+        s.grouped_index_name = g.index_name.clone();
+        s.groups = g.groups;
+        if let Some(block) = co.blocks.first() {
+            let (mut vector, stores) = render_part_atomic(co, &block.vector, &block.vector_info, &g.atomic);
+            vector.extend(stores);
+            s.vector_grouped = indent(&vector, 4);
+        }
+    }
     let atomic = plan.code_objects.get(&co.name).and_then(|e| e.atomic.as_ref());
     if let (Some(block), Some(atomic)) = (co.blocks.first(), atomic) {
         let (mut vector, stores) = render_part_atomic(co, &block.vector, &block.vector_info, atomic);

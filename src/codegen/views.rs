@@ -244,6 +244,18 @@ pub struct SynView {
     pub spikes_stop: i64,
     /// The vector code with shared writes as atomic additions (parallel CUDA delivery).
     pub vector_atomic: String,
+    /// CUDA delivery grouped by target (`plan::ByTargetPlan`): its tables, the
+    /// index array of each synapse's target, and the number of targets.
+    pub grouped: bool,
+    pub grouped_start: String,
+    pub grouped_synapse: String,
+    pub grouped_source: String,
+    pub grouped_delay: String,
+    pub grouped_index: String,
+    pub grouped_index_name: String,
+    pub groups: u64,
+    /// The vector code (plain, not atomic), indented for the grouped loop.
+    pub vector_grouped: String,
     // summed variables
     pub summed_target: String,
     pub summed_target_name: String,

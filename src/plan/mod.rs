@@ -160,6 +160,34 @@ pub struct PathwayPlan {
     /// when the run started, in Brian's queue order).
     pub carry_start: usize,
     pub carry: usize,
+    /// CUDA delivery grouped by target, when the plan chose it for this
+    /// pathway's `synapses` code object (see [`ByTargetPlan`]).
+    pub by_target: Option<ByTargetPlan>,
+}
+
+/// A delivery grouped by target: a thread per target element applies the
+/// synapses of that element in Brian's queue order (for synaptic code that
+/// is not race-free as atomics). The host builds the tables when a run
+/// starts: each target's synapses ordered as Brian delivers them (delay
+/// descending, then source, then synapse), and the carried queue ordered by
+/// target within each step (the order within a target kept).
+#[derive(Debug, Clone, Serialize)]
+pub struct ByTargetPlan {
+    /// The index variable the code writes through (`_postsynaptic_idx`, ...).
+    pub index_name: String,
+    /// int32 per synapse: its target element (the index variable's array).
+    pub index: usize,
+    /// Target elements (the length of the arrays written through the index).
+    pub groups: u64,
+    /// Variables written through another index, as atomic additions.
+    pub atomic: std::collections::BTreeSet<String>,
+    /// int64, `groups + 1`: each target's entries in the three tables below.
+    pub start: usize,
+    /// int32 per entry: the synapse, its source (relative to the pathway's
+    /// source range) and its delay in steps.
+    pub synapse: usize,
+    pub source: usize,
+    pub delay: usize,
 }
 
 /// One runtime buffer.
@@ -633,12 +661,15 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             entry.prepares = co.pathway.as_ref().map(|p| p.name.clone());
         }
         Template::Synapses => {
-            // Parallel delivery needs race-free (or atomic) writes; otherwise one thread.
+            // Parallel delivery: a thread per synapse with atomic writes where
+            // the code is race-free as atomics; else a thread per target
+            // element where the writes allow it; else one thread.
             entry.atomic = if scalar_writes { None } else { crate::analysis::atomic_updates(co) };
-            let (launch, size) = if entry.atomic.is_some() {
-                (Launch::Grid, LoopSize::Fixed(synapses::delivery_threads(co)))
-            } else {
-                (Launch::Block, LoopSize::Fixed(1))
+            let by_target = if entry.atomic.is_none() { synapses::add_by_target(plan, co)? } else { None };
+            let (launch, size) = match (&entry.atomic, by_target) {
+                (Some(_), _) => (Launch::Grid, LoopSize::Fixed(synapses::delivery_threads(co))),
+                (None, Some(groups)) => (Launch::Grid, LoopSize::Fixed(groups)),
+                (None, None) => (Launch::Block, LoopSize::Fixed(1)),
             };
             entry.main = Some(push(plan, Phase::Main, launch, size));
         }

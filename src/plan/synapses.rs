@@ -9,7 +9,7 @@
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
 use crate::ir::{CodeObject, Symbol, Template};
-use crate::plan::{constant_u64, size_of, Buffer, BufferRole, ConnectPlan, LoopSize, PathwayPlan, Plan};
+use crate::plan::{constant_u64, size_of, Buffer, BufferRole, ByTargetPlan, ConnectPlan, LoopSize, PathwayPlan, Plan};
 
 /// A summed variable on CUDA: the target range's synapses grouped by target
 /// (a CSR the runtime builds when a run starts), so that a thread per target
@@ -50,6 +50,49 @@ pub fn delivery_threads(co: &CodeObject) -> u64 {
     let sources = co.pathway.as_ref().map(|p| p.spikes_stop - p.spikes_start).unwrap_or(i64::MAX);
     let sources = u64::try_from(sources).unwrap_or(0).max(1);
     sources.saturating_mul(u64::from(crate::codegen::CUDA_BLOCK)).min(DELIVERY_THREADS)
+}
+
+/// A delivery grouped by target for a `synapses` code object, when its
+/// writes allow it ([`crate::analysis::by_target_index`]) and the written
+/// arrays have a fixed length: adds its tables to the pathway and returns
+/// the number of target elements (threads of the launch).
+pub fn add_by_target(plan: &mut Plan, co: &CodeObject) -> Result<Option<u64>> {
+    let Some((index_name, atomic)) = crate::analysis::by_target_index(co) else { return Ok(None) };
+    let index = var_buffer(plan, co, &index_name)?;
+    // The arrays written through the index: their (fixed) length is the number of targets.
+    let mut groups = 0u64;
+    for block in &co.blocks {
+        for stmt in &block.vector {
+            if atomic.contains(&stmt.var) {
+                continue;
+            }
+            if let Some(Symbol::Array { array, index: crate::ir::Index::Via(_), dynamic, .. }) = co.symbols.get(&stmt.var) {
+                if *dynamic {
+                    return Ok(None);
+                }
+                groups = groups.max(plan.buffers[array_buffer(plan, co, array)?].len);
+            }
+        }
+    }
+    let Some(p) = co.pathway.as_ref() else { return Ok(None) };
+    let name = p.name.clone();
+    if groups == 0 || !plan.pathways.contains_key(&name) {
+        return Ok(None);
+    }
+    let entry = ByTargetPlan {
+        index_name,
+        index,
+        groups,
+        atomic,
+        start: add_buffer(plan, format!("_by_target_start_{name}"), Dtype::Int64, groups + 1),
+        synapse: add_buffer(plan, format!("_by_target_synapse_{name}"), Dtype::Int32, 0),
+        source: add_buffer(plan, format!("_by_target_source_{name}"), Dtype::Int32, 0),
+        delay: add_buffer(plan, format!("_by_target_delay_{name}"), Dtype::Int32, 0),
+    };
+    if let Some(pathway) = plan.pathways.get_mut(&name) {
+        pathway.by_target = Some(entry);
+    }
+    Ok(Some(groups))
 }
 
 /// Elements of the `_qstate` buffer of a pathway.
@@ -108,6 +151,7 @@ pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
         by_source_delay: add_buffer(plan, format!("_by_source_delay_{name}"), Dtype::Int32, 0),
         carry_start: add_buffer(plan, format!("_carry_start_{name}"), Dtype::Int64, 1),
         carry: add_buffer(plan, format!("_carry_{name}"), Dtype::Int32, 0),
+        by_target: None,
     };
     plan.pathways.insert(name.clone(), entry);
     Ok(())

@@ -11,6 +11,7 @@
 //! `unsafe` code lives only in this module tree (device memory, dynamic
 //! libraries), each block with a `// SAFETY:` comment.
 
+mod by_target;
 pub mod cache;
 #[allow(unsafe_code)]
 pub mod cpu;

@@ -26,6 +26,7 @@ use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 use crate::plan::synapses::SummedPlan;
 use crate::plan::{ConnectPlan, PathwayPlan};
+use crate::runtime::by_target::{carry_by_target, ByTargetTables};
 use crate::runtime::exec::Executor;
 
 const STATE_D: usize = 0;
@@ -235,6 +236,25 @@ impl Executor<'_> {
             })?;
         drop(sources);
         drop(steps);
+        // A delivery grouped by target: each target's synapses in Brian's order.
+        let mut carried = carried;
+        if let Some(g) = &p.by_target {
+            let targets = self.read_i32s(g.index)?;
+            let t = ByTargetTables::build(&tables.start, &tables.by_source, &tables.by_delay, &targets, g.groups)
+                .map_err(|(s, t)| {
+                    in_object(Error::runtime(format!(
+                        "synapse {s} has target element {t} ('{}'), outside the {} elements its code writes",
+                        g.index_name, g.groups
+                    )))
+                })?;
+            self.device.write(g.start, 0, &bytes_i64(&t.start))?;
+            self.replace(g.synapse, n as u64, &bytes_i32(&t.synapse))?;
+            self.replace(g.source, n as u64, &bytes_i32(&t.source))?;
+            self.replace(g.delay, n as u64, &bytes_i32(&t.delay))?;
+            for step in &mut carried {
+                carry_by_target(step, &targets);
+            }
+        }
         self.device.write(p.by_source_start, 0, &bytes_i64(&tables.start))?;
         // `scratch` holds n int32 values' bytes: reused for both tables.
         LittleEndian::write_i32_into(&tables.by_source, &mut scratch);

@@ -328,3 +328,19 @@ BRISK_FN int64_t brisk_lower_bound(const int32_t* a, int64_t lo, int64_t hi, int
     }
     return lo;
 }
+/* The first position in [lo, hi) of a descending array whose value is below v. */
+BRISK_FN int64_t brisk_below_desc(const int32_t* a, int64_t lo, int64_t hi, int64_t v) {
+    while (lo < hi) {
+        const int64_t m = lo + (hi - lo) / 2;
+        if (a[m] >= v) lo = m + 1; else hi = m;
+    }
+    return lo;
+}
+/* brisk_lower_bound over the keys key[at[m]] (ascending in m). */
+BRISK_FN int64_t brisk_lower_bound_via(const int32_t* key, const int32_t* at, int64_t lo, int64_t hi, int64_t v) {
+    while (lo < hi) {
+        const int64_t m = lo + (hi - lo) / 2;
+        if (key[at[m]] < v) lo = m + 1; else hi = m;
+    }
+    return lo;
+}
