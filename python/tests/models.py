@@ -354,6 +354,39 @@ def shared_constants(ctx):
     }
 
 
+def shared_writes_grid(ctx):
+    """Shared variables written by the scalar code of per-step kernels that span
+    many blocks on CUDA (2000 neurons): a ``run_regularly`` advancing a shared
+    phase that every neuron reads (in the same code, in its state update and in
+    its reset), and a shared sum of it. Brian allows no shared ODE and no shared
+    write in a reset: a ``run_regularly`` is where such writes happen.
+    """
+    defaultclock.dt = 0.1 * ms
+    N = 2000
+    G = NeuronGroup(
+        N,
+        """dv/dt = (I + 0.3*sin(phase) - v)/(10*ms) : 1
+           phase : 1 (shared)
+           kick : 1
+           I : 1 (constant)
+           ticks : 1 (shared)""",
+        threshold="v > 1",
+        reset="v = 0.1*sin(phase)",
+        method="euler",
+        name="sgrid",
+    )
+    G.I = "0.9 + 0.4*i/N"
+    G.run_regularly("""phase = phase + 2*pi*40*Hz*dt
+                       ticks = ticks + phase
+                       kick = 0.01*sin(phase + i)""", when="start", name="sgrid_ticks")
+    spikes = SpikeMonitor(G)
+    mon = StateMonitor(G, ["v", "phase", "ticks", "kick"], record=[0, N // 2, N - 1])
+    run(20 * ms)
+    return {"v": mon.v[:], "phase": mon.phase[:], "ticks": mon.ticks[:],
+            "kick": mon.kick[:], "kick_final": G.kick[:], "v_final": G.v[:], "i": spikes.i[:],
+            "t": spikes.t[:]}
+
+
 # -- initialisation ---------------------------------------------------------------------
 
 #: variable -> how `initialisation` sets it

@@ -14,7 +14,7 @@ from brian2 import (
 
 
 def every_template(ctx):
-    """Threshold, reset, refractoriness, a SpikeMonitor, a StateMonitor on many
+    """Threshold, reset, refractoriness, a run_regularly writing a shared variable, a SpikeMonitor, a StateMonitor on many
     neurons, a PopulationRateMonitor, Synapses with heterogeneous delays, atomic
     delivery and a summed variable, Synapses whose code reads what it writes
     (delivered grouped by target), with N from the parameters."""
@@ -22,9 +22,13 @@ def every_template(ctx):
     defaultclock.dt = 0.1 * ms
     N = ctx.params["N"]
     G = NeuronGroup(N, """dv/dt = (1.1 + I - v)/(10*ms) : 1 (unless refractory)
-                    I : 1""", threshold="v > 1", reset="v = 0", refractory=1 * ms, method="exact",
+                    I : 1
+                    drift : 1 (shared)""", threshold="v > 1", reset="v = 0", refractory=1 * ms, method="exact",
                     name="shapes")
     G.v = "rand()"
+    # a run_regularly whose scalar code writes a shared variable that every neuron reads
+    G.run_regularly("""drift = drift + 0.0001
+                       I = drift*(i % 3)""", when="start", name="shapes_drift")
     S = Synapses(G, G, "w : 1\ns : 1\nI_post = s : 1 (summed)", on_pre="v_post += w", name="shapes_syn")
     S.connect(p=10.0 / N)
     S.w = "0.01*rand()"

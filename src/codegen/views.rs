@@ -38,6 +38,8 @@ pub struct KernelView {
     pub scalar_code: String,
     /// Stores of scalar arrays written by the scalar statements.
     pub scalar_stores: String,
+    /// `_loop_tail.cu`: the scalar stores are made by the last block of a grid.
+    pub stores_last: bool,
     pub vector_code: String,
     /// group_variable_set_conditional: the `condition` block's vector code.
     pub condition_code: String,
@@ -331,6 +333,8 @@ impl KernelView {
             view.group_idx = array_pointer(co, "_group_idx")?;
         }
         view.block_launch = kernel.launch == crate::plan::Launch::Block;
+        // a grid whose scalar code writes shared variables: the last block stores them
+        view.stores_last = kernel.launch == crate::plan::Launch::Grid && !view.scalar_stores.trim().is_empty();
         if let Some(cp) = plan.code_objects.get(&co.name) {
             if let Some(b) = cp.sync {
                 view.sync = format!("((unsigned int*)_a.arrays[{b}])");

@@ -587,7 +587,21 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         Ok(plan.buffers[buf].len.saturating_sub(1))
     };
     let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
-    let grid = if scalar_writes { Launch::Block } else { Launch::Grid };
+    // The element-wise templates run as a grid even when their scalar code writes a
+    // shared variable: every block computes the new value from the old one, and the
+    // last block to finish stores it (`_loop_tail.cu`), through the sync words.
+    let grid = Launch::Grid;
+    let elementwise = matches!(
+        co.template,
+        Template::Stateupdate
+            | Template::GroupVariableSet
+            | Template::GroupVariableSetConditional
+            | Template::Reset
+            | Template::Spatialstateupdate
+    );
+    if scalar_writes && elementwise {
+        entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
+    }
     match &co.template {
         Template::Stateupdate | Template::GroupVariableSetConditional => {
             let size = group_size(plan, co)?;

@@ -4,7 +4,7 @@
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
 {{ k.scalar_code }}
-{%- include "cuda/_loop_head.cu" %}
+{% include "cuda/_loop_head.cu" %}
     {
         {
             const int64_t _vectorisation_idx = _idx;
@@ -16,4 +16,5 @@
             }
         }
     }
+{%- include "cuda/_loop_tail.cu" %}
 }

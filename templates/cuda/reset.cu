@@ -5,7 +5,7 @@
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
 {{ k.scalar_code }}
-{%- include "cuda/_loop_head.cu" %}
+{% include "cuda/_loop_head.cu" %}
     {
         const int64_t _index_events = _idx;
         {
@@ -15,4 +15,5 @@
 {{ k.vector_code }}
         }
     }
+{%- include "cuda/_loop_tail.cu" %}
 }

@@ -11,10 +11,11 @@
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
 {{ k.scalar_code }}
-{%- include "cuda/_loop_head.cu" %}
+{% include "cuda/_loop_head.cu" %}
     {
 {% include "common/_spatial_compartment.txt" %}
     }
+{%- include "cuda/_loop_tail.cu" %}
 }
 {%- else if sp.step == "sections" %}
 // spatialstateupdate: the tridiagonal systems, a thread per section (grid)
