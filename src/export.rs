@@ -7,7 +7,7 @@
 //! module mirrors `python/brian2brisk/export.py` and is the only place that
 //! knows its JSON shape.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -42,6 +42,16 @@ pub struct Export {
     /// Where the export was read from (not part of the JSON).
     #[serde(skip)]
     pub dir: PathBuf,
+    /// Array and code-object names -> their first position (not part of the JSON).
+    #[serde(skip)]
+    index: NameIndex,
+}
+
+/// The position of each name's first declaration, built once when an export is read.
+#[derive(Debug, Clone, Default)]
+struct NameIndex {
+    arrays: HashMap<String, usize>,
+    code_objects: HashMap<String, usize>,
 }
 
 /// One Brian array (`ArrayVariable` or `DynamicArrayVariable`).
@@ -463,6 +473,12 @@ impl Export {
             Error::export(format!("malformed export {}: {}", path.display(), e.into_inner())).at_path(&at)
         })?;
         export.dir = dir.to_path_buf();
+        for (i, a) in export.arrays.iter().enumerate() {
+            export.index.arrays.entry(a.name.clone()).or_insert(i);
+        }
+        for (i, c) in export.code_objects.iter().enumerate() {
+            export.index.code_objects.entry(c.name.clone()).or_insert(i);
+        }
         crate::validate::validate(&export)?;
         Ok(export)
     }
@@ -493,11 +509,21 @@ impl Export {
 
     /// The array with Brian name `name`.
     pub fn array(&self, name: &str) -> Option<&ArrayDecl> {
-        self.arrays.iter().find(|a| a.name == name)
+        self.index.arrays.get(name).map(|&i| &self.arrays[i])
+    }
+
+    /// Where the array `name` is first declared in `arrays`.
+    pub fn array_position(&self, name: &str) -> Option<usize> {
+        self.index.arrays.get(name).copied()
     }
 
     /// The code object named `name`.
     pub fn code_object(&self, name: &str) -> Option<&CodeObjectDecl> {
-        self.code_objects.iter().find(|c| c.name == name)
+        self.index.code_objects.get(name).map(|&i| &self.code_objects[i])
+    }
+
+    /// Where the code object `name` is first declared in `code_objects`.
+    pub fn code_object_position(&self, name: &str) -> Option<usize> {
+        self.index.code_objects.get(name).copied()
     }
 }

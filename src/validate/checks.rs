@@ -7,7 +7,7 @@ use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 use crate::export::{ArrayDecl, ArrayInit, ArraySize, ClockKind, CodeObjectDecl, Export, QueueEntry, VariableDecl};
 
-use super::{array_index, is_identifier};
+use super::is_identifier;
 
 /// The most bytes one array may declare (256 TiB: beyond any device, and
 /// far from overflowing `u64`/`usize` arithmetic on element offsets).
@@ -18,7 +18,7 @@ pub const MAX_STEPS: f64 = (1u64 << 53) as f64;
 
 /// Checks a deserialised export; names were checked on its JSON before.
 pub fn validate(export: &Export) -> Result<()> {
-    let v = Validator { export, arrays: array_index(export) };
+    let v = Validator { export };
     v.arrays()?;
     v.static_arrays()?;
     v.clocks()?;
@@ -31,7 +31,6 @@ pub fn validate(export: &Export) -> Result<()> {
 
 struct Validator<'a> {
     export: &'a Export,
-    arrays: BTreeMap<&'a str, usize>,
 }
 
 fn err(path: &str, message: String) -> Error {
@@ -40,9 +39,8 @@ fn err(path: &str, message: String) -> Error {
 
 impl<'a> Validator<'a> {
     fn array(&self, name: &str, path: &str) -> Result<&'a ArrayDecl> {
-        self.arrays
-            .get(name)
-            .map(|&i| &self.export.arrays[i])
+        self.export
+            .array(name)
             .ok_or_else(|| err(path, format!("names the array '{name}', which is not in the export's arrays")))
     }
 
@@ -72,7 +70,7 @@ impl<'a> Validator<'a> {
             if let Some(other) = files.insert(a.file.as_str(), &a.name) {
                 return Err(err(&format!("{path}.file"), format!("arrays '{other}' and '{}' share the results file '{}'", a.name, a.file)));
             }
-            if self.arrays[a.name.as_str()] != i {
+            if self.export.array_position(&a.name) != Some(i) {
                 return Err(err(&format!("{path}.name"), format!("the array '{}' is declared twice", a.name)));
             }
         }
@@ -149,7 +147,7 @@ impl<'a> Validator<'a> {
     fn code_object(&self, i: usize, co: &CodeObjectDecl) -> Result<()> {
         let path = format!("code_objects[{i}]");
         let within = |e: Error| e.in_object(&co.owner.name, &co.name);
-        if self.export.code_objects.iter().position(|c| c.name == co.name) != Some(i) {
+        if self.export.code_object_position(&co.name) != Some(i) {
             return Err(within(err(&format!("{path}.name"), "the code object is declared twice".to_string())));
         }
         if let Some(clock) = &co.clock {
@@ -245,7 +243,7 @@ impl<'a> Validator<'a> {
             _ => None,
         };
         let array_of = |name: &str| match co.variables.get(name) {
-            Some(VariableDecl::Array { array, .. }) => self.arrays.get(array.as_str()).map(|&i| &self.export.arrays[i]),
+            Some(VariableDecl::Array { array, .. }) => self.export.array(array),
             _ => None,
         };
         let n = constant("N");
@@ -378,7 +376,7 @@ impl<'a> Validator<'a> {
     /// code runs (its initialisation and the queue's writes), with the JSON
     /// path it came from.
     fn written_values(&self, a: &ArrayDecl) -> Result<Vec<(i64, String)>> {
-        let i = self.arrays[a.name.as_str()];
+        let i = self.export.array_position(&a.name).unwrap_or(0);
         let mut out = Vec::new();
         if a.init == ArrayInit::Arange && a.size.len() > 0 {
             out.push((a.arange_start, format!("arrays[{i}].arange_start")));

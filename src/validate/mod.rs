@@ -33,10 +33,7 @@
 
 mod checks;
 
-use std::collections::BTreeMap;
-
 use crate::diag::{Error, Result};
-use crate::export::Export;
 
 pub use checks::validate;
 
@@ -115,11 +112,6 @@ fn bad_name(path: &str, s: &str) -> Error {
          at most {MAX_NAME} characters)"
     ))
     .at_path(path)
-}
-
-/// Where each array is named in the export (for messages).
-pub(crate) fn array_index(export: &Export) -> BTreeMap<&str, usize> {
-    export.arrays.iter().enumerate().map(|(i, a)| (a.name.as_str(), i)).collect()
 }
 
 #[cfg(test)]
