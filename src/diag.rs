@@ -25,6 +25,8 @@ pub enum ErrorKind {
     Compile,
     /// A failure while running (device, memory, I/O).
     Runtime,
+    /// A condition validation rules out was met after it: a bug in Brisk.
+    Internal,
 }
 
 /// A user-facing error with its provenance.
@@ -64,6 +66,11 @@ impl Error {
     }
     pub fn runtime(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Runtime, message)
+    }
+    /// After validation, a check that validation guarantees failed: a bug in
+    /// Brisk, not in the export (the message says so).
+    pub fn internal(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Internal, format!("internal error (a bug in Brisk; please report it): {}", message.into()))
     }
     pub fn compile(message: impl Into<String>, log: impl Into<String>) -> Error {
         let mut e = Error::new(ErrorKind::Compile, message);

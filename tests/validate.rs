@@ -1,12 +1,14 @@
 //! The trust boundary: damaged or hostile exports give a clear error naming
 //! the JSON path (and the Brian object), and nothing after validation
-//! panics on an export that passed it.
+//! panics on an export that passed it or reports an internal error (a check
+//! of planning or code generation that validation should have made true).
 //!
 //! Each targeted test edits a fixture export the way a case of issue 13 did
 //! and checks the error. `mutated_exports_never_panic` applies random
 //! mutations to every fixture (`BRISK_FUZZ_CASES` per fixture, 40 by default:
-//! 720 exports; `scripts/fuzz-exports` runs millions) and runs validation,
-//! lowering, planning and code generation for both targets on each one.
+//! 760 exports; `scripts/fuzz-exports` runs millions) and runs validation,
+//! lowering, planning and code generation for both targets on each one:
+//! errors are fine, panics and `ErrorKind::Internal` are not.
 //! `mutated_exports_run_or_fail_cleanly` runs the `brisk` binary (C++ target)
 //! on the first `BRISK_FUZZ_RUNS` accepted mutations of each fixture (1 by
 //! default): each run ends with results or an error line, never a signal, a
@@ -283,16 +285,29 @@ fn mutate(m: &mut Value, rng: &mut Rng) {
     }
 }
 
-/// Validation, lowering, planning and code generation of one export; an
-/// `Err` anywhere is fine, a panic is not.
-fn pipeline(export: &Path) {
-    let Ok(export) = Export::read(export) else { return };
-    let Ok(cos) = brisk::ir::lower::lower_all(&export) else { return };
-    let _ = brisk::schedule::build(&export);
-    let Ok(plan) = brisk::plan::build(&export, &cos) else { return };
-    for target in [Target::Cpp, Target::Cuda] {
-        let _ = generate(&plan, &cos, target);
+/// Validation, lowering, planning and code generation of one export: an
+/// `Err` is fine, a panic is not, and neither is an internal error (a check
+/// after validation that validation should have made true); it is returned.
+fn pipeline(export: &Path) -> Option<String> {
+    let internal = |e: brisk::diag::Error| (e.kind == brisk::diag::ErrorKind::Internal).then(|| e.to_string());
+    let export = Export::read(export).ok()?;
+    let cos = match brisk::ir::lower::lower_all(&export) {
+        Ok(cos) => cos,
+        Err(e) => return internal(e),
+    };
+    if let Err(e) = brisk::schedule::build(&export) {
+        return internal(e);
     }
+    let plan = match brisk::plan::build(&export, &cos) {
+        Ok(plan) => plan,
+        Err(e) => return internal(e),
+    };
+    for target in [Target::Cpp, Target::Cuda] {
+        if let Some(e) = generate(&plan, &cos, target).err().and_then(internal) {
+            return Some(e);
+        }
+    }
+    None
 }
 
 #[test]
@@ -314,15 +329,20 @@ fn mutated_exports_never_panic() {
             let export = write_export(dir.path(), &fx, &m);
             total += 1;
             accepted += usize::from(Export::read(&export).is_ok());
-            if std::panic::catch_unwind(AssertUnwindSafe(|| pipeline(&export))).is_err() {
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| pipeline(&export)));
+            let failure = match outcome {
+                Err(_) => Some("panic".to_string()),
+                Ok(internal) => internal,
+            };
+            if let Some(failure) = failure {
                 let keep = std::env::temp_dir().join(format!("brisk-fuzz-{}-{case}.json", fx.file_name().unwrap().to_string_lossy()));
                 let _ = std::fs::write(&keep, serde_json::to_string_pretty(&m).unwrap());
-                panics.push(keep.display().to_string());
+                panics.push(format!("{}: {failure}", keep.display()));
             }
         }
     }
-    eprintln!("{total} mutated exports, {accepted} accepted by validation, {} panics", panics.len());
-    assert!(panics.is_empty(), "panics on mutated exports (kept): {panics:#?}");
+    eprintln!("{total} mutated exports, {accepted} accepted by validation, {} panics or internal errors", panics.len());
+    assert!(panics.is_empty(), "panics or internal errors on mutated exports (kept): {panics:#?}");
 }
 
 /// The first `n` mutations of `fx` that validation accepts (at most 400 tries each).

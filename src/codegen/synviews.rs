@@ -19,7 +19,7 @@ fn pointer(plan: &Plan, buf: usize) -> String {
 fn kwd_str(co: &CodeObject, value: &Option<String>, key: &str) -> Result<String> {
     value
         .clone()
-        .ok_or_else(|| Error::export(format!("connect() needs template keyword '{key}'")).in_object(&co.owner, &co.name))
+        .ok_or_else(|| Error::internal(format!("connect() needs template keyword '{key}'")).in_object(&co.owner, &co.name))
 }
 
 /// A block's vector code, indented for the generator body; its scalar code is returned apart.
@@ -41,7 +41,7 @@ fn size_expr(co: &CodeObject, name: &str) -> Result<String> {
     match co.symbols.get(name) {
         Some(Symbol::Constant { .. }) => Ok(name.to_string()),
         Some(Symbol::Array { array, .. }) => Ok(format!("{}[0]", pointer_name(array))),
-        _ => Err(Error::semantic(format!("connect() needs the size '{name}'")).in_object(&co.owner, &co.name)),
+        _ => Err(Error::internal(format!("connect() needs the size '{name}'")).in_object(&co.owner, &co.name)),
     }
 }
 
@@ -89,7 +89,7 @@ pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelV
     let mut arrays = [s.outer_array.as_str(), s.result_array.as_str()];
     arrays.sort();
     if arrays != ["_post_idx", "_pre_idx"] {
-        return Err(Error::export(format!("connect() over '{}' and '{}'", s.outer_array, s.result_array))
+        return Err(Error::internal(format!("connect() over '{}' and '{}'", s.outer_array, s.result_array))
             .in_object(&co.owner, &co.name));
     }
     let mut scalar = Vec::new();
@@ -112,7 +112,7 @@ pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelV
 
 /// A pathway's queue buffers (push and delivery) and, for delivery, the atomic form of the code.
 pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()> {
-    let decl = co.pathway.as_ref().ok_or_else(|| Error::export("no pathway").in_object(&co.owner, &co.name))?;
+    let decl = co.pathway.as_ref().ok_or_else(|| Error::internal("no pathway").in_object(&co.owner, &co.name))?;
     let p = plan
         .pathways
         .get(&decl.name)
@@ -156,9 +156,9 @@ pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()
 
 /// A summed variable's target and index arrays.
 pub fn summed(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()> {
-    let decl = co.summed.as_ref().ok_or_else(|| Error::export("no summed target").in_object(&co.owner, &co.name))?;
+    let decl = co.summed.as_ref().ok_or_else(|| Error::internal("no summed target").in_object(&co.owner, &co.name))?;
     let buf = |name: &str| {
-        plan.buffer_of(name).ok_or_else(|| Error::export(format!("array '{name}' is not in the export")).in_object(&co.owner, &co.name))
+        plan.buffer_of(name).ok_or_else(|| Error::internal(format!("array '{name}' is not in the export")).in_object(&co.owner, &co.name))
     };
     let target = buf(&decl.target)?;
     let index = buf(&decl.index)?;

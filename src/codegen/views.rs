@@ -321,7 +321,7 @@ impl KernelView {
         }
         if let Some(events) = &co.eventspace {
             view.events = pointer_name(events);
-            let buf = plan.buffer_of(events).ok_or_else(|| Error::export(format!("no buffer for '{events}'")))?;
+            let buf = plan.buffer_of(events).ok_or_else(|| Error::internal(format!("no buffer for '{events}'")))?;
             view.num_source = plan.buffers[buf].len.saturating_sub(1);
         }
         view.uses_refractory = co.template_kwds.uses_refractory;
@@ -333,8 +333,7 @@ impl KernelView {
             view.group_idx = array_pointer(co, "_group_idx")?;
         }
         view.block_launch = kernel.launch == crate::plan::Launch::Block;
-        // a grid whose scalar code writes shared variables: the last block stores them
-        view.stores_last = kernel.launch == crate::plan::Launch::Grid && !view.scalar_stores.trim().is_empty();
+        view.stores_last = kernel.last_block_stores;
         if let Some(cp) = plan.code_objects.get(&co.name) {
             if let Some(b) = cp.sync {
                 view.sync = format!("((unsigned int*)_a.arrays[{b}])");
@@ -371,7 +370,7 @@ fn prologue(plan: &Plan, co: &CodeObject) -> Result<String> {
             }
             let buf = plan
                 .buffer_of(array)
-                .ok_or_else(|| Error::export(format!("array '{array}' is not in the export")).in_object(&co.owner, &co.name))?;
+                .ok_or_else(|| Error::internal(format!("array '{array}' is not in the export")).in_object(&co.owner, &co.name))?;
             let ty = plan.buffers[buf].dtype.c_type();
             lines.push(format!("{ty}* __restrict {} = ({ty}*)_a.arrays[{buf}];", pointer_name(array)));
         }
@@ -396,7 +395,7 @@ fn prologue(plan: &Plan, co: &CodeObject) -> Result<String> {
 }
 
 fn staging_of(plan: &Plan, array: &str) -> Result<String> {
-    let buf = plan.buffer_of(array).ok_or_else(|| Error::export(format!("no buffer for '{array}'")))?;
+    let buf = plan.buffer_of(array).ok_or_else(|| Error::internal(format!("no buffer for '{array}'")))?;
     let rec = plan
         .recorder_of_array(buf)
         .ok_or_else(|| Error::runtime(format!("array '{array}' has no recorder")))?;
@@ -421,14 +420,14 @@ fn fill_of(plan: &Plan, co: &CodeObject) -> Result<String> {
 pub(crate) fn array_pointer(co: &CodeObject, var: &str) -> Result<String> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => Ok(pointer_name(array)),
-        _ => Err(Error::semantic(format!("the {} template needs array '{var}'", co.template.name())).in_object(&co.owner, &co.name)),
+        _ => Err(Error::internal(format!("the {} template needs array '{var}'", co.template.name())).in_object(&co.owner, &co.name)),
     }
 }
 
 pub(crate) fn array_name(co: &CodeObject, var: &str) -> Result<String> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => Ok(array.clone()),
-        _ => Err(Error::semantic(format!("the {} template needs array '{var}'", co.template.name())).in_object(&co.owner, &co.name)),
+        _ => Err(Error::internal(format!("the {} template needs array '{var}'", co.template.name())).in_object(&co.owner, &co.name)),
     }
 }
 
@@ -481,13 +480,13 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
         BrianTemplate::Spikegenerator => {
             view.events = array_pointer(co, "_spikespace")?;
             let spikespace = array_name(co, "_spikespace")?;
-            let buf = plan.buffer_of(&spikespace).ok_or_else(|| Error::export(format!("no buffer for '{spikespace}'")))?;
+            let buf = plan.buffer_of(&spikespace).ok_or_else(|| Error::internal(format!("no buffer for '{spikespace}'")))?;
             view.num_source = plan.buffers[buf].len.saturating_sub(1);
             let timebins = array_name(co, "_timebins")?;
             view.sg = SpikeGeneratorView {
                 lastindex: array_pointer(co, "_lastindex")?,
                 timebins: array_pointer(co, "_timebins")?,
-                timebins_buffer: plan.buffer_of(&timebins).ok_or_else(|| Error::export(format!("no buffer for '{timebins}'")))?,
+                timebins_buffer: plan.buffer_of(&timebins).ok_or_else(|| Error::internal(format!("no buffer for '{timebins}'")))?,
                 neuron_index: array_pointer(co, "neuron_index")?,
                 period_bins: array_pointer(co, "_period_bins")?,
             };
@@ -508,7 +507,7 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
             view.num_source_neurons = constant_u64(co, "_num_source_neurons")?;
             view.events = array_pointer(co, "_spikespace")?;
             let name = array_name(co, "_spikespace")?;
-            let buf = plan.buffer_of(&name).ok_or_else(|| Error::export(format!("no buffer for '{name}'")))?;
+            let buf = plan.buffer_of(&name).ok_or_else(|| Error::internal(format!("no buffer for '{name}'")))?;
             view.num_source = plan.buffers[buf].len.saturating_sub(1);
         }
         _ => {}
@@ -694,7 +693,7 @@ pub fn timed_array_function(plan: &Plan, name: &str, f: &Function) -> Result<Str
     let Function::TimedArray { values, ndim, rows, cols, dt, k, .. } = f else {
         return Err(Error::runtime("not a TimedArray"));
     };
-    let buf = plan.buffer_of(values).ok_or_else(|| Error::export(format!("no buffer for '{values}'")))?;
+    let buf = plan.buffer_of(values).ok_or_else(|| Error::internal(format!("no buffer for '{values}'")))?;
     let head = format!(
         "BRISK_FN double {name}(const double t{}, const BriskArgs& _a)\n{{\n    \
          const double* _values = (const double*)_a.arrays[{buf}];\n    \

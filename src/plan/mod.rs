@@ -264,6 +264,9 @@ pub struct Kernel {
     /// The kernel launched right after this one, with the same clock (the
     /// later steps of a `spatialstateupdate`).
     pub then: Option<usize>,
+    /// A grid whose scalar code writes shared variables: the last block to
+    /// finish stores them (through the code object's sync words).
+    pub last_block_stores: bool,
 }
 
 /// Where a kernel's element count comes from.
@@ -400,7 +403,7 @@ fn recorded_arrays(export: &Export, co: &CodeObject) -> Result<Option<(u64, Vec<
     let array_of = |var: &str| -> Result<String> {
         match co.symbols.get(var) {
             Some(Symbol::Array { array, .. }) => Ok(array.clone()),
-            _ => Err(Error::semantic(format!("the {} template needs an array variable '{var}'", co.template.name()))
+            _ => Err(Error::internal(format!("the {} template needs an array variable '{var}'", co.template.name()))
                 .in_object(&co.owner, &co.name)),
         }
     };
@@ -445,7 +448,7 @@ fn add_recorder(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<()>
     for (name, width) in arrays {
         let array = plan
             .buffer_of(&name)
-            .ok_or_else(|| Error::export(format!("monitor array '{name}' is not in the export")))?;
+            .ok_or_else(|| Error::internal(format!("monitor array '{name}' is not in the export")))?;
         plan.buffers[array].role = BufferRole::Recorded;
         let staging = plan.buffers.len();
         let dtype = plan.buffers[array].dtype;
@@ -466,7 +469,7 @@ fn add_static_buffers(export: &Export, plan: &mut Plan, co: &CodeObject) -> Resu
         let decl = export
             .static_arrays
             .get(values)
-            .ok_or_else(|| Error::export(format!("TimedArray values '{values}' are not in the export")))?;
+            .ok_or_else(|| Error::internal(format!("TimedArray values '{values}' are not in the export")))?;
         plan.array_buffers.insert(values.clone(), plan.buffers.len());
         plan.buffers.push(Buffer {
             name: values.clone(),
@@ -483,7 +486,7 @@ fn add_step(export: &Export, plan: &mut Plan) -> Result<()> {
     let mut clocks = Vec::new();
     for c in &export.clocks {
         let buf = |name: &str| {
-            plan.buffer_of(name).ok_or_else(|| Error::export(format!("clock array '{name}' is not in the export")))
+            plan.buffer_of(name).ok_or_else(|| Error::internal(format!("clock array '{name}' is not in the export")))
         };
         clocks.push(StepClock {
             name: c.name.clone(),
@@ -501,6 +504,7 @@ fn add_step(export: &Export, plan: &mut Plan) -> Result<()> {
         size: LoopSize::Fixed(1),
         uses_rng: false,
         then: None,
+        last_block_stores: false,
     });
     plan.step = StepPlan { state, clocks, tick: plan.kernels.len() - 1 };
     Ok(())
@@ -512,11 +516,23 @@ fn add_internal(plan: &mut Plan, name: String, dtype: Dtype, len: u64) -> usize 
     plan.buffers.len() - 1
 }
 
+/// Templates whose main kernel is a grid over independent elements.
+fn is_elementwise(template: &Template) -> bool {
+    matches!(
+        template,
+        Template::Stateupdate
+            | Template::GroupVariableSet
+            | Template::GroupVariableSetConditional
+            | Template::Reset
+            | Template::Spatialstateupdate
+    )
+}
+
 /// The value of an integer constant of a code object.
 pub fn constant_u64(co: &CodeObject, name: &str) -> Result<u64> {
     match co.symbols.get(name) {
         Some(Symbol::Constant { value, .. }) => Ok(value.as_f64().max(0.0) as u64),
-        _ => Err(Error::semantic(format!("the {} template needs a constant '{name}'", co.template.name()))
+        _ => Err(Error::internal(format!("the {} template needs a constant '{name}'", co.template.name()))
             .in_object(&co.owner, &co.name)),
     }
 }
@@ -533,10 +549,10 @@ pub fn size_of(plan: &Plan, co: &CodeObject, name: &str) -> Result<LoopSize> {
         Some(Symbol::Array { array, .. }) => {
             let buf = plan
                 .buffer_of(array)
-                .ok_or_else(|| Error::export(format!("array '{array}' is not in the export")))?;
+                .ok_or_else(|| Error::internal(format!("array '{array}' is not in the export")))?;
             Ok(LoopSize::BufferValue(buf))
         }
-        _ => Err(Error::semantic(format!("the {} template needs '{name}'", co.template.name()))
+        _ => Err(Error::internal(format!("the {} template needs '{name}'", co.template.name()))
             .in_object(&co.owner, &co.name)),
     }
 }
@@ -554,6 +570,8 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         chunk_status: None,
         atomic: None,
     };
+    let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
+    let scalar_stores_last = scalar_writes && is_elementwise(&co.template);
     let push = |plan: &mut Plan, phase: Phase, launch: Launch, size: LoopSize| -> usize {
         let suffix = match phase {
             Phase::Main => "",
@@ -573,6 +591,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             size,
             uses_rng: matches!(phase, Phase::Main | Phase::Count) && co.uses_rng(),
             then: None,
+            last_block_stores: phase == Phase::Main && launch == Launch::Grid && scalar_stores_last,
         });
         plan.kernels.len() - 1
     };
@@ -580,26 +599,17 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         let name = co
             .eventspace
             .as_deref()
-            .ok_or_else(|| Error::semantic("missing event space").in_object(&co.owner, &co.name))?;
+            .ok_or_else(|| Error::internal("missing event space").in_object(&co.owner, &co.name))?;
         let buf = plan
             .buffer_of(name)
-            .ok_or_else(|| Error::export(format!("event space '{name}' is not in the export")))?;
+            .ok_or_else(|| Error::internal(format!("event space '{name}' is not in the export")))?;
         Ok(plan.buffers[buf].len.saturating_sub(1))
     };
-    let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
     // The element-wise templates run as a grid even when their scalar code writes a
     // shared variable: every block computes the new value from the old one, and the
     // last block to finish stores it (`_loop_tail.cu`), through the sync words.
     let grid = Launch::Grid;
-    let elementwise = matches!(
-        co.template,
-        Template::Stateupdate
-            | Template::GroupVariableSet
-            | Template::GroupVariableSetConditional
-            | Template::Reset
-            | Template::Spatialstateupdate
-    );
-    if scalar_writes && elementwise {
+    if scalar_stores_last {
         entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
     }
     match &co.template {
@@ -612,7 +622,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
                 Some(Symbol::Array { array, .. }) => plan.buffer_of(array),
                 _ => None,
             }
-            .ok_or_else(|| Error::semantic("group_variable_set needs '_group_idx'").in_object(&co.owner, &co.name))?;
+            .ok_or_else(|| Error::internal("group_variable_set needs '_group_idx'").in_object(&co.owner, &co.name))?;
             entry.main = Some(push(plan, Phase::Main, grid, LoopSize::BufferLen(buf)));
         }
         Template::Threshold => {

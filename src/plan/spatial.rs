@@ -43,8 +43,8 @@ fn array_len(plan: &Plan, co: &CodeObject, var: &str) -> Result<u64> {
         Some(Symbol::Array { array, .. }) => plan
             .buffer_of(array)
             .map(|b| plan.buffers[b].len)
-            .ok_or_else(|| Error::export(format!("array '{array}' is not in the export"))),
-        _ => Err(Error::semantic(format!("the spatialstateupdate template needs array '{var}'"))
+            .ok_or_else(|| Error::internal(format!("array '{array}' is not in the export"))),
+        _ => Err(Error::internal(format!("the spatialstateupdate template needs array '{var}'"))
             .in_object(&co.owner, &co.name)),
     }
 }
@@ -56,20 +56,20 @@ pub fn add(plan: &mut Plan, co: &CodeObject) -> Result<SpatialPlan> {
     let children = array_len(plan, co, "_morph_children")?;
     let children_rows = array_len(plan, co, "_morph_children_num")?;
     if sections == 0 || children_rows != sections + 1 || children % children_rows != 0 {
-        return Err(Error::export(format!(
+        return Err(Error::internal(format!(
             "inconsistent morphology arrays: {sections} sections, {children_rows} rows of {children} children"
         ))
         .in_object(&co.owner, &co.name));
     }
     for var in ["_ends", "_morph_parent_i", "_morph_idxchild", "_invr0", "_invrn", "_P_parent"] {
         if array_len(plan, co, var)? != sections {
-            return Err(Error::export(format!("'{var}' does not have one value per section ({sections})"))
+            return Err(Error::internal(format!("'{var}' does not have one value per section ({sections})"))
                 .in_object(&co.owner, &co.name));
         }
     }
     for var in ["v", "Cm", "Ic", "area", "r_length_1", "r_length_2", "_invr", "_c", "_v_star", "_u_plus", "_u_minus"] {
         if array_len(plan, co, var)? < compartments {
-            return Err(Error::export(format!("'{var}' has fewer values than the {compartments} compartments"))
+            return Err(Error::internal(format!("'{var}' has fewer values than the {compartments} compartments"))
                 .in_object(&co.owner, &co.name));
         }
     }

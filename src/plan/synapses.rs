@@ -31,7 +31,7 @@ pub struct SummedPlan {
 
 /// Adds the buffers of a summed variable's CSR.
 pub fn add_summed(plan: &mut Plan, co: &CodeObject) -> Result<SummedPlan> {
-    let decl = co.summed.as_ref().ok_or_else(|| Error::export("no summed target").in_object(&co.owner, &co.name))?;
+    let decl = co.summed.as_ref().ok_or_else(|| Error::internal("no summed target").in_object(&co.owner, &co.name))?;
     let index = array_buffer(plan, co, &decl.index)?;
     let size_name = co.template_kwds.target_size_name.clone().unwrap_or_else(|| "N_post".to_string());
     let size = size_of(plan, co, &size_name)?;
@@ -105,14 +105,14 @@ fn add_buffer(plan: &mut Plan, name: String, dtype: Dtype, len: u64) -> usize {
 
 fn array_buffer(plan: &Plan, co: &CodeObject, array: &str) -> Result<usize> {
     plan.buffer_of(array)
-        .ok_or_else(|| Error::export(format!("array '{array}' is not in the export")).in_object(&co.owner, &co.name))
+        .ok_or_else(|| Error::internal(format!("array '{array}' is not in the export")).in_object(&co.owner, &co.name))
 }
 
 /// The buffer of the array behind variable `var` of a code object.
 pub fn var_buffer(plan: &Plan, co: &CodeObject, var: &str) -> Result<usize> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => array_buffer(plan, co, array),
-        _ => Err(Error::semantic(format!("the {} template needs an array variable '{var}'", co.template.name()))
+        _ => Err(Error::internal(format!("the {} template needs an array variable '{var}'", co.template.name()))
             .in_object(&co.owner, &co.name)),
     }
 }
@@ -123,13 +123,13 @@ pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
         return Ok(());
     }
     let p = co.pathway.as_ref().ok_or_else(|| {
-        Error::export(format!("the {} code object has no pathway", co.template.name())).in_object(&co.owner, &co.name)
+        Error::internal(format!("the {} code object has no pathway", co.template.name())).in_object(&co.owner, &co.name)
     })?;
     if plan.pathways.contains_key(&p.name) {
         return Ok(());
     }
     let num_sources = u64::try_from(p.spikes_stop - p.spikes_start).map_err(|_| {
-        Error::export(format!("pathway '{}' has an empty source range", p.name)).in_object(&co.owner, &co.name)
+        Error::internal(format!("pathway '{}' has an empty source range", p.name)).in_object(&co.owner, &co.name)
     })?;
     let sources = array_buffer(plan, co, &p.sources)?;
     let delay = array_buffer(plan, co, &p.delay)?;
@@ -163,7 +163,7 @@ pub fn outer_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
         .template_kwds
         .outer_index_size
         .as_deref()
-        .ok_or_else(|| Error::export("connect() without 'outer_index_size'").in_object(&co.owner, &co.name))?;
+        .ok_or_else(|| Error::internal("connect() without 'outer_index_size'").in_object(&co.owner, &co.name))?;
     size_of(plan, co, name)
 }
 
@@ -172,7 +172,7 @@ pub fn add_connect(plan: &mut Plan, co: &CodeObject, outer: Option<LoopSize>, co
     let decl = co
         .connect
         .as_ref()
-        .ok_or_else(|| Error::export("connect() code object without 'connect'").in_object(&co.owner, &co.name))?;
+        .ok_or_else(|| Error::internal("connect() code object without 'connect'").in_object(&co.owner, &co.name))?;
     let counts_len = match &outer {
         Some(LoopSize::Fixed(n)) => (*n).max(1),
         _ => 1,

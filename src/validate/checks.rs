@@ -170,6 +170,7 @@ impl<'a> Validator<'a> {
         }
         self.keywords(co, &path).map_err(within)?;
         self.sizes(co, &path).map_err(within)?;
+        super::needs::check(self.export, co, &path).map_err(within)?;
         Ok(())
     }
 

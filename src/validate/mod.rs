@@ -32,6 +32,7 @@
 //! and reported as run errors.
 
 mod checks;
+mod needs;
 
 use crate::diag::{Error, Result};
 
