@@ -157,7 +157,7 @@ fn inspect(export: &Path) -> Result<()> {
     // How each synaptic pathway is delivered on CUDA (the plan's decision).
     let mut delivery = serde_json::Map::new();
     for co in &prepared.code_objects {
-        let (Some(entry), Some(pathway)) = (prepared.plan.code_objects.get(&co.name), co.pathway.as_ref()) else {
+        let (Some(entry), Some(pathway)) = (prepared.plan.code_objects.get(&co.name), co.pathway()) else {
             continue;
         };
         if co.template != brisk::ir::Template::Synapses {

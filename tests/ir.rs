@@ -140,7 +140,7 @@ fn dump(co: &CodeObject) -> String {
         co.owner,
         co.owner_class,
         co.clock.as_deref().unwrap_or("-"),
-        co.eventspace.as_deref().unwrap_or("-")
+        co.eventspace().unwrap_or("-")
     );
     for (name, s) in &co.symbols {
         dump_symbol(name, s, &mut out);

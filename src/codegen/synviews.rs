@@ -8,18 +8,12 @@
 use crate::codegen::body::{pointer_name, render_part, render_part_atomic};
 use crate::codegen::views::{indent, KernelView};
 use crate::diag::{Error, Result};
-use crate::ir::{CodeObject, Symbol};
+use crate::ir::{CodeObject, ConnectIterator, Symbol, TemplateData};
 use crate::plan::{Kernel, Phase, Plan};
 
 /// `((T*)_a.arrays[buf])`.
 fn pointer(plan: &Plan, buf: usize) -> String {
     format!("(({}*)_a.arrays[{buf}])", plan.buffers[buf].dtype.c_type())
-}
-
-fn kwd_str(co: &CodeObject, value: &Option<String>, key: &str) -> Result<String> {
-    value
-        .clone()
-        .ok_or_else(|| Error::internal(format!("connect() needs template keyword '{key}'")).in_object(&co.owner, &co.name))
 }
 
 /// A block's vector code, indented for the generator body; its scalar code is returned apart.
@@ -47,11 +41,10 @@ fn size_expr(co: &CodeObject, name: &str) -> Result<String> {
 
 /// connect(): generator keywords and blocks, or the array form's buffers.
 pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelView) -> Result<()> {
-    let k = &co.template_kwds;
     let c = plan
         .connects
         .get(&co.name)
-        .ok_or_else(|| Error::runtime(format!("no connect plan for '{}'", co.name)))?;
+        .ok_or_else(|| Error::internal(format!("no connect plan for '{}'", co.name)))?;
     let s = &mut view.syn;
     s.counts = pointer(plan, c.counts);
     s.error = pointer(plan, c.error);
@@ -59,39 +52,27 @@ pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelV
     s.synaptic_post = pointer(plan, c.synaptic_post);
     s.n_incoming = pointer(plan, c.n_incoming);
     s.n_outgoing = pointer(plan, c.n_outgoing);
-    if c.outer.is_none() {
+    let TemplateData::Generator { generator: g, .. } = &co.data else {
         return Ok(());
-    }
+    };
     s.count_pass = kernel.phase == Phase::Count;
     s.pass_name = if s.count_pass { "count" } else { "fill" }.to_string();
-    s.original = k.original_expression.as_deref().unwrap_or_default().chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let func = kwd_str(co, &k.iterator_func, "iterator_func")?;
-    s.iterator_range = func == "range";
-    let sample_size = k.iterator_kwds.sample_size.as_deref().unwrap_or("");
-    s.sample_fixed = func == "sample" && sample_size == "fixed";
-    s.sample_p = func == "sample" && !s.sample_fixed;
-    if !matches!(func.as_str(), "range" | "sample") {
-        return Err(Error::not_implemented(format!("connect() with the iterator '{func}'")).in_object(&co.owner, &co.name));
-    }
-    s.inner = kwd_str(co, &k.inner_variable, "inner_variable")?;
-    s.outer_index = kwd_str(co, &k.outer_index, "outer_index")?;
-    s.outer_array = kwd_str(co, &k.outer_index_array, "outer_index_array")?;
-    s.outer_offset = kwd_str(co, &k.outer_index_offset, "outer_index_offset")?;
-    s.result_index = kwd_str(co, &k.result_index, "result_index")?;
-    s.result_array = kwd_str(co, &k.result_index_array, "result_index_array")?;
-    s.result_size = size_expr(co, &kwd_str(co, &k.result_index_size, "result_index_size")?)?;
-    s.result_offset = kwd_str(co, &k.result_index_offset, "result_index_offset")?;
-    s.result_condition = k.result_index_condition;
-    s.result_used = k.result_index_used;
-    s.if_true = kwd_str(co, &k.if_expression, "if_expression")? == "True";
-    s.skip_if_invalid = k.skip_if_invalid;
-    // The template writes `_pre_idx`/`_post_idx` into the synapse arrays.
-    let mut arrays = [s.outer_array.as_str(), s.result_array.as_str()];
-    arrays.sort();
-    if arrays != ["_post_idx", "_pre_idx"] {
-        return Err(Error::internal(format!("connect() over '{}' and '{}'", s.outer_array, s.result_array))
-            .in_object(&co.owner, &co.name));
-    }
+    s.original = g.original_expression.clone();
+    s.iterator_range = g.iterator == ConnectIterator::Range;
+    s.sample_fixed = g.iterator == ConnectIterator::SampleFixed;
+    s.sample_p = g.iterator == ConnectIterator::SampleP;
+    s.inner = g.inner_variable.clone();
+    s.outer_index = g.outer_index.clone();
+    s.outer_array = g.outer_index_array.clone();
+    s.outer_offset = g.outer_index_offset.clone();
+    s.result_index = g.result_index.clone();
+    s.result_array = g.result_index_array.clone();
+    s.result_size = size_expr(co, &g.result_index_size)?;
+    s.result_offset = g.result_index_offset.clone();
+    s.result_condition = g.result_index_condition;
+    s.result_used = g.result_index_used;
+    s.if_true = g.if_true;
+    s.skip_if_invalid = g.skip_if_invalid;
     let mut scalar = Vec::new();
     for (name, slot) in [
         ("setup_iterator", &mut s.setup_iterator),
@@ -112,7 +93,7 @@ pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelV
 
 /// A pathway's queue buffers (push and delivery) and, for delivery, the atomic form of the code.
 pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()> {
-    let decl = co.pathway.as_ref().ok_or_else(|| Error::internal("no pathway").in_object(&co.owner, &co.name))?;
+    let decl = co.pathway().ok_or_else(|| Error::internal("no pathway").in_object(&co.owner, &co.name))?;
     let p = plan
         .pathways
         .get(&decl.name)
@@ -156,7 +137,9 @@ pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()
 
 /// A summed variable's target and index arrays.
 pub fn summed(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()> {
-    let decl = co.summed.as_ref().ok_or_else(|| Error::internal("no summed target").in_object(&co.owner, &co.name))?;
+    let TemplateData::Summed { summed: decl, target_size_name } = &co.data else {
+        return Err(Error::internal("no summed target").in_object(&co.owner, &co.name));
+    };
     let buf = |name: &str| {
         plan.buffer_of(name).ok_or_else(|| Error::internal(format!("array '{name}' is not in the export")).in_object(&co.owner, &co.name))
     };
@@ -169,7 +152,7 @@ pub fn summed(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()>
     s.summed_index = pointer(plan, index);
     s.summed_start = decl.start;
     // Brian zeroes `_target_size` elements from the start (a Synapses target: its current `N`).
-    let size_name = co.template_kwds.target_size_name.as_deref().unwrap_or("N_post");
+    let size_name = target_size_name.as_str();
     s.summed_stop = format!("{} + (int64_t){}", decl.start, size_expr(co, size_name)?);
     s.summed_synapses = format!("(int64_t){}", size_expr(co, "N")?);
     let csr = plan.summed.get(&co.name).ok_or_else(|| Error::runtime(format!("no summed plan for '{}'", co.name)))?;

@@ -319,12 +319,12 @@ impl KernelView {
                 view.rng_vector = format!("            {}", rng_line("_vectorisation_idx"));
             }
         }
-        if let Some(events) = &co.eventspace {
+        if let Some(events) = co.eventspace() {
             view.events = pointer_name(events);
             let buf = plan.buffer_of(events).ok_or_else(|| Error::internal(format!("no buffer for '{events}'")))?;
             view.num_source = plan.buffers[buf].len.saturating_sub(1);
         }
-        view.uses_refractory = co.template_kwds.uses_refractory;
+        view.uses_refractory = co.uses_refractory();
         if view.uses_refractory {
             view.not_refractory = array_pointer(co, "not_refractory")?;
             view.lastspike = array_pointer(co, "lastspike")?;
@@ -431,10 +431,6 @@ pub(crate) fn array_name(co: &CodeObject, var: &str) -> Result<String> {
     }
 }
 
-fn kwd_keys(names: &[String]) -> Vec<String> {
-    names.to_vec()
-}
-
 fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelView) -> Result<()> {
     if let LoopSize::Fixed(n) = kernel.size {
         view.size_expr = format!("{n}LL");
@@ -446,7 +442,7 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
             view.n_array = array_pointer(co, "N")?;
             view.source_start = constant_u64(co, "_source_start")?;
             view.source_stop = constant_u64(co, "_source_stop")?;
-            for var in kwd_keys(&co.template_kwds.record_variables) {
+            for var in co.recorded().to_vec() {
                 view.records.push(Record {
                     staging: staging_of(plan, &array_name(co, &var)?)?,
                     local: format!("_to_record_{var}"),
@@ -463,7 +459,7 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
                 LoopSize::Fixed(n) => n,
                 _ => 0,
             };
-            for var in kwd_keys(&co.template_kwds.recorded_variables) {
+            for var in co.recorded().to_vec() {
                 view.records.push(Record {
                     staging: staging_of(plan, &array_name(co, &var)?)?,
                     local: format!("_to_record_{var}"),

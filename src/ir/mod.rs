@@ -40,16 +40,72 @@ pub struct CodeObject {
     pub symbols: BTreeMap<String, Symbol>,
     /// Variable -> boolean variable guarding writes to it (after overrides).
     pub conditional_writes: BTreeMap<String, String>,
-    /// The events array (threshold, reset, spikemonitor), Brian array name.
-    pub eventspace: Option<String>,
-    /// Template keywords from the export (validated).
-    pub template_kwds: crate::export::TemplateKwds,
-    /// `synapses_create_*`: the arrays adding synapses resizes.
-    pub connect: Option<crate::export::ConnectDecl>,
-    /// `synapses_push_spikes`, `synapses`: the pathway.
-    pub pathway: Option<crate::export::PathwayDecl>,
-    /// `summed_variable`: the target range.
-    pub summed: Option<crate::export::SummedDecl>,
+    /// What the template works on beyond its code: one typed structure per
+    /// Brian template that has any (validated: never missing).
+    #[serde(flatten)]
+    pub data: TemplateData,
+}
+
+/// The data of one Brian template, resolved from the export's declarations
+/// and template keywords (`validate::needs` checked their presence).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum TemplateData {
+    /// threshold: the event space it fills, and whether the group is refractory.
+    Threshold { eventspace: String, uses_refractory: bool },
+    /// reset: the event space it reads.
+    Reset { eventspace: String },
+    /// spikemonitor (and EventMonitor): the event space, and the variables recorded per event (sorted).
+    Spikemonitor { eventspace: String, record_variables: Vec<String> },
+    /// statemonitor: the variables recorded per step (sorted).
+    Statemonitor { recorded_variables: Vec<String> },
+    /// synapses_push_spikes: the pathway, and the source's event space.
+    Push { pathway: crate::export::PathwayDecl, eventspace: String },
+    /// synapses: the pathway it delivers.
+    Deliver { pathway: crate::export::PathwayDecl },
+    /// synapses_create_generator: the arrays it resizes and Brian's generator.
+    Generator { connect: crate::export::ConnectDecl, generator: Generator },
+    /// synapses_create_array: the arrays it resizes.
+    FromArrays { connect: crate::export::ConnectDecl },
+    /// summed_variable: the target range, and the constant holding its size.
+    Summed { summed: crate::export::SummedDecl, target_size_name: String },
+    /// Every other template: nothing beyond its variables.
+    Plain {},
+}
+
+/// How a generator connect() draws the result index for each outer element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectIterator {
+    /// `range(...)`
+    Range,
+    /// `sample(..., size=k)`
+    SampleFixed,
+    /// `sample(..., p=p)`
+    SampleP,
+}
+
+/// Brian's generator syntax of a `synapses_create_generator` code object
+/// (its template keywords, all present).
+#[derive(Debug, Clone, Serialize)]
+pub struct Generator {
+    pub iterator: ConnectIterator,
+    /// The expression as written (for comments).
+    pub original_expression: String,
+    pub inner_variable: String,
+    pub outer_index: String,
+    pub outer_index_array: String,
+    pub outer_index_offset: String,
+    pub outer_index_size: String,
+    pub result_index: String,
+    pub result_index_array: String,
+    pub result_index_size: String,
+    pub result_index_offset: String,
+    pub result_index_condition: bool,
+    pub result_index_used: bool,
+    /// The condition is the literal `True`.
+    pub if_true: bool,
+    pub skip_if_invalid: bool,
 }
 
 impl CodeObject {
@@ -85,6 +141,39 @@ impl CodeObject {
             ExprKind::Binary(_, l, r) => self.expr_calls(l, pred) || self.expr_calls(r, pred),
             _ => false,
         }
+    }
+
+    /// The event space the template fills or reads (threshold, reset,
+    /// spikemonitor, synapses_push_spikes), Brian array name.
+    pub fn eventspace(&self) -> Option<&str> {
+        match &self.data {
+            TemplateData::Threshold { eventspace, .. }
+            | TemplateData::Reset { eventspace }
+            | TemplateData::Spikemonitor { eventspace, .. }
+            | TemplateData::Push { eventspace, .. } => Some(eventspace),
+            _ => None,
+        }
+    }
+
+    /// The pathway of `synapses_push_spikes` and `synapses`.
+    pub fn pathway(&self) -> Option<&crate::export::PathwayDecl> {
+        match &self.data {
+            TemplateData::Push { pathway, .. } | TemplateData::Deliver { pathway } => Some(pathway),
+            _ => None,
+        }
+    }
+
+    /// The variables a monitor records (spikemonitor: per event; statemonitor: per step).
+    pub fn recorded(&self) -> &[String] {
+        match &self.data {
+            TemplateData::Spikemonitor { record_variables: v, .. } | TemplateData::Statemonitor { recorded_variables: v } => v,
+            _ => &[],
+        }
+    }
+
+    /// Whether the group is refractory (threshold).
+    pub fn uses_refractory(&self) -> bool {
+        matches!(self.data, TemplateData::Threshold { uses_refractory: true, .. })
     }
 
     /// The block with this name (`None` for single-block templates).

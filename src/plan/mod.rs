@@ -407,13 +407,12 @@ fn recorded_arrays(export: &Export, co: &CodeObject) -> Result<Option<(u64, Vec<
                 .in_object(&co.owner, &co.name)),
         }
     };
-    let kwd_names = |names: &Vec<String>| -> Vec<String> { names.clone() };
     Ok(match co.template {
         Template::Spikemonitor => {
             let start = constant_u64(co, "_source_start")?;
             let stop = constant_u64(co, "_source_stop")?;
             let mut arrays = Vec::new();
-            for var in kwd_names(&co.template_kwds.record_variables) {
+            for var in co.recorded() {
                 arrays.push((array_of(&var)?, 1));
             }
             Some((stop.saturating_sub(start), arrays))
@@ -422,7 +421,7 @@ fn recorded_arrays(export: &Export, co: &CodeObject) -> Result<Option<(u64, Vec<
             let indices = array_of("_indices")?;
             let n = export.array(&indices).map(|a| a.size.len()).unwrap_or(0);
             let mut arrays = vec![(array_of("t")?, 1)];
-            for var in kwd_names(&co.template_kwds.recorded_variables) {
+            for var in co.recorded() {
                 arrays.push((array_of(&var)?, n));
             }
             Some((1, arrays))
@@ -597,8 +596,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
     };
     let eventspace_len = |plan: &Plan| -> Result<u64> {
         let name = co
-            .eventspace
-            .as_deref()
+            .eventspace()
             .ok_or_else(|| Error::internal("missing event space").in_object(&co.owner, &co.name))?;
         let buf = plan
             .buffer_of(name)
@@ -678,11 +676,11 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             synapses::add_connect(plan, co, None, None)?;
         }
         Template::SynapsesPushSpikes => {
-            let sources = co.pathway.as_ref().map(|p| p.spikes_stop - p.spikes_start).unwrap_or(1);
+            let sources = co.pathway().map(|p| p.spikes_stop - p.spikes_start).unwrap_or(1);
             let threads = u64::try_from(sources).unwrap_or(1).clamp(1, EVENT_THREADS);
             entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
             entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(threads)));
-            entry.prepares = co.pathway.as_ref().map(|p| p.name.clone());
+            entry.prepares = co.pathway().map(|p| p.name.clone());
         }
         Template::Synapses => {
             // Parallel delivery: a thread per synapse with atomic writes where

@@ -8,7 +8,7 @@
 
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
-use crate::ir::{CodeObject, Symbol, Template};
+use crate::ir::{CodeObject, Symbol, Template, TemplateData};
 use crate::plan::{constant_u64, size_of, Buffer, BufferRole, ByTargetPlan, ConnectPlan, LoopSize, PathwayPlan, Plan};
 
 /// A summed variable on CUDA: the target range's synapses grouped by target
@@ -31,10 +31,11 @@ pub struct SummedPlan {
 
 /// Adds the buffers of a summed variable's CSR.
 pub fn add_summed(plan: &mut Plan, co: &CodeObject) -> Result<SummedPlan> {
-    let decl = co.summed.as_ref().ok_or_else(|| Error::internal("no summed target").in_object(&co.owner, &co.name))?;
+    let TemplateData::Summed { summed: decl, target_size_name } = &co.data else {
+        return Err(Error::internal("no summed target").in_object(&co.owner, &co.name));
+    };
     let index = array_buffer(plan, co, &decl.index)?;
-    let size_name = co.template_kwds.target_size_name.clone().unwrap_or_else(|| "N_post".to_string());
-    let size = size_of(plan, co, &size_name)?;
+    let size = size_of(plan, co, target_size_name)?;
     let by_target_start = add_buffer(plan, format!("_by_target_start_{}", co.name), Dtype::Int64, 0);
     let by_target = add_buffer(plan, format!("_by_target_{}", co.name), Dtype::Int32, 0);
     Ok(SummedPlan { synapses: co.owner.clone(), index, start: decl.start, size, by_target_start, by_target })
@@ -47,7 +48,7 @@ pub const DELIVERY_THREADS: u64 = 256 * 256;
 /// kernel gives each spiking neuron of a slot a block), at most
 /// [`DELIVERY_THREADS`].
 pub fn delivery_threads(co: &CodeObject) -> u64 {
-    let sources = co.pathway.as_ref().map(|p| p.spikes_stop - p.spikes_start).unwrap_or(i64::MAX);
+    let sources = co.pathway().map(|p| p.spikes_stop - p.spikes_start).unwrap_or(i64::MAX);
     let sources = u64::try_from(sources).unwrap_or(0).max(1);
     sources.saturating_mul(u64::from(crate::codegen::CUDA_BLOCK)).min(DELIVERY_THREADS)
 }
@@ -74,7 +75,7 @@ pub fn add_by_target(plan: &mut Plan, co: &CodeObject) -> Result<Option<u64>> {
             }
         }
     }
-    let Some(p) = co.pathway.as_ref() else { return Ok(None) };
+    let Some(p) = co.pathway() else { return Ok(None) };
     let name = p.name.clone();
     if groups == 0 || !plan.pathways.contains_key(&name) {
         return Ok(None);
@@ -122,7 +123,7 @@ pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
     if !matches!(co.template, Template::SynapsesPushSpikes | Template::Synapses) {
         return Ok(());
     }
-    let p = co.pathway.as_ref().ok_or_else(|| {
+    let p = co.pathway().ok_or_else(|| {
         Error::internal(format!("the {} code object has no pathway", co.template.name())).in_object(&co.owner, &co.name)
     })?;
     if plan.pathways.contains_key(&p.name) {
@@ -159,20 +160,19 @@ pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
 
 /// Outer elements of a generator connect (`N_pre` or `N_post`, per `outer_index_size`).
 pub fn outer_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
-    let name = co
-        .template_kwds
-        .outer_index_size
-        .as_deref()
-        .ok_or_else(|| Error::internal("connect() without 'outer_index_size'").in_object(&co.owner, &co.name))?;
-    size_of(plan, co, name)
+    match &co.data {
+        TemplateData::Generator { generator, .. } => size_of(plan, co, &generator.outer_index_size),
+        _ => Err(Error::internal("connect() without a generator").in_object(&co.owner, &co.name)),
+    }
 }
 
 /// Adds a connect() code object's buffers and its [`ConnectPlan`].
 pub fn add_connect(plan: &mut Plan, co: &CodeObject, outer: Option<LoopSize>, count_kernel: Option<usize>) -> Result<()> {
-    let decl = co
-        .connect
-        .as_ref()
-        .ok_or_else(|| Error::internal("connect() code object without 'connect'").in_object(&co.owner, &co.name))?;
+    let (decl, generator) = match &co.data {
+        TemplateData::Generator { connect, generator } => (connect, Some(generator)),
+        TemplateData::FromArrays { connect } => (connect, None),
+        _ => return Err(Error::internal("connect() code object without 'connect'").in_object(&co.owner, &co.name)),
+    };
     let counts_len = match &outer {
         Some(LoopSize::Fixed(n)) => (*n).max(1),
         _ => 1,
@@ -182,12 +182,11 @@ pub fn add_connect(plan: &mut Plan, co: &CodeObject, outer: Option<LoopSize>, co
     let registered = decl.registered.iter().map(|a| array_buffer(plan, co, a)).collect::<Result<Vec<_>>>()?;
     let multisynaptic_index = decl.multisynaptic_index.as_deref().map(|a| array_buffer(plan, co, a)).transpose()?;
     let sources = if outer.is_none() { Some(var_buffer(plan, co, "sources")?) } else { None };
-    let kwd = |v: &Option<String>| v.clone().unwrap_or_default();
     let offset = |name: &str| if co.symbols.contains_key(name) { constant_u64(co, name) } else { Ok(0) };
     let entry = ConnectPlan {
         synapses: decl.synapses.clone(),
-        outer_index: kwd(&co.template_kwds.outer_index),
-        result_index: kwd(&co.template_kwds.result_index),
+        outer_index: generator.map(|g| g.outer_index.clone()).unwrap_or_default(),
+        result_index: generator.map(|g| g.result_index.clone()).unwrap_or_default(),
         outer,
         sources,
         counts,
