@@ -4,9 +4,11 @@
 //! In: an [`crate::export::CodeObjectDecl`] (built by [`lower`]). Out: code
 //! objects whose statements have a [`Dtype`] on every expression, whose names
 //! all resolve in [`CodeObject::symbols`], and whose blocks carry the
-//! read/write/index sets of [`crate::analysis`]. Validation happens once, in
-//! `lower`; later stages (schedule, codegen, runtime) do not fail on IR they
-//! are given.
+//! read/write/index sets of [`crate::analysis`], and whose template data is
+//! one typed [`TemplateData`] per Brian template. The export was validated
+//! before ([`crate::validate`]); `lower` resolves and types names and rejects
+//! what Brisk cannot run; later stages (schedule, plan, codegen) fail on IR
+//! they are given only with internal errors.
 //!
 //! Semantics follow Brian's C++ generator: per block, the *scalar*
 //! statements run once, then the *vector* statements run per element with
