@@ -46,6 +46,21 @@ pub(super) struct ClockState {
     i_end: i64,
 }
 
+/// Which clocks are due in the coming step (`due`) and its time, or `None`
+/// when the run is over (the earliest clock has reached its end).
+pub(super) fn due_clocks(clocks: &[ClockState], due: &mut [bool]) -> Option<f64> {
+    let min = (0..clocks.len()).min_by(|&a, &b| clocks[a].t().total_cmp(&clocks[b].t()))?;
+    if !clocks[min].running() {
+        return None;
+    }
+    let t_min = clocks[min].t();
+    for (i, c) in clocks.iter().enumerate() {
+        let s = c.t();
+        due[i] = s == t_min || (s - t_min).abs() <= CLOCK_EPSILON;
+    }
+    Some(t_min)
+}
+
 impl ClockState {
     fn t(&self) -> f64 {
         if self.buf_times.is_some() {
@@ -578,15 +593,7 @@ impl<'a> Executor<'a> {
         let mut next_report = run.report_period;
         let mut due = vec![false; clocks.len()];
         loop {
-            let Some(min) = (0..clocks.len()).min_by(|&a, &b| clocks[a].t().total_cmp(&clocks[b].t())) else { break };
-            if !clocks[min].running() {
-                break;
-            }
-            let t_min = clocks[min].t();
-            for (i, c) in clocks.iter().enumerate() {
-                let s = c.t();
-                due[i] = s == t_min || (s - t_min).abs() <= CLOCK_EPSILON;
-            }
+            let Some(t_min) = due_clocks(&clocks, &mut due) else { break };
             if report.enabled() {
                 let elapsed = started.elapsed().as_secs_f64();
                 if elapsed > next_report {
@@ -594,8 +601,12 @@ impl<'a> Executor<'a> {
                     next_report += run.report_period;
                 }
             }
+            // Graphs: the coming steps in which every clock is due, up to the next drain, run as one replay.
+            let mut steps = 1;
             if let Some(g) = graphs.as_mut() {
-                self.step_by_graph(g, &objects, &due)?;
+                let room = self.plan.block_iterations.saturating_sub(self.pending).max(1);
+                steps = super::graphs::uniform_steps(&clocks, room.min(super::graphs::MAX_GRAPH_STEPS));
+                self.step_by_graph(g, &objects, &due, steps)?;
             }
             for (slot, &(clock, kernel)) in objects.iter().enumerate() {
                 if !due[clock] || graphs.is_some() {
@@ -615,7 +626,7 @@ impl<'a> Executor<'a> {
             }
             for (i, c) in clocks.iter_mut().enumerate() {
                 if due[i] {
-                    c.timestep += 1;
+                    c.timestep += steps as i64;
                 }
             }
             for (i, c) in clocks.iter().enumerate() {
@@ -624,7 +635,7 @@ impl<'a> Executor<'a> {
                     self.mirror_clock(c)?;
                 }
             }
-            self.pending += 1;
+            self.pending += steps;
             if self.pending >= self.plan.block_iterations {
                 self.drain()?;
             }

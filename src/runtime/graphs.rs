@@ -8,6 +8,10 @@
 //! (`brisk_step_args` in `support.h`), and the step's last node, the tick,
 //! advances them. The host keeps the same clocks and stream in step, so
 //! drains, reports and the end of the run see what direct launches would.
+//! Where every clock is due in each of the coming steps (one clock, or
+//! clocks in lock step), one graph holds up to [`MAX_GRAPH_STEPS`] of them,
+//! as many as fit before the next drain: a replay per block of steps, not
+//! per step.
 //!
 //! Used when the device can replay graphs (CUDA, not `BRISK_CUDA_SYNC=1`),
 //! the run is not profiled, every clock is regular and there are at most 64
@@ -17,18 +21,39 @@ use std::collections::BTreeMap;
 
 use crate::diag::Result;
 use crate::plan::Launch;
-use crate::runtime::exec::{ClockState, Executor};
+use crate::runtime::exec::{due_clocks, ClockState, Executor};
 use crate::runtime::StepArgs;
 
 /// Environment variable: `0` launches every kernel directly instead.
 pub const GRAPHS_ENV: &str = "BRISK_CUDA_GRAPHS";
+
+/// The most network steps one graph replays.
+pub const MAX_GRAPH_STEPS: u64 = 32;
+
+/// How many of the coming steps, from this one and at most `max`, every
+/// clock of the run is due in (clocks in lock step): that many steps are
+/// the same launches, and one graph of them replays them at once. 1 when
+/// this step is not such a step.
+pub(super) fn uniform_steps(clocks: &[ClockState], max: u64) -> u64 {
+    let mut ahead = clocks.to_vec();
+    let mut due = vec![false; clocks.len()];
+    let mut steps = 0;
+    while steps < max && due_clocks(&ahead, &mut due).is_some() && due.iter().all(|&d| d) {
+        for c in &mut ahead {
+            c.timestep += 1;
+        }
+        steps += 1;
+    }
+    steps.max(1)
+}
 
 /// A network run's graphs: for each due mask, the graph and its random-number launches.
 pub(super) struct StepGraphs {
     /// Index in `plan.step.clocks` of each of the run's clocks.
     clock_index: Vec<usize>,
     state: u64,
-    graphs: BTreeMap<u64, (usize, u64)>,
+    /// (due mask, steps) -> the graph and its random-number launches per step.
+    graphs: BTreeMap<(u64, u64), (usize, u64)>,
 }
 
 impl Executor<'_> {
@@ -60,15 +85,17 @@ impl Executor<'_> {
         Ok(Some(StepGraphs { clock_index, state, graphs: BTreeMap::new() }))
     }
 
-    /// One network step by graph: captured the first time its clocks are due together.
+    /// `steps` network steps with the same due clocks by one graph replay: the
+    /// graph is captured the first time those clocks are due together for that many steps.
     pub(super) fn step_by_graph(
         &mut self,
         graphs: &mut StepGraphs,
         objects: &[(usize, Option<usize>)],
         due: &[bool],
+        steps: u64,
     ) -> Result<()> {
         let mask = due.iter().zip(&graphs.clock_index).filter(|(d, _)| **d).fold(0u64, |m, (_, &i)| m | (1 << i));
-        if !graphs.graphs.contains_key(&mask) {
+        if !graphs.graphs.contains_key(&(mask, steps)) {
             // Every size first (a size may be read from the device, which capture forbids).
             let mut launches = Vec::new();
             let mut rng = 0u64;
@@ -93,15 +120,17 @@ impl Executor<'_> {
             }
             let tick = StepArgs { t: 0.0, dt: 0.0, timestep: 0, seed: self.seed, stream: rng, n: mask as i64, step: graphs.state };
             launches.push((self.plan.step.tick, Launch::Block, tick));
+            // each step reads its clocks and stream from the step state, which the tick advances
             self.device.begin_capture()?;
-            let captured = launches.iter().try_for_each(|(k, launch, args)| self.device.launch(*k, *launch, args));
+            let captured = (0..steps)
+                .try_for_each(|_| launches.iter().try_for_each(|(k, launch, args)| self.device.launch(*k, *launch, args)));
             let graph = self.device.end_capture();
             captured?;
-            graphs.graphs.insert(mask, (graph?, rng));
+            graphs.graphs.insert((mask, steps), (graph?, rng));
         }
-        let (graph, rng) = graphs.graphs[&mask];
+        let (graph, rng) = graphs.graphs[&(mask, steps)];
         self.device.launch_graph(graph)?;
-        self.stream += rng;
+        self.stream += rng * steps;
         Ok(())
     }
 }
