@@ -447,3 +447,32 @@ fn mutated_exports_run_or_fail_cleanly() {
     );
     assert!(bad.is_empty(), "runs that did not end cleanly: {bad:#?}");
 }
+
+#[test]
+fn a_shared_write_outside_a_state_update_is_rejected() {
+    // Brian's cpp_standalone writes shared variables only from a state update (run_regularly);
+    // a reset that does would race between GPU blocks: lowering rejects it, naming it.
+    let fx = fixture("threshold_reset");
+    let mut m = manifest(&fx);
+    let mut array = m["arrays"].as_array().unwrap().iter().find(|a| a["name"] == "_array_defaultclock_dt").unwrap().clone();
+    array["name"] = json!("_array_neurongroup_1_s");
+    array["owner"] = json!("neurongroup_1");
+    array["var"] = json!("s");
+    array["file"] = json!("_array_neurongroup_1_s_1");
+    array["read_only"] = json!(false);
+    array["constant"] = json!(false);
+    let arrays = m["arrays"].as_array_mut().unwrap();
+    arrays.push(array);
+    arrays.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    let reset = code_object(&mut m, "reset");
+    reset["variables"]["s"] = json!({"kind": "array", "array": "_array_neurongroup_1_s", "dtype": "float64",
+        "scalar": true, "read_only": false, "constant": false, "dynamic": false, "ndim": 1,
+        "owner": "neurongroup_1", "index": "0"});
+    reset["blocks"][0]["scalar"] = json!([{"var": "s", "op": "=", "expr": "s + 1", "dtype": "float64",
+        "constant": false, "scalar": true}]);
+    let dir = tempfile::tempdir().unwrap();
+    let export = Export::read(&write_export(dir.path(), &fx, &m)).expect("a valid export");
+    let e = brisk::ir::lower::lower_all(&export).expect_err("lowering accepts a shared write in a reset");
+    assert!(e.message.contains("writes the shared variable 's'"), "{e}");
+    assert_eq!(e.object.as_deref(), Some("neurongroup_1"), "{e}");
+}

@@ -68,6 +68,18 @@ fn lower_inner(decl: &CodeObjectDecl, export: &Export) -> Result<CodeObject> {
         blocks.push(lowerer.block(block, decl)?);
     }
     let template = Template::from_name(&decl.template);
+    // Brian's cpp_standalone writes shared variables only from a state update
+    // (run_regularly): its `stateupdate` template alone is ALLOWS_SCALAR_WRITE.
+    if template != Template::Stateupdate {
+        if let Some((block, var)) = blocks.iter().find_map(|b| b.scalar_info.write.iter().next().map(|v| (b, v))) {
+            return Err(Error::semantic(format!(
+                "the {} template writes the shared variable '{var}'; Brian writes shared variables only \
+                 in a state update or run_regularly",
+                decl.template
+            ))
+            .at(block.name.as_deref().unwrap_or("main"), var));
+        }
+    }
     Ok(CodeObject {
         name: decl.name.clone(),
         owner: decl.owner.name.clone(),

@@ -624,17 +624,12 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             entry.main = Some(push(plan, Phase::Main, grid, LoopSize::BufferLen(buf)));
         }
         Template::Threshold => {
-            let size = group_size(plan, co)?;
-            let launch = match (&size, scalar_writes) {
-                (LoopSize::Fixed(n), false) => {
-                    entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
-                    entry.chunk_status =
-                        Some(add_internal(plan, format!("_chunks_{}", co.name), Dtype::Uint64, n.div_ceil(CHUNK).max(1)));
-                    Launch::Chunks
-                }
-                _ => Launch::Block,
-            };
-            entry.main = Some(push(plan, Phase::Main, launch, size));
+            // (a NeuronGroup's N is a constant: validation checked it)
+            let n = constant_u64(co, "N")?;
+            entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
+            entry.chunk_status =
+                Some(add_internal(plan, format!("_chunks_{}", co.name), Dtype::Uint64, n.div_ceil(CHUNK).max(1)));
+            entry.main = Some(push(plan, Phase::Main, Launch::Chunks, LoopSize::Fixed(n)));
             entry.after_run = Some(push(plan, Phase::AfterRun, Launch::Block, LoopSize::Fixed(1)));
         }
         Template::Reset => {
@@ -643,11 +638,8 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         }
         Template::Spikemonitor => {
             let n = eventspace_len(plan)?;
-            let launch = if scalar_writes { Launch::Block } else { Launch::Grid };
-            if launch == Launch::Grid {
-                entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
-            }
-            entry.main = Some(push(plan, Phase::Main, launch, LoopSize::Fixed(n.clamp(1, EVENT_THREADS))));
+            entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
+            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(n.clamp(1, EVENT_THREADS))));
         }
         Template::Statemonitor => {
             let indices = match co.symbols.get("_indices") {
@@ -655,11 +647,8 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
                 _ => None,
             }
             .unwrap_or(0);
-            let launch = if scalar_writes { Launch::Block } else { Launch::Grid };
-            if launch == Launch::Grid {
-                entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
-            }
-            entry.main = Some(push(plan, Phase::Main, launch, LoopSize::Fixed(indices)));
+            entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
+            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(indices)));
         }
         Template::Ratemonitor => {
             entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));
@@ -686,7 +675,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             // Parallel delivery: a thread per synapse with atomic writes where
             // the code is race-free as atomics; else a thread per target
             // element where the writes allow it; else one thread.
-            entry.atomic = if scalar_writes { None } else { crate::analysis::atomic_updates(co) };
+            entry.atomic = crate::analysis::atomic_updates(co);
             let by_target = if entry.atomic.is_none() { synapses::add_by_target(plan, co)? } else { None };
             let (launch, size) = match (&entry.atomic, by_target) {
                 (Some(_), _) => (Launch::Grid, LoopSize::Fixed(synapses::delivery_threads(co))),
@@ -701,8 +690,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         Template::SummedVariable => {
             // CUDA: a thread per target element (the C++ target loops over the synapses).
             let summed = synapses::add_summed(plan, co)?;
-            let launch = if scalar_writes { Launch::Block } else { Launch::Grid };
-            entry.main = Some(push(plan, Phase::Main, launch, summed.size.clone()));
+            entry.main = Some(push(plan, Phase::Main, Launch::Grid, summed.size.clone()));
             plan.summed.insert(co.name.clone(), summed);
         }
         Template::Spatialstateupdate => {

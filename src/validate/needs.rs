@@ -30,7 +30,9 @@ fn needs(co: &CodeObjectDecl) -> Vec<(String, Need)> {
     let fixed = |names: &[(&str, Need)]| names.iter().map(|(n, k)| (n.to_string(), *k)).collect::<Vec<_>>();
     let k = &co.template_kwds;
     let mut out = match co.template.as_str() {
-        "stateupdate" | "group_variable_set_conditional" | "threshold" => fixed(&[("N", Size)]),
+        "stateupdate" | "group_variable_set_conditional" => fixed(&[("N", Size)]),
+        // a group's thresholder: its chunked launch is sized when the plan is made
+        "threshold" => fixed(&[("N", Constant)]),
         "group_variable_set" => fixed(&[("N", Size), ("_group_idx", Array)]),
         "spikemonitor" => fixed(&[("_source_start", Constant), ("_source_stop", Constant), ("count", Array), ("N", Array)]),
         "statemonitor" => fixed(&[("N", Array), ("_indices", Array), ("t", Array)]),

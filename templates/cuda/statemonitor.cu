@@ -1,24 +1,3 @@
-{%- if k.block_launch %}
-// statemonitor: one block; one row of the recorded variables into the staging buffers
-{% include "cuda/_head.cu" %}
-    int64_t* _fill = {{ k.fill }};
-    const int64_t _row = _fill[0];
-    const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
-{{ k.scalar_code }}
-    for (int64_t _i = threadIdx.x; _i < {{ k.num_indices }}LL; _i += blockDim.x)
-    {
-{% include "cuda/_statemonitor_record.cu" %}
-    }
-    __syncthreads();
-    if (threadIdx.x == 0)
-    {
-        {{ k.t_staging }}[_row] = _a.t;
-        _fill[0] = _row + 1;
-        {{ k.n_array }}[0] += 1;
-    }
-}
-{%- else %}
 // statemonitor: a grid over the recorded indices writes one row into the staging buffers;
 // the last block to finish records the time and advances the fill counter
 {% include "cuda/_head.cu" %}
@@ -38,4 +17,3 @@
         {{ k.n_array }}[0] += 1;
     }
 }
-{%- endif %}
