@@ -236,9 +236,10 @@ impl Executor<'_> {
             })?;
         drop(sources);
         drop(steps);
-        // A delivery grouped by target: each target's synapses in Brian's order.
+        // A delivery grouped by target: each target's synapses in Brian's order
+        // (CUDA only: the C++ target delivers serially and never reads these tables).
         let mut carried = carried;
-        if let Some(g) = &p.by_target {
+        if let Some(g) = p.by_target.as_ref().filter(|_| self.device.backend() == "cuda") {
             let targets = self.read_i32s(g.index)?;
             let t = ByTargetTables::build(&tables.start, &tables.by_source, &tables.by_delay, &targets, g.groups)
                 .map_err(|(s, t)| {
