@@ -291,6 +291,71 @@ mod tests {
         }
     }
 
+    /// A `synapses` code object over a recurrent group: `v_post`/`v_pre` share
+    /// the array `v`, `x_pre` is in `x`, `w` is synaptic; `code` = (variable, op, names read).
+    fn delivery(code: &[(&str, AssignOp, &[&str])]) -> crate::ir::CodeObject {
+        let arr = |array: &str, index: Index| Symbol::Array {
+            array: array.into(),
+            dtype: Dtype::Float64,
+            scalar: false,
+            index,
+            dynamic: false,
+            read_only: false,
+        };
+        let mut symbols = BTreeMap::new();
+        symbols.insert("v_post".to_string(), arr("v", Index::Via("_postsynaptic_idx".into())));
+        symbols.insert("v_pre".to_string(), arr("v", Index::Via("_presynaptic_idx".into())));
+        symbols.insert("x_pre".to_string(), arr("x", Index::Via("_presynaptic_idx".into())));
+        symbols.insert("w".to_string(), arr("w", Index::Element));
+        symbols.insert("_postsynaptic_idx".to_string(), arr("_synaptic_post", Index::Element));
+        symbols.insert("_presynaptic_idx".to_string(), arr("_synaptic_pre", Index::Element));
+        let vector: Vec<Stmt> = code
+            .iter()
+            .map(|(var, op, reads)| {
+                let expr = reads.iter().fold(Expr { kind: ExprKind::Float(0.0), dtype: Dtype::Float64 }, |acc, n| Expr {
+                    kind: ExprKind::Binary(crate::ir::BinaryOp::Add, Box::new(acc), Box::new(name(n))),
+                    dtype: Dtype::Float64,
+                });
+                stmt(var, *op, expr)
+            })
+            .collect();
+        let (scalar_info, vector_info) = access_info(&[], &vector, &symbols, &BTreeMap::new());
+        crate::ir::CodeObject {
+            name: "s_pre_codeobject".into(),
+            owner: "s".into(),
+            owner_class: "Synapses".into(),
+            template: crate::ir::Template::Synapses,
+            clock: None,
+            blocks: vec![crate::ir::Block { name: None, scalar: vec![], vector, scalar_info, vector_info }],
+            symbols,
+            conditional_writes: BTreeMap::new(),
+            data: crate::ir::TemplateData::Plain {},
+        }
+    }
+
+    #[test]
+    fn delivery_modes() {
+        use AssignOp::{Add, Assign};
+        let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<String>>();
+        // `v_post += w`: atomic
+        let co = delivery(&[("v_post", Add, &["w"])]);
+        assert_eq!(atomic_updates(&co), Some(set(&["v_post"])));
+        // `v_post = 0.9*v_post + w` reads what it writes: grouped by the postsynaptic index
+        let co = delivery(&[("v_post", Assign, &["v_post", "w"])]);
+        assert_eq!(atomic_updates(&co), None);
+        assert_eq!(by_target_index(&co), Some(("_postsynaptic_idx".to_string(), set(&[]))));
+        // plus `x_pre += 1` (never read): still grouped, that write atomic
+        let co = delivery(&[("v_post", Assign, &["v_post", "w"]), ("x_pre", Add, &[])]);
+        assert_eq!(by_target_index(&co), Some(("_postsynaptic_idx".to_string(), set(&["x_pre"]))));
+        // `v_post += v_pre` reads `v` through another index: neither atomic nor grouped
+        let co = delivery(&[("v_post", Add, &["v_pre"])]);
+        assert_eq!(atomic_updates(&co), None);
+        assert_eq!(by_target_index(&co), None);
+        // order-dependent writes through two indices: one thread
+        let co = delivery(&[("v_post", Assign, &["v_post"]), ("x_pre", Assign, &["x_pre"])]);
+        assert_eq!(by_target_index(&co), None);
+    }
+
     #[test]
     fn brian_rules() {
         let mut symbols = BTreeMap::new();
