@@ -33,7 +33,7 @@ fn needs(co: &CodeObjectDecl) -> Vec<(String, Need)> {
         "stateupdate" | "group_variable_set_conditional" => fixed(&[("N", Size)]),
         // a group's thresholder: its chunked launch is sized when the plan is made
         "threshold" => fixed(&[("N", Constant)]),
-        "group_variable_set" => fixed(&[("N", Size), ("_group_idx", Array)]),
+        "group_variable_set" => fixed(&[("_group_idx", Array)]),
         "spikemonitor" => fixed(&[("_source_start", Constant), ("_source_stop", Constant), ("count", Array), ("N", Array)]),
         "statemonitor" => fixed(&[("N", Array), ("_indices", Array), ("t", Array)]),
         "ratemonitor" => fixed(&[
