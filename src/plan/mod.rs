@@ -606,14 +606,13 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
     // The element-wise templates run as a grid even when their scalar code writes a
     // shared variable: every block computes the new value from the old one, and the
     // last block to finish stores it (`_loop_tail.cu`), through the sync words.
-    let grid = Launch::Grid;
     if scalar_stores_last {
         entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
     }
     match &co.template {
         Template::Stateupdate | Template::GroupVariableSetConditional => {
             let size = group_size(plan, co)?;
-            entry.main = Some(push(plan, Phase::Main, grid, size));
+            entry.main = Some(push(plan, Phase::Main, Launch::Grid, size));
         }
         Template::GroupVariableSet => {
             let buf = match co.symbols.get("_group_idx") {
@@ -621,7 +620,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
                 _ => None,
             }
             .ok_or_else(|| Error::internal("group_variable_set needs '_group_idx'").in_object(&co.owner, &co.name))?;
-            entry.main = Some(push(plan, Phase::Main, grid, LoopSize::BufferLen(buf)));
+            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::BufferLen(buf)));
         }
         Template::Threshold => {
             // (a NeuronGroup's N is a constant: validation checked it)
@@ -634,7 +633,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         }
         Template::Reset => {
             let n = eventspace_len(plan)?;
-            entry.main = Some(push(plan, Phase::Main, grid, LoopSize::Fixed(n)));
+            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(n)));
         }
         Template::Spikemonitor => {
             let n = eventspace_len(plan)?;
@@ -698,7 +697,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             let (n, sections) = (sp.compartments, sp.sections);
             plan.spatial.insert(co.name.clone(), sp);
             entry.before_run = Some(push(plan, Phase::BeforeRun, Launch::Block, LoopSize::Fixed(1)));
-            let main = push(plan, Phase::Main, grid, LoopSize::Fixed(n));
+            let main = push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(n));
             let steps = push(plan, Phase::Sections, Launch::Grid, LoopSize::Fixed(sections));
             let coupling = push(plan, Phase::Coupling, Launch::Block, LoopSize::Fixed(1));
             let voltage = push(plan, Phase::Voltage, Launch::Grid, LoopSize::Fixed(n));

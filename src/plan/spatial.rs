@@ -55,24 +55,7 @@ pub fn add(plan: &mut Plan, co: &CodeObject) -> Result<SpatialPlan> {
     let sections = array_len(plan, co, "_starts")?;
     let children = array_len(plan, co, "_morph_children")?;
     let children_rows = array_len(plan, co, "_morph_children_num")?;
-    if sections == 0 || children_rows != sections + 1 || children % children_rows != 0 {
-        return Err(Error::internal(format!(
-            "inconsistent morphology arrays: {sections} sections, {children_rows} rows of {children} children"
-        ))
-        .in_object(&co.owner, &co.name));
-    }
-    for var in ["_ends", "_morph_parent_i", "_morph_idxchild", "_invr0", "_invrn", "_P_parent"] {
-        if array_len(plan, co, var)? != sections {
-            return Err(Error::internal(format!("'{var}' does not have one value per section ({sections})"))
-                .in_object(&co.owner, &co.name));
-        }
-    }
-    for var in ["v", "Cm", "Ic", "area", "r_length_1", "r_length_2", "_invr", "_c", "_v_star", "_u_plus", "_u_minus"] {
-        if array_len(plan, co, var)? < compartments {
-            return Err(Error::internal(format!("'{var}' has fewer values than the {compartments} compartments"))
-                .in_object(&co.owner, &co.name));
-        }
-    }
+    // (validation checked the morphology's lengths: `validate::needs`, so `children_rows` > 0)
     let section_of = plan.buffers.len();
     plan.buffers.push(Buffer {
         name: format!("_section_of_{}", co.name),

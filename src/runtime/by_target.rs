@@ -97,6 +97,18 @@ pub fn carry_by_target(step: &mut [i32], targets: &[i32]) {
 mod tests {
     use super::*;
 
+    /// Where each of `n` groups starts in a list of the group `keys` (sorted by group).
+    fn starts(keys: impl Iterator<Item = usize>, n: usize) -> Vec<i64> {
+        let mut start = vec![0i64; n + 1];
+        for k in keys {
+            start[k + 1] += 1;
+        }
+        for g in 0..n {
+            start[g + 1] += start[g];
+        }
+        start
+    }
+
     /// Brian's order for one step in which every source spiked: delay
     /// descending, source ascending, then the tables' order.
     fn by_sorting(start: &[i64], by_source: &[i32], by_delay: &[i32], targets: &[i32], groups: usize) -> ByTargetTables {
@@ -107,15 +119,8 @@ mod tests {
             }
         }
         entries.sort();
-        let mut counts = vec![0i64; groups + 1];
-        for e in &entries {
-            counts[e.0 as usize + 1] += 1;
-        }
-        for g in 0..groups {
-            counts[g + 1] += counts[g];
-        }
         ByTargetTables {
-            start: counts,
+            start: starts(entries.iter().map(|e| e.0 as usize), groups),
             synapse: entries.iter().map(|e| e.4).collect(),
             source: entries.iter().map(|e| e.2).collect(),
             delay: entries.iter().map(|e| e.5).collect(),
@@ -124,22 +129,12 @@ mod tests {
 
     #[test]
     fn each_target_gets_its_synapses_in_brians_order() {
-        let mut x: u64 = 99;
-        let mut next = |m: u64| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((x >> 33) % m) as i32
-        };
+        let mut next = crate::runtime::test_lcg(99);
         for (n, n_src, groups, max_d) in [(0usize, 3usize, 4usize, 2i32), (1, 1, 1, 1), (400, 9, 13, 6), (3000, 50, 7, 2000), (10, 3, 4, 1000)] {
             // delay tables: synapses grouped by source, by delay, then index
             let mut syn: Vec<(i32, i32, i32)> = (0..n as i32).map(|s| (next(n_src as u64), next(max_d as u64), s)).collect();
             syn.sort();
-            let mut start = vec![0i64; n_src + 1];
-            for s in &syn {
-                start[s.0 as usize + 1] += 1;
-            }
-            for k in 0..n_src {
-                start[k + 1] += start[k];
-            }
+            let start = starts(syn.iter().map(|s| s.0 as usize), n_src);
             let by_source: Vec<i32> = syn.iter().map(|s| s.2).collect();
             let by_delay: Vec<i32> = syn.iter().map(|s| s.1).collect();
             let targets: Vec<i32> = (0..n).map(|_| next(groups as u64)).collect();

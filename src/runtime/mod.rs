@@ -26,6 +26,16 @@ mod graphs;
 mod snapshot;
 mod synapses;
 
+/// A small linear congruential generator for the table tests: `next(m)` in `0..m`.
+#[cfg(test)]
+fn test_lcg(seed: u64) -> impl FnMut(u64) -> i32 {
+    let mut x = seed;
+    move |m| {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((x >> 33) % m) as i32
+    }
+}
+
 use crate::diag::Result;
 use crate::plan::Launch;
 

@@ -493,11 +493,7 @@ mod tests {
     fn counting_sorts_match_a_plain_sort() {
         // A small linear congruential generator: synapses in no particular order.
         // The last case has many delays per few synapses (the merge-sort path).
-        let mut x: u64 = 12345;
-        let mut next = |m: u64| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((x >> 33) % m) as i32
-        };
+        let mut next = crate::runtime::test_lcg(12345);
         for (n, n_src, max_d, start) in [(0usize, 4usize, 3u64, 0i64), (1, 1, 1, 0), (500, 7, 5, 10), (5000, 100, 40, 3), (300, 50, 1000, 0)] {
             let sources: Vec<i32> = (0..n).map(|_| next(n_src as u64) + start as i32).collect();
             let steps: Vec<i32> = (0..n).map(|_| next(max_d)).collect();
