@@ -187,6 +187,143 @@ pub fn by_target_index(co: &crate::ir::CodeObject) -> Option<(String, BTreeSet<S
     Some((target, atomic))
 }
 
+/// The Brian arrays one launch of a code object reads and writes: for moving
+/// code objects past each other (`plan::fusion`). Each maps an array to
+/// whether every access to it is the loop element's own (`Index::Element`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Footprint {
+    pub read: BTreeMap<String, bool>,
+    pub write: BTreeMap<String, bool>,
+}
+
+impl Footprint {
+    fn add(map: &mut BTreeMap<String, bool>, array: &str, elementwise: bool) {
+        let e = map.entry(array.to_string()).or_insert(true);
+        *e &= elementwise;
+    }
+
+    /// Every array either reads or writes.
+    pub fn touches(&self, array: &str) -> bool {
+        self.read.contains_key(array) || self.write.contains_key(array)
+    }
+
+    /// Whether running `self` before or after `other` gives the same results:
+    /// neither writes an array the other reads or writes.
+    pub fn commutes_with(&self, other: &Footprint) -> bool {
+        self.write.keys().all(|a| !other.touches(a)) && other.write.keys().all(|a| !self.touches(a))
+    }
+}
+
+/// The [`Footprint`] of a code object. Every array variable it names counts
+/// as read (whatever its code does with it); writes are its code's
+/// assignments plus what its template writes: the threshold its event space
+/// and refractoriness, a monitor or spike generator every array its owner
+/// holds (`owner_of`: an array's owning Brian object). Templates not listed
+/// write, as far as this knows, every array they name.
+pub fn footprint(co: &crate::ir::CodeObject, owner_of: &dyn Fn(&str) -> Option<String>) -> Footprint {
+    use crate::ir::{Template, TemplateData};
+    let mut fp = Footprint::default();
+    let arrays = co.symbols.iter().filter_map(|(name, s)| match s {
+        Symbol::Array { array, index, .. } => Some((name, array, *index == Index::Element)),
+        _ => None,
+    });
+    for (_, array, element) in arrays.clone() {
+        Footprint::add(&mut fp.read, array, element);
+    }
+    if let Some(events) = co.eventspace() {
+        Footprint::add(&mut fp.read, events, false);
+    }
+    let code_writes = |fp: &mut Footprint| {
+        for block in &co.blocks {
+            for var in block.scalar_info.write.iter().chain(&block.vector_info.write) {
+                if let Some(Symbol::Array { array, index, .. }) = co.symbols.get(var) {
+                    Footprint::add(&mut fp.write, array, *index == Index::Element);
+                }
+            }
+        }
+    };
+    match &co.template {
+        Template::Stateupdate
+        | Template::Reset
+        | Template::GroupVariableSet
+        | Template::GroupVariableSetConditional
+        | Template::Synapses
+        | Template::SynapsesPushSpikes => code_writes(&mut fp),
+        Template::Threshold => {
+            code_writes(&mut fp);
+            if let TemplateData::Threshold { eventspace, uses_refractory } = &co.data {
+                Footprint::add(&mut fp.write, eventspace, false);
+                if *uses_refractory {
+                    for var in ["not_refractory", "lastspike"] {
+                        if let Some(Symbol::Array { array, .. }) = co.symbols.get(var) {
+                            Footprint::add(&mut fp.write, array, true);
+                        }
+                    }
+                }
+            }
+        }
+        Template::Spikemonitor | Template::Statemonitor | Template::Ratemonitor | Template::Spikegenerator => {
+            code_writes(&mut fp);
+            for (_, array, _) in arrays {
+                if owner_of(array).as_deref() == Some(co.owner.as_str()) {
+                    Footprint::add(&mut fp.write, array, false);
+                }
+            }
+        }
+        _ => {
+            for (_, array, _) in arrays {
+                Footprint::add(&mut fp.write, array, false);
+            }
+        }
+    }
+    fp
+}
+
+/// What a spike monitor records, when it can record events as bits (`plan::SpikeBits`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpikeBitsSource {
+    /// The recorded variable whose value is an array read at the event's element
+    /// (`i`: Brian's `_to_record_i = _source_i`), and that array.
+    pub index_var: String,
+    pub index_array: String,
+    /// The recorded variable whose value is the clock's `t`.
+    pub time_var: String,
+}
+
+/// A SpikeMonitor or EventMonitor recording what Brian records by default, the
+/// event's `i` and `t`, and nothing else: each recorded value is either a
+/// constant array of the source read at the event (`i`) or the clock's `t`,
+/// and the code draws no random numbers and has no other statement. Then
+/// the events of a step are all there is to record, and one bit per source
+/// element says them.
+pub fn spike_bits(co: &crate::ir::CodeObject) -> Option<SpikeBitsSource> {
+    use crate::ir::{ClockField, Template};
+    if co.template != Template::Spikemonitor || co.recorded().len() != 2 || co.blocks.len() != 1 || co.uses_rng() {
+        return None;
+    }
+    let block = &co.blocks[0];
+    if !block.scalar.is_empty() || block.vector.len() != 2 {
+        return None;
+    }
+    let (mut index, mut time) = (None, None);
+    for var in co.recorded() {
+        let local = format!("_to_record_{var}");
+        let stmt = block.vector.iter().find(|s| s.var == local && s.branches.is_empty())?;
+        let ExprKind::Name(name) = &stmt.expr.kind else { return None };
+        match co.symbols.get(name) {
+            Some(Symbol::Array { array, index: Index::Element, scalar: false, dynamic: false, read_only: true, dtype })
+                if *dtype == stmt.dtype =>
+            {
+                index = Some((var.clone(), array.clone()));
+            }
+            Some(Symbol::Clock { field: ClockField::T, .. }) if stmt.dtype == Dtype::Float64 => time = Some(var.clone()),
+            _ => return None,
+        }
+    }
+    let ((index_var, index_array), time_var) = (index?, time?);
+    Some(SpikeBitsSource { index_var, index_array, time_var })
+}
+
 /// Brian's `arrays_helper` for one statement sequence.
 pub fn part_access(
     statements: &[Stmt],

@@ -175,6 +175,10 @@ fn inspect(export: &Path) -> Result<()> {
         "code_objects": prepared.code_objects,
         "schedules": prepared.schedules,
         "delivery": delivery,
+        // CUDA: state updates, thresholds and resets run as one kernel (the plan's decision)
+        "fused": prepared.plan.fusions.iter().map(|f| serde_json::json!({
+            "stateupdate": f.stateupdate, "threshold": f.threshold, "reset": f.reset,
+        })).collect::<Vec<_>>(),
     });
     let text = serde_json::to_string_pretty(&dump).map_err(|e| Error::runtime(e.to_string()))?;
     println!("{text}");

@@ -107,7 +107,14 @@ pub fn build_device(prepared: &Prepared, program: &Program, timings: &mut Timing
             shown.finish(if hit { "found in the cache" } else { "done" });
             timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();
-            Box::new(cpu::CpuDevice::load(&lib, &symbols)?)
+            // (the C++ target runs fused parts one by one and has no fused kernels)
+            let cpp: Vec<Option<String>> = prepared
+                .plan
+                .kernels
+                .iter()
+                .map(|k| (k.phase != plan::Phase::Fused).then(|| k.symbol.clone()))
+                .collect();
+            Box::new(cpu::CpuDevice::load(&lib, &cpp)?)
         }
         Target::Cuda => {
             let arch = cuda::device_arch()?;

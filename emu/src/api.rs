@@ -315,7 +315,10 @@ pub extern "C" fn cuCtxGetDevice(device: *mut CUdevice) -> CUresult {
 
 #[no_mangle]
 pub extern "C" fn cuCtxSynchronize() -> CUresult {
-    with_ctx(|d| d.check_sticky())
+    with_ctx(|d| {
+        d.flush_all()?;
+        d.check_sticky()
+    })
 }
 
 // ---- streams ------------------------------------------------------------------------
@@ -335,7 +338,10 @@ pub extern "C" fn cuStreamCreateWithPriority(stream: *mut CUstream, flags: c_uin
 
 #[no_mangle]
 pub extern "C" fn cuStreamDestroy_v2(stream: CUstream) -> CUresult {
-    with_ctx(|d| d.destroy_stream(stream as usize))
+    with_ctx(|d| {
+        d.flush(stream as usize)?;
+        d.destroy_stream(stream as usize)
+    })
 }
 
 #[no_mangle]
@@ -343,6 +349,7 @@ pub extern "C" fn cuStreamSynchronize(stream: CUstream) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "a synchronisation")?;
+        d.flush(stream as usize)?;
         d.check_sticky()
     })
 }
@@ -357,6 +364,8 @@ pub extern "C" fn cuStreamWaitEvent(stream: CUstream, event: CUevent, _flags: c_
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.event_exists(event as usize)?;
+        // the waiting stream's later work comes after the copies before the event
+        d.flush_event(event as usize)?;
         d.check_sticky()
     })
 }
@@ -389,7 +398,10 @@ pub extern "C" fn cuMemAllocAsync(ptr: *mut CUdeviceptr, bytes: usize, stream: C
 
 #[no_mangle]
 pub extern "C" fn cuMemFree_v2(ptr: CUdeviceptr) -> CUresult {
-    with_ctx(|d| d.free(ptr))
+    with_ctx(|d| {
+        d.flush_all()?;
+        d.free(ptr)
+    })
 }
 
 #[no_mangle]
@@ -397,6 +409,8 @@ pub extern "C" fn cuMemFreeAsync(ptr: CUdeviceptr, stream: CUstream) -> CUresult
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "a free")?;
+        d.flush(stream as usize)?;
+        d.check_no_pending_read(ptr)?;
         d.free(ptr)
     })
 }
@@ -411,7 +425,10 @@ pub extern "C" fn cuMemGetInfo_v2(free: *mut usize, total: *mut usize) -> CUresu
 
 #[no_mangle]
 pub extern "C" fn cuMemsetD8_v2(dst: CUdeviceptr, value: u8, n: usize) -> CUresult {
-    with_ctx(|d| d.memset(dst, value, n))
+    with_ctx(|d| {
+        d.flush_all()?;
+        d.memset(dst, value, n)
+    })
 }
 
 #[no_mangle]
@@ -419,13 +436,17 @@ pub extern "C" fn cuMemsetD8Async(dst: CUdeviceptr, value: u8, n: usize, stream:
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "a memset")?;
+        d.flush(stream as usize)?;
         d.memset(dst, value, n)
     })
 }
 
 #[no_mangle]
 pub extern "C" fn cuMemcpyHtoD_v2(dst: CUdeviceptr, src: *const c_void, n: usize) -> CUresult {
-    with_ctx(|d| d.copy_in(dst, src, n))
+    with_ctx(|d| {
+        d.flush_all()?;
+        d.copy_in(dst, src, n)
+    })
 }
 
 #[no_mangle]
@@ -433,13 +454,17 @@ pub extern "C" fn cuMemcpyHtoDAsync_v2(dst: CUdeviceptr, src: *const c_void, n: 
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "a copy")?;
+        d.flush(stream as usize)?;
         d.copy_in(dst, src, n)
     })
 }
 
 #[no_mangle]
 pub extern "C" fn cuMemcpyDtoH_v2(dst: *mut c_void, src: CUdeviceptr, n: usize) -> CUresult {
-    with_ctx(|d| d.copy_out(dst, src, n))
+    with_ctx(|d| {
+        d.flush_all()?;
+        d.copy_out(dst, src, n)
+    })
 }
 
 #[no_mangle]
@@ -447,13 +472,17 @@ pub extern "C" fn cuMemcpyDtoHAsync_v2(dst: *mut c_void, src: CUdeviceptr, n: us
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "a copy")?;
-        d.copy_out(dst, src, n)
+        d.flush(stream as usize)?;
+        d.copy_out_async(stream as usize, dst, src, n)
     })
 }
 
 #[no_mangle]
 pub extern "C" fn cuMemcpyDtoD_v2(dst: CUdeviceptr, src: CUdeviceptr, n: usize) -> CUresult {
-    with_ctx(|d| d.copy_device(dst, src, n))
+    with_ctx(|d| {
+        d.flush_all()?;
+        d.copy_device(dst, src, n)
+    })
 }
 
 #[no_mangle]
@@ -461,8 +490,27 @@ pub extern "C" fn cuMemcpyDtoDAsync_v2(dst: CUdeviceptr, src: CUdeviceptr, n: us
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "a copy")?;
+        d.flush(stream as usize)?;
         d.copy_device(dst, src, n)
     })
+}
+
+#[no_mangle]
+pub extern "C" fn cuMemHostAlloc(pp: *mut *mut c_void, bytes: usize, _flags: c_uint) -> CUresult {
+    with_ctx(|d| {
+        let p = d.host_alloc(bytes)?;
+        put(pp, p)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn cuMemAllocHost_v2(pp: *mut *mut c_void, bytes: usize) -> CUresult {
+    cuMemHostAlloc(pp, bytes, 0)
+}
+
+#[no_mangle]
+pub extern "C" fn cuMemFreeHost(p: *mut c_void) -> CUresult {
+    with_ctx(|d| d.host_free(p))
 }
 
 // ---- modules --------------------------------------------------------------------------
@@ -586,6 +634,7 @@ pub extern "C" fn cuLaunchKernel(
         if d.is_capturing(stream as usize) {
             return d.record_launch(stream as usize, f as usize, shape, shared_bytes, params, !extra.is_null());
         }
+        d.flush(stream as usize)?;
         d.launch(f as usize, shape, shared_bytes, params, !extra.is_null())
     })
 }
@@ -607,6 +656,7 @@ pub extern "C" fn cuEventCreate(event: *mut CUevent, _flags: c_uint) -> CUresult
 pub extern "C" fn cuEventRecord(event: CUevent, stream: CUstream) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
+        d.note_event_stream(event as usize, stream as usize);
         d.record_event(event as usize)
     })
 }
@@ -620,6 +670,7 @@ pub extern "C" fn cuEventRecordWithFlags(event: CUevent, stream: CUstream, _flag
 pub extern "C" fn cuEventSynchronize(event: CUevent) -> CUresult {
     with_ctx(|d| {
         d.event_exists(event as usize)?;
+        d.flush_event(event as usize)?;
         d.check_sticky()
     })
 }
@@ -747,6 +798,7 @@ pub extern "C" fn cuGraphLaunch(exec: CUgraphExec, stream: CUstream) -> CUresult
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "a graph launch")?;
+        d.flush(stream as usize)?;
         d.launch_graph(exec as usize)
     })
 }

@@ -3,7 +3,9 @@
 //!
 //! In: calls from [`crate::api`], already unpacked from C. Out: results as
 //! `Result<_, CUresult>`. Work runs synchronously inside the call that
-//! enqueues it (copies, memsets, launches), so streams need no queue; as on
+//! enqueues it (copies, memsets, launches), so streams need no queue, except
+//! copies to the host on created streams, which run as late as the program
+//! allows ([`crate::copies`]); as on
 //! a GPU, a failing kernel does not fail its launch call: its error becomes
 //! the context's *sticky* error, returned by every later call that does
 //! work, and [`Driver::error_detail`] says what happened.
@@ -15,6 +17,7 @@ use std::time::Instant;
 use cudarc::driver::sys::CUresult;
 
 use crate::config::Config;
+use crate::copies::Copies;
 use crate::memory::Memory;
 use crate::module::{self, Module};
 use crate::sched::{self, Scheduler, Shape};
@@ -71,6 +74,8 @@ pub struct Driver {
     scheduler: Scheduler,
     pub stats: Stats,
     pub primary_retains: u32,
+    /// Copies to the host made as late as allowed, and host allocations (`crate::copies`).
+    pub copies: Copies,
 }
 
 impl Driver {
@@ -99,6 +104,7 @@ impl Driver {
             scheduler,
             stats,
             primary_retains: 0,
+            copies: Copies::default(),
         }
     }
 
@@ -115,6 +121,7 @@ impl Driver {
         self.graph_execs.clear();
         self.sticky = None;
         self.details.clear();
+        self.drop_copies();
     }
 
     /// Applies a changed [`Config`] (the schedule and stack size).
@@ -214,6 +221,11 @@ impl Driver {
         // the host source is valid for `len` bytes by the API's contract.
         unsafe { std::ptr::copy(src.cast::<u8>(), dst as usize as *mut u8, len) };
         Ok(())
+    }
+
+    /// Checks a device source range of a copy to the host.
+    pub fn check_out_range(&mut self, src: u64, len: usize) -> Res {
+        self.check_range(src, len, "cuMemcpyDtoH")
     }
 
     /// Device to host.

@@ -11,7 +11,8 @@
 //! kernel, block and thread for code that is not.
 //!
 //! Stages: [`config`] (environment) → [`api`] (C entry points) →
-//! [`driver`] (device state, sticky errors) → [`memory`] (guard-paged
+//! [`driver`] (device state, sticky errors; [`copies`]: copies to the host
+//! made as late as allowed) → [`memory`] (guard-paged
 //! allocations) and [`module`] (source → C++ under `shim.h` → shared
 //! library) → [`sched`] (blocks in order, threads as fibers, barriers and
 //! warp collectives) with [`trap`] (faults end the thread) and [`stats`]
@@ -19,6 +20,7 @@
 
 pub mod api;
 pub mod config;
+pub mod copies;
 pub mod driver;
 pub mod memory;
 pub mod module;

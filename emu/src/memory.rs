@@ -145,6 +145,11 @@ impl Memory {
         (a.live && end <= a.start + a.size).then_some(a)
     }
 
+    /// Whether `addr` lies in the live allocation that starts at `start`.
+    pub fn same_allocation(&self, addr: u64, start: u64) -> bool {
+        self.holding(addr, 1).is_some_and(|a| a.start as u64 == start)
+    }
+
     /// Checks that `[ptr, ptr + len)` lies in one live allocation.
     pub fn check(&self, ptr: u64, len: usize) -> Result<(), CUresult> {
         match self.holding(ptr, len) {

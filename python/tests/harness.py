@@ -34,8 +34,10 @@ set to several of the emulated driver's schedules (``"forward reverse"``),
 every Brisk model runs once per schedule and the runs must agree
 (`assert_schedules_agree`): a difference is a missing barrier or an
 order-dependent write in the generated CUDA. The first run replays each
-network step as a CUDA graph, the others launch every kernel directly
-(``BRISK_CUDA_GRAPHS=0``), so the two paths are compared as well. ``BRISK_TEST_REFERENCE_CACHE``
+network step as a CUDA graph and runs fused state updates, thresholds and
+resets (``plan::fusion``); the others launch every kernel directly, unfused
+(``BRISK_CUDA_GRAPHS=0 BRISK_CUDA_FUSION=0``), so the paths are compared as
+well. ``BRISK_TEST_REFERENCE_CACHE``
 names a folder where cpp_standalone results are kept between pytest
 sessions (keyed by the model's source, its options, Brian, Python and the
 compiler), so that the CUDA session reuses the CPU session's references.
@@ -273,9 +275,11 @@ def _brisk_run(model, **kwds):
     for k, name in enumerate(names):
         env = dict(kwds.get("env") or {})
         env["BRISK_EMU_SCHEDULE"] = name
-        # the first run replays CUDA graphs, the others launch directly: both are compared
+        # the first run replays CUDA graphs and fuses state updates, thresholds and resets;
+        # the others launch each kernel directly: both are compared
         if k > 0:
             env.setdefault("BRISK_CUDA_GRAPHS", "0")
+            env.setdefault("BRISK_CUDA_FUSION", "0")
         # unseeded models draw the same numbers in every schedule's run
         env.setdefault("BRISK_DEFAULT_SEED", "20261201")
         results.append(run_model(model, "brisk", **{**kwds, "env": env}))

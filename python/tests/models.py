@@ -449,6 +449,17 @@ def initialisation(ctx):
 # -- monitors -------------------------------------------------------------------------------
 
 
+def large_spike_monitor(ctx):
+    """A SpikeMonitor on 200,000 neurons (exported only: test_monitors reads the plan), and
+    with ``variables`` one that records ``v`` too."""
+    G = NeuronGroup(200000, "v : 1", threshold="v > 1", reset="v = 0", name="big")
+    spikes = SpikeMonitor(G, name="big_spikes")
+    spikes_v = SpikeMonitor(G, variables="v", name="big_spikes_v") if ctx.params.get("variables") else None
+    run(1 * ms)
+    del spikes, spikes_v
+    return {}
+
+
 def monitors(ctx):
     """SpikeMonitor, StateMonitor and PopulationRateMonitor variants (50 neurons, 80 ms)."""
     defaultclock.dt = 0.1 * ms

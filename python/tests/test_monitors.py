@@ -1,9 +1,13 @@
 """SpikeMonitor, StateMonitor and PopulationRateMonitor: Brisk against cpp_standalone."""
 
+import json
+import os
+import subprocess
+
 import numpy as np
 
 import models
-from harness import assert_same, assert_same_spikes, both
+from harness import assert_same, assert_same_spikes, both, run_model
 
 
 
@@ -76,3 +80,29 @@ def test_clock_time_after_run():
     ref, got = _results()
     assert_same(ref, got, ["t_end"])
     np.testing.assert_allclose(got["t_end"], 0.08, rtol=1e-12)
+
+
+def _plan(tmp_path, **params):
+    from brian2brisk.binary import find_brisk_binary
+
+    res = run_model(models.large_spike_monitor, "brisk", params=params, export_only=True)
+    out = tmp_path / f"convert_{len(params)}"
+    subprocess.run([find_brisk_binary(), "convert", os.path.join(res.directory, "export"), "-o", str(out)],
+                   check=True, capture_output=True)
+    with open(out / "generated" / "plan.json") as f:
+        return json.load(f)["plan"]
+
+
+def test_spike_monitor_of_i_and_t_records_bits(tmp_path):
+    """A SpikeMonitor of Brian's default i and t records one bit per neuron and step (plan
+    ``SpikeBits``): on 200,000 neurons a drain comes every 2,600 steps or so (6,250 words and
+    t per step), where records (i and t, 12 bytes per neuron that could fire) would need one
+    every 27 steps. With a recorded variable the monitor keeps records. (The spike lists
+    themselves are compared with cpp_standalone by the tests above.)"""
+    plan = _plan(tmp_path)
+    bits = {r["owner"]: r["bits"] for r in plan["recorders"]}
+    assert bits["big_spikes"] is not None and bits["big_spikes"]["words_per_slot"] == 6250, bits
+    assert plan["block_iterations"] >= 2000, plan["block_iterations"]
+    plan = _plan(tmp_path, variables=True)
+    bits = {r["owner"]: r["bits"] for r in plan["recorders"]}
+    assert bits["big_spikes"] is not None and bits["big_spikes_v"] is None, bits

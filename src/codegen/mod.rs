@@ -10,6 +10,7 @@
 
 pub mod body;
 pub mod expr;
+mod fused;
 mod synviews;
 mod views;
 
@@ -95,7 +96,15 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
             }
         }
     }
-    for kernel in &plan.kernels {
+    for (index, kernel) in plan.kernels.iter().enumerate() {
+        if kernel.phase == Phase::Fused {
+            // CUDA only: the C++ target runs the parts one by one
+            if let (Target::Cuda, Some(fusion)) = (target, plan.fusions.iter().find(|f| f.kernel == index)) {
+                source.push('\n');
+                source.push_str(&fused::render(plan, code_objects, fusion, kernel)?);
+            }
+            continue;
+        }
         if kernel.phase == Phase::Tick {
             source.push('\n');
             source.push_str(&views::render_tick(plan, target).map_err(|e| Error::runtime(format!("template error for the step tick: {e}")))?);
@@ -117,7 +126,7 @@ fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) 
         _ if co.template == crate::ir::Template::Spatialstateupdate => views::render_spatial(&view, target),
         Phase::Main | Phase::Count => views::render_main(&view, co, target),
         Phase::AfterRun | Phase::BeforeRun => views::render_phase(&view, co, kernel.phase, target),
-        Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick => {
+        Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick | Phase::Fused => {
             Ok(format!("// no {:?} code for template '{}'\n", kernel.phase, co.template.name()))
         }
     };

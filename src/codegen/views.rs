@@ -67,6 +67,12 @@ pub struct KernelView {
     pub sync: String,
     pub chunk_status: String,
     pub records: Vec<Record>,
+    /// spikemonitor recording bits (`plan::SpikeBits`): the slot words, the slot times
+    /// and the words per slot.
+    pub spike_bits: bool,
+    pub bits_words: String,
+    pub bits_times: String,
+    pub bits_per_slot: u64,
     /// Staging pointer for the time of a statemonitor/ratemonitor record.
     pub t_staging: String,
     pub rate_staging: String,
@@ -400,12 +406,19 @@ fn staging_of(plan: &Plan, array: &str) -> Result<String> {
         .recorder_of_array(buf)
         .ok_or_else(|| Error::runtime(format!("array '{array}' has no recorder")))?;
     let stream = rec.streams.iter().find(|s| s.array == buf).ok_or_else(|| Error::runtime("recorder without stream"))?;
-    Ok(staging_pointer(plan, stream.staging))
+    Ok(staging_pointer(plan, rec, stream.staging, stream.width))
 }
 
-fn staging_pointer(plan: &Plan, buf: usize) -> String {
+/// A staging buffer's current half: the buffer, offset by the half its
+/// monitor's fill counter names (`plan::Recorder`) times the half's elements.
+fn staging_pointer(plan: &Plan, rec: &crate::plan::Recorder, buf: usize, width: u64) -> String {
     let b = &plan.buffers[buf];
-    format!("(({}*)_a.arrays[{buf}])", b.dtype.c_type())
+    format!(
+        "((({ty}*)_a.arrays[{buf}]) + ((const int64_t*)_a.arrays[{fill}])[1] * {half}LL)",
+        ty = b.dtype.c_type(),
+        fill = rec.fill,
+        half = plan.staging_half(rec, width)
+    )
 }
 
 fn fill_of(plan: &Plan, co: &CodeObject) -> Result<String> {
@@ -442,6 +455,13 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
             view.n_array = array_pointer(co, "N")?;
             view.source_start = constant_u64(co, "_source_start")?;
             view.source_stop = constant_u64(co, "_source_stop")?;
+            let rec = plan.recorders.iter().find(|r| r.owner == co.owner);
+            if let Some((rec, bits)) = rec.and_then(|r| Some((r, r.bits.as_ref()?))) {
+                view.spike_bits = true;
+                view.bits_words = staging_pointer(plan, rec, bits.words, bits.words_per_slot);
+                view.bits_times = staging_pointer(plan, rec, bits.times, 1);
+                view.bits_per_slot = bits.words_per_slot;
+            }
             for var in co.recorded().to_vec() {
                 view.records.push(Record {
                     staging: staging_of(plan, &array_name(co, &var)?)?,
@@ -538,6 +558,8 @@ kernel_templates! {
     ResetCuda => "cuda/reset.cu",
     SpikemonitorCpp => "cpp/spikemonitor.cpp",
     SpikemonitorCuda => "cuda/spikemonitor.cu",
+    SpikemonitorBitsCpp => "cpp/spikemonitor_bits.cpp",
+    SpikemonitorBitsCuda => "cuda/spikemonitor_bits.cu",
     StatemonitorCpp => "cpp/statemonitor.cpp",
     StatemonitorCuda => "cuda/statemonitor.cu",
     SpikegeneratorCpp => "cpp/spikegenerator.cpp",
@@ -660,6 +682,8 @@ pub fn render_main(view: &KernelView, co: &CodeObject, target: Target) -> Result
         (T::Threshold, Target::Cuda) => ThresholdCuda { k }.render(),
         (T::Reset, Target::Cpp) => ResetCpp { k }.render(),
         (T::Reset, Target::Cuda) => ResetCuda { k }.render(),
+        (T::Spikemonitor, Target::Cpp) if k.spike_bits => SpikemonitorBitsCpp { k }.render(),
+        (T::Spikemonitor, Target::Cuda) if k.spike_bits => SpikemonitorBitsCuda { k }.render(),
         (T::Spikemonitor, Target::Cpp) => SpikemonitorCpp { k }.render(),
         (T::Spikemonitor, Target::Cuda) => SpikemonitorCuda { k }.render(),
         (T::Statemonitor, Target::Cpp) => StatemonitorCpp { k }.render(),

@@ -8,8 +8,11 @@
 //! plan, so buffer numbers and kernel names agree by construction.
 //!
 //! Monitors never grow arrays on the device: each recorded array has a
-//! staging buffer sized for `block_iterations` network steps; the runtime
-//! copies the filled part out after each block and resets the fill counter.
+//! staging buffer of two halves, each sized for `block_iterations` network
+//! steps. The kernels record into the half the fill counter names; after
+//! each block the runtime switches the monitors to the other half and
+//! copies the filled part of this one out while the next block runs
+//! (`runtime::exec`, drains).
 
 use std::collections::BTreeMap;
 
@@ -20,6 +23,7 @@ use crate::dtype::Dtype;
 use crate::export::Export;
 use crate::ir::{CodeObject, Function, Symbol, Template};
 
+pub mod fusion;
 pub mod spatial;
 pub mod synapses;
 
@@ -33,7 +37,7 @@ pub const EVENT_THREADS: u64 = 64 * crate::codegen::CUDA_BLOCK as u64;
 /// the next chunk ticket, the blocks finished, the launch epoch.
 pub const SYNC_LEN: u64 = 4;
 
-/// Bytes of staging memory a plan aims for, over all monitors.
+/// Bytes of staging memory a plan aims for, over all monitors (per half).
 const STAGING_BUDGET_BYTES: u64 = 64 << 20;
 /// Most network steps between two drains.
 const MAX_BLOCK_ITERATIONS: u64 = 4096;
@@ -66,6 +70,8 @@ pub struct Plan {
     pub summed: BTreeMap<String, synapses::SummedPlan>,
     /// A network step replayed as a CUDA graph: the device's step state and its tick.
     pub step: StepPlan,
+    /// CUDA: groups whose state update, threshold and reset run as one kernel.
+    pub fusions: Vec<fusion::Fusion>,
 }
 
 /// What a step replayed as a CUDA graph needs: the clocks and random-number
@@ -210,7 +216,7 @@ pub enum BufferRole {
     Recorded,
     /// Staging for a recorded array (buffer index of the array).
     Staging { array: usize },
-    /// One int64: records in the staging buffers of one monitor.
+    /// int64 x 2: records in the current half of one monitor's staging buffers, and the half.
     Fill,
     /// Read-only values loaded from the Brian static array of the buffer's
     /// name (TimedArray values).
@@ -235,6 +241,9 @@ pub enum Phase {
     Voltage,
     /// The end of a step replayed as a CUDA graph (`StepPlan::tick`); no code object.
     Tick,
+    /// CUDA: a group's state update, threshold and reset in one kernel
+    /// ([`fusion`]); its code object is the threshold.
+    Fused,
 }
 
 /// How a kernel is launched on the GPU (the CPU runs every kernel serially).
@@ -259,8 +268,9 @@ pub struct Kernel {
     pub launch: Launch,
     /// Elements per launch.
     pub size: LoopSize,
-    /// Draws random numbers (advances the stream counter).
-    pub uses_rng: bool,
+    /// Random-number streams a launch draws from (0 or 1; a fused kernel one
+    /// per part that draws): the stream counter advances by as many.
+    pub rng_streams: u64,
     /// The kernel launched right after this one, with the same clock (the
     /// later steps of a `spatialstateupdate`).
     pub then: Option<usize>,
@@ -300,7 +310,8 @@ pub struct CodeObjectPlan {
     pub atomic: Option<std::collections::BTreeSet<String>>,
 }
 
-/// A monitor's output stream: staging buffers and one fill counter.
+/// A monitor's output stream: staging buffers and one fill counter
+/// (int64 x 2: the records in the current half, and that half, 0 or 1).
 #[derive(Debug, Clone, Serialize)]
 pub struct Recorder {
     /// The monitor (Brian object) name.
@@ -308,8 +319,36 @@ pub struct Recorder {
     pub fill: usize,
     /// (recorded array buffer, staging buffer, elements per record).
     pub streams: Vec<RecordStream>,
-    /// Most records per network step.
+    /// Most records per network step (a [`SpikeBits`] recorder: one slot).
     pub records_per_step: u64,
+    /// A spike monitor recording its events as bits (its streams' staging stays empty).
+    pub bits: Option<SpikeBits>,
+}
+
+/// A spike or event monitor of `i` and `t` only (`analysis::spike_bits`), on an
+/// event space a threshold fills (ascending): each step it runs, it writes a
+/// slot of one bit per source element and the step's `t`, so a block of steps
+/// needs `words_per_slot * 4 + 8` bytes per step whatever the firing, where
+/// records of every possible event would need 12 bytes per source element.
+/// The runtime turns the set bits into `i` and `t` records, in element order,
+/// which is the event space's order.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpikeBits {
+    /// uint32, `block_iterations * words_per_slot`: bit `k % 32` of word `k / 32` of slot
+    /// `s` is set when element `source_start + k` had an event in the monitor's `s`-th
+    /// step of the block (the fill counter counts the slots). The runtime zeroes the
+    /// slots it drained.
+    pub words: usize,
+    pub words_per_slot: u64,
+    /// float64 per slot: that step's `t`.
+    pub times: usize,
+    pub source_start: u64,
+    pub source_stop: u64,
+    /// The array whose value at the event's element is recorded as `i`, and the
+    /// recorded arrays of `i` and `t`.
+    pub index_values: usize,
+    pub index_array: usize,
+    pub time_array: usize,
 }
 
 /// One recorded array.
@@ -322,9 +361,36 @@ pub struct RecordStream {
 }
 
 impl Plan {
+    /// Elements of one half of a staging buffer of `rec` (the other half follows):
+    /// `width` elements per record (a stream's width; 1 for spike-bit times,
+    /// the words per slot for spike-bit words).
+    pub fn staging_half(&self, rec: &Recorder, width: u64) -> u64 {
+        let records = if rec.bits.is_some() { 1 } else { rec.records_per_step };
+        self.block_iterations * records * width
+    }
+
     /// The buffer of Brian array `name`.
     pub fn buffer_of(&self, name: &str) -> Option<usize> {
         self.array_buffers.get(name).copied()
+    }
+
+    /// The kernel a network run launches for the scheduled code object
+    /// `code_object`, given its main kernel: with `fused` (the CUDA runtime),
+    /// a fused threshold launches its fusion's kernel and the fused state
+    /// update and reset launch nothing.
+    pub fn network_kernel(&self, code_object: &str, main: Option<usize>, fused: bool) -> Option<usize> {
+        if !fused {
+            return main;
+        }
+        for f in &self.fusions {
+            if f.threshold == code_object {
+                return Some(f.kernel);
+            }
+            if f.stateupdate == code_object || f.reset.as_deref() == Some(code_object) {
+                return None;
+            }
+        }
+        main
     }
 
     /// The recorder whose streams include buffer `array`.
@@ -348,6 +414,7 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
         spatial: BTreeMap::new(),
         summed: BTreeMap::new(),
         step: StepPlan { state: 0, clocks: Vec::new(), tick: 0 },
+        fusions: Vec::new(),
     };
     for array in &export.arrays {
         plan.array_buffers.insert(array.name.clone(), plan.buffers.len());
@@ -358,8 +425,11 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
             role: BufferRole::Array,
         });
     }
+    // event spaces a threshold fills: ascending, as spike bits record them
+    let thresholded: std::collections::BTreeSet<&str> =
+        code_objects.iter().filter(|c| c.template == Template::Threshold).filter_map(|c| c.eventspace()).collect();
     for co in code_objects {
-        add_recorder(export, &mut plan, co)?;
+        add_recorder(export, &mut plan, co, &thresholded)?;
         add_static_buffers(export, &mut plan, co)?;
         synapses::add_buffers(&mut plan, co)?;
         for symbol in co.symbols.values() {
@@ -375,9 +445,9 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
     let bytes_per_step: u64 = plan
         .recorders
         .iter()
-        .flat_map(|r| {
-            let buffers = &plan.buffers;
-            r.streams.iter().map(move |s| r.records_per_step * s.width * buffers[s.array].dtype.size() as u64)
+        .map(|r| match &r.bits {
+            Some(b) => b.words_per_slot * 4 + 8,
+            None => r.streams.iter().map(|s| r.records_per_step * s.width * plan.buffers[s.array].dtype.size() as u64).sum(),
         })
         .sum();
     plan.block_iterations = if bytes_per_step == 0 {
@@ -385,17 +455,58 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
     } else {
         (STAGING_BUDGET_BYTES / bytes_per_step).clamp(1, MAX_BLOCK_ITERATIONS)
     };
+    // two halves per staging buffer: one recording, one being drained
+    let mut lens = Vec::new();
     for r in &plan.recorders {
-        for s in &r.streams {
-            plan.buffers[s.staging].len = plan.block_iterations * r.records_per_step * s.width;
+        match &r.bits {
+            Some(b) => {
+                lens.push((b.words, 2 * plan.staging_half(r, b.words_per_slot)));
+                lens.push((b.times, 2 * plan.staging_half(r, 1)));
+            }
+            None => lens.extend(r.streams.iter().map(|s| (s.staging, 2 * plan.staging_half(r, s.width)))),
         }
+    }
+    for (buf, len) in lens {
+        plan.buffers[buf].len = len;
     }
     for co in code_objects {
         let entry = add_kernels(export, &mut plan, co)?;
         plan.code_objects.insert(co.name.clone(), entry);
     }
+    for parts in fusion::find(export, code_objects) {
+        add_fusion(&mut plan, code_objects, parts)?;
+    }
     add_step(export, &mut plan)?;
     Ok(plan)
+}
+
+/// The fused kernel of a state update, a threshold and a reset ([`fusion`]):
+/// the threshold's launch (a block per chunk, its sync and look-back words).
+fn add_fusion(plan: &mut Plan, code_objects: &[CodeObject], parts: fusion::Parts) -> Result<()> {
+    let co = |name: &str| {
+        code_objects.iter().find(|c| c.name == name).ok_or_else(|| Error::internal(format!("fusion of unknown '{name}'")))
+    };
+    let th = co(&parts.threshold)?;
+    let rng = |name: Option<&str>| -> Result<u64> { Ok(match name { Some(n) => u64::from(co(n)?.uses_rng()), None => 0 }) };
+    let (su_rng, th_rng, reset_rng) = (rng(Some(&parts.stateupdate))?, rng(Some(&parts.threshold))?, rng(parts.reset.as_deref())?);
+    plan.kernels.push(Kernel {
+        symbol: format!("brisk_{}_fused", th.name),
+        code_object: th.name.clone(),
+        phase: Phase::Fused,
+        launch: Launch::Chunks,
+        size: LoopSize::Fixed(constant_u64(th, "N")?),
+        rng_streams: su_rng + th_rng + reset_rng,
+        then: None,
+        last_block_stores: false,
+    });
+    plan.fusions.push(fusion::Fusion {
+        kernel: plan.kernels.len() - 1,
+        stateupdate: parts.stateupdate,
+        threshold: parts.threshold,
+        reset: parts.reset,
+        streams: [0, su_rng, su_rng + th_rng],
+    });
+    Ok(())
 }
 
 /// The Brian arrays a monitor's template appends to, with elements per record.
@@ -431,18 +542,28 @@ fn recorded_arrays(export: &Export, co: &CodeObject) -> Result<Option<(u64, Vec<
     })
 }
 
-fn add_recorder(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<()> {
+fn add_recorder(
+    export: &Export,
+    plan: &mut Plan,
+    co: &CodeObject,
+    thresholded: &std::collections::BTreeSet<&str>,
+) -> Result<()> {
     let Some((per_step, arrays)) = recorded_arrays(export, co)? else {
         return Ok(());
     };
+    let bits = crate::analysis::spike_bits(co).filter(|_| co.eventspace().is_some_and(|e| thresholded.contains(e)));
     if let Some(existing) = plan.recorders.iter().position(|r| r.owner == co.owner) {
-        // A later run's code object of the same monitor records into the same arrays.
+        // A later run's code object of the same monitor records into the same arrays
+        // (as records, unless every one of them can record bits).
         let r = &mut plan.recorders[existing];
         r.records_per_step = r.records_per_step.max(per_step);
+        if bits.is_none() {
+            r.bits = None;
+        }
         return Ok(());
     }
     let fill = plan.buffers.len();
-    plan.buffers.push(Buffer { name: format!("_fill_{}", co.owner), dtype: Dtype::Int64, len: 1, role: BufferRole::Fill });
+    plan.buffers.push(Buffer { name: format!("_fill_{}", co.owner), dtype: Dtype::Int64, len: 2, role: BufferRole::Fill });
     let mut streams = Vec::new();
     for (name, width) in arrays {
         let array = plan
@@ -454,7 +575,36 @@ fn add_recorder(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<()>
         plan.buffers.push(Buffer { name: format!("_stage{name}"), dtype, len: 0, role: BufferRole::Staging { array } });
         streams.push(RecordStream { array, staging, width });
     }
-    plan.recorders.push(Recorder { owner: co.owner.clone(), fill, streams, records_per_step: per_step });
+    let bits = match bits {
+        Some(source) => {
+            let stream_of = |var: &str| -> Result<usize> {
+                let array = match co.symbols.get(var) {
+                    Some(Symbol::Array { array, .. }) => plan.buffer_of(array),
+                    _ => None,
+                };
+                array.ok_or_else(|| Error::internal(format!("spike bits: no recorded array '{var}'")).in_object(&co.owner, &co.name))
+            };
+            let index_values = plan
+                .buffer_of(&source.index_array)
+                .ok_or_else(|| Error::internal(format!("spike bits: no array '{}'", source.index_array)))?;
+            let (start, stop) = (constant_u64(co, "_source_start")?, constant_u64(co, "_source_stop")?);
+            let (index_array, time_array) = (stream_of(&source.index_var)?, stream_of(&source.time_var)?);
+            let words = add_internal(plan, format!("_bits_{}", co.owner), Dtype::Uint32, 0);
+            let times = add_internal(plan, format!("_bits_t_{}", co.owner), Dtype::Float64, 0);
+            Some(SpikeBits {
+                words,
+                words_per_slot: stop.saturating_sub(start).div_ceil(32),
+                times,
+                source_start: start,
+                source_stop: stop,
+                index_values,
+                index_array,
+                time_array,
+            })
+        }
+        None => None,
+    };
+    plan.recorders.push(Recorder { owner: co.owner.clone(), fill, streams, records_per_step: per_step, bits });
     Ok(())
 }
 
@@ -501,7 +651,7 @@ fn add_step(export: &Export, plan: &mut Plan) -> Result<()> {
         phase: Phase::Tick,
         launch: Launch::Block,
         size: LoopSize::Fixed(1),
-        uses_rng: false,
+        rng_streams: 0,
         then: None,
         last_block_stores: false,
     });
@@ -581,6 +731,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             Phase::Coupling => "_coupling",
             Phase::Voltage => "_voltage",
             Phase::Tick => "_tick",
+            Phase::Fused => "_fused",
         };
         plan.kernels.push(Kernel {
             symbol: format!("brisk_{}{suffix}", co.name),
@@ -588,7 +739,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             phase,
             launch,
             size,
-            uses_rng: matches!(phase, Phase::Main | Phase::Count) && co.uses_rng(),
+            rng_streams: u64::from(matches!(phase, Phase::Main | Phase::Count) && co.uses_rng()),
             then: None,
             last_block_stores: phase == Phase::Main && launch == Launch::Grid && scalar_stores_last,
         });

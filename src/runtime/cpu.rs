@@ -93,7 +93,7 @@ pub fn first_error_context(log: &str, source: &str) -> String {
 /// Host buffers and the loaded kernels.
 pub struct CpuDevice {
     _library: libloading::Library,
-    kernels: Vec<KernelFn>,
+    kernels: Vec<Option<KernelFn>>,
     /// Backing store, 8-byte aligned.
     buffers: Vec<Vec<u64>>,
     /// The plan's name of every buffer (for messages).
@@ -102,17 +102,24 @@ pub struct CpuDevice {
     lens: Vec<i64>,
     /// Seconds per timer slot (`launch_timed`).
     timers: Vec<f64>,
+    /// `read_async` copies not yet taken: (buffer, offset, bytes).
+    reads: Vec<(usize, usize, usize)>,
 }
 
 impl CpuDevice {
     /// Loads the compiled library and looks up every kernel symbol.
-    pub fn load(library: &Path, symbols: &[String]) -> Result<CpuDevice> {
+    /// `None`: a kernel the C++ target does not generate (launching it is an error).
+    pub fn load(library: &Path, symbols: &[Option<String>]) -> Result<CpuDevice> {
         // SAFETY: the library is Brisk's own generated code, compiled from a
         // translation unit with no static constructors; loading runs nothing else.
         let lib = unsafe { libloading::Library::new(library) }
             .map_err(|e| Error::runtime(format!("cannot load {}: {e}", library.display())))?;
         let mut kernels = Vec::with_capacity(symbols.len());
         for symbol in symbols {
+            let Some(symbol) = symbol else {
+                kernels.push(None);
+                continue;
+            };
             // SAFETY: every plan kernel is generated as `extern "C" void f(const BriskArgs*)`,
             // which is exactly `KernelFn`; the pointer stays valid while `lib` lives,
             // and `CpuDevice` keeps `lib` for as long as it holds the pointers.
@@ -120,9 +127,9 @@ impl CpuDevice {
                 *lib.get::<KernelFn>(symbol.as_bytes())
                     .map_err(|e| Error::runtime(format!("generated library lacks '{symbol}': {e}")))?
             };
-            kernels.push(f);
+            kernels.push(Some(f));
         }
-        Ok(CpuDevice { _library: lib, kernels, buffers: Vec::new(), names: Vec::new(), table: Vec::new(), lens: Vec::new(), timers: Vec::new() })
+        Ok(CpuDevice { _library: lib, kernels, buffers: Vec::new(), names: Vec::new(), table: Vec::new(), lens: Vec::new(), timers: Vec::new(), reads: Vec::new() })
     }
 
     fn bytes_mut(&mut self, buf: usize) -> Result<&mut [u8]> {
@@ -191,6 +198,26 @@ impl Device for CpuDevice {
         Ok(src[offset..end].to_vec())
     }
 
+    fn read_async(&mut self, buf: usize, offset: usize, len: usize) -> Result<()> {
+        // Read at `take_reads`, not now: the bytes must stay as they are until then, and
+        // kernels that wrote them in between (a missing staging half) would change the
+        // records, which the end-to-end tests against cpp_standalone would show.
+        let size = self.bytes_mut(buf)?.len();
+        if offset.checked_add(len).is_none_or(|end| end > size) {
+            return Err(Error::runtime(format!("read of {len} bytes at {offset} past buffer {buf}")));
+        }
+        self.reads.push((buf, offset, len));
+        Ok(())
+    }
+
+    fn take_reads(&mut self, f: &mut dyn FnMut(usize, &[u8]) -> Result<()>) -> Result<()> {
+        for (k, (buf, offset, len)) in std::mem::take(&mut self.reads).into_iter().enumerate() {
+            let bytes = self.bytes_mut(buf)?;
+            f(k, &bytes[offset..offset + len])?;
+        }
+        Ok(())
+    }
+
     fn resize(&mut self, buf: usize, bytes: usize) -> Result<()> {
         let name = self.names.get(buf).map_or("?", String::as_str);
         let b = self.buffers.get_mut(buf).ok_or_else(|| Error::runtime(format!("no buffer {buf}")))?;
@@ -207,7 +234,12 @@ impl Device for CpuDevice {
     }
 
     fn launch(&mut self, kernel: usize, _launch: Launch, args: &StepArgs) -> Result<()> {
-        let f = *self.kernels.get(kernel).ok_or_else(|| Error::runtime(format!("no kernel {kernel}")))?;
+        let f = self
+            .kernels
+            .get(kernel)
+            .copied()
+            .flatten()
+            .ok_or_else(|| Error::internal(format!("the C++ program has no kernel {kernel}")))?;
         let a = BriskArgs::new(self.table.as_ptr() as u64, self.lens.as_ptr() as u64, args);
         // SAFETY: `a` points at the live pointer and size tables; every buffer the
         // kernel indexes was allocated by `allocate`/`resize` with the plan's size

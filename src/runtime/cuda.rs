@@ -24,7 +24,7 @@ use std::sync::{Arc, OnceLock};
 
 use cudarc::driver::{
     result as cu_result, sys as cu_sys, CudaContext, CudaEvent, CudaFunction, CudaGraph, CudaModule, CudaSlice,
-    CudaStream,
+    CudaStream, PinnedHostSlice,
     DevicePtr,
     DeviceRepr, DriverError, LaunchConfig, PushKernelArg,
 };
@@ -211,6 +211,12 @@ pub struct CudaDevice {
     timed: Vec<(usize, CudaEvent, CudaEvent)>,
     /// Captured graphs (`Device::end_capture`), replayed by number.
     graphs: Vec<CudaGraph>,
+    /// Drains (`Device::read_async`): a stream of its own for the copies to the host, so
+    /// that they overlap the kernels launched next; page-locked buffers, reused by every
+    /// drain; and the copies started since `take_reads` (buffer in `pinned`, bytes).
+    copy_stream: Arc<CudaStream>,
+    pinned: Vec<PinnedHostSlice<u8>>,
+    reads: Vec<(usize, usize)>,
     name: String,
     compute_capability: (i32, i32),
     _module: Arc<CudaModule>,
@@ -318,6 +324,7 @@ impl CudaDevice {
             unsafe { ctx.disable_event_tracking() };
             // A stream of its own: the legacy default stream cannot be captured into graphs.
             let stream = ctx.new_stream().map_err(driver_error("cannot create a CUDA stream"))?;
+            let copy_stream = ctx.new_stream().map_err(driver_error("cannot create a CUDA stream"))?;
             let name = ctx.name().unwrap_or_else(|_| "CUDA device 0".to_string());
             let compute_capability = ctx.compute_capability().map_err(driver_error("cannot query CUDA device 0"))?;
             let module =
@@ -354,6 +361,9 @@ impl CudaDevice {
                 timers: Vec::new(),
                 timed: Vec::new(),
                 graphs: Vec::new(),
+                copy_stream,
+                pinned: Vec::new(),
+                reads: Vec::new(),
                 name,
                 compute_capability,
                 _module: module,
@@ -485,6 +495,64 @@ impl Device for CudaDevice {
         Ok(out)
     }
 
+    fn read_async(&mut self, buf: usize, offset: usize, len: usize) -> Result<()> {
+        self.check_range(buf, offset, len, "read")?;
+        let k = self.reads.len();
+        if len > 0 && self.pinned.get(k).is_none_or(|p| p.len() < len) {
+            let bytes = len.next_power_of_two();
+            // SAFETY: the allocation is `bytes` bytes of page-locked host memory, not yet
+            // initialised; it is zeroed through its pointer, valid for exactly those
+            // bytes, before anything reads it.
+            let mut p = unsafe { self.ctx.alloc_pinned_with_flags::<u8>(bytes, 0) }
+                .map_err(driver_error(format!("cannot allocate {bytes} bytes of page-locked host memory")))?;
+            let ptr = p.as_mut_ptr().map_err(driver_error("cannot use page-locked host memory"))?;
+            // SAFETY: `ptr` points at the `bytes` bytes allocated just above.
+            unsafe { std::ptr::write_bytes(ptr, 0, bytes) };
+            if k < self.pinned.len() {
+                self.pinned[k] = p;
+            } else {
+                self.pinned.push(p);
+            }
+        }
+        if len > 0 {
+            // after the work launched so far on the kernels' stream
+            let launched = self.stream.record_event(None).map_err(driver_error("cannot record a CUDA event"))?;
+            self.copy_stream.wait(&launched).map_err(driver_error("cannot order the copy stream"))?;
+            let src = self.buffers[buf].slice(offset..offset + len);
+            self.copy_stream
+                .memcpy_dtoh(&src, &mut self.pinned[k])
+                .map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
+        }
+        self.reads.push((k, len));
+        Ok(())
+    }
+
+    fn take_reads(&mut self, f: &mut dyn FnMut(usize, &[u8]) -> Result<()>) -> Result<()> {
+        // Wait for the copies. (Not through the page-locked slices' own events: with
+        // cudarc's event tracking off, the copies do not record them, so they would
+        // not wait; the emulated driver, which makes such copies late, showed it.)
+        self.copy_stream.synchronize().map_err(driver_error("CUDA failed copying records to the host"))?;
+        for (k, (slot, len)) in std::mem::take(&mut self.reads).into_iter().enumerate() {
+            if len == 0 {
+                f(k, &[])?;
+                continue;
+            }
+            let host = self.pinned[slot].as_slice().map_err(driver_error("CUDA failed copying records to the host"))?;
+            f(k, &host[..len])?;
+        }
+        Ok(())
+    }
+
+    fn zero(&mut self, buf: usize, offset: usize, len: usize) -> Result<()> {
+        self.check_range(buf, offset, len, "zero")?;
+        if len == 0 {
+            return Ok(());
+        }
+        let mut dst = self.buffers[buf].slice_mut(offset..offset + len);
+        // stream-ordered: after the kernels launched so far, before the ones launched next
+        self.stream.memset_zeros(&mut dst).map_err(driver_error(format!("cannot zero GPU buffer {buf}")))
+    }
+
     fn resize(&mut self, buf: usize, bytes: usize) -> Result<()> {
         let old = *self.lens.get(buf).ok_or_else(|| Error::runtime(format!("resize: no buffer {buf}")))?;
         let mut new = self.alloc(bytes, &self.buffer_name(buf))?;
@@ -572,6 +640,10 @@ impl Device for CudaDevice {
 
     fn supports_graphs(&self) -> bool {
         !self.sync_each_launch
+    }
+
+    fn runs_fused(&self) -> bool {
+        true
     }
 
     fn buffer_address(&self, buf: usize) -> Result<u64> {

@@ -104,6 +104,10 @@ pub struct Executor<'a> {
     pub(super) lens: Vec<u64>,
     /// Host data of recorded (monitor) arrays.
     pub(super) recorded: BTreeMap<usize, Vec<u8>>,
+    /// Spike bits: the values recorded as `i`, by buffer (read at the first drain).
+    bits_index: BTreeMap<usize, Vec<u8>>,
+    /// The copies of the last drain, not yet appended.
+    drain_in_flight: Option<Drain>,
     pub(super) seed: u64,
     /// Seeds chosen without a value so far (see [`unseeded_seed`]).
     unseeded: u64,
@@ -141,6 +145,10 @@ pub enum RunArgValue {
 /// random seed each run, as in Brian. For reproducible tests (the emulated
 /// CUDA runs under several schedules must draw the same numbers).
 pub const DEFAULT_SEED_ENV: &str = "BRISK_DEFAULT_SEED";
+
+/// Environment variable: `0` launches a fused group's state update,
+/// threshold and reset one by one instead (`plan::fusion`).
+pub const FUSION_ENV: &str = "BRISK_CUDA_FUSION";
 
 /// The `k`-th unseeded seed: from [`DEFAULT_SEED_ENV`] when it is set (a
 /// different seed for each `k`), else random.
@@ -182,6 +190,8 @@ impl<'a> Executor<'a> {
             device,
             lens,
             recorded: BTreeMap::new(),
+            bits_index: BTreeMap::new(),
+            drain_in_flight: None,
             seed: unseeded_seed(0),
             unseeded: 1,
             stream: 0,
@@ -471,7 +481,7 @@ impl<'a> Executor<'a> {
             Phase::BeforeRun => co.before_run,
             Phase::AfterRun => co.after_run,
             // launched after the main kernel (`Kernel::then`)
-            Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick => None,
+            Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick | Phase::Fused => None,
         })
     }
 
@@ -480,9 +490,7 @@ impl<'a> Executor<'a> {
         let n = self.size_value(&k.size)?;
         let (t, dt, timestep) = clock.map(|c| (c.t(), c.dt, c.timestep)).unwrap_or((0.0, 0.0, 0));
         let stream = self.stream;
-        if k.uses_rng {
-            self.stream += 1;
-        }
+        self.stream += k.rng_streams;
         Ok(StepArgs { t, dt, timestep, seed: self.seed, stream, n: n as i64, step: 0 })
     }
 
@@ -560,13 +568,16 @@ impl<'a> Executor<'a> {
             c.set_interval(t_start, t_end);
             clocks.push(c);
         }
+        // CUDA: fused state updates, thresholds and resets (not when profiled: Brian's
+        // profile names every code object's own time).
+        let fused = self.device.runs_fused() && !run.profile && !std::env::var(FUSION_ENV).is_ok_and(|v| v == "0");
         let objects: Vec<(usize, Option<usize>)> = run
             .objects
             .iter()
             .map(|o| {
                 let clock = names.iter().position(|n| *n == o.clock).unwrap_or(0);
                 let kernel = match &o.code_object {
-                    Some(co) => self.kernel_of(co, Phase::Main),
+                    Some(co) => self.kernel_of(co, Phase::Main).map(|k| self.plan.network_kernel(co, k, fused)),
                     None => Ok(None),
                 };
                 kernel.map(|k| (clock, k))
@@ -641,6 +652,7 @@ impl<'a> Executor<'a> {
             }
         }
         self.drain()?;
+        self.collect_drain()?;
         self.device.synchronize()?;
         if graphs.is_some() {
             self.device.clear_graphs();
@@ -674,21 +686,82 @@ impl<'a> Executor<'a> {
         self.device.write(c.buf_t, 0, &c.t().to_le_bytes())
     }
 
-    /// Copies every monitor's staged records to the host and resets its fill counter.
+    /// Ends a block of steps for the monitors: each switches to its other
+    /// staging half, and the records of this half start their way to the
+    /// host, to be appended (`collect_drain`) at the next drain or at the end
+    /// of the run, so that the copies and the host's appending overlap the
+    /// next block's kernels. The fill counters are read here, which waits
+    /// for the block's kernels.
     fn drain(&mut self) -> Result<()> {
+        self.collect_drain()?;
         self.pending = 0;
-        for rec in &self.plan.recorders {
-            let fill = self.device.read(rec.fill, 0, 8)?;
-            let fill = i64::from_le_bytes(fill.try_into().map_err(|_| Error::runtime("short read"))?);
-            if fill <= 0 {
+        let plan = self.plan;
+        let mut drain = Drain::default();
+        for rec in &plan.recorders {
+            let fill = self.device.read(rec.fill, 0, 16)?;
+            let word = |k: usize| fill.get(8 * k..8 * k + 8).and_then(|b| b.try_into().ok()).map(i64::from_le_bytes);
+            let (Some(records), Some(half)) = (word(0), word(1)) else {
+                return Err(Error::runtime("short read of a monitor's fill counter"));
+            };
+            if records <= 0 {
+                continue;
+            }
+            let (records, half) = (records as usize, half.clamp(0, 1) as usize);
+            let flip: Vec<u8> = [0i64, 1 - half as i64].iter().flat_map(|w| w.to_le_bytes()).collect();
+            self.device.write(rec.fill, 0, &flip)?;
+            let at = |width: u64, size: usize| half * plan.staging_half(rec, width) as usize * size;
+            if let Some(bits) = &rec.bits {
+                // the values recorded as `i` are constant (a group's `i`): read once
+                let b = bits.index_values;
+                if !self.bits_index.contains_key(&b) {
+                    let values = self.device.read(b, 0, self.lens[b] as usize * self.dtype(b).size())?;
+                    self.bits_index.insert(b, values);
+                }
+                let words = records * bits.words_per_slot as usize * 4;
+                self.device.read_async(bits.times, at(1, 8), records * 8)?;
+                self.device.read_async(bits.words, at(bits.words_per_slot, 4), words)?;
+                drain.reads.push(DrainRead::BitsTimes);
+                drain.reads.push(DrainRead::BitsWords(bits.clone()));
+                drain.zero.push((bits.words, at(bits.words_per_slot, 4), words));
                 continue;
             }
             for s in &rec.streams {
-                let size = self.plan.buffers[s.array].dtype.size();
-                let bytes = self.device.read(s.staging, 0, fill as usize * s.width as usize * size)?;
-                self.recorded.entry(s.array).or_default().extend_from_slice(&bytes);
+                let size = self.dtype(s.array).size();
+                self.device.read_async(s.staging, at(s.width, size), records * s.width as usize * size)?;
+                drain.reads.push(DrainRead::Stream(s.array));
             }
-            self.device.write(rec.fill, 0, &0i64.to_le_bytes())?;
+        }
+        self.drain_in_flight = Some(drain);
+        Ok(())
+    }
+
+    /// Appends the records of the last [`drain`](Self::drain) once they are on the host,
+    /// and zeroes the spike bits it took (before any later kernel records into them).
+    fn collect_drain(&mut self) -> Result<()> {
+        let Some(drain) = self.drain_in_flight.take() else { return Ok(()) };
+        let Executor { device, recorded, bits_index, plan, .. } = self;
+        let mut times = Vec::new();
+        device.take_reads(&mut |k, bytes| {
+            match &drain.reads[k] {
+                DrainRead::Stream(array) => recorded.entry(*array).or_default().extend_from_slice(bytes),
+                DrainRead::BitsTimes => times = bytes.to_vec(),
+                DrainRead::BitsWords(bits) => {
+                    let index = super::spike_bits::IndexValues {
+                        bytes: bits_index.get(&bits.index_values).map_or(&[][..], Vec::as_slice),
+                        size: plan.buffers[bits.index_values].dtype.size(),
+                    };
+                    let mut i = std::mem::take(recorded.entry(bits.index_array).or_default());
+                    let mut t = std::mem::take(recorded.entry(bits.time_array).or_default());
+                    let shape = (bits.words_per_slot as usize, bits.source_start as usize);
+                    super::spike_bits::decode((bytes, &times), shape, &index, &mut i, &mut t);
+                    recorded.insert(bits.index_array, i);
+                    recorded.insert(bits.time_array, t);
+                }
+            }
+            Ok(())
+        })?;
+        for (buf, offset, len) in drain.zero {
+            self.device.zero(buf, offset, len)?;
         }
         Ok(())
     }
@@ -696,6 +769,7 @@ impl<'a> Executor<'a> {
     /// Reads back every Brian array.
     pub fn finish(mut self) -> Result<Finished> {
         self.drain()?;
+        self.collect_drain()?;
         let mut arrays = Vec::with_capacity(self.export.arrays.len());
         for i in 0..self.export.arrays.len() {
             let bytes = match self.recorded.remove(&i) {
@@ -710,6 +784,23 @@ impl<'a> Executor<'a> {
         }
         Ok(Finished { arrays, last_run: self.last_run, profile: self.profile, connect_seconds: self.connect_seconds })
     }
+}
+
+/// The copies one drain started (`Device::read_async`, in this order) and the
+/// spike bits to zero once they are done.
+#[derive(Default)]
+struct Drain {
+    reads: Vec<DrainRead>,
+    zero: Vec<(usize, usize, usize)>,
+}
+
+/// What one copy of a drain holds.
+enum DrainRead {
+    /// Records of a recorded array (its buffer).
+    Stream(usize),
+    /// A spike-bit monitor's slot times, then its slot words.
+    BitsTimes,
+    BitsWords(crate::plan::SpikeBits),
 }
 
 /// Brian's `report=` progress lines.

@@ -113,7 +113,7 @@ impl Executor<'_> {
                         n,
                         step: graphs.state,
                     };
-                    rng += u64::from(kernel.uses_rng);
+                    rng += kernel.rng_streams;
                     launches.push((k, kernel.launch, args));
                     next = kernel.then;
                 }

@@ -24,6 +24,7 @@ pub mod guard;
 pub mod nvrtc;
 mod graphs;
 mod snapshot;
+mod spike_bits;
 mod synapses;
 
 /// A small linear congruential generator for the table tests: `next(m)` in `0..m`.
@@ -108,6 +109,19 @@ pub trait Device {
     fn write(&mut self, buf: usize, offset: usize, data: &[u8]) -> Result<()>;
     /// Copies `len` bytes of buffer `buf` from byte `offset`.
     fn read(&mut self, buf: usize, offset: usize, len: usize) -> Result<Vec<u8>>;
+    /// Starts copying `len` bytes of buffer `buf` from byte `offset` to the
+    /// host, after the work launched so far, without waiting for it. The
+    /// kernels launched until [`take_reads`](Device::take_reads) must not
+    /// write those bytes. (CUDA: on a copy stream into page-locked memory,
+    /// overlapping those kernels; the CPU copies at once.)
+    fn read_async(&mut self, buf: usize, offset: usize, len: usize) -> Result<()>;
+    /// Waits for the `read_async` copies since the last call and passes each
+    /// to `f`, with its number, in the order they were started.
+    fn take_reads(&mut self, f: &mut dyn FnMut(usize, &[u8]) -> Result<()>) -> Result<()>;
+    /// Sets `len` bytes of buffer `buf` from byte `offset` to zero.
+    fn zero(&mut self, buf: usize, offset: usize, len: usize) -> Result<()> {
+        self.write(buf, offset, &vec![0u8; len])
+    }
     /// Reallocates buffer `buf` to `bytes`, keeping the common prefix, zeroing the rest.
     fn resize(&mut self, buf: usize, bytes: usize) -> Result<()>;
     /// Publishes element counts (`BriskArgs::sizes`); called after any resize, never per step.
@@ -126,6 +140,10 @@ pub trait Device {
 
     /// Whether launches can be captured into graphs and replayed (CUDA).
     fn supports_graphs(&self) -> bool {
+        false
+    }
+    /// Whether the program has the plan's fused kernels (`plan::fusion`; CUDA).
+    fn runs_fused(&self) -> bool {
         false
     }
     /// The device address of buffer `buf` (graphs: the step state).

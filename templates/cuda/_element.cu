@@ -1,0 +1,24 @@
+// {{ k.symbol }}: element _idx of a fused kernel's part (its template's body; a threshold
+// also makes a crossing element refractory, as threshold.cu does after the compaction)
+BRISK_FN {% if threshold %}bool{% else %}void{% endif %} {{ k.symbol }}(const BriskArgs _a, const int64_t _idx)
+{
+{{ k.prologue }}
+    const int64_t _vectorisation_idx = -1;
+{{ k.rng_scalar }}
+{{ k.scalar_code }}
+    {
+        const int64_t _vectorisation_idx = _idx;
+{{ k.rng_vector }}
+{{ k.vector_code }}
+{%- if threshold %}
+{%- if k.uses_refractory %}
+        if (_cond)
+        {
+            {{ k.not_refractory }}[_idx] = false;
+            {{ k.lastspike }}[_idx] = _a.t;
+        }
+{%- endif %}
+        return _cond;
+{%- endif %}
+    }
+}
