@@ -3,8 +3,9 @@ block. A network with every per-step template runs at two sizes with the
 emulated driver's launch statistics; every kernel launched every step must
 spread over more blocks at the larger size, except the ones whose work does not
 grow with N (the rate monitor's count, and Brisk's own step tick that advances
-the clocks at the end of a step replayed as a CUDA graph); and the 50 steps of
-the run take a few graph replays, not one per step.
+the clocks at the end of a step replayed as a CUDA graph); the 50 steps of
+the run take a few graph replays, not one per step; and the group's state
+update runs fused into its threshold's kernel.
 
 Runs only on emulated CUDA (scripts/test-cuda-emu): elsewhere there are no
 launch statistics, and the test is skipped with that reason, unless
@@ -66,6 +67,11 @@ def test_no_per_step_kernel_runs_in_one_block(tmp_path):
     assert 2 <= replays <= 8, replays
     per_step = [k for k, v in large.items() if v["launches"] >= steps]
     assert len(per_step) >= 7, per_step
+    # the group's state update runs inside its threshold's kernel (plan::fusion); its reset
+    # does not, since the delivery writes the v it resets
+    assert "brisk_shapes_spike_thresholder_codeobject_fused" in per_step, per_step
+    assert "brisk_shapes_stateupdater_codeobject" not in large, sorted(large)
+    assert "brisk_shapes_spike_resetter_codeobject" in per_step, per_step
     for name in per_step:
         blocks_large = max(int(b) for b in large[name]["blocks_per_launch"])
         blocks_small = max(int(b) for b in small[name]["blocks_per_launch"])

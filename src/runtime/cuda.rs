@@ -318,9 +318,12 @@ impl CudaDevice {
         }
         guard("starting the CUDA device", || {
             let ctx = CudaContext::new(0).map_err(driver_error("cannot create a CUDA context on device 0"))?;
-            // SAFETY: called before any allocation; this device uses one stream
-            // only, so stream-ordered allocation, copies and launches need no
-            // cross-stream events.
+            // SAFETY: called before any allocation. Allocation, copies and launches
+            // use one stream, except the drains' copies to the host, which `read_async`
+            // orders after the kernels with an event of its own and `take_reads` waits
+            // for (the emulated driver makes such copies as late as these allow, and
+            // the end-to-end tests compare the records with cpp_standalone); no buffer
+            // is resized or freed while a drain is pending (`collect_drain` ends runs).
             unsafe { ctx.disable_event_tracking() };
             // A stream of its own: the legacy default stream cannot be captured into graphs.
             let stream = ctx.new_stream().map_err(driver_error("cannot create a CUDA stream"))?;
@@ -518,10 +521,19 @@ impl Device for CudaDevice {
             // after the work launched so far on the kernels' stream
             let launched = self.stream.record_event(None).map_err(driver_error("cannot record a CUDA event"))?;
             self.copy_stream.wait(&launched).map_err(driver_error("cannot order the copy stream"))?;
-            let src = self.buffers[buf].slice(offset..offset + len);
-            self.copy_stream
-                .memcpy_dtoh(&src, &mut self.pinned[k])
-                .map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
+            let src = address(&self.buffers[buf], &self.copy_stream) + offset as u64;
+            let dst = self.pinned[k].as_mut_ptr().map_err(driver_error("cannot use page-locked host memory"))?;
+            // (not `CudaStream::memcpy_dtoh`: it copies as many bytes as the whole host
+            // buffer holds, past the source range; the emulated driver showed it)
+            // SAFETY: `dst` points at a page-locked buffer of at least `len` bytes
+            // (allocated above), which nothing reads or writes until `take_reads` has
+            // waited for the copy stream; `src` is `len` bytes inside a live device buffer
+            // (`check_range`), which is not resized or freed while a drain is pending
+            // (`Executor::collect_drain` ends every run).
+            unsafe {
+                cu_result::memcpy_dtoh_async(std::slice::from_raw_parts_mut(dst, len), src, self.copy_stream.cu_stream())
+            }
+            .map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
         }
         self.reads.push((k, len));
         Ok(())
