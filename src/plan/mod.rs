@@ -861,3 +861,30 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
     }
     Ok(entry)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spike_monitors_of_i_and_t_record_bits_in_two_halves() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports/threshold_reset/export");
+        let export = Export::read(&dir).expect("fixture export");
+        let code_objects = crate::ir::lower::lower_all(&export).expect("lowered");
+        let plan = build(&export, &code_objects).expect("plan");
+        let rec = |owner: &str| plan.recorders.iter().find(|r| r.owner == owner).expect("recorder");
+        // i and t only: bits, one word for the 5 neurons, and their slot times
+        let bits = rec("spikemonitor").bits.as_ref().expect("spike bits");
+        assert_eq!((bits.words_per_slot, bits.source_start, bits.source_stop), (1, 0, 5));
+        assert_eq!(plan.buffers[bits.words].len, 2 * plan.block_iterations);
+        assert_eq!(plan.buffers[bits.times].len, 2 * plan.block_iterations);
+        assert!(rec("spikemonitor").streams.iter().all(|s| plan.buffers[s.staging].len == 0));
+        // recording v and c too: records, room for every neuron in every step, in two halves
+        let records = rec("spikemonitor_1");
+        assert!(records.bits.is_none());
+        for s in &records.streams {
+            assert_eq!(plan.buffers[s.staging].len, 2 * plan.block_iterations * records.records_per_step);
+        }
+        assert_eq!(plan.buffers[records.fill].len, 2);
+    }
+}
