@@ -485,6 +485,8 @@ def monitors(ctx):
     st_all = StateMonitor(G, "v", record=True, name="st_all")
     st_dt = StateMonitor(G, ["v", "w"], record=[1, 30], dt=2 * defaultclock.dt, name="st_dt")
     st_sub = StateMonitor(sub, "v", record=[0, 19], name="st_sub")
+    # records t only: its v has no columns (an empty copy in every drain)
+    st_none = StateMonitor(G, "v", record=False, name="st_none")
     rate = PopulationRateMonitor(G, name="rate")
     rate_sub = PopulationRateMonitor(sub, name="rate_sub")
     run(80 * ms)
@@ -502,6 +504,8 @@ def monitors(ctx):
     out["st_dt_w"] = st_dt.w[:]
     out["st_dt_t"] = st_dt.t[:]
     out["st_sub_v"] = st_sub.v[:]
+    out["st_none_t"] = st_none.t[:]
+    out["st_none_v_shape"] = np.array(st_none.v[:].shape)
     out["rate"] = rate.rate[:]
     out["rate_t"] = rate.t[:]
     out["rate_sub"] = rate_sub.rate[:]

@@ -70,6 +70,13 @@ def test_statemonitor_subgroup():
     np.testing.assert_array_equal(got["st_sub_v"][1], got["st_all_v"][29])
 
 
+def test_statemonitor_record_false_keeps_t():
+    """``record=False``: the times, and a ``v`` with no columns."""
+    ref, got = _results()
+    assert len(ref["st_none_t"]) == 800
+    assert_same(ref, got, ["st_none_t", "st_none_v_shape"])
+
+
 def test_population_rate_monitor():
     ref, got = _results()
     assert ref["rate"].max() > 0

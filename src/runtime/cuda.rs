@@ -215,7 +215,8 @@ pub struct CudaDevice {
     /// that they overlap the kernels launched next; page-locked buffers, reused by every
     /// drain; and the copies started since `take_reads` (buffer in `pinned`, bytes).
     copy_stream: Arc<CudaStream>,
-    pinned: Vec<PinnedHostSlice<u8>>,
+    /// (by the copy's number in its drain; none for empty copies)
+    pinned: Vec<Option<PinnedHostSlice<u8>>>,
     reads: Vec<(usize, usize)>,
     name: String,
     compute_capability: (i32, i32),
@@ -501,7 +502,10 @@ impl Device for CudaDevice {
     fn read_async(&mut self, buf: usize, offset: usize, len: usize) -> Result<()> {
         self.check_range(buf, offset, len, "read")?;
         let k = self.reads.len();
-        if len > 0 && self.pinned.get(k).is_none_or(|p| p.len() < len) {
+        if self.pinned.len() <= k {
+            self.pinned.resize_with(k + 1, || None);
+        }
+        if len > 0 && self.pinned[k].as_ref().is_none_or(|p| p.len() < len) {
             let bytes = len.next_power_of_two();
             // SAFETY: the allocation is `bytes` bytes of page-locked host memory, not yet
             // initialised; it is zeroed through its pointer, valid for exactly those
@@ -511,18 +515,15 @@ impl Device for CudaDevice {
             let ptr = p.as_mut_ptr().map_err(driver_error("cannot use page-locked host memory"))?;
             // SAFETY: `ptr` points at the `bytes` bytes allocated just above.
             unsafe { std::ptr::write_bytes(ptr, 0, bytes) };
-            if k < self.pinned.len() {
-                self.pinned[k] = p;
-            } else {
-                self.pinned.push(p);
-            }
+            self.pinned[k] = Some(p);
         }
         if len > 0 {
             // after the work launched so far on the kernels' stream
             let launched = self.stream.record_event(None).map_err(driver_error("cannot record a CUDA event"))?;
             self.copy_stream.wait(&launched).map_err(driver_error("cannot order the copy stream"))?;
             let src = address(&self.buffers[buf], &self.copy_stream) + offset as u64;
-            let dst = self.pinned[k].as_mut_ptr().map_err(driver_error("cannot use page-locked host memory"))?;
+            let pinned = self.pinned[k].as_mut().ok_or_else(|| Error::internal("no page-locked buffer for a drain"))?;
+            let dst = pinned.as_mut_ptr().map_err(driver_error("cannot use page-locked host memory"))?;
             // (not `CudaStream::memcpy_dtoh`: it copies as many bytes as the whole host
             // buffer holds, past the source range; the emulated driver showed it)
             // SAFETY: `dst` points at a page-locked buffer of at least `len` bytes
@@ -549,7 +550,9 @@ impl Device for CudaDevice {
                 f(k, &[])?;
                 continue;
             }
-            let host = self.pinned[slot].as_slice().map_err(driver_error("CUDA failed copying records to the host"))?;
+            let pinned = self.pinned.get(slot).and_then(Option::as_ref);
+            let pinned = pinned.ok_or_else(|| Error::internal("no page-locked buffer for a drain"))?;
+            let host = pinned.as_slice().map_err(driver_error("CUDA failed copying records to the host"))?;
             f(k, &host[..len])?;
         }
         Ok(())

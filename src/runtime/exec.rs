@@ -742,10 +742,11 @@ impl<'a> Executor<'a> {
         let Executor { device, recorded, bits_index, plan, .. } = self;
         let mut times = Vec::new();
         device.take_reads(&mut |k, bytes| {
-            match &drain.reads[k] {
-                DrainRead::Stream(array) => recorded.entry(*array).or_default().extend_from_slice(bytes),
-                DrainRead::BitsTimes => times = bytes.to_vec(),
-                DrainRead::BitsWords(bits) => {
+            match drain.reads.get(k) {
+                None => return Err(Error::internal(format!("a drain got copy {k} of {}", drain.reads.len()))),
+                Some(DrainRead::Stream(array)) => recorded.entry(*array).or_default().extend_from_slice(bytes),
+                Some(DrainRead::BitsTimes) => times = bytes.to_vec(),
+                Some(DrainRead::BitsWords(bits)) => {
                     let index = super::spike_bits::IndexValues {
                         bytes: bits_index.get(&bits.index_values).map_or(&[][..], Vec::as_slice),
                         size: plan.buffers[bits.index_values].dtype.size(),
