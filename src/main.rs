@@ -49,7 +49,7 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// Print the parsed IR and the schedule.
+    /// Print the parsed IR, the schedule and the plan's CUDA choices (delivery, fused kernels).
     Inspect { export: PathBuf },
 }
 
