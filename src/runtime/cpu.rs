@@ -213,7 +213,10 @@ impl Device for CpuDevice {
     fn take_reads(&mut self, f: &mut dyn FnMut(usize, &[u8]) -> Result<()>) -> Result<()> {
         for (k, (buf, offset, len)) in std::mem::take(&mut self.reads).into_iter().enumerate() {
             let bytes = self.bytes_mut(buf)?;
-            f(k, &bytes[offset..offset + len])?;
+            let bytes = bytes
+                .get(offset..offset + len)
+                .ok_or_else(|| Error::internal(format!("buffer {buf} shrank while a drain read it")))?;
+            f(k, bytes)?;
         }
         Ok(())
     }
