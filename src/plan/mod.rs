@@ -334,13 +334,13 @@ pub struct Recorder {
 /// which is the event space's order.
 #[derive(Debug, Clone, Serialize)]
 pub struct SpikeBits {
-    /// uint32, `block_iterations * words_per_slot`: bit `k % 32` of word `k / 32` of slot
-    /// `s` is set when element `source_start + k` had an event in the monitor's `s`-th
-    /// step of the block (the fill counter counts the slots). The runtime zeroes the
-    /// slots it drained.
+    /// uint32, two halves of `block_iterations * words_per_slot`: bit `k % 32` of word
+    /// `k / 32` of slot `s` of a half is set when element `source_start + k` had an event
+    /// in the monitor's `s`-th step of the block (the fill counter counts the slots). The
+    /// runtime zeroes the slots it drained.
     pub words: usize,
     pub words_per_slot: u64,
-    /// float64 per slot: that step's `t`.
+    /// float64 per slot (two halves): that step's `t`.
     pub times: usize,
     pub source_start: u64,
     pub source_stop: u64,
