@@ -1,13 +1,6 @@
 // spikemonitor: events of [_source_start, _source_stop) into the staging buffers
 {% include "cpp/_head.cpp" %}
-    const int32_t* _events = {{ k.events }};
-    const int32_t _num_events = _events[{{ k.num_source }}];
-    int64_t* _fill = {{ k.fill }};
-    int32_t _start = 0;
-    while (_start < _num_events && _events[_start] < {{ k.source_start }}) _start++;
-    int32_t _end = _start;
-    while (_end < _num_events && _events[_end] < {{ k.source_stop }}) _end++;
-    if (_end > _start)
+{% include "cpp/_spikemonitor_range.cpp" %}    if (_end > _start)
     {
         const int64_t _base = _fill[0];
         const int64_t _vectorisation_idx = 1;

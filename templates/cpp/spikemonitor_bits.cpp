@@ -2,15 +2,8 @@
 // [_source_start, _source_stop) set their bits in this step's slot (zero since the last
 // drain), and the slot records t
 {% include "cpp/_head.cpp" %}
-    const int32_t* _events = {{ k.events }};
-    const int32_t _num_events = _events[{{ k.num_source }}];
-    int64_t* _fill = {{ k.fill }};
-    const int64_t _slot = _fill[0];
+{% include "cpp/_spikemonitor_range.cpp" %}    const int64_t _slot = _fill[0];
     uint32_t* _words = {{ k.bits_words }} + _slot * {{ k.bits_per_slot }}LL;
-    int32_t _start = 0;
-    while (_start < _num_events && _events[_start] < {{ k.source_start }}) _start++;
-    int32_t _end = _start;
-    while (_end < _num_events && _events[_end] < {{ k.source_stop }}) _end++;
     for (int32_t _j = _start; _j < _end; _j++)
     {
         const int64_t _k = _events[_j] - {{ k.source_start }}LL;

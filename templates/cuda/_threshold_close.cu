@@ -1,3 +1,8 @@
+        }
+        _flags[_r] = _flag;
+        _ballots[_r] = __ballot_sync(0xffffffffu, _flag);
+        if (_lane == 0) _counts[_r][_warp] = __popc(_ballots[_r]);
+    }
     __syncthreads();
     if (threadIdx.x == 0)
     {
@@ -36,4 +41,16 @@
         _offset = _prefix;
         if (_chunk == (int64_t)gridDim.x - 1) _events[_N] = (int32_t)(_prefix + _total);
     }
-{# threshold: this chunk's events -> their offsets in the event space (in element order, then by the chunks' decoupled look-back): sets _offset and _counts #}
+    __syncthreads();
+    for (int _r = 0; _r < BRISK_ROUNDS; _r++)
+    {
+        if (!_flags[_r]) continue;
+        const int64_t _idx = _first + _r * BRISK_BLOCK + threadIdx.x;
+        _events[_offset + _counts[_r][_warp] + __popc(_ballots[_r] & ((1u << _lane) - 1u))] = (int32_t)_idx;
+    }
+{% include "cuda/_last_block.cu" %}
+        _sync[0] = 0;
+        _sync[2] = _epoch + 1;
+    }
+}
+{# threshold: the end of the rounds (_threshold_open.cu); this chunk's events -> their offsets in the event space (in element order, then by the chunks' decoupled look-back), written in order; the last block resets the tickets for the next launch #}
