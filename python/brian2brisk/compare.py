@@ -2,9 +2,13 @@
 
     python -m brian2brisk.compare SCRIPT.py [--reference cpp_standalone|runtime]
         [--backend auto|cpu|cuda] [--seed N] [--seeds K] [-o DIR] [--rtol R]
+        [-- SCRIPT_ARGS ...]
 
 Runs the unchanged script twice, each time in a fresh Python process: under the
-reference device and under Brisk (``set_device`` calls in the script are
+reference device and under Brisk. The arguments after ``--`` are the script's
+own: under both devices it sees ``sys.argv == [SCRIPT.py, *SCRIPT_ARGS]`` (and
+its folder on ``sys.path``), as with ``python SCRIPT.py SCRIPT_ARGS ...``, so
+scripts that use argparse work (``set_device`` calls in the script are
 redirected to the device being compared, keeping their options, so scripts
 with several ``run()`` calls and ``build_on_run=False`` work). It collects
 every monitor and every Synapses' variables by name and checks each one:
@@ -22,7 +26,10 @@ every monitor and every Synapses' variables by name and checks each one:
   pooled.
 
 It prints a verdict table with both timings, writes ``DIR/report.html`` (side-by-side
-rasters, rates and traces) and ``DIR/verdicts.json``, and exits with status 1
+rasters, with the spikes found under one device only in red; traces and rates of both
+devices overlaid, axes in ms or s and the variables' Brian units, and for a
+deterministic model a difference panel, brisk minus the reference) and
+``DIR/verdicts.json`` (the checks and what was collected), and exits with status 1
 when anything disagrees (2 when a run fails). The environment variable
 ``BRIAN2BRISK_COMPARE_DEVICE`` tells the script which side it runs on (a test
 uses it to change the model on one side).
@@ -45,8 +52,11 @@ RANDOM_FUNCTIONS = ("rand", "randn", "poisson")
 
 
 # ----------------------------------------------------------------- the child
-def _child(script, device, directory, out, seed, backend):
-    """Runs `script` under `device` and saves what its monitors and synapses hold."""
+def _child(script, device, directory, out, seed, backend, script_argv=None):
+    """Runs `script` under `device` and saves what its monitors and synapses hold.
+
+    `script_argv` is the script's command line as Python would give it: its own path
+    (as typed) first, then its arguments (those after ``--`` on compare's)."""
     import importlib
     import runpy
 
@@ -76,6 +86,9 @@ def _child(script, device, directory, out, seed, backend):
     if seed is not None:
         brian2.seed(seed)
     os.environ["BRIAN2BRISK_COMPARE_DEVICE"] = device
+    # the script sees the command line (and the import path) of `python SCRIPT.py ARGS...`
+    sys.argv = list(script_argv) if script_argv else [script]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     start = time.time()
     namespace = runpy.run_path(script, run_name="__main__")
     wall = time.time() - start
@@ -121,11 +134,13 @@ def _collect(namespace):
             data[f"{name}.t"] = np.asarray(obj.t_[:])
             for var in obj.record_variables:
                 data[f"{name}.{var}"] = np.asarray(getattr(obj, var + "_"))
-            meta["objects"][name] = {"kind": "trace", "variables": list(obj.record_variables)}
+            meta["objects"][name] = {"kind": "trace", "variables": list(obj.record_variables),
+                                     "units": {var: _display_unit(obj, var, data[f"{name}.{var}"])
+                                               for var in obj.record_variables}}
         elif isinstance(obj, PopulationRateMonitor):
             data[f"{name}.t"] = np.asarray(obj.t_[:])
             data[f"{name}.rate"] = np.asarray(obj.rate_[:])
-            meta["objects"][name] = {"kind": "rate"}
+            meta["objects"][name] = {"kind": "rate", "units": {"rate": ["Hz", 1.0]}}
         elif isinstance(obj, Synapses):
             variables = ["i", "j"] + sorted(
                 v for v, var in obj.variables.items()
@@ -144,6 +159,23 @@ def _collect(namespace):
                     continue
             meta["objects"][name] = {"kind": "synapses", "variables": kept}
     return data, meta
+
+
+def _display_unit(monitor, var, values):
+    """[name, scale] of the Brian unit to show a recorded variable in (values in SI / scale):
+    the variable's unit, with the prefix Brian picks for its largest magnitude (`mV`, `nA`);
+    ["", 1.0] for a dimensionless one."""
+    from brian2 import Quantity
+
+    try:
+        dim = monitor.variables[var].dim
+        if dim.is_dimensionless:
+            return ["", 1.0]
+        largest = float(np.max(np.abs(values), initial=0)) if values.size else 0.0
+        unit = Quantity(largest if np.isfinite(largest) and largest > 0 else 1.0, dim=dim).get_best_unit()
+        return [str(unit), float(np.asarray(unit))]
+    except Exception:  # an odd variable: plot it in SI units, unnamed
+        return ["", 1.0]
 
 
 def _stochastic(namespace, dev, device):
@@ -300,18 +332,170 @@ def _pool(runs, meta):
 
 
 # ------------------------------------------------------------------ the report
+MAX_TRACES = 3  # recorded elements drawn per trace plot (the difference band covers all of them)
+COLORS = ("tab:blue", "tab:orange")  # reference, brisk
+STYLES = ("-", "--")
+
+
+def _time_unit(*times):
+    """("ms", 1e-3) for recordings shorter than 10 s, ("s", 1.0) otherwise."""
+    longest = max((float(np.max(t, initial=0)) for t in times if np.size(t)), default=0.0)
+    return ("s", 1.0) if longest >= 10 else ("ms", 1e-3)
+
+
+def _label(what, unit):
+    return f"{what} ({unit})" if unit else what
+
+
+def _new_figure(width, height, **grid):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots(**grid)
+
+
+def raster_figure(name, info, ref, got, labels, stochastic):
+    """The spikes of one SpikeMonitor/EventMonitor: a raster per device, side by side (time
+    in ms or s, neuron index). In a deterministic model the spikes found under only one
+    device are drawn in red; in a stochastic one a third panel shows the distribution of
+    the spike counts per neuron (what the KS test compares). Returns the Figure."""
+    from matplotlib.ticker import MaxNLocator
+
+    data = (ref, got)
+    tu, ts = _time_unit(ref[f"{name}.t"], got[f"{name}.t"])
+    only = [np.zeros(len(d[f"{name}.i"]), bool) for d in data]
+    if not stochastic:
+        dt = info.get("dt") or 1e-4
+        keys = [d[f"{name}.i"].astype(np.int64) * (1 << 40) + np.round(d[f"{name}.t"] / dt).astype(np.int64)
+                for d in data]
+        only = [~np.isin(keys[0], keys[1]), ~np.isin(keys[1], keys[0])]
+    fig, axes = _new_figure(13 if stochastic else 10, 3.2, nrows=1, ncols=3 if stochastic else 2)
+    for k, (ax, d, label) in enumerate(zip(axes, data, labels)):
+        t, i = d[f"{name}.t"] / ts, d[f"{name}.i"]
+        marker = dict(ls="", marker="." if len(t) < 20000 else ",", ms=2)
+        ax.plot(t[~only[k]], i[~only[k]], color="k", **marker)
+        if only[k].any():
+            ax.plot(t[only[k]], i[only[k]], color="tab:red", label=f"{int(only[k].sum())} only under {label}",
+                    **dict(marker, ms=4, marker="."))
+            ax.legend(fontsize=8, loc="upper right")
+        ax.set_title(f"{name}: {label} ({len(t)} spikes)")
+        ax.set_xlabel(_label("time", tu))
+        ax.set_ylabel("neuron index")
+        ax.set_ylim(-0.5, max(info.get("n", 1), 1) - 0.5)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[1].sharex(axes[0])
+    axes[0].set_xlim(left=0)
+    if stochastic:
+        ax = axes[2]
+        n = max(info.get("n", 1), 1)
+        counts = [np.bincount(d[f"{name}.i"], minlength=n) for d in data]
+        bins = np.arange(-0.5, max(int(c.max(initial=0)) for c in counts) + 1.5)
+        if len(bins) > 60:
+            bins = np.linspace(-0.5, bins[-1], 61)
+        for c, label, color in zip(counts, labels, COLORS):
+            ax.hist(c, bins=bins, histtype="step", color=color, label=label)
+        ax.set_title(f"{name}: spike counts")
+        ax.set_xlabel("spikes per neuron")
+        ax.set_ylabel("neurons")
+        ax.legend(fontsize=8)
+    return fig
+
+
+def _smooth(values, width):
+    if width <= 1 or len(values) < width:
+        return values
+    return np.convolve(values, np.ones(width) / width, mode="same")
+
+
+def trace_figure(name, info, ref, got, labels, stochastic):
+    """The traces of one StateMonitor (a column per variable) or PopulationRateMonitor:
+    both devices overlaid (the first MAX_TRACES recorded elements, or in a stochastic model
+    their mean ± s.d. over all recorded elements; one legend entry per device), time in ms or s, the variable in its Brian unit (rates in Hz, smoothed for
+    display). A deterministic model gets a difference panel under each plot (brisk minus
+    the reference, with the range over all recorded elements). Returns the Figure."""
+    variables = info.get("variables", ["rate"])
+    units = info.get("units", {})
+    deterministic = not stochastic
+    tu, ts = _time_unit(ref[f"{name}.t"], got[f"{name}.t"])
+    grid = dict(nrows=2, ncols=len(variables), squeeze=False, height_ratios=[2, 1]) if deterministic \
+        else dict(nrows=1, ncols=len(variables), squeeze=False)
+    fig, axes = _new_figure(6 * len(variables), 4.6 if deterministic else 3.2, **grid)
+    for col, var in enumerate(variables):
+        unit, scale = units.get(var, ["Hz", 1.0] if info["kind"] == "rate" else ["", 1.0])
+        ax = axes[0][col]
+        shown = None
+        title = f"{name}.{var}"
+        for k, (d, label) in enumerate(zip((ref, got), labels)):
+            t, values = d[f"{name}.t"] / ts, d[f"{name}.{var}"] / scale
+            if values.ndim == 1:
+                width = max(1, len(values) // 200) if info["kind"] == "rate" else 1
+                lines = [_smooth(values, width)]
+                if width > 1 and len(t) > 1:
+                    title = f"{name}.{var} (smoothed over {width * (t[1] - t[0]):.3g} {tu})"
+            elif stochastic:  # the devices' random numbers differ: their mean ± s.d. over elements
+                lines = [values.mean(axis=0)]
+                ax.fill_between(t, lines[0] - values.std(axis=0), lines[0] + values.std(axis=0),
+                                color=COLORS[k], alpha=0.2, lw=0)
+                title = f"{name}.{var} (mean ± s.d. over {len(values)} recorded)"
+            else:
+                lines = list(values[:MAX_TRACES])
+                shown = (len(lines), len(values))
+            for m, line in enumerate(lines):
+                ax.plot(t[:len(line)], line, STYLES[k], color=COLORS[k], lw=1.2,
+                        label=label if m == 0 else None)
+        if shown and shown[1] > shown[0]:
+            title += f" (first {shown[0]} of {shown[1]} recorded)"
+        ax.set_title(title)
+        ax.set_ylabel(_label(var, unit))
+        ax.legend(fontsize=8, loc="best")
+        if not deterministic:
+            ax.set_xlabel(_label("time", tu))
+            continue
+        ax.tick_params(labelbottom=False)
+        dax = axes[1][col]
+        dax.sharex(ax)
+        dax.set_xlabel(_label("time", tu))
+        dax.set_ylabel(_label(f"Δ{var}", unit))
+        a, b = ref[f"{name}.{var}"], got[f"{name}.{var}"]
+        ta, tb = ref[f"{name}.t"], got[f"{name}.t"]
+        if a.shape != b.shape or ta.shape != tb.shape:
+            dax.text(0.5, 0.5, f"no difference plot: shapes {a.shape} vs {b.shape}", ha="center",
+                     va="center", transform=dax.transAxes)
+            continue
+        diff = (b - a) / scale
+        t = ta / ts
+        if diff.ndim == 1:
+            dax.plot(t, diff, color="tab:red", lw=1, label=f"{labels[1]} − {labels[0]}")
+        else:
+            for m, line in enumerate(diff[:MAX_TRACES]):
+                dax.plot(t, line, color="tab:red", lw=1, label=f"{labels[1]} − {labels[0]}" if m == 0 else None)
+            if len(diff) > MAX_TRACES:
+                dax.fill_between(t, diff.min(axis=0), diff.max(axis=0), color="0.6", alpha=0.4, lw=0,
+                                 label=f"range over all {len(diff)} recorded")
+        dax.axhline(0, color="0.3", lw=0.5)
+        largest = float(np.max(np.abs(diff), initial=0))
+        dax.set_title(f"difference ({labels[1]} − {labels[0]}): "
+                      + (f"max |Δ| {largest:.3g} {unit}".rstrip() if largest > 0 else "identical"), fontsize=9)
+        dax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def figures(meta, ref, got, labels, stochastic):
+    """(object name, matplotlib Figure) for every monitor that has a plot in the report."""
+    for name, info in meta["objects"].items():
+        if info["kind"] == "spikes":
+            yield name, raster_figure(name, info, ref, got, labels, stochastic)
+        elif info["kind"] in ("trace", "rate"):
+            yield name, trace_figure(name, info, ref, got, labels, stochastic)
+
+
 def _png(fig):
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=90)
     return base64.b64encode(buf.getvalue()).decode()
 
 
 def report(path, rows, meta, ref, got, labels, timings, stochastic):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     parts = [f"<html><head><meta charset='utf-8'><title>Brisk comparison</title></head><body>",
              f"<h1>{labels[0]} vs {labels[1]}</h1>",
              f"<p>model: {'stochastic (statistical checks)' if stochastic else 'deterministic (exact checks)'}; "
@@ -320,37 +504,24 @@ def report(path, rows, meta, ref, got, labels, timings, stochastic):
     for obj, what, ok, detail in rows:
         parts.append(f"<tr><td>{obj}</td><td>{what}</td><td>{'agree' if ok else '<b>DISAGREE</b>'}</td><td>{detail}</td></tr>")
     parts.append("</table>")
-    for name, info in meta["objects"].items():
-        fig = None
-        if info["kind"] == "spikes":
-            fig, axes = plt.subplots(1, 2, figsize=(10, 3), sharey=True)
-            for ax, data, label in zip(axes, (ref, got), labels):
-                ax.plot(data[f"{name}.t"], data[f"{name}.i"], ",k")
-                ax.set_title(f"{name}: {label}")
-                ax.set_xlabel("t (s)")
-        elif info["kind"] in ("trace", "rate"):
-            variables = info.get("variables", ["rate"])
-            fig, axes = plt.subplots(1, len(variables), figsize=(5 * len(variables), 3), squeeze=False)
-            for ax, var in zip(axes[0], variables):
-                for data, label, style in ((ref, labels[0], "-"), (got, labels[1], "--")):
-                    values = data[f"{name}.{var}"]
-                    values = values if values.ndim == 1 else values[:3].T
-                    ax.plot(data[f"{name}.t"], values, style, label=label)
-                ax.set_title(f"{name}.{var}")
-                ax.legend(fontsize=7)
-        if fig is not None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        parts.append("<p>(no plots: matplotlib is not installed)</p>")
+    else:
+        for name, fig in figures(meta, ref, got, labels, stochastic):
             parts.append(f"<h2>{name}</h2><img src='data:image/png;base64,{_png(fig)}'/>")
-            plt.close(fig)
     parts.append("</body></html>")
     with open(path, "w") as f:
         f.write("\n".join(parts))
 
 
 # -------------------------------------------------------------------- the CLI
-def _run(script, device, workdir, seed, backend):
+def _run(script, device, workdir, seed, backend, script_argv=None):
     out = os.path.join(workdir, f"{device}.npz")
     cmd = [sys.executable, "-m", "brian2brisk.compare", "--child", device, script,
-           os.path.join(workdir, f"project_{device}"), out, str(seed), backend]
+           os.path.join(workdir, f"project_{device}"), out, str(seed), backend,
+           *(script_argv or [script])]
     start = time.time()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -365,9 +536,19 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
         device, script, directory, out, seed, backend = argv[1:7]
-        _child(script, device, directory, out, None if seed == "None" else int(seed), backend)
+        _child(script, device, directory, out, None if seed == "None" else int(seed), backend, argv[7:])
         return 0
-    parser = argparse.ArgumentParser(prog="python -m brian2brisk.compare", description=__doc__.split("\n\n")[0])
+    # everything after the first `--` is the script's own command line, passed on unchanged
+    argv = list(argv)
+    script_args = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, script_args = argv[:split], argv[split + 1:]
+    parser = argparse.ArgumentParser(
+        prog="python -m brian2brisk.compare", description=__doc__.split("\n\n")[0],
+        usage="%(prog)s SCRIPT.py [options] [-- SCRIPT_ARGS ...]",
+        epilog="Arguments after `--` are the script's own: it gets them (and its own path as "
+               "sys.argv[0]) under both devices, as `python SCRIPT.py SCRIPT_ARGS ...` would.")
     parser.add_argument("script")
     parser.add_argument("--reference", choices=["cpp_standalone", "runtime"], default="cpp_standalone")
     parser.add_argument("--backend", choices=["auto", "cpu", "cuda"], default="auto")
@@ -377,20 +558,24 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=1,
                         help="stochastic models: run each device with this many seeds (from --seed, "
                              "default 1) and pool the samples")
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)} (the script's own arguments go "
+                     f"after `--`: {parser.prog} {args.script} ... -- {' '.join(unknown)})")
     script = os.path.abspath(args.script)
+    script_argv = [args.script, *script_args]
     os.makedirs(args.output, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="brisk_compare_") as work:
         try:
-            ref, ref_meta, ref_time = _run(script, args.reference, work, args.seed, args.backend)
-            got, got_meta, got_time = _run(script, "brisk", work, args.seed, args.backend)
+            ref, ref_meta, ref_time = _run(script, args.reference, work, args.seed, args.backend, script_argv)
+            got, got_meta, got_time = _run(script, "brisk", work, args.seed, args.backend, script_argv)
             stochastic = ref_meta["stochastic"] or got_meta["stochastic"]
             if stochastic and args.seeds > 1:
                 first = 1 if args.seed is None else args.seed
                 runs_ref, runs_got = [ref], [got]
                 for k in range(1, args.seeds):
-                    runs_ref.append(_run(script, args.reference, work, first + k, args.backend)[0])
-                    runs_got.append(_run(script, "brisk", work, first + k, args.backend)[0])
+                    runs_ref.append(_run(script, args.reference, work, first + k, args.backend, script_argv)[0])
+                    runs_got.append(_run(script, "brisk", work, first + k, args.backend, script_argv)[0])
                 ref, got = _pool(runs_ref, ref_meta), _pool(runs_got, got_meta)
                 for meta in (ref_meta, got_meta):
                     for info in meta["objects"].values():
@@ -414,6 +599,7 @@ def main(argv=None):
     report(os.path.join(args.output, "report.html"), rows, common, ref, got, labels, timings, stochastic)
     with open(os.path.join(args.output, "verdicts.json"), "w") as f:
         json.dump({"stochastic": stochastic, "timings": dict(zip(labels, timings)),
+                   "objects": common["objects"],
                    "checks": [{"object": o, "check": w, "agree": bool(k), "detail": d} for o, w, k, d in rows]},
                   f, indent=1)
     print(f"{len(rows) - disagree} of {len(rows)} checks agree; report: {os.path.join(args.output, 'report.html')}")
