@@ -151,6 +151,51 @@ fn sizes_must_agree() {
     assert!(e.path.as_deref().unwrap().ends_with(".size"), "{e}");
 }
 
+/// `monitors` with its first StateMonitor (v and z of 6 neurons, indices 0..5)
+/// reading both through the index array `index` (one more array, of `owner`).
+fn monitor_through_index(m: &mut Value, index: &str, owner: &str, dynamic: bool, size: u64) {
+    let array = format!("_array_{owner}_{index}");
+    m["arrays"].as_array_mut().unwrap().push(json!({
+        "name": array, "owner": owner, "var": index, "dtype": "int32", "size": size,
+        "dynamic": dynamic, "ndim": 1, "scalar": false, "read_only": true, "constant": true,
+        "file": format!("{array}_1"), "init": "arange", "arange_start": 0
+    }));
+    let co = m["code_objects"].as_array_mut().unwrap().iter_mut().find(|c| c["name"] == "statemonitor_codeobject").unwrap();
+    let vars = &mut co["variables"];
+    vars[index] = json!({
+        "kind": "array", "array": array, "dtype": "int32", "scalar": false, "read_only": true,
+        "constant": true, "dynamic": dynamic, "ndim": 1, "owner": owner, "index": "_idx"
+    });
+    vars["_source_v"]["index"] = json!(index);
+    vars["_source_z"]["index"] = json!(index);
+}
+
+/// Issue 20: a StateMonitor's indices are checked against the group it
+/// records (the arrays it indexes by `_idx`), not against a variable read
+/// through another index: a Synapses' monitor of a postsynaptic variable
+/// records synapse indices (their number is made by connect(): checked by
+/// the runtime), a subgroup's monitor indices of the subgroup.
+#[test]
+fn statemonitor_indices_lie_inside_the_monitored_group() {
+    // a Synapses (dynamic `_postsynaptic_idx`): synapse 1000 onto a group of 6 neurons
+    // is left to the runtime
+    let fx = fixture("monitors");
+    let mut m = manifest(&fx);
+    monitor_through_index(&mut m, "_postsynaptic_idx", "synapses", true, 0);
+    for a in m["arrays"].as_array_mut().unwrap() {
+        if a["name"] == "_array_statemonitor__indices" {
+            a["init"] = json!("arange");
+            a["arange_start"] = json!(1000);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    Export::read(&write_export(dir.path(), &fx, &m)).unwrap_or_else(|e| panic!("refused: {e}"));
+    // a subgroup of 2 neurons (`_sub_idx`): index 2..5 lie outside it
+    let e = read_edited("monitors", |m| monitor_through_index(m, "_sub_idx", "subgroup", false, 2));
+    assert!(e.message.contains("outside its group 'subgroup' of 2 elements"), "{e}");
+    assert!(e.path.as_deref().unwrap().starts_with("main_queue["), "{e}");
+}
+
 #[test]
 fn dtypes_must_agree() {
     let e = read_edited("lif", |m| code_object(m, "stateupdate")["variables"]["v"]["dtype"] = json!("float32"));

@@ -427,3 +427,37 @@ def synapses_bad_connect(ctx):
     S.connect(j="k for k in range(i-3, i+4)")
     run(1 * ms)
     return {"i": S.i[:], "j": S.j[:]}
+
+
+def synapses_monitor_post(ctx):
+    """A StateMonitor of a Synapses that records a postsynaptic variable (``g``, read
+    through ``_postsynaptic_idx``: the target group has 1 neuron, the monitor records
+    synapses 0 and 1) and a synaptic one (``x``); the Synapses also has a summed
+    variable and clock-driven equations (issue 20: the recorded synapse indices were
+    checked against the size of the postsynaptic group)."""
+    inp = NeuronGroup(2, "dv/dt = (2 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0",
+                      method="exact", name="monpost_source")
+    inp.v = [0, 0.5]
+    target = NeuronGroup(1, "g : 1", name="monpost_target")
+    a = b = c = 1 / ms  # noqa: F841 (used by the equations)
+    S = Synapses(inp, target, """dg_syn/dt = -a*g_syn + b*x*(1 - g_syn) : 1 (clock-driven)
+                                g_post = g_syn : 1 (summed)
+                                dx/dt = -c*x : 1 (clock-driven)
+                                w : 1""", on_pre="x += w", method="euler", name="monpost_synapses")
+    S.connect()
+    S.w = "i + 1"
+    M = StateMonitor(S, ["g", "x"], record=np.arange(2), name="monpost_monitor")
+    run(30 * ms)
+    return {"g": M.g[:], "x": M.x[:], "t": M.t[:], "g_final": target.g[:]}
+
+
+def synapses_monitor_bad_index(ctx):
+    """A StateMonitor of a Synapses recording synapse 5 of 2: an error when the run
+    starts (the number of synapses is made by connect()), not a read past the arrays."""
+    inp = NeuronGroup(2, "v : 1", name="badidx_source")
+    target = NeuronGroup(1, "g : 1", name="badidx_target")
+    S = Synapses(inp, target, "w : 1", name="badidx_synapses")
+    S.connect()
+    M = StateMonitor(S, ["w", "g"], record=[0, 5], name="badidx_monitor")
+    run(1 * ms)
+    return {"w": M.w[:]}

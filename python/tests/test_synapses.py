@@ -201,3 +201,15 @@ def test_string_indexed_reads_after_run():
     post = ref["conn_post_v"][j + 1]
     np.testing.assert_allclose(got["sub_delay_where"], ref["sub_delay"][(post > 0) | (j == 2)], rtol=1e-12)
     assert len(got["sub_w_where_none"]) == 0
+
+
+# -- synapses_monitor_post -------------------------------------------------------------------
+
+
+def test_statemonitor_of_synapses_records_postsynaptic_variable():
+    """``StateMonitor(S, ['g', 'x'], record=[0, 1])`` where ``g`` is the (1-neuron) target's
+    variable: the indices are synapse indices, the traces match cpp_standalone."""
+    ref, got = both(models_synapses.synapses_monitor_post)
+    assert ref["g"].shape == (2, 300) and np.ptp(ref["x"]) > 0
+    np.testing.assert_array_equal(ref["g"][0], ref["g"][1])  # one target: both synapses see it
+    assert_same(ref, got, ["g", "x", "t", "g_final"])

@@ -43,3 +43,14 @@ def test_delay_too_long_for_memory_brisk():
     assert err["type"] in ("BriskError", "RuntimeError"), err["traceback"]
     assert "far_synapses_pre" in err["message"] and "GiB" in err["message"], err["message"]
     assert_no_results(res)
+
+
+def test_statemonitor_index_outside_the_synapses_brisk():
+    """Recording synapse 5 of 2: a BriskError naming the monitor and the Synapses, no results."""
+    res = run_model(models_synapses.synapses_monitor_bad_index, "brisk", expect_error=True)
+    err = res.error
+    assert err["type"] == "BriskError", err["traceback"]
+    message = err["message"] + str(err["cause_message"])
+    assert "badidx_monitor" in message and "index 5" in message, message
+    assert "'badidx_synapses' of 2 elements" in message, message
+    assert_no_results(res)

@@ -588,6 +588,7 @@ impl<'a> Executor<'a> {
             if let Some(co) = o.code_object.as_deref().filter(|co| self.plan.summed.contains_key(*co)) {
                 self.prepare_summed(co)?;
             }
+            self.check_recorded_indices(o.code_object.as_deref().unwrap_or_default())?;
         }
         // Profiling: seconds per scheduled object (timer slot = its position).
         if run.profile {

@@ -4,7 +4,10 @@
 //! [`PathwayPlan`]s. Out: synapses created on the device (count kernel,
 //! prefix sum here, resize, fill kernel; then `N`, and `synapse_number` for
 //! multisynaptic indices), and at the start of each run a pathway's delay
-//! tables and queue state (`prepare`, Brian's `SynapticPathway::prepare`).
+//! tables and queue state (`prepare`, Brian's `SynapticPathway::prepare`)
+//! and the check that a StateMonitor of a Synapses records existing
+//! synapses (their number is made by `connect()`; validation checks the
+//! indices of fixed groups).
 //!
 //! The queue: each step the push kernel writes the source range's spikes
 //! into the next slot of a ring of `D = max_delay + 1` slots; the delivery
@@ -24,6 +27,7 @@ use byteorder::{ByteOrder, LittleEndian};
 
 use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
+use crate::export::VariableDecl;
 use crate::plan::synapses::SummedPlan;
 use crate::plan::{ConnectPlan, PathwayPlan};
 use crate::runtime::by_target::{carry_by_target, ByTargetTables};
@@ -285,6 +289,44 @@ impl Executor<'_> {
         state[STATE_DT] = dt.to_bits() as i64;
         state[STATE_BRIAN_LEN] = brian_len;
         self.device.write(p.state, 0, &bytes_i64(&state))
+    }
+
+    /// A StateMonitor whose group is a Synapses (its arrays are dynamic):
+    /// every recorded index lies below the number of synapses, else the
+    /// generated code would read past the synapses' arrays.
+    pub(super) fn check_recorded_indices(&mut self, code_object: &str) -> Result<()> {
+        // (owned copies: the checks below read the device through `self`)
+        let (dynamic, indices, monitor) = {
+            let export = &self.export;
+            let Some(co) = export.code_object(code_object).filter(|c| c.template == "statemonitor") else {
+                return Ok(());
+            };
+            let dynamic: Vec<(String, String)> = crate::validate::monitored_group(co)
+                .into_iter()
+                .filter_map(|(_, array)| export.array(array).filter(|a| a.dynamic))
+                .map(|a| (a.name.clone(), a.owner.clone().unwrap_or_else(|| a.name.clone())))
+                .collect();
+            let Some(VariableDecl::Array { array, .. }) = co.variables.get("_indices") else { return Ok(()) };
+            (dynamic, array.clone(), co.owner.name.clone())
+        };
+        let mut size: Option<(u64, String)> = None;
+        for (array, owner) in dynamic {
+            let len = self.lens[self.array(&array)?];
+            if size.as_ref().is_none_or(|(n, _)| len < *n) {
+                size = Some((len, owner));
+            }
+        }
+        let Some((size, group)) = size else { return Ok(()) };
+        let buf = self.array(&indices)?;
+        let values = self.read_as(buf, |x| x as i64)?;
+        if let Some(bad) = values.into_iter().find(|&i| i < 0 || i as u64 >= size) {
+            return Err(Error::runtime(format!(
+                "the StateMonitor records index {bad}, outside its group '{group}' of {size} elements \
+                 (the synapses made by connect())"
+            ))
+            .in_object(&monitor, code_object));
+        }
+        Ok(())
     }
 
     /// A summed variable's CSR at the start of a run: the synapses of each

@@ -350,22 +350,26 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
-    /// The recorded indices (as the script set them) lie inside the group.
+    /// The recorded indices (as the script set them) lie inside the
+    /// monitored group: the size of a fixed array that the group indexes by
+    /// `_idx` (a neuron's variable, a subgroup's `_sub_idx`). A Synapses'
+    /// arrays are dynamic: their size is the number of synapses, made by
+    /// `connect()`, so the runtime checks those indices when a run starts
+    /// ([`monitored_group`]).
     fn statemonitor(&self, co: &CodeObjectDecl, array_of: &dyn Fn(&str) -> Option<&'a ArrayDecl>) -> Result<()> {
         let Some(indices) = array_of("_indices") else { return Ok(()) };
-        let group = co
-            .variables
-            .keys()
-            .filter(|n| n.starts_with("_source_"))
-            .filter_map(|n| array_of(n))
-            .filter(|a| !a.dynamic && !a.scalar)
-            .map(|a| a.size.len())
-            .min();
+        let group = monitored_group(co)
+            .into_iter()
+            .filter_map(|(_, array)| self.export.array(array))
+            .filter(|a| !a.dynamic)
+            .min_by_key(|a| a.size.len());
         let Some(group) = group else { return Ok(()) };
+        let size = group.size.len();
         for (value, origin) in self.written_values(indices)? {
-            if value < 0 || value as u64 >= group {
+            if value < 0 || value as u64 >= size {
+                let owner = group.owner.as_deref().unwrap_or(&group.name);
                 return Err(err(&origin, format!(
-                    "the StateMonitor records index {value}, outside its group of {group} elements"
+                    "the StateMonitor records index {value}, outside its group '{owner}' of {size} elements"
                 ))
                 .in_object(&co.owner.name, &co.name));
             }
@@ -537,4 +541,24 @@ impl<'a> Validator<'a> {
             Err(err(path, format!("sets a clock's dt to {dt} s: dt must be finite and > 0")))
         }
     }
+}
+
+/// The arrays of a StateMonitor's code object that the monitored group
+/// indexes by `_idx` (its variables' arrays, a subgroup's `_sub_idx`, a
+/// Synapses' `_postsynaptic_idx`), as (variable, array): each has one element
+/// per element of the group, so a recorded index must lie below every one's
+/// length. Variables read through another index (`_sub_idx`,
+/// `_postsynaptic_idx`) belong to a larger group and say nothing about it.
+pub fn monitored_group(co: &CodeObjectDecl) -> Vec<(&str, &str)> {
+    co.variables
+        .iter()
+        .filter_map(|(name, var)| match var {
+            VariableDecl::Array { array, scalar: false, index, owner, .. }
+                if index == "_idx" && owner.as_deref() != Some(co.owner.name.as_str()) =>
+            {
+                Some((name.as_str(), array.as_str()))
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -22,21 +22,23 @@
 //! * event spaces are int32 and hold the group (`N + 1` for a thresholder,
 //!   `_source_stop + 1` for monitors and pathways), groups' per-neuron arrays
 //!   hold `N` elements, StateMonitor indices written by the script lie inside
-//!   the recorded group, summed-variable targets lie inside their array;
+//!   the recorded group when its size is fixed (a NeuronGroup, a subgroup:
+//!   [`monitored_group`]), summed-variable targets lie inside their array;
 //! * clocks have a finite `dt > 0` (also every `dt` the queue sets), runs a
 //!   finite, non-negative duration and a finite step count, every scheduled
 //!   code object and clock exists.
 //!
 //! Checks that need the running simulation (synapse indices made by
-//! `connect()`, values written by generated code) are made by the runtime
-//! and reported as run errors.
+//! `connect()`, the number of synapses a StateMonitor of a Synapses records
+//! from, values written by generated code) are made by the runtime and
+//! reported as run errors.
 
 mod checks;
 mod needs;
 
 use crate::diag::{Error, Result};
 
-pub use checks::validate;
+pub use checks::{monitored_group, validate};
 
 /// The longest name accepted (C compilers accept far longer; this keeps
 /// generated identifiers and file names sane).
