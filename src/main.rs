@@ -1,4 +1,5 @@
-//! The `brisk` command: `run`, `convert` and `inspect` an export.
+//! The `brisk` command: `run`, `convert` and `inspect` an export; `cache`
+//! shows or empties the compile cache.
 //!
 //! In: command-line arguments. Out: results, generated sources or a dump;
 //! errors as a readable message plus one `brisk-error-json:` line on stderr,
@@ -51,6 +52,19 @@ enum Command {
     },
     /// Print the parsed IR, the schedule and the plan's CUDA choices (delivery, fused kernels).
     Inspect { export: PathBuf },
+    /// Show or empty the compile cache (`BRISK_CACHE_DIR`, else ~/.cache/brisk), shared by all projects.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CacheAction {
+    /// Print the cache folder, its entries and their size, and the size limit (BRISK_CACHE_MAX_BYTES).
+    Info,
+    /// Delete every entry (entries a running build is loading stay).
+    Clear,
 }
 
 /// Ends this process when its parent (the Python device, which sets
@@ -89,6 +103,7 @@ fn dispatch(command: Command) -> Result<()> {
         }
         Command::Convert { export, output } => convert(&export, &output),
         Command::Inspect { export } => inspect(&export),
+        Command::Cache { action } => cache(action),
     }
 }
 
@@ -131,6 +146,34 @@ fn run(
     let _ = out.flush();
     if print_timings {
         eprintln!("brisk-timings: {}", serde_json::to_string(&timings).unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn cache(action: CacheAction) -> Result<()> {
+    use brisk::runtime::cache::{Cache, MAX_BYTES_ENV};
+    let cache = Cache::from_env()?;
+    let mib = |b: u64| b as f64 / f64::from(1u32 << 20);
+    match action {
+        CacheAction::Info => {
+            let info = cache.info()?;
+            println!("cache: {}", cache.root.display());
+            let kinds: Vec<String> = info.kinds.iter().map(|(k, n, b)| format!("{k}: {n}, {:.1} MiB", mib(*b))).collect();
+            let kinds = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join("; ")) };
+            println!("entries: {}{kinds}", info.entries);
+            println!("size: {:.1} MiB ({} bytes)", mib(info.bytes), info.bytes);
+            println!("limit: {:.1} MiB ({} bytes; {MAX_BYTES_ENV})", mib(cache.max_bytes), cache.max_bytes);
+        }
+        CacheAction::Clear => {
+            let removed = cache.clear()?;
+            let kept = if removed.in_use > 0 { format!("; {} in use kept", removed.in_use) } else { String::new() };
+            println!(
+                "removed {} entries ({:.1} MiB) from {}{kept}",
+                removed.entries,
+                mib(removed.bytes),
+                cache.root.display()
+            );
+        }
     }
     Ok(())
 }

@@ -40,8 +40,9 @@ fn compiler_version(cxx: &str) -> String {
 }
 
 /// Compiles `program` into a shared library (or finds it in the cache).
-/// Returns the library path and whether it was a cache hit.
-pub fn compile(program: &Program) -> Result<(std::path::PathBuf, bool)> {
+/// Returns the library's cache entry (its path, kept from eviction until the
+/// entry drops: load the library first) and whether it was a cache hit.
+pub fn compile(program: &Program) -> Result<(cache::Entry, bool)> {
     let cxx = compiler();
     let version = compiler_version(&cxx);
     let extra = extra_flags();

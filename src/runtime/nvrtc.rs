@@ -362,13 +362,14 @@ pub fn compile_ptx_cached(source: &str, arch: &str) -> Result<(String, bool)> {
     let info = nvrtc_info()?;
     let version = format!("nvrtc {}.{}", info.version.0, info.version.1);
     let options = nvrtc_options(arch).join(" ");
-    let (path, hit) =
+    let (entry, hit) =
         cache::cached("ptx", &[source.as_bytes(), arch.as_bytes(), options.as_bytes(), version.as_bytes()], |out| {
             let ptx = compile_ptx(source, arch)?;
             std::fs::write(out, ptx).map_err(|e| Error::runtime(format!("cannot write {}: {e}", out.display())))
         })?;
-    let ptx = std::fs::read_to_string(&path)
-        .map_err(|e| Error::runtime(format!("cannot read cached PTX {}: {e}", path.display())))?;
+    // (read while `entry` holds the file against eviction)
+    let ptx = std::fs::read_to_string(entry.path())
+        .map_err(|e| Error::runtime(format!("cannot read cached PTX {}: {e}", entry.display())))?;
     Ok((ptx, hit))
 }
 
