@@ -7,7 +7,9 @@
 //! [`ir::lower`] with [`analysis`]) → [`schedule`] (network order) →
 //! [`plan`] (buffers, kernels, monitor recorders) → [`codegen`] (askama
 //! templates, CUDA and C++) → [`runtime`] (NVRTC + cudarc, or the system
-//! C++ compiler) → [`results`] (Brian's raw results folder).
+//! C++ compiler) → [`results`] (Brian's raw results folder). [`session`]
+//! keeps a simulation resident between the Python device's calls (live
+//! sessions: Brian's runtime mode).
 
 pub mod analysis;
 pub mod bundle;
@@ -23,4 +25,5 @@ pub mod progress;
 pub mod results;
 pub mod runtime;
 pub mod schedule;
+pub mod session;
 pub mod validate;

@@ -57,6 +57,16 @@ enum Command {
         #[command(subcommand)]
         action: CacheAction,
     },
+    /// A live session for the Python device (Brian's runtime mode): requests on
+    /// standard input, replies on the pipe `--reply-fd`; see `src/session.rs`.
+    #[command(hide = true)]
+    Session {
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: Backend,
+        /// The file descriptor (inherited from the parent) that replies go to.
+        #[arg(long)]
+        reply_fd: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -104,6 +114,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Convert { export, output } => convert(&export, &output),
         Command::Inspect { export } => inspect(&export),
         Command::Cache { action } => cache(action),
+        Command::Session { backend, reply_fd } => session(backend, reply_fd),
     }
 }
 
@@ -150,6 +161,18 @@ fn run(
     Ok(())
 }
 
+fn session(backend: Backend, reply_fd: u32) -> Result<()> {
+    // (the pipe is opened anew through /proc: no raw file descriptor is adopted)
+    let path = format!("/proc/self/fd/{reply_fd}");
+    let mut reply = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::runtime(format!("session: cannot open the reply pipe {path}: {e}")))?;
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    brisk::session::serve(backend, &mut input, &mut reply)
+}
+
 fn cache(action: CacheAction) -> Result<()> {
     use brisk::runtime::cache::{Cache, MAX_BYTES_ENV};
     let cache = Cache::from_env()?;
@@ -187,7 +210,7 @@ fn convert(export: &Path, output: &Path) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let plan = serde_json::json!({
         "schedules": prepared.schedules,
-        "plan": prepared.plan,
+        "plan": *prepared.plan,
     });
     let text = serde_json::to_string_pretty(&plan).map_err(|e| Error::runtime(e.to_string()))? + "\n";
     brisk::bundle::write(&prepared, &programs, &text, output)?;

@@ -6,6 +6,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::codegen::{self, Program, Target};
@@ -20,10 +21,10 @@ use crate::results;
 
 /// An export after validation: everything code generation needs.
 pub struct Prepared {
-    pub export: Export,
+    pub export: Arc<Export>,
     pub code_objects: Vec<CodeObject>,
     pub schedules: Vec<RunSchedule>,
-    pub plan: Plan,
+    pub plan: Arc<Plan>,
 }
 
 /// Reads, lowers, schedules and plans an export.
@@ -32,7 +33,7 @@ pub fn prepare(export_dir: &Path) -> Result<Prepared> {
     let code_objects = ir::lower::lower_all(&export)?;
     let schedules = schedule::build(&export)?;
     let plan = plan::build(&export, &code_objects)?;
-    Ok(Prepared { export, code_objects, schedules, plan })
+    Ok(Prepared { export: Arc::new(export), code_objects, schedules, plan: Arc::new(plan) })
 }
 
 /// Which backend to run on.
@@ -162,7 +163,7 @@ pub fn run(
     timings.generate = start.elapsed().as_secs_f64();
     let device = build_device(prepared, &program, &mut timings)?;
     let start = Instant::now();
-    let mut exec = Executor::new(&prepared.export, &prepared.plan, device)?;
+    let mut exec = Executor::new(Arc::clone(&prepared.export), Arc::clone(&prepared.plan), device)?;
     exec.set_run_args(run_args)?;
     exec.run_queue(out)?;
     let finished = exec.finish()?;

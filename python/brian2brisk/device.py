@@ -53,6 +53,21 @@ class BriskDevice(CPPStandaloneDevice):
         self.brisk_timings = {}
         #: (network name, store name) -> the Python side of a stored state
         self._brisk_stored = {}
+        #: the live session (Brian's runtime mode, ``build_on_run=True``): see `session.py`
+        self._brisk_session = None
+        #: live sessions: a code object name -> the name of an exported code object with
+        #: the same content (Brian makes new code objects for every run)
+        self._brisk_alias = {}
+        #: live sessions: exported code objects by content
+        self._brisk_by_content = {}
+        #: live sessions: static arrays already written
+        self._brisk_static_written = set()
+        #: live sessions: main-queue entries the session has run
+        self._brisk_synced = 0
+        #: inside the ``run()`` of a live session (Brian's network_run sees build_on_run=False)
+        self._brisk_live_run = False
+        #: live sessions: seconds per code object of the profiled runs
+        self._brisk_profile = None
 
     # -- recording --------------------------------------------------------------
     def code_object(
@@ -101,13 +116,25 @@ class BriskDevice(CPPStandaloneDevice):
             "template_kwds": kwds,
             "override_conditional_write": override_conditional_write,
         }
-        self._brisk_code_objects[codeobj.name] = Exporter(self).code_object(record)
+        entry = Exporter(self).code_object(record)
+        if self._live():
+            # a live session: a code object that is an earlier one under a new name
+            # (Brian makes new ones for every run) runs as that one, so that the
+            # session's program stays the same and is not compiled again
+            content = {k: v for k, v in entry.items() if k != "name"}
+            key = json.dumps(content, sort_keys=True, default=repr)
+            earlier = self._brisk_by_content.get(key)
+            if earlier is not None and earlier != codeobj.name:
+                self._brisk_alias[codeobj.name] = earlier
+                return codeobj
+            self._brisk_by_content[key] = codeobj.name
+        self._brisk_code_objects[codeobj.name] = entry
         return codeobj
 
     def variableview_get_with_expression(self, variableview, code, run_namespace=None):
         """``S.w['i > 5']`` after the run, evaluated with numpy on the results
         (cpp_standalone raises NotImplementedError here)."""
-        if not self.has_been_run:
+        if not self.has_been_run and not self._live():
             raise NotImplementedError(
                 "Cannot retrieve the values of state variables with string "
                 "expressions before the simulation has been run."
@@ -150,6 +177,7 @@ class BriskDevice(CPPStandaloneDevice):
         # Brian builds at the end of network_run when build_on_run: the run is recorded
         # first (below), then built
         build_on_run, self.build_on_run = self.build_on_run, False
+        self._brisk_live_run = build_on_run and not self.has_been_run
         try:
             super().network_run(
                 net,
@@ -163,7 +191,11 @@ class BriskDevice(CPPStandaloneDevice):
             )
         finally:
             self.build_on_run = build_on_run
+            self._brisk_live_run = False
         self._record_run(net, objects, duration, report, report_period, profile, applied_before)
+        if build_on_run:
+            self._live_run(net)
+            return
         if build_on_run:
             if self.has_been_run:
                 raise RuntimeError(
@@ -172,6 +204,133 @@ class BriskDevice(CPPStandaloneDevice):
                     "statements with this device."
                 )
             self.build(direct_call=False, **self.build_options)
+
+    # -- live sessions (Brian's runtime mode: build_on_run=True) -----------------
+    def _live_run(self, net):
+        """A ``run()`` in a live session: runs at once, from the current state."""
+        Network._globally_running = True
+        try:
+            reply = self._live_sync(stop_requested=lambda: Network._globally_stopped or net._stopped)
+        finally:
+            Network._globally_running = False
+        self._last_run_time, self._last_run_completed_fraction = reply["last_run"]
+        t = reply["network_t"].get(net.name)
+        if t is not None and t != net.t_:
+            # stopped early (Ctrl-C, Network.stop()): the clocks are where the run ended
+            net.t_ = t
+            for clock in net._clocks:
+                self.array_cache[clock.variables["t"]] = None
+                self.array_cache[clock.variables["timestep"]] = None
+        self._check_states()
+
+    def _live_sync(self, stop_requested=None):
+        """Brings the live session up to the script: writes the export (the main-queue
+        entries since the last sync, new static arrays) and lets the session run it."""
+        from .session import Session
+
+        if self.project_dir is None:
+            directory = (self.build_options or {}).get("directory")
+            if directory is None:
+                directory = tempfile.mkdtemp(prefix="brian_brisk_")
+            self.project_dir = os.path.abspath(directory)
+        directory = self.project_dir
+        ensure_directory(os.path.join(directory, "static_arrays"))
+        # before the first run, the clocks of the code objects so far (cpp_standalone
+        # learns them at a run)
+        for codeobj in self.code_objects.values():
+            clock = getattr(codeobj.owner, "clock", None)
+            if clock is not None:
+                self.clocks.add(clock)
+        for clock in self.clocks:
+            if clock.name == "clock":
+                clock._name = "_clock"
+        start = time.time()
+        self._live_write_static_arrays(directory)
+        Exporter(self).write(directory, queue_start=self._brisk_synced)
+        export_time = time.time() - start
+        if self._brisk_session is None:
+            backend = (self.build_options or {}).get("backend") or self.backend
+            with_output = (self.build_options or {}).get("with_output", True)
+            self._brisk_session = Session(backend, live_output=with_output)
+        synced = len(self.main_queue)
+        try:
+            reply = self._brisk_session.sync(self._export_dir(directory), stop_requested)
+        finally:
+            # what the session got counts as run, also when it failed: the error goes to
+            # the script (as Brian's runtime raises it) and the next call goes on from there
+            self._brisk_synced = synced
+        self.backend_used = reply["backend"]
+        timings = dict(reply.get("timings") or {}, export=export_time)
+        self.brisk_timings.update(timings)
+        self.brisk_timings.setdefault("runs", []).append(timings)
+        if reply.get("profile") is not None:
+            self._brisk_profile = reply["profile"]
+        return reply
+
+    def _live_write_static_arrays(self, directory):
+        """Brian's static arrays that the session has not seen yet (as cpp_standalone's
+        ``write_static_arrays``, which writes all of them)."""
+        from brian2.core.functions import Function
+
+        for code_object in self.code_objects.values():
+            for var in code_object.variables.values():
+                if isinstance(var, Function):
+                    self._insert_func_namespace(var, code_object, self.static_arrays)
+        for name, arr in self.static_arrays.items():
+            if name not in self._brisk_static_written:
+                arr.tofile(os.path.join(directory, "static_arrays", name))
+                self._brisk_static_written.add(name)
+
+    def _live(self):
+        """Whether values come from a live session (runtime mode), not a results folder."""
+        return (self.build_on_run or self._brisk_live_run) and not self.has_been_run
+
+    def _live_read(self, var):
+        """The current values of `var` from the live session (started if need be)."""
+        if self._brisk_synced < len(self.main_queue) or self._brisk_session is None:
+            self._live_sync()
+        name = self.get_array_name(var, access_data=False)
+        data = np.frombuffer(self._brisk_session.read(name), dtype=var.dtype).copy()
+        # (cpp_standalone's reading of a results file: 2-D dynamic arrays grow along one axis)
+        if isinstance(var.size, tuple) and len(var.size) == 2:
+            if var.size[0] * var.size[1] == len(data):
+                size = var.size
+            elif var.size[0] == 0:
+                size = (len(data) // var.size[1], var.size[1])
+            elif var.size[1] == 0:
+                size = (var.size[0], len(data) // var.size[0])
+            else:
+                raise IndexError(
+                    f"Do not now how to deal with 2d array of size {var.size!s}, the "
+                    f"session's array has length {len(data)}.")
+            var.size = size
+            return data.reshape(var.size)
+        var.size = len(data)
+        return data
+
+    def get_value(self, var, access_data=True):
+        if self.array_cache.get(var, None) is not None or not self._live():
+            return super().get_value(var, access_data)
+        return self._live_read(var)
+
+    def variableview_get_subexpression_with_index_array(self, variableview, item, run_namespace=None):
+        if not self._live():
+            return super().variableview_get_subexpression_with_index_array(variableview, item, run_namespace)
+        from brian2.core.variables import VariableView
+        from brian2.devices.device import reset_device, set_device
+
+        # as cpp_standalone after a run: the runtime device evaluates the expression
+        # on the values (read from the session)
+        set_device("runtime")
+        try:
+            return VariableView.get_subexpression_with_index_array(variableview, item, run_namespace=run_namespace)
+        finally:
+            reset_device()
+
+    def reinit(self):
+        if self._brisk_session is not None:
+            self._brisk_session.close()
+        super().reinit()
 
     def _record_run(self, net, objects, duration, report, report_period, profile, applied_before):
         """Replaces the C++ lines Brian queued for a run (``run_network``) by the run
@@ -193,7 +352,8 @@ class BriskDevice(CPPStandaloneDevice):
         for obj in objects:
             if obj.active:
                 for codeobj in obj._code_objects:
-                    scheduled.append({"clock": obj.clock.name, "code_object": codeobj.name})
+                    name = self._brisk_alias.get(codeobj.name, codeobj.name)
+                    scheduled.append({"clock": obj.clock.name, "code_object": name})
                     used.add(obj.clock)
         # clocks no code object uses still advance (Brian adds them without code)
         for clock in sorted(net._clocks - used, key=lambda c: c.name):
@@ -214,7 +374,7 @@ class BriskDevice(CPPStandaloneDevice):
             for codeobj in getattr(obj, "_code_objects", ()):
                 if codeobj is None:
                     continue
-                self._brisk_schedule[codeobj.name] = {
+                self._brisk_schedule[self._brisk_alias.get(codeobj.name, codeobj.name)] = {
                     "clock": obj.clock.name,
                     "when": obj.when,
                     # Brian sorts by (when, order, name); an order that is not a number

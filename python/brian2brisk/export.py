@@ -380,12 +380,13 @@ class Exporter:
         return {**entry, **schedule} if schedule is not None else entry
 
     # -- the main queue -----------------------------------------------------
-    def main_queue(self):
+    def main_queue(self, start=0):
         out = []
-        for kind, args in self.device.main_queue:
+        alias = self.device._brisk_alias
+        for kind, args in self.device.main_queue[start:]:
             if kind in ("run_code_object", "before_run_code_object", "after_run_code_object"):
                 (codeobj,) = args
-                out.append({"kind": kind, "code_object": codeobj.name})
+                out.append({"kind": kind, "code_object": alias.get(codeobj.name, codeobj.name)})
             elif kind == "brisk_run_network":
                 run = dict(args)
                 if run.pop("apply_run_args"):
@@ -445,7 +446,7 @@ class Exporter:
         return out
 
     # -- everything ------------------------------------------------------------
-    def manifest(self):
+    def manifest(self, queue_start=0):
         device = self.device
         code_objects = [self.scheduled(e) for e in device._brisk_code_objects.values()]
         return {
@@ -457,17 +458,23 @@ class Exporter:
             "static_arrays": self.static_arrays(),
             "clocks": self.clocks(),
             "code_objects": code_objects,
-            "main_queue": self.main_queue(),
+            "main_queue": self.main_queue(queue_start),
         }
 
-    def write(self, directory):
-        manifest = self.manifest()
+    def write(self, directory, queue_start=None):
+        """Writes ``export/manifest.json``. A live session's export (`queue_start`
+        given) holds the main-queue entries from `queue_start` on: those the
+        session has not run yet."""
+        manifest = self.manifest(queue_start or 0)
         export_dir = os.path.join(directory, "export")
         os.makedirs(export_dir, exist_ok=True)
         path = os.path.join(export_dir, "manifest.json")
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
-            json.dump(manifest, f, indent=1, sort_keys=False)
+            if queue_start is None:
+                json.dump(manifest, f, indent=1, sort_keys=False)
+            else:
+                json.dump(manifest, f, separators=(",", ":"))
             f.write("\n")
         os.replace(tmp, path)
         return path

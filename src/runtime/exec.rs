@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::diag::{Error, Result};
@@ -97,8 +98,8 @@ impl ClockState {
 
 /// Runs the main queue.
 pub struct Executor<'a> {
-    pub(super) export: &'a Export,
-    pub(super) plan: &'a Plan,
+    pub(super) export: Arc<Export>,
+    pub(super) plan: Arc<Plan>,
     pub(super) device: Box<dyn Device + 'a>,
     /// Elements per buffer (host-authoritative).
     pub(super) lens: Vec<u64>,
@@ -110,7 +111,7 @@ pub struct Executor<'a> {
     drain_in_flight: Option<Drain>,
     pub(super) seed: u64,
     /// Seeds chosen without a value so far (see [`unseeded_seed`]).
-    unseeded: u64,
+    pub(super) unseeded: u64,
     /// Random-number launches since the last seed.
     pub(super) stream: u64,
     pub(super) network_t: BTreeMap<String, f64>,
@@ -174,7 +175,9 @@ fn random_seed() -> u64 {
 
 impl<'a> Executor<'a> {
     /// Allocates every buffer and applies Brian's array initialisation (zeros, arange).
-    pub fn new(export: &'a Export, plan: &'a Plan, mut device: Box<dyn Device + 'a>) -> Result<Executor<'a>> {
+    pub fn new(export: Arc<Export>, plan: Arc<Plan>, mut device: Box<dyn Device + 'a>) -> Result<Executor<'a>> {
+        let (export_ref, plan_ref) = (Arc::clone(&export), Arc::clone(&plan));
+        let (export, plan) = (&*export_ref, &*plan_ref);
         let mut lens: Vec<u64> = plan.buffers.iter().map(|b| b.len).collect();
         for (i, decl) in export.arrays.iter().enumerate() {
             if decl.dynamic || plan.buffers[i].role == BufferRole::Recorded {
@@ -185,8 +188,8 @@ impl<'a> Executor<'a> {
         let names: Vec<String> = plan.buffers.iter().map(|b| b.name.clone()).collect();
         device.allocate(&bytes, &names)?;
         let mut exec = Executor {
-            export,
-            plan,
+            export: Arc::clone(&export_ref),
+            plan: Arc::clone(&plan_ref),
             device,
             lens,
             recorded: BTreeMap::new(),
@@ -372,10 +375,62 @@ impl<'a> Executor<'a> {
         if !self.export.main_queue.iter().any(|e| matches!(e, QueueEntry::ApplyRunArgs)) {
             self.apply_run_args()?;
         }
-        for entry in &self.export.main_queue {
+        let export = Arc::clone(&self.export);
+        for entry in &export.main_queue {
             self.run_entry(entry, out)?;
         }
         self.device.synchronize()
+    }
+
+    /// A live session: runs the main queue's entries from `from` on (those
+    /// added since the last call), continuing from the current state.
+    pub fn run_entries(&mut self, from: usize, out: &mut dyn Write) -> Result<()> {
+        let export = Arc::clone(&self.export);
+        for entry in export.main_queue.iter().skip(from) {
+            self.run_entry(entry, out)?;
+        }
+        self.device.synchronize()
+    }
+
+    /// A live session: the export and plan of a newer export of the same
+    /// program (the same plan: every buffer keeps its number), whose main
+    /// queue has more entries.
+    pub fn rebind(&mut self, export: Arc<Export>, plan: Arc<Plan>) {
+        self.export = export;
+        self.plan = plan;
+    }
+
+    /// The current values of the Brian array `name` (recorded data included),
+    /// as its raw little-endian bytes, and its element count.
+    pub fn read_array(&mut self, name: &str) -> Result<(Vec<u8>, u64)> {
+        let buf = self
+            .plan
+            .buffer_of(name)
+            .filter(|&b| b < self.export.arrays.len())
+            .ok_or_else(|| Error::runtime(format!("read: no Brian array '{name}' in this simulation")))?;
+        let size = self.dtype(buf).size();
+        if self.plan.buffers[buf].role == BufferRole::Recorded {
+            let bytes = self.recorded.get(&buf).cloned().unwrap_or_default();
+            let len = (bytes.len() / size) as u64;
+            return Ok((bytes, len));
+        }
+        let len = self.lens[buf];
+        Ok((self.device.read(buf, 0, len as usize * size)?, len))
+    }
+
+    /// Each network's time (a live session reports it after every run).
+    pub fn network_times(&self) -> &BTreeMap<String, f64> {
+        &self.network_t
+    }
+
+    /// Wall-clock seconds and completed fraction of the last network run.
+    pub fn last_run(&self) -> (f64, f64) {
+        self.last_run
+    }
+
+    /// `run(..., profile=True)`: seconds per code object so far.
+    pub fn profile(&self) -> Option<&[(String, f64)]> {
+        self.profile.as_deref()
     }
 
     fn run_entry(&mut self, entry: &QueueEntry, out: &mut dyn Write) -> Result<()> {
@@ -486,11 +541,14 @@ impl<'a> Executor<'a> {
     }
 
     pub(super) fn step_args(&mut self, kernel: usize, clock: Option<&ClockState>) -> Result<StepArgs> {
-        let k = &self.plan.kernels[kernel];
-        let n = self.size_value(&k.size)?;
+        let (size, rng_streams) = {
+            let k = &self.plan.kernels[kernel];
+            (k.size.clone(), k.rng_streams)
+        };
+        let n = self.size_value(&size)?;
         let (t, dt, timestep) = clock.map(|c| (c.t(), c.dt, c.timestep)).unwrap_or((0.0, 0.0, 0));
         let stream = self.stream;
-        self.stream += k.rng_streams;
+        self.stream += rng_streams;
         Ok(StepArgs { t, dt, timestep, seed: self.seed, stream, n: n as i64, step: 0 })
     }
 
@@ -604,8 +662,14 @@ impl<'a> Executor<'a> {
         let started = Instant::now();
         let mut next_report = run.report_period;
         let mut due = vec![false; clocks.len()];
+        let mut stopped = false;
         loop {
             let Some(t_min) = due_clocks(&clocks, &mut due) else { break };
+            // a live session's "stop requested" (Ctrl-C, Network.stop()): Brian ends the run here
+            if super::stop::take() {
+                stopped = true;
+                break;
+            }
             if report.enabled() {
                 let elapsed = started.elapsed().as_secs_f64();
                 if elapsed > next_report {
@@ -675,9 +739,16 @@ impl<'a> Executor<'a> {
                 }
             }
         }
-        self.network_t.insert(run.network.clone(), t_end);
-        self.last_run = (elapsed, 1.0);
-        report.progress(out, elapsed, 1.0);
+        // a stopped run ends at the time of its earliest clock, as Brian's
+        let t_now = if stopped {
+            clocks.iter().map(ClockState::t).fold(f64::INFINITY, f64::min).min(t_end)
+        } else {
+            t_end
+        };
+        let completed = if run.duration > 0.0 { (t_now - t_start) / run.duration } else { 1.0 };
+        self.network_t.insert(run.network.clone(), t_now);
+        self.last_run = (elapsed, completed);
+        report.progress(out, elapsed, completed);
         Ok(())
     }
 
@@ -696,7 +767,8 @@ impl<'a> Executor<'a> {
     fn drain(&mut self) -> Result<()> {
         self.collect_drain()?;
         self.pending = 0;
-        let plan = self.plan;
+        let plan = Arc::clone(&self.plan);
+        let plan = &*plan;
         let mut drain = Drain::default();
         for rec in &plan.recorders {
             let fill = self.device.read(rec.fill, 0, 16)?;

@@ -102,8 +102,9 @@ impl Executor<'_> {
             for &(clock, kernel) in objects.iter().filter(|(c, _)| due[*c]) {
                 let mut next = kernel;
                 while let Some(k) = next {
+                    let size = self.plan.kernels[k].size.clone();
+                    let n = self.size_value(&size)? as i64;
                     let kernel = &self.plan.kernels[k];
-                    let n = self.size_value(&kernel.size.clone())? as i64;
                     let args = StepArgs {
                         t: 0.0,
                         dt: 0.0,

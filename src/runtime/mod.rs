@@ -13,6 +13,7 @@
 
 mod by_target;
 pub mod cache;
+mod carry;
 #[allow(unsafe_code)]
 pub mod cpu;
 #[allow(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod nvrtc;
 mod graphs;
 mod snapshot;
 mod spike_bits;
+pub mod stop;
 mod synapses;
 
 /// A small linear congruential generator for the table tests: `next(m)` in `0..m`.

@@ -34,6 +34,19 @@ struct SavedBuffer {
     bytes: Vec<u8>,
 }
 
+impl Snapshot {
+    /// The same snapshot for another plan: `renumber` maps each buffer to its
+    /// number there (a live session's rebuilt program); `None` when one has none.
+    pub(super) fn renumber(self, renumber: impl Fn(usize) -> Option<usize>) -> Option<Snapshot> {
+        let buffers = self
+            .buffers
+            .into_iter()
+            .map(|b| Some(SavedBuffer { buf: renumber(b.buf)?, ..b }))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Snapshot { buffers, ..self })
+    }
+}
+
 impl Executor<'_> {
     /// `store_state`: keeps the state of `arrays` and `pathways` under (`network`, `name`).
     pub(super) fn store_state(&mut self, network: &str, name: &str, arrays: &[String], pathways: &[String]) -> Result<()> {
