@@ -125,12 +125,29 @@ fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) 
     let text = match kernel.phase {
         _ if co.template == crate::ir::Template::Spatialstateupdate => views::render_spatial(&view, target),
         Phase::Main | Phase::Count => views::render_main(&view, co, target),
+        Phase::QueueWalk => views::render_main(&queue_walk(view), co, target),
         Phase::AfterRun | Phase::BeforeRun => views::render_phase(&view, co, kernel.phase, target),
         Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick | Phase::Fused => {
             Ok(format!("// no {:?} code for template '{}'\n", kernel.phase, co.template.name()))
         }
     };
     text.map_err(|e| Error::runtime(format!("template error for '{}': {e}", co.name)).in_object(&co.owner, &co.name))
+}
+
+/// A `synapses` kernel reduced to its walk over the spike queue
+/// ([`Phase::QueueWalk`]): each due synapse's index goes to a volatile local
+/// (the work of cpp_standalone's queue push, which stores it in a queue
+/// slot), and nothing is written, drawn or computed.
+fn queue_walk(mut view: views::KernelView) -> views::KernelView {
+    let sink = "_walked = _idx;";
+    view.scalar_code = "    volatile int64_t _walked = 0;\n    (void)_walked;".to_string();
+    view.scalar_stores = String::new();
+    view.rng_scalar = String::new();
+    view.rng_vector = String::new();
+    view.vector_code = format!("                {sink}");
+    view.syn.vector_atomic = format!("            {sink}");
+    view.syn.vector_grouped = format!("                {sink}");
+    view
 }
 
 /// A binomial sampler, as Brian's `BinomialFunction` samples: the normal

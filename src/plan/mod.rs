@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
-use crate::export::Export;
+use crate::export::{Export, QueueEntry};
 use crate::ir::{CodeObject, Function, Symbol, Template};
 
 pub mod fusion;
@@ -244,6 +244,11 @@ pub enum Phase {
     /// CUDA: a group's state update, threshold and reset in one kernel
     /// ([`fusion`]); its code object is the threshold.
     Fused,
+    /// `synapses` in an export with a `run(..., profile=True)`: the
+    /// delivery's walk over the spike queue (the synapses due this step)
+    /// without its statements. A profiled run times it for the pathway's
+    /// `synapses_push_spikes`, whose queue push cpp_standalone times there.
+    QueueWalk,
 }
 
 /// How a kernel is launched on the GPU (the CPU runs every kernel serially).
@@ -308,6 +313,9 @@ pub struct CodeObjectPlan {
     /// additions when the delivery runs a thread per synapse; `None` when the
     /// writes are not race-free and the delivery runs in one thread.
     pub atomic: Option<std::collections::BTreeSet<String>>,
+    /// `synapses`, when a run is profiled: its [`Phase::QueueWalk`] kernel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub walk: Option<usize>,
 }
 
 /// A monitor's output stream: staging buffers and one fill counter
@@ -718,6 +726,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         sync: None,
         chunk_status: None,
         atomic: None,
+        walk: None,
     };
     let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
     let scalar_stores_last = scalar_writes && is_elementwise(&co.template);
@@ -732,6 +741,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             Phase::Voltage => "_voltage",
             Phase::Tick => "_tick",
             Phase::Fused => "_fused",
+            Phase::QueueWalk => "_queue_walk",
         };
         plan.kernels.push(Kernel {
             symbol: format!("brisk_{}{suffix}", co.name),
@@ -832,7 +842,11 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
                 (None, Some(groups)) => (Launch::Grid, LoopSize::Fixed(groups)),
                 (None, None) => (Launch::Block, LoopSize::Fixed(1)),
             };
-            entry.main = Some(push(plan, Phase::Main, launch, size));
+            entry.main = Some(push(plan, Phase::Main, launch, size.clone()));
+            let profiled = export.main_queue.iter().any(|e| matches!(e, QueueEntry::RunNetwork(r) if r.profile));
+            if profiled {
+                entry.walk = Some(push(plan, Phase::QueueWalk, launch, size));
+            }
         }
         Template::Spikegenerator => {
             entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));

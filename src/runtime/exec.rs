@@ -536,7 +536,7 @@ impl<'a> Executor<'a> {
             Phase::BeforeRun => co.before_run,
             Phase::AfterRun => co.after_run,
             // launched after the main kernel (`Kernel::then`)
-            Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick | Phase::Fused => None,
+            Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick | Phase::Fused | Phase::QueueWalk => None,
         })
     }
 
@@ -652,6 +652,7 @@ impl<'a> Executor<'a> {
         if run.profile {
             self.device.take_timers()?;
         }
+        let walks = self.queue_walks(run);
         let mirrored: Vec<bool> = names.iter().map(|n| self.plan.mirrored_clocks.contains(n)).collect();
         for (c, _) in clocks.iter().zip(&mirrored).filter(|(_, m)| **m) {
             self.mirror_clock(c)?;
@@ -688,6 +689,7 @@ impl<'a> Executor<'a> {
                 if !due[clock] || graphs.is_some() {
                     continue;
                 }
+                self.launch_queue_walk(&walks, slot, objects.len(), &clocks[clock])?;
                 let mut next = kernel;
                 while let Some(kernel) = next {
                     let args = self.step_args(kernel, Some(&clocks[clock]))?;
@@ -729,6 +731,7 @@ impl<'a> Executor<'a> {
         }
         if run.profile {
             let mut profiled = self.device.take_timers()?;
+            super::profile::attribute_queue_walks(&mut profiled, &walks, objects.len());
             profiled.resize(objects.len(), 0.0);
             let all = self.profile.get_or_insert_with(Vec::new);
             let named = run.objects.iter().zip(profiled).filter_map(|(o, secs)| Some((o.code_object.clone()?, secs)));

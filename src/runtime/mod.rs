@@ -24,6 +24,7 @@ pub mod guard;
 #[allow(unsafe_code)]
 pub mod nvrtc;
 mod graphs;
+mod profile;
 mod snapshot;
 mod spike_bits;
 pub mod stop;
