@@ -409,6 +409,9 @@ pub enum QueueEntry {
     SetArrayByArray { array: String, static_index: String, static_value: String },
     ResizeArray { array: String, size: u64 },
     Seed { seed: Option<u64> },
+    /// `device.set_random_state(state)` in a live session: the random-number
+    /// key and the launches since it (`device.get_random_state()`).
+    SetRandomState { seed: u64, stream: u64 },
     ApplyRunArgs,
     /// `Network.store(name)`: the arrays of the network's objects and clocks
     /// and the queues of its pathways, kept in the simulation under

@@ -10,6 +10,10 @@
 //!   generated and compiled and the state carried into it by name
 //!   (`runtime::carry`).
 //! * `{"op": "read", "array": NAME}`: the current values of a Brian array.
+//! * `{"op": "random_state"}`: the random-number key and stream position.
+//! * `{"op": "save_state", "network": N, "name": S}`: the state `store(S)`
+//!   kept, as bytes (`store(filename=...)`); `{"op": "load_state", ...,
+//!   "bytes": B}` followed by B bytes keeps such a state for a `restore()`.
 //! * `{"op": "close"}`.
 //!
 //! Out: one JSON line per request on the reply pipe (`--reply-fd`): `{"ok":
@@ -40,6 +44,10 @@ use crate::runtime::stop;
 enum Request {
     Sync { export: PathBuf },
     Read { array: String },
+    RandomState,
+    SaveState { network: String, name: String },
+    /// followed by `bytes` bytes of a saved state on the input
+    LoadState { network: String, name: String, bytes: usize },
     Close,
 }
 
@@ -83,6 +91,38 @@ pub fn serve(backend: Backend, input: &mut dyn BufRead, reply: &mut dyn Write) -
                         info["why"] = json!(why);
                         send(reply, &info, &[])?;
                     }
+                    Err(e) => send_error(reply, &e)?,
+                }
+            }
+            Request::RandomState => match live.as_ref() {
+                Some(l) => {
+                    let (seed, stream) = l.exec.random_state();
+                    send(reply, &json!({"ok": true, "seed": seed, "stream": stream}), &[])?;
+                }
+                None => send_error(reply, &Error::runtime("random_state: the session has no simulation yet"))?,
+            },
+            Request::SaveState { network, name } => {
+                let answer = match live.as_ref() {
+                    Some(l) => l.exec.save_state(&network, &name),
+                    None => Err(Error::runtime("store(): the session has no simulation yet")),
+                };
+                match answer {
+                    Ok(bytes) => send(reply, &json!({"ok": true, "bytes": bytes.len()}), &bytes)?,
+                    Err(e) => send_error(reply, &e)?,
+                }
+            }
+            Request::LoadState { network, name, bytes } => {
+                let mut data = Vec::new();
+                data.try_reserve_exact(bytes)
+                    .map_err(|_| Error::runtime(format!("restore(): no memory for a stored state of {bytes} bytes")))?;
+                data.resize(bytes, 0);
+                input.read_exact(&mut data)?;
+                let answer = match live.as_mut() {
+                    Some(l) => l.exec.load_state(&network, &name, &data),
+                    None => Err(Error::runtime("restore(): the session has no simulation yet")),
+                };
+                match answer {
+                    Ok(()) => send(reply, &json!({"ok": true}), &[])?,
                     Err(e) => send_error(reply, &e)?,
                 }
             }

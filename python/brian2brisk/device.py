@@ -327,6 +327,22 @@ class BriskDevice(CPPStandaloneDevice):
         finally:
             reset_device()
 
+    def get_random_state(self):
+        """A live session's random-number state (Brisk's Philox key and stream
+        position); `set_random_state` puts it back."""
+        if not self._live():
+            return super().get_random_state()
+        if self._brisk_synced < len(self.main_queue) or self._brisk_session is None:
+            self._live_sync()
+        return {"brisk_random_state": self._brisk_session.random_state()}
+
+    def set_random_state(self, state):
+        if not self._live():
+            return super().set_random_state(state)
+        if not isinstance(state, dict) or "brisk_random_state" not in state:
+            raise TypeError("set_random_state() takes a state from the brisk device's get_random_state()")
+        self.main_queue.append(("brisk_set_random_state", dict(state["brisk_random_state"])))
+
     def reinit(self):
         if self._brisk_session is not None:
             self._brisk_session.close()
@@ -416,8 +432,11 @@ class BriskDevice(CPPStandaloneDevice):
     # -- store / restore (Brian's standalone devices refuse both) ---------------
     def network_store(self, net, name="default", filename=None):
         """``store()``: the state is kept inside the simulation, under
-        (network, ``name``), by a ``store_state`` entry in the main queue."""
-        if filename is not None:
+        (network, ``name``), by a ``store_state`` entry in the main queue. In a
+        live session, ``filename`` also writes it to a file (a pickle, as
+        Brian's runtime writes, of the session's state), restorable in another
+        process."""
+        if filename is not None and not self._live():
             raise NotImplementedError(
                 f"Brisk keeps stored states inside the simulation: store(filename=...) "
                 f"for network '{net.name}' is not supported; use store(name=...) and "
@@ -452,9 +471,40 @@ class BriskDevice(CPPStandaloneDevice):
                 {"network": net.name, "name": name, "arrays": arrays, "pathways": pathways},
             )
         )
+        if filename is not None:
+            import pickle
+
+            self._live_sync()
+            state = {
+                "brisk_stored_state": self._brisk_session.save_state(net.name, name),
+                "brisk_python": self._brisk_stored[(net.name, name)],
+            }
+            # one file can hold several states, as in Brian's runtime
+            stored = {}
+            if os.path.exists(filename):
+                with open(filename, "rb") as f:
+                    stored = pickle.load(f)
+            stored[name] = state
+            with open(filename, "wb") as f:
+                pickle.dump(stored, f, protocol=pickle.HIGHEST_PROTOCOL)
 
     def network_restore(self, net, name="default", filename=None, restore_random_state=False):
-        """``restore()``: puts back the state kept by ``store(name)``."""
+        """``restore()``: puts back the state kept by ``store(name)`` (in a live
+        session also from a file written by ``store(name, filename)``)."""
+        if filename is not None and self._live():
+            import pickle
+
+            with open(filename, "rb") as f:
+                state = pickle.load(f)[name]
+            if not isinstance(state, dict) or "brisk_stored_state" not in state:
+                raise TypeError(
+                    f"{filename} holds a state stored by another Brian device; Brisk restores the "
+                    "states that store(filename=...) wrote under the brisk device")
+            if self._brisk_synced < len(self.main_queue) or self._brisk_session is None:
+                self._live_sync()
+            self._brisk_session.load_state(net.name, name, state["brisk_stored_state"])
+            self._brisk_stored[(net.name, name)] = state["brisk_python"]
+            filename = None
         if filename is not None:
             raise NotImplementedError(
                 f"Brisk keeps stored states inside the simulation: restore(filename=...) "

@@ -435,6 +435,8 @@ class Exporter:
                         "pathways": args["pathways"],
                     }
                 )
+            elif kind == "brisk_set_random_state":
+                out.append({"kind": "set_random_state", "seed": int(args["seed"]), "stream": int(args["stream"])})
             elif kind == "brisk_restore_state":
                 out.append({"kind": "restore_state", **args})
             elif kind in ("start_run_func", "end_run_func"):

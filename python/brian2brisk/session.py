@@ -97,6 +97,20 @@ class Session:
         head = self._request({"op": "read", "array": array})
         return self._read_exactly(head["bytes"])
 
+    def random_state(self):
+        """The random-number key and stream position now."""
+        head = self._request({"op": "random_state"})
+        return {"seed": head["seed"], "stream": head["stream"]}
+
+    def save_state(self, network, name):
+        """The state `store(name)` kept for `network`, as bytes."""
+        head = self._request({"op": "save_state", "network": network, "name": name})
+        return self._read_exactly(head["bytes"])
+
+    def load_state(self, network, name, data):
+        """Keeps a state from `save_state` (of any process) for a ``restore(name)``."""
+        self._request({"op": "load_state", "network": network, "name": name, "bytes": len(data)}, payload=data)
+
     def close(self):
         """Ends the session (its memory, device memory included, is freed)."""
         _open.discard(self)
@@ -116,11 +130,11 @@ class Session:
             self.dead = "the session was closed"
 
     # -- plumbing ------------------------------------------------------------------
-    def _request(self, request, stop_requested=None):
+    def _request(self, request, stop_requested=None, payload=b""):
         if self.dead is not None:
             raise BriskError(f"the Brisk session is not running: {self.dead}", kind="runtime")
         try:
-            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n" + payload)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise self._died() from None

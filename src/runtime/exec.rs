@@ -418,6 +418,11 @@ impl<'a> Executor<'a> {
         Ok((self.device.read(buf, 0, len as usize * size)?, len))
     }
 
+    /// The random-number state: the key and the launches since it (`device.get_random_state()`).
+    pub fn random_state(&self) -> (u64, u64) {
+        (self.seed, self.stream)
+    }
+
     /// Each network's time (a live session reports it after every run).
     pub fn network_times(&self) -> &BTreeMap<String, f64> {
         &self.network_t
@@ -495,6 +500,10 @@ impl<'a> Executor<'a> {
                     }
                 };
                 self.stream = 0;
+            }
+            QueueEntry::SetRandomState { seed, stream } => {
+                self.seed = *seed;
+                self.stream = *stream;
             }
             QueueEntry::RunCodeObject { code_object } => self.run_once(code_object, Phase::Main)?,
             QueueEntry::BeforeRunCodeObject { code_object } => self.run_once(code_object, Phase::BeforeRun)?,

@@ -26,6 +26,7 @@ pub mod nvrtc;
 mod graphs;
 mod profile;
 mod snapshot;
+mod snapshot_file;
 mod spike_bits;
 pub mod stop;
 mod synapses;

@@ -34,7 +34,31 @@ struct SavedBuffer {
     bytes: Vec<u8>,
 }
 
+/// A snapshot's contents, borrowed (`snapshot_file`).
+pub(super) struct Parts<'s> {
+    pub network_t: Option<f64>,
+    pub seed: u64,
+    pub stream: u64,
+    /// (buffer, elements, bytes)
+    pub buffers: Vec<(usize, u64, &'s [u8])>,
+}
+
 impl Snapshot {
+    pub(super) fn parts(&self) -> Parts<'_> {
+        Parts {
+            network_t: self.network_t,
+            seed: self.seed,
+            stream: self.stream,
+            buffers: self.buffers.iter().map(|b| (b.buf, b.len, b.bytes.as_slice())).collect(),
+        }
+    }
+
+    /// A snapshot from its contents: (buffer, elements, bytes), checked by the caller.
+    pub(super) fn from_parts(network_t: Option<f64>, seed: u64, stream: u64, buffers: Vec<(usize, u64, Vec<u8>)>) -> Snapshot {
+        let buffers = buffers.into_iter().map(|(buf, len, bytes)| SavedBuffer { buf, len, bytes }).collect();
+        Snapshot { network_t, seed, stream, buffers }
+    }
+
     /// The same snapshot for another plan: `renumber` maps each buffer to its
     /// number there (a live session's rebuilt program); `None` when one has none.
     pub(super) fn renumber(self, renumber: impl Fn(usize) -> Option<usize>) -> Option<Snapshot> {

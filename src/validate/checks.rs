@@ -528,7 +528,10 @@ impl<'a> Validator<'a> {
                         self.array(a, &format!("{path}.arrays[{j}]"))?;
                     }
                 }
-                QueueEntry::Seed { .. } | QueueEntry::ApplyRunArgs | QueueEntry::RestoreState { .. } => {}
+                QueueEntry::Seed { .. }
+                | QueueEntry::SetRandomState { .. }
+                | QueueEntry::ApplyRunArgs
+                | QueueEntry::RestoreState { .. } => {}
             }
         }
         Ok(())
