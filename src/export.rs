@@ -442,6 +442,9 @@ pub struct RunNetwork {
 pub struct ScheduledObject {
     pub clock: String,
     pub code_object: Option<String>,
+    /// A live session's `network_operation` (its number in the Python device), called here.
+    #[serde(default)]
+    pub operation: Option<u32>,
 }
 
 impl Export {

@@ -29,7 +29,11 @@ pub struct Prepared {
 
 /// Reads, lowers, schedules and plans an export.
 pub fn prepare(export_dir: &Path) -> Result<Prepared> {
-    let export = Export::read(export_dir)?;
+    prepare_export(Export::read(export_dir)?)
+}
+
+/// Lowers, schedules and plans an export that has been read (and so validated).
+pub fn prepare_export(export: Export) -> Result<Prepared> {
     let code_objects = ir::lower::lower_all(&export)?;
     let schedules = schedule::build(&export)?;
     let plan = plan::build(&export, &code_objects)?;

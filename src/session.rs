@@ -5,24 +5,30 @@
 //! * `{"op": "sync", "export": DIR}`: the export as the script stands now,
 //!   whose main queue holds the entries added since the last sync (values
 //!   set from Python, `connect()`, `run()`, `store()`); the session runs them.
-//!   When the new export plans the same program, the state stays where it is
-//!   (the export and plan are swapped under it); otherwise the new program is
-//!   generated and compiled and the state carried into it by name
-//!   (`runtime::carry`).
+//!   The runs of earlier syncs take part in planning (not in running), so
+//!   that a loop of `run()` calls plans one program. When the new export
+//!   plans the same program, the state stays where it is (the export and plan
+//!   are swapped under it); otherwise the new program is generated and
+//!   compiled and the state carried into it by name (`runtime::carry`).
 //! * `{"op": "read", "array": NAME}`: the current values of a Brian array.
 //! * `{"op": "random_state"}`: the random-number key and stream position.
 //! * `{"op": "save_state", "network": N, "name": S}`: the state `store(S)`
 //!   kept, as bytes (`store(filename=...)`); `{"op": "load_state", ...,
 //!   "bytes": B}` followed by B bytes keeps such a state for a `restore()`.
+//! * `{"op": "resume", "stop": bool}`: ends a `network_operation` call.
 //! * `{"op": "close"}`.
 //!
 //! Out: one JSON line per request on the reply pipe (`--reply-fd`): `{"ok":
-//! true, ...}` (for `read`, followed by the array's raw bytes) or `{"ok":
-//! false, "error": {...}}` (the error as `brisk-error-json` carries it).
-//! Standard output and error stay the user's: `report=` lines, the
-//! generated code's output. `SIGUSR1` stops a running `run()` after the
-//! current step (`runtime::stop`). The session ends at `close`, at the end of
-//! its input (the Python process is gone) or with its parent.
+//! true, ...}` (for `read` and `save_state`, followed by the bytes) or
+//! `{"ok": false, "error": {...}}` (the error as `brisk-error-json` carries
+//! it). While a run goes on, it may also send `{"network_operation": ID,
+//! "t": T}` (Python calls the function, with reads, writes and syncs that
+//! set values, then sends `resume`) and `{"report": [elapsed, completed,
+//! start, duration]}` (a Python `report=` callable; no answer). Standard
+//! output and error stay the user's: `report=` lines, the generated code's
+//! output. `SIGUSR1` stops a running `run()` after the current step
+//! (`runtime::stop`). The session ends at `close`, at the end of its input
+//! (the Python process is gone) or with its parent.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -34,8 +40,10 @@ use serde_json::json;
 
 use crate::codegen::{self, Target};
 use crate::diag::{Error, Result};
+use crate::export::{Export, QueueEntry};
 use crate::pipeline::{self, Backend, Prepared, Timings};
 use crate::runtime::exec::Executor;
+use crate::runtime::host::Host;
 use crate::runtime::stop;
 
 /// One request of the Python device.
@@ -48,104 +56,93 @@ enum Request {
     SaveState { network: String, name: String },
     /// followed by `bytes` bytes of a saved state on the input
     LoadState { network: String, name: String, bytes: usize },
+    Resume { stop: bool },
     Close,
 }
 
 /// The resident simulation.
 struct Live {
-    prepared: Prepared,
     /// The plan as JSON: a newer export with the same plan and program keeps the state in place.
     plan_json: serde_json::Value,
     source: String,
     exec: Executor<'static>,
+    /// The runs of earlier syncs, one per distinct schedule: planning takes them into account.
+    past_runs: Vec<QueueEntry>,
+}
+
+/// The session's two pipes.
+struct Io<'io> {
+    input: &'io mut dyn BufRead,
+    reply: &'io mut dyn Write,
 }
 
 /// Serves requests from `input` until `close` or its end; replies go to `reply`.
 pub fn serve(backend: Backend, input: &mut dyn BufRead, reply: &mut dyn Write) -> Result<()> {
     stop::install().map_err(|e| Error::runtime(format!("cannot install the stop signal: {e}")))?;
     let (target, why) = pipeline::choose_backend(backend)?;
+    let mut io = Io { input, reply };
     let mut live: Option<Live> = None;
-    let mut line = String::new();
     loop {
-        line.clear();
-        if input.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let request: Request = match serde_json::from_str(line.trim()) {
-            Ok(r) => r,
-            Err(e) => {
-                send_error(reply, &Error::runtime(format!("session: a request that is not understood: {e}")))?;
-                continue;
-            }
-        };
+        let Some(request) = io.next_request()? else { return Ok(()) };
         match request {
             Request::Close => return Ok(()),
             Request::Sync { export } => {
                 stop::clear();
-                let stdout = std::io::stdout();
-                let mut out = stdout.lock();
-                let answer = sync(&mut live, target, &export, &mut out);
-                let _ = out.flush();
+                let answer = sync(&mut live, target, &export, &mut io);
                 match answer {
                     Ok(mut info) => {
                         info["why"] = json!(why);
-                        send(reply, &info, &[])?;
+                        io.send(&info, &[])?;
                     }
-                    Err(e) => send_error(reply, &e)?,
+                    Err(e) => io.send_error(&e)?,
                 }
             }
-            Request::RandomState => match live.as_ref() {
-                Some(l) => {
-                    let (seed, stream) = l.exec.random_state();
-                    send(reply, &json!({"ok": true, "seed": seed, "stream": stream}), &[])?;
-                }
-                None => send_error(reply, &Error::runtime("random_state: the session has no simulation yet"))?,
+            Request::Resume { .. } => io.send_error(&Error::runtime("session: resume outside a network_operation"))?,
+            other => match live.as_mut() {
+                Some(l) => io.answer(&mut l.exec, other)?,
+                None => io.send_error(&Error::runtime("the session has no simulation yet"))?,
             },
-            Request::SaveState { network, name } => {
-                let answer = match live.as_ref() {
-                    Some(l) => l.exec.save_state(&network, &name),
-                    None => Err(Error::runtime("store(): the session has no simulation yet")),
-                };
-                match answer {
-                    Ok(bytes) => send(reply, &json!({"ok": true, "bytes": bytes.len()}), &bytes)?,
-                    Err(e) => send_error(reply, &e)?,
-                }
-            }
-            Request::LoadState { network, name, bytes } => {
-                let mut data = Vec::new();
-                data.try_reserve_exact(bytes)
-                    .map_err(|_| Error::runtime(format!("restore(): no memory for a stored state of {bytes} bytes")))?;
-                data.resize(bytes, 0);
-                input.read_exact(&mut data)?;
-                let answer = match live.as_mut() {
-                    Some(l) => l.exec.load_state(&network, &name, &data),
-                    None => Err(Error::runtime("restore(): the session has no simulation yet")),
-                };
-                match answer {
-                    Ok(()) => send(reply, &json!({"ok": true}), &[])?,
-                    Err(e) => send_error(reply, &e)?,
-                }
-            }
-            Request::Read { array } => {
-                let answer = match live.as_mut() {
-                    Some(l) => l.exec.read_array(&array),
-                    None => Err(Error::runtime("read: the session has no simulation yet")),
-                };
-                match answer {
-                    Ok((bytes, len)) => send(reply, &json!({"ok": true, "bytes": bytes.len(), "len": len}), &bytes)?,
-                    Err(e) => send_error(reply, &e)?,
-                }
+        }
+    }
+}
+
+/// Reads the export in `dir` with the runs of earlier syncs before its entries; returns it
+/// prepared and the number of entries put before (not to be run again).
+fn prepare(dir: &std::path::Path, past_runs: &[QueueEntry]) -> Result<(Prepared, usize)> {
+    let mut export = Export::read(dir)?;
+    export.main_queue.splice(0..0, past_runs.iter().cloned());
+    Ok((pipeline::prepare_export(export)?, past_runs.len()))
+}
+
+/// The distinct run schedules of `entries`, added to `past`.
+fn remember_runs(past: &mut Vec<QueueEntry>, entries: &[QueueEntry]) {
+    let key = |e: &QueueEntry| match e {
+        QueueEntry::RunNetwork(r) => Some((
+            r.profile,
+            r.objects.iter().map(|o| (o.clock.clone(), o.code_object.clone())).collect::<Vec<_>>(),
+        )),
+        _ => None,
+    };
+    for entry in entries {
+        if let Some(k) = key(entry) {
+            if !past.iter().any(|p| key(p).as_ref() == Some(&k)) {
+                past.push(entry.clone());
             }
         }
     }
 }
 
+fn plan_json(prepared: &Prepared) -> Result<serde_json::Value> {
+    serde_json::to_value(&*prepared.plan).map_err(|e| Error::internal(e.to_string()))
+}
+
 /// Brings the resident simulation to the export in `dir` and runs its new main-queue entries.
-fn sync(live: &mut Option<Live>, target: Target, dir: &std::path::Path, out: &mut dyn Write) -> Result<serde_json::Value> {
+fn sync(live: &mut Option<Live>, target: Target, dir: &std::path::Path, io: &mut Io<'_>) -> Result<serde_json::Value> {
     let start = Instant::now();
-    let prepared = pipeline::prepare(dir)?;
+    let past = live.as_ref().map(|l| l.past_runs.clone()).unwrap_or_default();
+    let (prepared, injected) = prepare(dir, &past)?;
     let mut timings = Timings { prepare: start.elapsed().as_secs_f64(), ..Timings::default() };
-    let plan_json = serde_json::to_value(&*prepared.plan).map_err(|e| Error::internal(e.to_string()))?;
+    let plan_json = plan_json(&prepared)?;
     let same_plan = live.as_ref().is_some_and(|l| l.plan_json == plan_json);
     let start = Instant::now();
     let program = codegen::generate(&prepared.plan, &prepared.code_objects, target)?;
@@ -153,7 +150,6 @@ fn sync(live: &mut Option<Live>, target: Target, dir: &std::path::Path, out: &mu
     let rebuilt = match live.as_mut() {
         Some(l) if same_plan && l.source == program.source => {
             l.exec.rebind(Arc::clone(&prepared.export), Arc::clone(&prepared.plan));
-            l.prepared = prepared;
             false
         }
         _ => {
@@ -164,13 +160,19 @@ fn sync(live: &mut Option<Live>, target: Target, dir: &std::path::Path, out: &mu
                 drop(old);
                 exec.restore_carried(carried)?;
             }
-            *live = Some(Live { prepared, plan_json, source: program.source, exec });
+            *live = Some(Live { plan_json, source: program.source, exec, past_runs: past });
             true
         }
     };
     let Some(l) = live.as_mut() else { return Err(Error::internal("session: no simulation after a sync")) };
+    remember_runs(&mut l.past_runs, &prepared.export.main_queue[injected..]);
     let start = Instant::now();
-    l.exec.run_entries(0, out)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut host = SessionHost { io };
+    let ran = l.exec.run_entries(injected, &mut out, &mut host);
+    let _ = out.flush();
+    ran?;
     timings.run = start.elapsed().as_secs_f64();
     Ok(json!({
         "ok": true,
@@ -183,15 +185,125 @@ fn sync(live: &mut Option<Live>, target: Target, dir: &std::path::Path, out: &mu
     }))
 }
 
-fn send(reply: &mut dyn Write, head: &serde_json::Value, payload: &[u8]) -> Result<()> {
-    let mut text = serde_json::to_string(head).map_err(|e| Error::internal(e.to_string()))?;
-    text.push('\n');
-    reply.write_all(text.as_bytes())?;
-    reply.write_all(payload)?;
-    reply.flush()?;
-    Ok(())
+/// The Python side during a run: `network_operation` calls and a `report=` callable.
+struct SessionHost<'a, 'io> {
+    io: &'a mut Io<'io>,
 }
 
-fn send_error(reply: &mut dyn Write, e: &Error) -> Result<()> {
-    send(reply, &json!({"ok": false, "error": e}), &[])
+impl Host for SessionHost<'_, '_> {
+    fn network_operation(&mut self, exec: &mut Executor<'_>, id: u32, t: f64) -> Result<bool> {
+        self.io.send(&json!({"network_operation": id, "t": t}), &[])?;
+        loop {
+            let Some(request) = self.io.next_request()? else {
+                return Err(Error::runtime("the Python side of the session went away during a network_operation"));
+            };
+            match request {
+                Request::Resume { stop } => return Ok(stop),
+                Request::Close => return Err(Error::runtime("the session was closed during a network_operation")),
+                Request::Sync { export } => {
+                    let answer = self.sync_paused(exec, &export);
+                    match answer {
+                        Ok(()) => self.io.send(&json!({"ok": true}), &[])?,
+                        Err(e) => self.io.send_error(&e)?,
+                    }
+                }
+                other => self.io.answer(exec, other)?,
+            }
+        }
+    }
+
+    fn report(&mut self, elapsed: f64, completed: f64, t_start: f64, duration: f64) -> Result<()> {
+        self.io.send(&json!({"report": [elapsed, completed, t_start, duration]}), &[])
+    }
+}
+
+impl SessionHost<'_, '_> {
+    /// A sync inside a `network_operation`: values set from Python (no run, no new code).
+    fn sync_paused(&mut self, exec: &mut Executor<'_>, dir: &std::path::Path) -> Result<()> {
+        let export = Export::read(dir)?;
+        if let Some(QueueEntry::RunNetwork(run)) = export.main_queue.iter().find(|e| matches!(e, QueueEntry::RunNetwork(_))) {
+            return Err(Error::not_implemented(format!(
+                "a network_operation runs the network '{}': Brisk cannot run a network inside another's run",
+                run.network
+            )));
+        }
+        let now = exec.export_and_plan();
+        let mut merged = export;
+        let past: Vec<QueueEntry> =
+            now.0.main_queue.iter().filter(|e| matches!(e, QueueEntry::RunNetwork(_))).cloned().collect();
+        merged.main_queue.splice(0..0, past.iter().cloned());
+        let prepared = pipeline::prepare_export(merged)?;
+        if plan_json(&prepared)? != serde_json::to_value(&*now.1).map_err(|e| Error::internal(e.to_string()))? {
+            return Err(Error::not_implemented(
+                "a network_operation adds objects or code (a new group, monitor, connect() or string-expression \
+                 write): Brisk runs values set from Python there, not new code; do it between runs",
+            ));
+        }
+        exec.rebind(Arc::clone(&prepared.export), Arc::clone(&prepared.plan));
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        exec.run_entries(past.len(), &mut out, &mut crate::runtime::host::NoHost)
+    }
+}
+
+impl Io<'_> {
+    /// The next request; `None` at the end of the input.
+    fn next_request(&mut self) -> Result<Option<Request>> {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if self.input.read_line(&mut line)? == 0 {
+                return Ok(None);
+            }
+            match serde_json::from_str(line.trim()) {
+                Ok(r) => return Ok(Some(r)),
+                Err(e) => self.send_error(&Error::runtime(format!("session: a request that is not understood: {e}")))?,
+            }
+        }
+    }
+
+    /// Requests that read or keep state: `read`, `random_state`, `save_state`, `load_state`.
+    fn answer(&mut self, exec: &mut Executor<'_>, request: Request) -> Result<()> {
+        match request {
+            Request::Read { array } => match exec.read_array(&array) {
+                Ok((bytes, len)) => self.send(&json!({"ok": true, "bytes": bytes.len(), "len": len}), &bytes),
+                Err(e) => self.send_error(&e),
+            },
+            Request::RandomState => {
+                let (seed, stream) = exec.random_state();
+                self.send(&json!({"ok": true, "seed": seed, "stream": stream}), &[])
+            }
+            Request::SaveState { network, name } => match exec.save_state(&network, &name) {
+                Ok(bytes) => self.send(&json!({"ok": true, "bytes": bytes.len()}), &bytes),
+                Err(e) => self.send_error(&e),
+            },
+            Request::LoadState { network, name, bytes } => {
+                let mut data = Vec::new();
+                data.try_reserve_exact(bytes)
+                    .map_err(|_| Error::runtime(format!("restore(): no memory for a stored state of {bytes} bytes")))?;
+                data.resize(bytes, 0);
+                self.input.read_exact(&mut data)?;
+                match exec.load_state(&network, &name, &data) {
+                    Ok(()) => self.send(&json!({"ok": true}), &[]),
+                    Err(e) => self.send_error(&e),
+                }
+            }
+            Request::Sync { .. } | Request::Resume { .. } | Request::Close => {
+                self.send_error(&Error::internal("session: a request answered in the wrong place"))
+            }
+        }
+    }
+
+    fn send(&mut self, head: &serde_json::Value, payload: &[u8]) -> Result<()> {
+        let mut text = serde_json::to_string(head).map_err(|e| Error::internal(e.to_string()))?;
+        text.push('\n');
+        self.reply.write_all(text.as_bytes())?;
+        self.reply.write_all(payload)?;
+        self.reply.flush()?;
+        Ok(())
+    }
+
+    fn send_error(&mut self, e: &Error) -> Result<()> {
+        self.send(&json!({"ok": false, "error": e}), &[])
+    }
 }

@@ -68,6 +68,8 @@ class BriskDevice(CPPStandaloneDevice):
         self._brisk_live_run = False
         #: live sessions: seconds per code object of the profiled runs
         self._brisk_profile = None
+        #: live sessions: the network_operations of the run being recorded, by number
+        self._brisk_operations = []
 
     # -- recording --------------------------------------------------------------
     def code_object(
@@ -158,8 +160,13 @@ class BriskDevice(CPPStandaloneDevice):
 
         if not hasattr(report_period, "dim"):
             report_period = report_period * second
+        live = self.build_on_run and self._live_wanted() and not self.has_been_run
+        python_report = None
+        if live and report is not None and callable(report):
+            # a live session calls it (cpp_standalone takes report as C++ code)
+            python_report, report = report, None
         for obj in _get_all_objects(net.objects):
-            if isinstance(obj, NetworkOperation):
+            if isinstance(obj, NetworkOperation) and not live:
                 # cpp_standalone silently skips them; a run without them is not the user's model
                 raise NotImplementedError(
                     f"Brisk cannot run network_operation '{obj.name}': it is Python code called "
@@ -177,7 +184,7 @@ class BriskDevice(CPPStandaloneDevice):
         # Brian builds at the end of network_run when build_on_run: the run is recorded
         # first (below), then built
         build_on_run, self.build_on_run = self.build_on_run, False
-        self._brisk_live_run = build_on_run and not self.has_been_run
+        self._brisk_live_run = live
         try:
             super().network_run(
                 net,
@@ -192,9 +199,11 @@ class BriskDevice(CPPStandaloneDevice):
         finally:
             self.build_on_run = build_on_run
             self._brisk_live_run = False
+        if python_report is not None:
+            report = "python"
         self._record_run(net, objects, duration, report, report_period, profile, applied_before)
-        if build_on_run:
-            self._live_run(net)
+        if live:
+            self._live_run(net, python_report)
             return
         if build_on_run:
             if self.has_been_run:
@@ -206,11 +215,35 @@ class BriskDevice(CPPStandaloneDevice):
             self.build(direct_call=False, **self.build_options)
 
     # -- live sessions (Brian's runtime mode: build_on_run=True) -----------------
-    def _live_run(self, net):
+    def _live_run(self, net, python_report=None):
         """A ``run()`` in a live session: runs at once, from the current state."""
+        from brian2.units import second
+
+        # the clocks move during the run: reads (in a network_operation) ask the session
+        for clock in net._clocks:
+            self.array_cache[clock.variables["t"]] = None
+            self.array_cache[clock.variables["timestep"]] = None
+        operations = list(self._brisk_operations)
+
+        def on_message(message):
+            if "report" in message:
+                elapsed, completed, t_start, duration = message["report"]
+                python_report(elapsed * second, completed, t_start * second, duration * second)
+                return
+            operation = operations[message["network_operation"]]
+            operation.run()
+            if self._brisk_synced < len(self.main_queue):
+                self._live_sync()  # the values it set
+            # the run goes on: values it set (and cached) change with the next step
+            for var, cached in list(self.array_cache.items()):
+                if cached is not None and not var.read_only:
+                    self.array_cache[var] = None
+            self._brisk_session.resume(bool(net._stopped or Network._globally_stopped))
+
         Network._globally_running = True
         try:
-            reply = self._live_sync(stop_requested=lambda: Network._globally_stopped or net._stopped)
+            reply = self._live_sync(stop_requested=lambda: Network._globally_stopped or net._stopped,
+                                    on_message=on_message)
         finally:
             Network._globally_running = False
         self._last_run_time, self._last_run_completed_fraction = reply["last_run"]
@@ -223,7 +256,7 @@ class BriskDevice(CPPStandaloneDevice):
                 self.array_cache[clock.variables["timestep"]] = None
         self._check_states()
 
-    def _live_sync(self, stop_requested=None):
+    def _live_sync(self, stop_requested=None, on_message=None):
         """Brings the live session up to the script: writes the export (the main-queue
         entries since the last sync, new static arrays) and lets the session run it."""
         from .session import Session
@@ -238,7 +271,10 @@ class BriskDevice(CPPStandaloneDevice):
         # before the first run, the clocks of the code objects so far (cpp_standalone
         # learns them at a run)
         for codeobj in self.code_objects.values():
-            clock = getattr(codeobj.owner, "clock", None)
+            try:
+                clock = getattr(codeobj.owner, "clock", None)
+            except ReferenceError:  # a temporary subgroup, gone
+                continue
             if clock is not None:
                 self.clocks.add(clock)
         for clock in self.clocks:
@@ -252,13 +288,12 @@ class BriskDevice(CPPStandaloneDevice):
             backend = (self.build_options or {}).get("backend") or self.backend
             with_output = (self.build_options or {}).get("with_output", True)
             self._brisk_session = Session(backend, live_output=with_output)
-        synced = len(self.main_queue)
-        try:
-            reply = self._brisk_session.sync(self._export_dir(directory), stop_requested)
-        finally:
-            # what the session got counts as run, also when it failed: the error goes to
-            # the script (as Brian's runtime raises it) and the next call goes on from there
-            self._brisk_synced = synced
+        # what the session gets counts as run, also when it fails: the error goes to
+        # the script (as Brian's runtime raises it) and the next call goes on from there
+        self._brisk_synced = len(self.main_queue)
+        reply = self._brisk_session.sync(self._export_dir(directory), stop_requested, on_message)
+        if "backend" not in reply:
+            return reply  # values set inside a network_operation
         self.backend_used = reply["backend"]
         timings = dict(reply.get("timings") or {}, export=export_time)
         self.brisk_timings.update(timings)
@@ -281,9 +316,14 @@ class BriskDevice(CPPStandaloneDevice):
                 arr.tofile(os.path.join(directory, "static_arrays", name))
                 self._brisk_static_written.add(name)
 
+    def _live_wanted(self):
+        """``set_device('brisk', live=False)`` asks for cpp_standalone's one build at the
+        first run instead of a live session."""
+        return bool((self.build_options or {}).get("live", True))
+
     def _live(self):
         """Whether values come from a live session (runtime mode), not a results folder."""
-        return (self.build_on_run or self._brisk_live_run) and not self.has_been_run
+        return ((self.build_on_run and self._live_wanted()) or self._brisk_live_run) and not self.has_been_run
 
     def _live_read(self, var):
         """The current values of `var` from the live session (started if need be)."""
@@ -309,7 +349,8 @@ class BriskDevice(CPPStandaloneDevice):
         return data
 
     def get_value(self, var, access_data=True):
-        if self.array_cache.get(var, None) is not None or not self._live():
+        # (inside Brian's network_run, before the run is recorded, a read is as in standalone)
+        if self.array_cache.get(var, None) is not None or not self._live() or self._brisk_live_run:
             return super().get_value(var, access_data)
         return self._live_read(var)
 
@@ -326,6 +367,16 @@ class BriskDevice(CPPStandaloneDevice):
             return VariableView.get_subexpression_with_index_array(variableview, item, run_namespace=run_namespace)
         finally:
             reset_device()
+
+    def network_get_profiling_info(self, net):
+        if not self._live():
+            return super().network_get_profiling_info(net)
+        from brian2.units import second
+
+        if self._brisk_profile is None:
+            raise ValueError("No profiling info collected (did you run with 'profile=True'?)")
+        net._profiling_info = [(name, secs * second) for name, secs in self._brisk_profile]
+        return sorted(net._profiling_info, key=lambda item: item[1], reverse=True)
 
     def get_random_state(self):
         """A live session's random-number state (Brisk's Philox key and stream
@@ -360,13 +411,20 @@ class BriskDevice(CPPStandaloneDevice):
         if inserted:
             raise NotImplementedError(
                 f"Brisk cannot run C++ code inserted around a network run: {inserted[0]!r}")
-        if report is not None and report not in ("text", "stdout", "stderr"):
+        if report is not None and report not in ("text", "stdout", "stderr", "python"):
             raise NotImplementedError(
                 "Brisk supports report='text', 'stdout' or 'stderr', not custom "
                 f"C++ report code (network '{net.name}').")
         scheduled, used = [], set()
+        self._brisk_operations = []
         for obj in objects:
-            if obj.active:
+            if obj.active and isinstance(obj, NetworkOperation):
+                # a live session calls it here (Python, between two code objects)
+                scheduled.append({"clock": obj.clock.name, "code_object": None,
+                                  "operation": len(self._brisk_operations)})
+                self._brisk_operations.append(obj)
+                used.add(obj.clock)
+            elif obj.active:
                 for codeobj in obj._code_objects:
                     name = self._brisk_alias.get(codeobj.name, codeobj.name)
                     scheduled.append({"clock": obj.clock.name, "code_object": name})
@@ -555,6 +613,7 @@ class BriskDevice(CPPStandaloneDevice):
         run_args=None,
         direct_call=True,
         backend=None,
+        live=None,
         **kwds,
     ):
         """Write the export, then (``compile``/``run``) let ``brisk`` build and run it.

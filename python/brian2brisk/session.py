@@ -87,10 +87,17 @@ class Session:
                     return
 
     # -- requests ---------------------------------------------------------------
-    def sync(self, export_dir, stop_requested=None):
+    def sync(self, export_dir, stop_requested=None, on_message=None):
         """Runs the main-queue entries of the export in `export_dir` that have not
-        run yet; returns the session's report (backend, network times, timings)."""
-        return self._request({"op": "sync", "export": os.path.abspath(export_dir)}, stop_requested)
+        run yet; returns the session's report (backend, network times, timings).
+        While it runs, `on_message` gets the session's ``network_operation`` and
+        ``report`` messages."""
+        return self._request({"op": "sync", "export": os.path.abspath(export_dir)}, stop_requested,
+                             on_message=on_message)
+
+    def resume(self, stop):
+        """Ends a ``network_operation`` call (`stop`: it called ``Network.stop()``)."""
+        self._send({"op": "resume", "stop": bool(stop)})
 
     def read(self, array):
         """The raw bytes of the Brian array `array` now."""
@@ -130,7 +137,7 @@ class Session:
             self.dead = "the session was closed"
 
     # -- plumbing ------------------------------------------------------------------
-    def _request(self, request, stop_requested=None, payload=b""):
+    def _send(self, request, payload=b""):
         if self.dead is not None:
             raise BriskError(f"the Brisk session is not running: {self.dead}", kind="runtime")
         try:
@@ -138,7 +145,16 @@ class Session:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise self._died() from None
-        head = self._read_line(stop_requested)
+
+    def _request(self, request, stop_requested=None, payload=b"", on_message=None):
+        self._send(request, payload)
+        while True:
+            head = self._read_line(stop_requested)
+            if "ok" in head:
+                break
+            if on_message is None:
+                raise BriskError(f"the Brisk session sent an unexpected message: {head}", kind="internal")
+            on_message(head)
         if not head.get("ok"):
             info = head.get("error") or {}
             if info.get("kind") == "not_implemented":

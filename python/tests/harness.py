@@ -121,10 +121,15 @@ def run_model(
     build_on_run=True,
     expect_error=False,
     export_only=False,
+    live=None,
     timeout=900,
     env=None,
 ):
     """Runs ``model(ctx)`` under ``device`` ('cpp_standalone' or 'brisk') in a new process.
+
+    With ``build_on_run=True`` Brisk runs the model in a live session (Brian's runtime
+    mode); ``live=False`` asks for cpp_standalone's one build at the first run instead
+    (``export_only`` implies it).
 
     ``model`` is a function defined at module level in a file of this folder.
     ``backend`` is Brisk's backend (``BRISK_BACKEND``); by default
@@ -147,6 +152,7 @@ def run_model(
         "float32": bool(float32),
         "build_on_run": bool(build_on_run),
         "export_only": bool(export_only),
+        "live": False if export_only else live,
     }
     child_env = dict(os.environ)
     child_env["BRISK_BACKEND"] = backend or os.environ.get("BRISK_E2E_BACKEND", "cpu")
@@ -490,6 +496,8 @@ def _child(spec):
         kwargs = {}
         if spec["build_on_run"]:
             kwargs["directory"] = spec["directory"]
+        if spec["device"] == "brisk" and spec.get("live") is not None:
+            kwargs["live"] = spec["live"]
         set_device(spec["device"], build_on_run=spec["build_on_run"], **kwargs)
 
         import importlib.util

@@ -75,7 +75,10 @@ def synapse_slice(ctx):
     G = NeuronGroup(5, "v : 1", name="slice_group")
     S = Synapses(G, G, "w : 1", name="slice_syn")
     S.connect(j="i")
-    S[0:5].w = "i*0.1"
+    if ctx.params.get("view"):
+        S.w[1:4] = "i*0.1"  # (S[0:5].w = ... sets an attribute of the subgroup in runtime mode)
+    else:
+        S[0:5].w = "i*0.1"
     run(1 * ms)
     return {"w": S.w[:]}
 

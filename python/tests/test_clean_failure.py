@@ -36,7 +36,7 @@ LONG_RUN = """
 import sys
 import brian2 as b
 import brian2brisk  # noqa: F401
-b.set_device("brisk", directory=sys.argv[1])
+b.set_device("brisk", directory=sys.argv[1], live=False)
 G = b.NeuronGroup(20000, "dv/dt = (1 - v) / (10*ms) : 1", threshold="v > 0.9", reset="v = 0",
                   name="long_group")
 R = b.PopulationRateMonitor(G)
@@ -49,13 +49,28 @@ print("FINISHED")
 """
 
 
+LIVE_LONG_RUN = """
+import sys
+import brian2 as b
+import brian2brisk  # noqa: F401
+b.set_device("brisk", directory=sys.argv[1])
+G = b.NeuronGroup(20000, "dv/dt = (1 - v) / (10*ms) : 1", threshold="v > 0.9", reset="v = 0",
+                  name="long_group")
+R = b.PopulationRateMonitor(G)
+b.run(100000 * b.second, report="text", report_period=0.2 * b.second)
+print("STOPPED at", float(b.magic_network.t), flush=True)
+b.run(1 * b.ms)
+print("AGAIN", float(b.magic_network.t), len(R.rate), flush=True)
+"""
+
+
 class LongRun:
     """A Python process running a long Brisk simulation in `project`."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, script_text=LONG_RUN):
         self.project = tmp_path / "project"
         script = tmp_path / "long_run.py"
-        script.write_text(textwrap.dedent(LONG_RUN))
+        script.write_text(textwrap.dedent(script_text))
         env = dict(os.environ, BRISK_BACKEND=os.environ.get("BRISK_E2E_BACKEND", "cpu"), PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen([sys.executable, str(script), str(self.project)], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=env)
@@ -152,6 +167,66 @@ def test_the_binary_dies_with_python_and_a_second_run_is_refused(tmp_path):
     run.proc.kill()
     run.proc.wait()
     assert _gone(child), "the brisk binary outlived its Python process"
+
+
+@needs_proc
+def test_ctrl_c_in_a_live_session_stops_the_run_and_the_session_goes_on(tmp_path):
+    """As in Brian's runtime: Ctrl-C during a live session's run() ends the run after the
+    current step (Brian's "stop requested"); the script goes on, and the session with it."""
+    run = LongRun(tmp_path, LIVE_LONG_RUN)
+    run.wait_for_progress()
+    (child,) = run.brisk_children()
+    run.proc.send_signal(signal.SIGINT)
+    code, out, err = run.finish(timeout=120)
+    assert code == 0, (out[-2000:], err[-2000:])
+    stopped = [line for line in out.splitlines() if line.startswith("STOPPED at")]
+    again = [line for line in out.splitlines() if line.startswith("AGAIN")]
+    assert stopped and again, out[-2000:]
+    t_stop = float(stopped[0].split()[-1])
+    assert 0 < t_stop < 100000, t_stop
+    t_again, rates = float(again[0].split()[1]), int(again[0].split()[2])
+    assert abs(t_again - (t_stop + 0.001)) < 1e-9, (t_stop, t_again)
+    assert rates == round(t_again / 1e-4), (rates, t_again)  # every step recorded, none twice
+    assert _gone(child), "the session outlived its Python process"
+
+
+@needs_proc
+def test_a_live_session_dies_with_python_and_its_death_is_an_error(tmp_path):
+    """Python killed: its session ends too. The session killed: the run raises a BriskError
+    naming the signal, and the next call says the session is gone."""
+    run = LongRun(tmp_path, LIVE_LONG_RUN)
+    run.wait_for_progress()
+    (child,) = run.brisk_children()
+    run.proc.kill()
+    run.proc.wait()
+    assert _gone(child), "the session outlived its Python process"
+
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent("""
+        import os, signal, sys, threading
+        import brian2 as b
+        from brian2brisk import BriskError
+        b.set_device("brisk", directory=sys.argv[1])
+        G = b.NeuronGroup(1000, "dv/dt = -v / (10*ms) : 1", name="killed_group")
+        G.v = 1
+        b.run(1 * b.ms)
+        session = b.get_device()._brisk_session
+        threading.Timer(1.0, os.kill, (session.proc.pid, signal.SIGKILL)).start()
+        try:
+            b.run(100000 * b.second)
+        except BriskError as e:
+            print("RUN:", e, flush=True)
+        try:
+            G.v[:]
+        except BriskError as e:
+            print("READ:", e, flush=True)
+    """))
+    env = dict(os.environ, BRISK_BACKEND=os.environ.get("BRISK_E2E_BACKEND", "cpu"))
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "project2")], capture_output=True,
+                          text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "RUN:" in proc.stdout and "SIGKILL" in proc.stdout, proc.stdout
+    assert "READ:" in proc.stdout and "not running" in proc.stdout, proc.stdout
 
 
 def test_progress_lines_only_when_asked(tmp_path):

@@ -6,9 +6,17 @@ import models
 from harness import assert_no_results, run_model
 
 
-def test_network_operation_not_implemented():
-    """A network_operation (cpp_standalone skips it silently): NotImplementedError naming it."""
-    res = run_model(models.with_network_operation, "brisk", expect_error=True)
+def test_network_operation_runs_in_a_live_session():
+    """A live session calls a network_operation at its clock's steps (Python, between two
+    code objects), as Brian's runtime does."""
+    res = run_model(models.with_network_operation, "brisk")
+    assert list(res["v"]) == [1.0] * 5, res["v"]
+
+
+def test_network_operation_not_implemented_in_standalone():
+    """A network_operation in a standalone build (cpp_standalone skips it silently):
+    NotImplementedError naming it."""
+    res = run_model(models.with_network_operation, "brisk", expect_error=True, live=False)
     err = res.error
     assert "NotImplementedError" in (err["type"], err["cause_type"]), err["traceback"]
     assert "bad_operation" in err["message"] + str(err["cause_message"]), err["message"]

@@ -45,9 +45,18 @@ def test_delay_too_long_for_memory_brisk():
     assert_no_results(res)
 
 
-def test_statemonitor_index_outside_the_synapses_brisk():
-    """Recording synapse 5 of 2: a BriskError naming the monitor and the Synapses, no results."""
+def test_statemonitor_index_outside_the_synapses_live_is_brians_error():
+    """In a live session Brian knows the number of synapses when the monitor is made, and
+    raises its own IndexError, as in its runtime mode."""
     res = run_model(models_synapses.synapses_monitor_bad_index, "brisk", expect_error=True)
+    assert res.error["type"] == "IndexError", res.error["traceback"]
+    assert "badidx_synapses" in res.error["message"], res.error["message"]
+
+
+def test_statemonitor_index_outside_the_synapses_brisk():
+    """Recording synapse 5 of 2 in a standalone build: a BriskError naming the monitor and
+    the Synapses, no results."""
+    res = run_model(models_synapses.synapses_monitor_bad_index, "brisk", expect_error=True, live=False)
     err = res.error
     assert err["type"] == "BriskError", err["traceback"]
     message = err["message"] + str(err["cause_message"])

@@ -23,13 +23,22 @@ def test_temporary_subgroups_and_views():
     assert_same(ref, got, ["v", "I", "x", "w", "syn_i", "syn_j", "trace_v"])
 
 
-def test_synapse_slices_are_not_implemented_before_a_run():
+def test_synapse_slices_are_not_implemented_before_a_run_in_standalone():
     """cpp_standalone refuses ``S[0:5].w = ...`` (the synapses do not exist
-    before the run); Brisk says the same."""
-    for device in ("cpp_standalone", "brisk"):
-        res = run_model(models_views.synapse_slice, device, expect_error=True)
+    before the run); Brisk with ``live=False`` says the same."""
+    for device, live in (("cpp_standalone", None), ("brisk", False)):
+        res = run_model(models_views.synapse_slice, device, expect_error=True, live=live)
         assert res.error["type"] == "NotImplementedError", res.error["traceback"]
         assert "before the simulation has been run" in res.error["message"]
+
+
+def test_synapse_slices_before_a_run_in_a_live_session():
+    """A live session makes the synapses when a slice asks for them (as Brian's
+    runtime): ``S.w[1:4] = 'i*0.1'`` sets synapses 1 to 3 (from k to k) to k/10."""
+    import numpy as np
+
+    res = run_model(models_views.synapse_slice, "brisk", params={"view": True})
+    np.testing.assert_allclose(res["w"], [0.0, 0.1, 0.2, 0.3, 0.0], rtol=1e-12)
 
 
 def test_the_device_pickles_where_cpp_standalones_does():

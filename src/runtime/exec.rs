@@ -16,6 +16,8 @@ use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 use crate::export::{Export, QueueEntry, RunNetwork};
 use crate::plan::{BufferRole, LoopSize, Phase, Plan};
+use crate::runtime::host::{Host, NoHost};
+use crate::runtime::report::Reporter;
 use crate::runtime::{Device, StepArgs};
 
 const CLOCK_EPSILON: f64 = 1e-14;
@@ -377,17 +379,17 @@ impl<'a> Executor<'a> {
         }
         let export = Arc::clone(&self.export);
         for entry in &export.main_queue {
-            self.run_entry(entry, out)?;
+            self.run_entry(entry, out, &mut NoHost)?;
         }
         self.device.synchronize()
     }
 
     /// A live session: runs the main queue's entries from `from` on (those
     /// added since the last call), continuing from the current state.
-    pub fn run_entries(&mut self, from: usize, out: &mut dyn Write) -> Result<()> {
+    pub fn run_entries(&mut self, from: usize, out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
         let export = Arc::clone(&self.export);
         for entry in export.main_queue.iter().skip(from) {
-            self.run_entry(entry, out)?;
+            self.run_entry(entry, out, host)?;
         }
         self.device.synchronize()
     }
@@ -418,6 +420,11 @@ impl<'a> Executor<'a> {
         Ok((self.device.read(buf, 0, len as usize * size)?, len))
     }
 
+    /// The export and plan the executor runs now.
+    pub fn export_and_plan(&self) -> (Arc<Export>, Arc<Plan>) {
+        (Arc::clone(&self.export), Arc::clone(&self.plan))
+    }
+
     /// The random-number state: the key and the launches since it (`device.get_random_state()`).
     pub fn random_state(&self) -> (u64, u64) {
         (self.seed, self.stream)
@@ -438,7 +445,7 @@ impl<'a> Executor<'a> {
         self.profile.as_deref()
     }
 
-    fn run_entry(&mut self, entry: &QueueEntry, out: &mut dyn Write) -> Result<()> {
+    fn run_entry(&mut self, entry: &QueueEntry, out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
         if !matches!(entry, QueueEntry::RunNetwork(_)) {
             self.scalar_cache.clear();
         }
@@ -508,7 +515,7 @@ impl<'a> Executor<'a> {
             QueueEntry::RunCodeObject { code_object } => self.run_once(code_object, Phase::Main)?,
             QueueEntry::BeforeRunCodeObject { code_object } => self.run_once(code_object, Phase::BeforeRun)?,
             QueueEntry::AfterRunCodeObject { code_object } => self.run_once(code_object, Phase::AfterRun)?,
-            QueueEntry::RunNetwork(run) => self.run_network(run, out)?,
+            QueueEntry::RunNetwork(run) => self.run_network(run, out, host)?,
             QueueEntry::ApplyRunArgs => self.apply_run_args()?,
             QueueEntry::StoreState { network, name, arrays, pathways } => {
                 self.store_state(network, name, arrays, pathways)?
@@ -622,7 +629,7 @@ impl<'a> Executor<'a> {
         })
     }
 
-    fn run_network(&mut self, run: &RunNetwork, out: &mut dyn Write) -> Result<()> {
+    fn run_network(&mut self, run: &RunNetwork, out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
         let t_start = *self.network_t.get(&run.network).unwrap_or(&0.0);
         let t_end = t_start + run.duration;
         // The clocks of this run, in name order, with dt from their arrays.
@@ -666,9 +673,12 @@ impl<'a> Executor<'a> {
         for (c, _) in clocks.iter().zip(&mirrored).filter(|(_, m)| **m) {
             self.mirror_clock(c)?;
         }
-        let mut graphs = self.step_graphs(&names, &clocks, run.profile)?;
+        // a live session's network_operations: Python is called between two code objects
+        let operations: Vec<Option<u32>> = run.objects.iter().map(|o| o.operation).collect();
+        let mut graphs =
+            if operations.iter().any(Option::is_some) { None } else { self.step_graphs(&names, &clocks, run.profile)? };
         let report = Reporter::new(run, t_start);
-        report.start(out);
+        report.start(out, host)?;
         let started = Instant::now();
         let mut next_report = run.report_period;
         let mut due = vec![false; clocks.len()];
@@ -683,7 +693,7 @@ impl<'a> Executor<'a> {
             if report.enabled() {
                 let elapsed = started.elapsed().as_secs_f64();
                 if elapsed > next_report {
-                    report.progress(out, elapsed, (t_min - t_start) / run.duration);
+                    report.progress(out, host, elapsed, (t_min - t_start) / run.duration)?;
                     next_report += run.report_period;
                 }
             }
@@ -694,8 +704,21 @@ impl<'a> Executor<'a> {
                 steps = super::graphs::uniform_steps(&clocks, room.min(super::graphs::MAX_GRAPH_STEPS));
                 self.step_by_graph(g, &objects, &due, steps)?;
             }
+            let mut stop_after_step = false;
             for (slot, &(clock, kernel)) in objects.iter().enumerate() {
                 if !due[clock] || graphs.is_some() {
+                    continue;
+                }
+                if let Some(id) = operations[slot] {
+                    // Python reads what the step so far made: the clocks' values, every record
+                    for c in &clocks {
+                        self.mirror_clock(c)?;
+                    }
+                    self.drain()?;
+                    self.collect_drain()?;
+                    self.device.synchronize()?;
+                    stop_after_step |= host.network_operation(self, id, clocks[clock].t())?;
+                    self.scalar_cache.clear();
                     continue;
                 }
                 self.launch_queue_walk(&walks, slot, objects.len(), &clocks[clock])?;
@@ -725,6 +748,11 @@ impl<'a> Executor<'a> {
             self.pending += steps;
             if self.pending >= self.plan.block_iterations {
                 self.drain()?;
+            }
+            if stop_after_step {
+                // Network.stop() in a network_operation: Brian ends the run after this step
+                stopped = true;
+                break;
             }
         }
         self.drain()?;
@@ -760,7 +788,7 @@ impl<'a> Executor<'a> {
         let completed = if run.duration > 0.0 { (t_now - t_start) / run.duration } else { 1.0 };
         self.network_t.insert(run.network.clone(), t_now);
         self.last_run = (elapsed, completed);
-        report.progress(out, elapsed, completed);
+        report.progress(out, host, elapsed, completed)?;
         Ok(())
     }
 
@@ -889,87 +917,3 @@ enum DrainRead {
     BitsWords(crate::plan::SpikeBits),
 }
 
-/// Brian's `report=` progress lines.
-struct Reporter {
-    stream: Option<ReportStream>,
-    t_start: f64,
-    duration: f64,
-}
-
-#[derive(Clone, Copy)]
-enum ReportStream {
-    Stdout,
-    Stderr,
-}
-
-impl Reporter {
-    fn new(run: &RunNetwork, t_start: f64) -> Reporter {
-        let stream = match run.report.as_deref() {
-            Some("text") | Some("stdout") => Some(ReportStream::Stdout),
-            Some("stderr") => Some(ReportStream::Stderr),
-            _ => None,
-        };
-        Reporter { stream, t_start, duration: run.duration }
-    }
-
-    fn enabled(&self) -> bool {
-        self.stream.is_some()
-    }
-
-    fn emit(&self, out: &mut dyn Write, line: &str) {
-        match self.stream {
-            Some(ReportStream::Stdout) => {
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
-            }
-            Some(ReportStream::Stderr) => eprintln!("{line}"),
-            None => {}
-        }
-    }
-
-    fn start(&self, out: &mut dyn Write) {
-        self.emit(out, &format!("Starting simulation at t={} s for duration {} s", fmt_g(self.t_start), fmt_g(self.duration)));
-    }
-
-    fn progress(&self, out: &mut dyn Write, elapsed: f64, completed: f64) {
-        let mut line = format!(
-            "{} s ({}%) simulated in {}",
-            fmt_g(completed * self.duration),
-            (completed * 100.0) as i64,
-            format_time(elapsed)
-        );
-        if completed < 1.0 && completed > 0.0 {
-            let remaining = ((1.0 - completed) / completed * elapsed + 0.5) as i64;
-            line.push_str(&format!(", estimated {} remaining.", format_time(remaining as f64)));
-        }
-        self.emit(out, &line);
-    }
-}
-
-/// C++ `ostream <<` formatting of a double (6 significant digits).
-fn fmt_g(x: f64) -> String {
-    if x == 0.0 {
-        return "0".to_string();
-    }
-    let exp = x.abs().log10().floor() as i32;
-    if !(-5..6).contains(&exp) {
-        return format!("{:e}", x);
-    }
-    let decimals = (5 - exp).max(0) as usize;
-    let s = format!("{:.*}", decimals, x);
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
-}
-
-/// Brian's `_format_time`: `1h 2m 3s`, or `< 1s`.
-fn format_time(seconds: f64) -> String {
-    let mut remaining = seconds;
-    let mut parts = Vec::new();
-    for (div, letter) in [(86400.0, 'd'), (3600.0, 'h'), (60.0, 'm'), (1.0, 's')] {
-        let n = (remaining / div) as i64;
-        remaining -= n as f64 * div;
-        if n > 0 || !parts.is_empty() {
-            parts.push(format!("{n}{letter}"));
-        }
-    }
-    if parts.is_empty() { "< 1s".to_string() } else { parts.join(" ") }
-}

@@ -19,11 +19,13 @@ pub mod cpu;
 #[allow(unsafe_code)]
 pub mod cuda;
 pub mod exec;
+pub mod host;
 #[allow(unsafe_code)]
 pub mod guard;
 #[allow(unsafe_code)]
 pub mod nvrtc;
 mod graphs;
+mod report;
 mod profile;
 mod snapshot;
 mod snapshot_file;
