@@ -93,7 +93,9 @@ def _child(script, device, directory, out, seed, backend, script_argv=None):
     namespace = runpy.run_path(script, run_name="__main__")
     wall = time.time() - start
     dev = devmod.get_device()
-    if device != "runtime" and not dev.has_been_run:
+    # (a Brisk live session, Brian's runtime mode, has run without a build)
+    live = getattr(dev, "_brisk_session", None) is not None
+    if device != "runtime" and not dev.has_been_run and not live:
         raise RuntimeError("the script ended without building its standalone project "
                            "(build_on_run=False needs a device.build() call)")
     data, meta = _collect(namespace)
