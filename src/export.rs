@@ -389,6 +389,9 @@ pub enum VariableDecl {
         /// Brian's `return_type`: `float`, `integer`, `boolean` or `highest`.
         return_type: String,
         dependencies: BTreeMap<String, VariableDecl>,
+        /// Brian's `auto_vectorise`: calls get the element index (`_vectorisation_idx`) as a last argument.
+        #[serde(default)]
+        auto_vectorise: bool,
     },
     /// Any other `Function` (Brian's default functions).
     Function { name: String, auto_vectorise: bool, stateless: bool },

@@ -85,6 +85,16 @@ class BriskDevice(CPPStandaloneDevice):
         override_conditional_write=None,
         compiler_kwds=None,
     ):
+        if template_name in _READ_TEMPLATES and self._live() and not self._brisk_live_run:
+            # a read in a live session (`G.i['v > 0']`, a subexpression): numpy evaluates it
+            # on the values the session holds, as cpp_standalone does on its results
+            from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
+            from brian2.devices.device import Device
+
+            return Device.code_object(
+                self, owner, name, abstract_code, variables, template_name, variable_indices,
+                codeobj_class=NumpyCodeObject, template_kwds=template_kwds,
+                override_conditional_write=override_conditional_write, compiler_kwds=compiler_kwds)
         # The C++ generator adds entries (_rand, ...) to ``variables``: keep
         # the dictionary as Brian built it.
         original_variables = dict(variables)
@@ -290,8 +300,12 @@ class BriskDevice(CPPStandaloneDevice):
             self._brisk_session = Session(backend, live_output=with_output)
         # what the session gets counts as run, also when it fails: the error goes to
         # the script (as Brian's runtime raises it) and the next call goes on from there
+        sent = self.main_queue[self._brisk_synced:]
         self._brisk_synced = len(self.main_queue)
-        reply = self._brisk_session.sync(self._export_dir(directory), stop_requested, on_message)
+        try:
+            reply = self._brisk_session.sync(self._export_dir(directory), stop_requested, on_message)
+        finally:
+            self._live_forget_static_arrays(directory, sent)
         if "backend" not in reply:
             return reply  # values set inside a network_operation
         self.backend_used = reply["backend"]
@@ -301,6 +315,24 @@ class BriskDevice(CPPStandaloneDevice):
         if reply.get("profile") is not None:
             self._brisk_profile = reply["profile"]
         return reply
+
+    def _live_forget_static_arrays(self, directory, entries):
+        """The values that main-queue `entries` set from Python, once the session ran
+        them, are needed no more: a training loop that sets weights from Python does
+        not keep every version in memory and on disk."""
+        names = set()
+        for kind, args in entries:
+            if kind == "set_by_array":
+                names.add(args[1])
+            elif kind == "set_array_by_array":
+                names.update(args[1:3])
+        for name in names:
+            self.static_arrays.pop(name, None)
+            self._brisk_static_written.discard(name)
+            try:
+                os.remove(os.path.join(directory, "static_arrays", name))
+            except OSError:
+                pass
 
     def _live_write_static_arrays(self, directory):
         """Brian's static arrays that the session has not seen yet (as cpp_standalone's
@@ -358,15 +390,9 @@ class BriskDevice(CPPStandaloneDevice):
         if not self._live():
             return super().variableview_get_subexpression_with_index_array(variableview, item, run_namespace)
         from brian2.core.variables import VariableView
-        from brian2.devices.device import reset_device, set_device
 
-        # as cpp_standalone after a run: the runtime device evaluates the expression
-        # on the values (read from the session)
-        set_device("runtime")
-        try:
-            return VariableView.get_subexpression_with_index_array(variableview, item, run_namespace=run_namespace)
-        finally:
-            reset_device()
+        # numpy evaluates it on the values the session holds (`code_object`, _READ_TEMPLATES)
+        return VariableView.get_subexpression_with_index_array(variableview, item, run_namespace=run_namespace)
 
     def network_get_profiling_info(self, net):
         if not self._live():
@@ -464,6 +490,12 @@ class BriskDevice(CPPStandaloneDevice):
         self._record_single_values(start, arr)
 
     def variableview_set_with_index_array(self, variableview, item, value, check_units):
+        if check_units:
+            # as Brian's runtime (cpp_standalone sets values of the wrong unit silently)
+            from brian2.units.fundamentalunits import fail_for_dimension_mismatch
+
+            fail_for_dimension_mismatch(
+                variableview.variable.dim, value, f"Incorrect unit for setting variable {variableview.name}")
         start = len(self.main_queue)
         super().variableview_set_with_index_array(variableview, item, value, check_units)
         self._record_single_values(start, value)
@@ -837,6 +869,11 @@ class BriskDevice(CPPStandaloneDevice):
             with open(os.path.join(self.results_dir, "stdout.txt"), "w") as f:
                 f.write(stdout)
         return stdout + stderr
+
+
+#: templates of code objects that only read values: in a live session numpy runs them
+#: on the session's values (cpp_standalone has no C++ template for some of them)
+_READ_TEMPLATES = ("group_get_indices", "group_variable_get", "group_variable_get_conditional")
 
 
 class _project_lock:

@@ -262,6 +262,7 @@ class Exporter:
             "hashdefine_code": code.get("hashdefine_code", "") or "",
             "return_type": str(getattr(var, "return_type", "float") or "float"),
             "dependencies": dependencies,
+            "auto_vectorise": bool(getattr(var, "auto_vectorise", False)),
         }
 
     def code_object(self, record):
@@ -482,11 +483,20 @@ class Exporter:
         return path
 
 
-def _is_default_function(name, var):
-    """Brian's own functions (exp, rand, timestep, ...), which Brisk implements itself."""
+def _brians_functions():
     from brian2.core.functions import DEFAULT_FUNCTIONS
 
-    return DEFAULT_FUNCTIONS.get(name) is var or any(f is var for f in DEFAULT_FUNCTIONS.values())
+    return dict(DEFAULT_FUNCTIONS)
+
+
+#: Brian's own functions as brian2brisk found them (a script or test may replace one in
+#: DEFAULT_FUNCTIONS, e.g. Brian's tests' fake ``randn``: that one is the user's)
+_BRIANS_FUNCTIONS = _brians_functions()
+
+
+def _is_default_function(name, var):
+    """Brian's own functions (exp, rand, timestep, ...), which Brisk implements itself."""
+    return _BRIANS_FUNCTIONS.get(name) is var or any(f is var for f in _BRIANS_FUNCTIONS.values())
 
 
 def _owner_name(var):

@@ -115,7 +115,14 @@ fn render_call(name: &str, args: &[Expr], names: &dyn Names) -> String {
         Some(Symbol::Function(Function::Randn)) => "brisk_randn(&_rng)".to_string(),
         Some(Symbol::Function(f @ Function::Binomial { .. })) => format!("{}(&_rng)", binomial_function_name(f)),
         Some(Symbol::Function(Function::Poisson)) => format!("brisk_poisson(&_rng, {})", rendered.join(", ")),
-        Some(Symbol::Function(Function::User { c_name, .. })) => format!("{c_name}({})", rendered.join(", ")),
+        Some(Symbol::Function(Function::User { c_name, auto_vectorise, .. })) => {
+            let mut rendered = rendered;
+            if *auto_vectorise {
+                // Brian's auto_vectorise: the element index as the last argument
+                rendered.push("_vectorisation_idx".to_string());
+            }
+            format!("{c_name}({})", rendered.join(", "))
+        }
         Some(Symbol::Function(f @ Function::TimedArray { .. })) => {
             format!("{}({}, _a)", timed_array_function_name(f), rendered.join(", "))
         }

@@ -249,11 +249,16 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
             VariableDecl::Binomial { n, p, normal } => {
                 Symbol::Function(Function::Binomial { name: name.clone(), n: *n, p: *p, normal: *normal })
             }
-            VariableDecl::UserFunction { c_name, return_type, .. } => {
+            VariableDecl::UserFunction { c_name, return_type, auto_vectorise, .. } => {
                 let mut pieces = Vec::new();
                 user_function_pieces(var, &mut pieces, 0)
                     .map_err(|e| Error::not_implemented(format!("function '{name}': {}", e.message)))?;
-                Symbol::Function(Function::User { c_name: c_name.clone(), pieces, return_type: return_type.clone() })
+                Symbol::Function(Function::User {
+                    c_name: c_name.clone(),
+                    pieces,
+                    return_type: return_type.clone(),
+                    auto_vectorise: *auto_vectorise,
+                })
             }
             VariableDecl::Function { name: fname, .. } => Symbol::Function(match fname.as_str() {
                 "rand" => Function::Rand,

@@ -500,7 +500,7 @@ pub enum Function {
     Binomial { name: String, n: u64, p: f64, normal: bool },
     /// A user function with C++ code: `pieces` are `(C name, code)` of its
     /// dependencies and then of itself, in the order to emit them.
-    User { c_name: String, pieces: Vec<(String, String)>, return_type: String },
+    User { c_name: String, pieces: Vec<(String, String)>, return_type: String, auto_vectorise: bool },
     /// A TimedArray: values in a static array (`rows` x `cols`, row-major),
     /// sampled every `dt` and read with Brian's upsampling factor `k`.
     TimedArray { name: String, values: String, ndim: u8, rows: u64, cols: u64, dt: f64, k: u64 },
