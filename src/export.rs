@@ -438,6 +438,10 @@ pub struct RunNetwork {
     pub objects: Vec<ScheduledObject>,
     #[serde(default)]
     pub profile: bool,
+    /// A live session: the network's time where the run starts, as Python has it
+    /// (Brian's magic network starts again at 0 when every object is new).
+    #[serde(default)]
+    pub t_start: Option<f64>,
 }
 
 /// One `network.add(&clock, codeobj)`.

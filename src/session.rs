@@ -50,7 +50,12 @@ use crate::runtime::stop;
 #[derive(Debug, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Request {
-    Sync { export: PathBuf },
+    /// `reload`: static arrays (TimedArray values) Python wrote anew under an earlier name.
+    Sync {
+        export: PathBuf,
+        #[serde(default)]
+        reload: Vec<String>,
+    },
     Read { array: String },
     RandomState,
     SaveState { network: String, name: String },
@@ -86,9 +91,9 @@ pub fn serve(backend: Backend, input: &mut dyn BufRead, reply: &mut dyn Write) -
         let Some(request) = io.next_request()? else { return Ok(()) };
         match request {
             Request::Close => return Ok(()),
-            Request::Sync { export } => {
+            Request::Sync { export, reload } => {
                 stop::clear();
-                let answer = sync(&mut live, target, &export, &mut io);
+                let answer = sync(&mut live, target, &export, &reload, &mut io);
                 match answer {
                     Ok(mut info) => {
                         info["why"] = json!(why);
@@ -137,7 +142,13 @@ fn plan_json(prepared: &Prepared) -> Result<serde_json::Value> {
 }
 
 /// Brings the resident simulation to the export in `dir` and runs its new main-queue entries.
-fn sync(live: &mut Option<Live>, target: Target, dir: &std::path::Path, io: &mut Io<'_>) -> Result<serde_json::Value> {
+fn sync(
+    live: &mut Option<Live>,
+    target: Target,
+    dir: &std::path::Path,
+    reload: &[String],
+    io: &mut Io<'_>,
+) -> Result<serde_json::Value> {
     let start = Instant::now();
     let past = live.as_ref().map(|l| l.past_runs.clone()).unwrap_or_default();
     let (prepared, injected) = prepare(dir, &past)?;
@@ -150,6 +161,9 @@ fn sync(live: &mut Option<Live>, target: Target, dir: &std::path::Path, io: &mut
     let rebuilt = match live.as_mut() {
         Some(l) if same_plan && l.source == program.source => {
             l.exec.rebind(Arc::clone(&prepared.export), Arc::clone(&prepared.plan));
+            for name in reload {
+                l.exec.reload_static(name)?;
+            }
             false
         }
         _ => {
@@ -200,7 +214,7 @@ impl Host for SessionHost<'_, '_> {
             match request {
                 Request::Resume { stop } => return Ok(stop),
                 Request::Close => return Err(Error::runtime("the session was closed during a network_operation")),
-                Request::Sync { export } => {
+                Request::Sync { export, .. } => {
                     let answer = self.sync_paused(exec, &export);
                     match answer {
                         Ok(()) => self.io.send(&json!({"ok": true}), &[])?,

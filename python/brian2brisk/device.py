@@ -60,8 +60,8 @@ class BriskDevice(CPPStandaloneDevice):
         self._brisk_alias = {}
         #: live sessions: exported code objects by content
         self._brisk_by_content = {}
-        #: live sessions: static arrays already written
-        self._brisk_static_written = set()
+        #: live sessions: static arrays already written (name -> the array written)
+        self._brisk_static_written = {}
         #: live sessions: main-queue entries the session has run
         self._brisk_synced = 0
         #: inside the ``run()`` of a live session (Brian's network_run sees build_on_run=False)
@@ -190,6 +190,7 @@ class BriskDevice(CPPStandaloneDevice):
         # the objects Brian's network_run schedules (its `all_objects`, taken before
         # before_run); their code objects exist after it.
         objects = list(net.sorted_objects)
+        t_start = float(net.t_)
         applied_before = self.run_args_applied
         # Brian builds at the end of network_run when build_on_run: the run is recorded
         # first (below), then built
@@ -213,6 +214,8 @@ class BriskDevice(CPPStandaloneDevice):
             report = "python"
         self._record_run(net, objects, duration, report, report_period, profile, applied_before)
         if live:
+            # (Brian's magic network starts at 0 again when all its objects are new)
+            self.main_queue[self._last_run_index()][1]["t_start"] = t_start
             self._live_run(net, python_report)
             return
         if build_on_run:
@@ -291,7 +294,7 @@ class BriskDevice(CPPStandaloneDevice):
             if clock.name == "clock":
                 clock._name = "_clock"
         start = time.time()
-        self._live_write_static_arrays(directory)
+        rewritten = self._live_write_static_arrays(directory)
         Exporter(self).write(directory, queue_start=self._brisk_synced)
         export_time = time.time() - start
         if self._brisk_session is None:
@@ -303,7 +306,8 @@ class BriskDevice(CPPStandaloneDevice):
         sent = self.main_queue[self._brisk_synced:]
         self._brisk_synced = len(self.main_queue)
         try:
-            reply = self._brisk_session.sync(self._export_dir(directory), stop_requested, on_message)
+            reply = self._brisk_session.sync(self._export_dir(directory), stop_requested, on_message,
+                                             reload=rewritten)
         finally:
             self._live_forget_static_arrays(directory, sent)
         if "backend" not in reply:
@@ -328,7 +332,7 @@ class BriskDevice(CPPStandaloneDevice):
                 names.update(args[1:3])
         for name in names:
             self.static_arrays.pop(name, None)
-            self._brisk_static_written.discard(name)
+            self._brisk_static_written.pop(name, None)
             try:
                 os.remove(os.path.join(directory, "static_arrays", name))
             except OSError:
@@ -343,10 +347,16 @@ class BriskDevice(CPPStandaloneDevice):
             for var in code_object.variables.values():
                 if isinstance(var, Function):
                     self._insert_func_namespace(var, code_object, self.static_arrays)
+        rewritten = []
         for name, arr in self.static_arrays.items():
-            if name not in self._brisk_static_written:
+            if self._brisk_static_written.get(name) is not arr:
                 arr.tofile(os.path.join(directory, "static_arrays", name))
-                self._brisk_static_written.add(name)
+                if name in self._brisk_static_written:
+                    # new values under an old name (a TimedArray made again): the session
+                    # loads them again if its program stays
+                    rewritten.append(name)
+                self._brisk_static_written[name] = arr
+        return rewritten
 
     def _live_wanted(self):
         """``set_device('brisk', live=False)`` asks for cpp_standalone's one build at the
@@ -424,6 +434,9 @@ class BriskDevice(CPPStandaloneDevice):
         if self._brisk_session is not None:
             self._brisk_session.close()
         super().reinit()
+
+    def _last_run_index(self):
+        return max(k for k, (kind, _) in enumerate(self.main_queue) if kind == "brisk_run_network")
 
     def _record_run(self, net, objects, duration, report, report_period, profile, applied_before):
         """Replaces the C++ lines Brian queued for a run (``run_network``) by the run

@@ -87,13 +87,15 @@ class Session:
                     return
 
     # -- requests ---------------------------------------------------------------
-    def sync(self, export_dir, stop_requested=None, on_message=None):
+    def sync(self, export_dir, stop_requested=None, on_message=None, reload=()):
         """Runs the main-queue entries of the export in `export_dir` that have not
         run yet; returns the session's report (backend, network times, timings).
         While it runs, `on_message` gets the session's ``network_operation`` and
         ``report`` messages."""
-        return self._request({"op": "sync", "export": os.path.abspath(export_dir)}, stop_requested,
-                             on_message=on_message)
+        request = {"op": "sync", "export": os.path.abspath(export_dir)}
+        if reload:
+            request["reload"] = sorted(reload)
+        return self._request(request, stop_requested, on_message=on_message)
 
     def resume(self, stop):
         """Ends a ``network_operation`` call (`stop`: it called ``Network.stop()``)."""

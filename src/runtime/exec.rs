@@ -402,6 +402,22 @@ impl<'a> Executor<'a> {
         self.plan = plan;
     }
 
+    /// A live session: loads the Brian static array `name` (TimedArray values)
+    /// again into its buffer, after Python wrote new values under that name.
+    pub fn reload_static(&mut self, name: &str) -> Result<()> {
+        let found = self.plan.buffers.iter().position(|b| b.name == name && b.role == BufferRole::Static);
+        if let Some(buf) = found {
+            let values = self.static_values(name, self.dtype(buf))?;
+            if values.len() as u64 != self.lens[buf] * self.dtype(buf).size() as u64 {
+                return Err(Error::runtime(format!(
+                    "the values of '{name}' changed their size between runs; make a TimedArray of another name"
+                )));
+            }
+            self.device.write(buf, 0, &values)?;
+        }
+        Ok(())
+    }
+
     /// The current values of the Brian array `name` (recorded data included),
     /// as its raw little-endian bytes, and its element count.
     pub fn read_array(&mut self, name: &str) -> Result<(Vec<u8>, u64)> {
@@ -630,7 +646,7 @@ impl<'a> Executor<'a> {
     }
 
     fn run_network(&mut self, run: &RunNetwork, out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
-        let t_start = *self.network_t.get(&run.network).unwrap_or(&0.0);
+        let t_start = run.t_start.unwrap_or_else(|| *self.network_t.get(&run.network).unwrap_or(&0.0));
         let t_end = t_start + run.duration;
         // The clocks of this run, in name order, with dt from their arrays.
         let mut names: Vec<String> = run.objects.iter().map(|o| o.clock.clone()).collect();

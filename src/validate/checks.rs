@@ -443,6 +443,9 @@ impl<'a> Validator<'a> {
                 | QueueEntry::BeforeRunCodeObject { code_object: c }
                 | QueueEntry::AfterRunCodeObject { code_object: c } => code_object(c, &format!("{path}.code_object"))?,
                 QueueEntry::RunNetwork(run) => {
+                    if run.t_start.is_some_and(|t| !(t.is_finite() && t >= 0.0)) {
+                        return Err(err(&format!("{path}.t_start"), "the run's start time must be finite and >= 0".to_string()));
+                    }
                     if !(run.duration.is_finite() && run.duration >= 0.0) {
                         return Err(err(&format!("{path}.duration"), format!("run() for {} s: the duration must be finite and >= 0", run.duration)));
                     }
