@@ -85,6 +85,8 @@ class BriskDevice(CPPStandaloneDevice):
         override_conditional_write=None,
         compiler_kwds=None,
     ):
+        if codeobj_class is not None and getattr(codeobj_class, "_brisk_live_string", False):
+            codeobj_class = None  # (C++ for the session, but for the reads below)
         if template_name in _READ_TEMPLATES and self._live() and not self._brisk_live_run:
             # a read in a live session (`G.i['v > 0']`, a subexpression): numpy evaluates it
             # on the values the session holds, as cpp_standalone does on its results
@@ -401,8 +403,59 @@ class BriskDevice(CPPStandaloneDevice):
             return super().variableview_get_subexpression_with_index_array(variableview, item, run_namespace)
         from brian2.core.variables import VariableView
 
-        # numpy evaluates it on the values the session holds (`code_object`, _READ_TEMPLATES)
-        return VariableView.get_subexpression_with_index_array(variableview, item, run_namespace=run_namespace)
+        from brian2.devices.device import reset_device, set_device
+
+        # as cpp_standalone after a run: Brian's runtime device evaluates it, here on the
+        # values the session holds
+        set_device(_live_reader(self))
+        try:
+            return VariableView.get_subexpression_with_index_array(variableview, item, run_namespace=run_namespace)
+        finally:
+            reset_device()
+
+    def variableview_set_with_expression(self, variableview, item, code, run_namespace, check_units=True):
+        from brian2.core.variables import VariableView
+
+        if variableview.variable.scalar and self._live() and not self._brisk_live_run:
+            return self._live_set_scalar(variableview, lambda: VariableView.set_with_expression(
+                variableview, item, code, run_namespace, check_units))
+        return VariableView.set_with_expression.original_function(
+            variableview, item, code, run_namespace, check_units)
+
+    def variableview_set_with_expression_conditional(self, variableview, cond, code, run_namespace,
+                                                     check_units=True):
+        from brian2.core.variables import VariableView
+
+        if variableview.variable.scalar and self._live() and not self._brisk_live_run:
+            return self._live_set_scalar(variableview, lambda: VariableView.set_with_expression_conditional(
+                variableview, cond, code, run_namespace, check_units))
+        return VariableView.set_with_expression_conditional.original_function(
+            variableview, cond, code, run_namespace, check_units)
+
+    def _live_set_scalar(self, variableview, write):
+        """A string-expression write of a shared variable (Brian's C++ templates cannot
+        write one): numpy computes it on the session's values, as Brian's runtime does, and
+        the value is set from Python."""
+        from brian2.devices.device import reset_device, set_device
+
+        reader = _live_reader(self)
+        reader.handed.clear()
+        set_device(reader)
+        try:
+            write()
+        finally:
+            reset_device()
+        handed, reader.handed = dict(reader.handed), {}
+        for var, (value, before) in handed.items():
+            # (the variable written may be another view's: a pathway's scalar delay)
+            if not var.read_only and not np.array_equal(value, before):
+                self.fill_with_array(var, value)
+
+    def code_object_class(self, codeobj_class=None, fallback_pref=None):
+        if (codeobj_class is None and fallback_pref == "codegen.string_expression_target"
+                and self._live() and not self._brisk_live_run):
+            return _live_string_code_object()
+        return super().code_object_class(codeobj_class, fallback_pref)
 
     def network_get_profiling_info(self, net):
         if not self._live():
@@ -503,6 +556,9 @@ class BriskDevice(CPPStandaloneDevice):
         self._record_single_values(start, arr)
 
     def variableview_set_with_index_array(self, variableview, item, value, check_units):
+        if variableview.variable.scalar and not (isinstance(item, slice) and item == slice(None)):
+            # as Brian's runtime
+            raise IndexError(f"Illegal index for variable '{variableview.name}', it is a scalar variable.")
         if check_units:
             # as Brian's runtime (cpp_standalone sets values of the wrong unit silently)
             from brian2.units.fundamentalunits import fail_for_dimension_mismatch
@@ -887,6 +943,65 @@ class BriskDevice(CPPStandaloneDevice):
 #: templates of code objects that only read values: in a live session numpy runs them
 #: on the session's values (cpp_standalone has no C++ template for some of them)
 _READ_TEMPLATES = ("group_get_indices", "group_variable_get", "group_variable_get_conditional")
+
+
+_LIVE_READERS = {}
+
+
+def _live_reader(device):
+    """Brian's runtime device, reading the arrays it does not hold from `device`'s
+    live session (cpp_standalone evaluates subexpressions with the runtime device on
+    its results)."""
+    reader = _LIVE_READERS.get(id(device))
+    if reader is None:
+        from brian2.devices.device import RuntimeDevice
+
+        class LiveReader(RuntimeDevice):
+            #: the arrays handed out since the last `handed.clear()` (a scalar write reads
+            #: back what numpy wrote into them)
+            handed = {}
+
+            def get_value(self, var, access_data=True):
+                if var in self.arrays:
+                    return super().get_value(var, access_data)
+                if var not in self.handed:
+                    value = np.array(device.get_value(var, access_data))
+                    self.handed[var] = (value, value.copy())
+                return self.handed[var][0]
+
+        reader = _LIVE_READERS[id(device)] = LiveReader()
+    return reader
+
+
+class _LiveTemplater:
+    """cpp_standalone's templates, and numpy's for the templates of reads."""
+
+    def __init__(self, cpp, numpy):
+        self._cpp, self._numpy = cpp, numpy
+
+    def __getattr__(self, item):
+        return getattr(self._numpy if item in _READ_TEMPLATES else self._cpp, item)
+
+
+_LIVE_STRING_CODE_OBJECT = None
+
+
+def _live_string_code_object():
+    """The code object class Brian asks for string expressions in a live session: its
+    templater has numpy's templates of reads (which cpp_standalone lacks: `G.i['v > 0']`);
+    `BriskDevice.code_object` makes the real code objects."""
+    global _LIVE_STRING_CODE_OBJECT
+    if _LIVE_STRING_CODE_OBJECT is None:
+        from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
+        from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+        _LIVE_STRING_CODE_OBJECT = type(
+            "BriskLiveStringCodeObject",
+            (CPPStandaloneCodeObject,),
+            {"templater": _LiveTemplater(CPPStandaloneCodeObject.templater, NumpyCodeObject.templater),
+             "_brisk_live_string": True},
+        )
+    return _LIVE_STRING_CODE_OBJECT
 
 
 class _project_lock:
