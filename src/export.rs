@@ -442,6 +442,9 @@ pub struct RunNetwork {
     /// (Brian's magic network starts again at 0 when every object is new).
     #[serde(default)]
     pub t_start: Option<f64>,
+    /// The network's `schedule` (its slots in order), when it is not Brian's default.
+    #[serde(default)]
+    pub schedule: Option<Vec<String>>,
 }
 
 /// One `network.add(&clock, codeobj)`.

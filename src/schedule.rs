@@ -17,10 +17,15 @@ use crate::export::{Export, QueueEntry};
 /// Brian's default schedule slots, with their `before_`/`after_` variants.
 const SLOTS: &[&str] = &["start", "groups", "thresholds", "synapses", "resets", "end"];
 
-/// The position of a `when` value in Brian's schedule.
+/// The position of a `when` value in Brian's default schedule.
 pub fn when_index(when: &str) -> Option<usize> {
-    SLOTS.iter().enumerate().find_map(|(i, slot)| {
-        if when == *slot {
+    when_index_in(SLOTS, when)
+}
+
+/// The position of a `when` value in the schedule `slots` (a network's `schedule`).
+pub fn when_index_in<S: AsRef<str>>(slots: &[S], when: &str) -> Option<usize> {
+    slots.iter().map(AsRef::as_ref).enumerate().find_map(|(i, slot)| {
+        if when == slot {
             Some(3 * i + 1)
         } else if when.strip_prefix("before_") == Some(slot) {
             Some(3 * i)
@@ -70,7 +75,11 @@ pub fn build(export: &Export) -> Result<Vec<RunSchedule>> {
             .collect();
         let mut graph = DiGraph::<usize, ()>::new();
         let nodes: Vec<_> = (0..items.len()).map(|i| graph.add_node(i)).collect();
-        let key = |i: &ScheduledItem| (i.when.as_deref().and_then(when_index), i.order);
+        let slots: Vec<&str> = match &run.schedule {
+            Some(s) => s.iter().map(String::as_str).collect(),
+            None => SLOTS.to_vec(),
+        };
+        let key = |i: &ScheduledItem| (i.when.as_deref().and_then(|w| when_index_in(&slots, w)), i.order);
         for a in 0..items.len() {
             for b in 0..items.len() {
                 let (ka, kb) = (key(&items[a]), key(&items[b]));

@@ -154,6 +154,11 @@ fn sync(
     let (prepared, injected) = prepare(dir, &past)?;
     let mut timings = Timings { prepare: start.elapsed().as_secs_f64(), ..Timings::default() };
     let plan_json = plan_json(&prepared)?;
+    if let Some(dir) = std::env::var_os("BRISK_SESSION_PLANS") {
+        // (debugging: every sync's plan, numbered)
+        let n = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+        let _ = std::fs::write(std::path::Path::new(&dir).join(format!("plan-{n:04}.json")), plan_json.to_string());
+    }
     let same_plan = live.as_ref().is_some_and(|l| l.plan_json == plan_json);
     let start = Instant::now();
     let program = codegen::generate(&prepared.plan, &prepared.code_objects, target)?;

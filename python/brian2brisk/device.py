@@ -533,6 +533,9 @@ class BriskDevice(CPPStandaloneDevice):
                 "report_period": float(report_period),
                 "objects": scheduled,
                 "profile": bool(profile),
+                **({"schedule": [str(s) for s in net.schedule]}
+                   if list(net.schedule) != ["start", "groups", "thresholds", "synapses", "resets", "end"]
+                   else {}),
                 "apply_run_args": not applied_before and self.run_args_applied,
             },
         )

@@ -90,7 +90,10 @@ class Exporter:
         return self.device.get_array_name(var, access_data=False)
 
     # -- arrays --------------------------------------------------------------
-    def arrays(self):
+    def arrays(self, live=False):
+        """The arrays; for a live session (`live`) dynamic arrays have no rows here (the
+        session has their current size; the Python side's size changes with reads, and
+        the plan must not)."""
         device = self.device
         zero = {id(var) for var, _ in device.zero_arrays}
         arange = {id(var): start for var, _, start in device.arange_arrays}
@@ -101,8 +104,10 @@ class Exporter:
             ndim = var.ndim if dynamic else 1
             if ndim == 2:
                 size = [int(s) for s in var.size]
+                if live:
+                    size[0] = 0
             else:
-                size = int(var.size)
+                size = 0 if (live and dynamic) else int(var.size)
             entry = {
                 "name": name,
                 "owner": _owner_name(var),
@@ -449,7 +454,7 @@ class Exporter:
         return out
 
     # -- everything ------------------------------------------------------------
-    def manifest(self, queue_start=0):
+    def manifest(self, queue_start=0, live=False):
         device = self.device
         code_objects = [self.scheduled(e) for e in device._brisk_code_objects.values()]
         return {
@@ -457,7 +462,7 @@ class Exporter:
             "version": EXPORT_VERSION,
             "brian_version": brian_version,
             "float_dtype": dtype_name(prefs.core.default_float_dtype),
-            "arrays": self.arrays(),
+            "arrays": self.arrays(live),
             "static_arrays": self.static_arrays(),
             "clocks": self.clocks(),
             "code_objects": code_objects,
@@ -468,7 +473,7 @@ class Exporter:
         """Writes ``export/manifest.json``. A live session's export (`queue_start`
         given) holds the main-queue entries from `queue_start` on: those the
         session has not run yet."""
-        manifest = self.manifest(queue_start or 0)
+        manifest = self.manifest(queue_start or 0, live=queue_start is not None)
         export_dir = os.path.join(directory, "export")
         os.makedirs(export_dir, exist_ok=True)
         path = os.path.join(export_dir, "manifest.json")
