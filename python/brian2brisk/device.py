@@ -148,7 +148,12 @@ class BriskDevice(CPPStandaloneDevice):
     def variableview_get_with_expression(self, variableview, code, run_namespace=None):
         """``S.w['i > 5']`` after the run, evaluated with numpy on the results
         (cpp_standalone raises NotImplementedError here)."""
-        if not self.has_been_run and not self._live():
+        if self._live() and not self._brisk_live_run:
+            # Brian's own (numpy runs its read templates on the session's values: `code_object`)
+            from brian2.core.variables import VariableView
+
+            return VariableView.get_with_expression.original_function(variableview, code, run_namespace)
+        if not self.has_been_run:
             raise NotImplementedError(
                 "Cannot retrieve the values of state variables with string "
                 "expressions before the simulation has been run."
@@ -315,9 +320,7 @@ class BriskDevice(CPPStandaloneDevice):
         if "backend" not in reply:
             return reply  # values set inside a network_operation
         self.backend_used = reply["backend"]
-        timings = dict(reply.get("timings") or {}, export=export_time)
-        self.brisk_timings.update(timings)
-        self.brisk_timings.setdefault("runs", []).append(timings)
+        self._keep_timings(dict(reply.get("timings") or {}, export=export_time))
         if reply.get("profile") is not None:
             self._brisk_profile = reply["profile"]
         return reply
@@ -879,8 +882,23 @@ class BriskDevice(CPPStandaloneDevice):
             if line.startswith("brisk: backend "):
                 self.backend_used = line.split()[2]
             elif line.startswith("brisk-timings: "):
-                self.brisk_timings.update(json.loads(line[len("brisk-timings: "):]))
+                self._keep_timings(json.loads(line[len("brisk-timings: "):]))
         self._results_ready()
+
+    #: the stages of a build (the rest of a run's timings are the run's own)
+    _BUILD_STAGES = ("export", "prepare", "generate", "compile", "compile_cached")
+
+    def _keep_timings(self, timings):
+        """`brisk_timings`: the latest values at the top level (as before), the first
+        build's stages under ``build`` and every run's timings, in order, under ``runs``
+        (brian2modelfitting's rounds re-run a build: its timings stay)."""
+        timings = dict(timings)
+        if "export" in self.brisk_timings and "export" not in timings:
+            timings["export"] = self.brisk_timings["export"]
+        self.brisk_timings.update(timings)
+        self.brisk_timings.setdefault(
+            "build", {k: timings[k] for k in self._BUILD_STAGES if k in timings})
+        self.brisk_timings.setdefault("runs", []).append(timings)
 
     def _results_ready(self):
         """After a run (or `load_results`): values are read from ``results_dir``."""

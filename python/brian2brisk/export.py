@@ -477,12 +477,14 @@ class Exporter:
         export_dir = os.path.join(directory, "export")
         os.makedirs(export_dir, exist_ok=True)
         path = os.path.join(export_dir, "manifest.json")
+        if queue_start is not None:
+            # a live session's export: the session reads it only when asked, after this
+            with open(path, "w") as f:
+                f.write(json.dumps(manifest, separators=(",", ":")) + "\n")
+            return path
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
-            if queue_start is None:
-                json.dump(manifest, f, indent=1, sort_keys=False)
-            else:
-                json.dump(manifest, f, separators=(",", ":"))
+            json.dump(manifest, f, indent=1, sort_keys=False)
             f.write("\n")
         os.replace(tmp, path)
         return path
