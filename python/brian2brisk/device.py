@@ -70,6 +70,8 @@ class BriskDevice(CPPStandaloneDevice):
         self._brisk_profile = None
         #: live sessions: the network_operations of the run being recorded, by number
         self._brisk_operations = []
+        #: live sessions, during a shared variable's string-expression write: the arrays read
+        self._brisk_handed = None
 
     # -- recording --------------------------------------------------------------
     def code_object(
@@ -396,6 +398,16 @@ class BriskDevice(CPPStandaloneDevice):
         return data
 
     def get_value(self, var, access_data=True):
+        if self._brisk_handed is not None:
+            # a shared variable's string-expression write (`_live_set_scalar`): one array per
+            # variable, whose values numpy changes in place
+            if var not in self._brisk_handed:
+                value = np.array(self._get_value(var, access_data))
+                self._brisk_handed[var] = (value, value.copy())
+            return self._brisk_handed[var][0]
+        return self._get_value(var, access_data)
+
+    def _get_value(self, var, access_data=True):
         # (inside Brian's network_run, before the run is recorded, a read is as in standalone)
         if self.array_cache.get(var, None) is not None or not self._live() or self._brisk_live_run:
             return super().get_value(var, access_data)
@@ -441,14 +453,13 @@ class BriskDevice(CPPStandaloneDevice):
         the value is set from Python."""
         from brian2.devices.device import reset_device, set_device
 
-        reader = _live_reader(self)
-        reader.handed.clear()
-        set_device(reader)
+        self._brisk_handed = {}
+        set_device(_live_reader(self))
         try:
             write()
         finally:
             reset_device()
-        handed, reader.handed = dict(reader.handed), {}
+            handed, self._brisk_handed = self._brisk_handed, None
         for var, (value, before) in handed.items():
             # (the variable written may be another view's: a pathway's scalar delay)
             if not var.read_only and not np.array_equal(value, before):
@@ -978,17 +989,10 @@ def _live_reader(device):
         from brian2.devices.device import RuntimeDevice
 
         class LiveReader(RuntimeDevice):
-            #: the arrays handed out since the last `handed.clear()` (a scalar write reads
-            #: back what numpy wrote into them)
-            handed = {}
-
             def get_value(self, var, access_data=True):
                 if var in self.arrays:
                     return super().get_value(var, access_data)
-                if var not in self.handed:
-                    value = np.array(device.get_value(var, access_data))
-                    self.handed[var] = (value, value.copy())
-                return self.handed[var][0]
+                return device.get_value(var, access_data)
 
         reader = _LIVE_READERS[id(device)] = LiveReader()
     return reader

@@ -107,7 +107,7 @@ class Exporter:
                 if live:
                     size[0] = 0
             else:
-                size = 0 if (live and dynamic) else int(var.size)
+                size = 0 if (live and dynamic and not var.scalar) else int(var.size)
             entry = {
                 "name": name,
                 "owner": _owner_name(var),
