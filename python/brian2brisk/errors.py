@@ -27,6 +27,26 @@ class BriskError(RuntimeError):
         self.code_object = code_object
 
     @classmethod
+    def from_info(cls, info):
+        """The exception for an error as ``brisk`` reports it (the JSON of a
+        ``brisk-error-json`` line, or of a live session's reply): `NotImplementedError`
+        for an unsupported feature, else a `BriskError`."""
+        message = describe(info)
+        if info.get("kind") == "not_implemented":
+            error = NotImplementedError(message)
+            error.brisk_info = info
+            return error
+        return cls(
+            message,
+            kind=info.get("kind", "error"),
+            obj=info.get("object"),
+            block=info.get("block"),
+            line=info.get("line"),
+            log=info.get("log"),
+            code_object=info.get("code_object"),
+        )
+
+    @classmethod
     def from_output(cls, stderr, returncode):
         """The exception for a failed ``brisk`` run, from its stderr."""
         for line in reversed(stderr.splitlines()):
@@ -35,20 +55,7 @@ class BriskError(RuntimeError):
                     info = json.loads(line[len(MARKER):])
                 except json.JSONDecodeError:
                     break
-                message = describe(info)
-                if info.get("kind") == "not_implemented":
-                    error = NotImplementedError(message)
-                    error.brisk_info = info
-                    return error
-                return cls(
-                    message,
-                    kind=info.get("kind", "error"),
-                    obj=info.get("object"),
-                    block=info.get("block"),
-                    line=info.get("line"),
-                    log=info.get("log"),
-                    code_object=info.get("code_object"),
-                )
+                return cls.from_info(info)
         if returncode < 0:
             import signal
 

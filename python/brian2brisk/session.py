@@ -25,7 +25,7 @@ import threading
 import weakref
 
 from .binary import find_brisk_binary
-from .errors import BriskError, describe
+from .errors import BriskError
 
 _INTERNAL = ("brisk-error-json: ", "brisk-timings: ")
 
@@ -158,20 +158,7 @@ class Session:
                 raise BriskError(f"the Brisk session sent an unexpected message: {head}", kind="internal")
             on_message(head)
         if not head.get("ok"):
-            info = head.get("error") or {}
-            if info.get("kind") == "not_implemented":
-                error = NotImplementedError(describe(info))
-                error.brisk_info = info
-                raise error
-            raise BriskError(
-                describe(info),
-                kind=info.get("kind", "error"),
-                obj=info.get("object"),
-                block=info.get("block"),
-                line=info.get("line"),
-                log=info.get("log"),
-                code_object=info.get("code_object"),
-            )
+            raise BriskError.from_info(head.get("error") or {})
         return head
 
     def _fill(self, timeout):
