@@ -322,7 +322,7 @@ class BriskDevice(CPPStandaloneDevice):
         if "backend" not in reply:
             return reply  # values set inside a network_operation
         self.backend_used = reply["backend"]
-        self._keep_timings(dict(reply.get("timings") or {}, export=export_time))
+        self._keep_timings(dict(reply.get("timings") or {}, export=export_time, rebuilt=reply.get("rebuilt")))
         if reply.get("profile") is not None:
             self._brisk_profile = reply["profile"]
         return reply
