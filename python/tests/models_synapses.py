@@ -4,6 +4,7 @@ per model, run like those of ``models.py`` (see its docstring)."""
 import numpy as np
 from brian2 import (
     Hz,
+    Network,
     NeuronGroup,
     SpikeMonitor,
     StateMonitor,
@@ -461,3 +462,26 @@ def synapses_monitor_bad_index(ctx):
     M = StateMonitor(S, ["w", "g"], record=[0, 5], name="badidx_monitor")
     run(1 * ms)
     return {"w": M.w[:]}
+
+
+def changed_dt_pending_spikes(ctx):
+    """Brian's test_changed_dt_spikes_in_queue: spikes still in a pathway's queue when
+    ``dt`` changes between runs are moved to the new steps (Brian's rounding), not lost.
+    Three runs (``build_on_run=False``)."""
+    defaultclock.dt = 0.5 * ms
+    G1 = NeuronGroup(1, "v:1", threshold="v>1", reset="v=0", name="dtq_source")
+    G1.v = 1.1
+    G2 = NeuronGroup(10, "v:1", threshold="v>1", reset="v=0", name="dtq_target")
+    S = Synapses(G1, G2, on_pre="v+=1.1", name="dtq_syn")
+    S.connect(True)
+    S.delay = "j*ms"
+    mon = SpikeMonitor(G2, name="dtq_mon")
+    net = Network(G1, G2, S, mon)
+    net.run(5 * ms)
+    defaultclock.dt = 1 * ms
+    net.run(3 * ms)
+    defaultclock.dt = 0.1 * ms
+    net.run(2 * ms)
+    if not ctx.build_on_run:
+        ctx.build()
+    return {"t": mon.t[:], "i": mon.i[:]}

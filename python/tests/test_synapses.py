@@ -12,7 +12,7 @@ wrong expectation about Brian shows up as a reference failure.
 import numpy as np
 
 import models_synapses
-from harness import assert_same, assert_same_monitor_spikes, both
+from harness import assert_same, assert_same_monitor_spikes, both, run_model
 
 SYN_KEYS = ("i", "j", "pre_abs", "post_abs", "N_incoming", "N_outgoing", "N")
 
@@ -213,3 +213,15 @@ def test_statemonitor_of_synapses_records_postsynaptic_variable():
     assert ref["g"].shape == (2, 300) and np.ptp(ref["x"]) > 0
     np.testing.assert_array_equal(ref["g"][0], ref["g"][1])  # one target: both synapses see it
     assert_same(ref, got, ["g", "x", "t", "g_final"])
+
+
+def test_spikes_in_the_queue_survive_a_change_of_dt():
+    """Brian's runtime test test_changed_dt_spikes_in_queue, in a live session and in a
+    standalone build: the spikes pending when dt changes arrive at the runtime device's
+    times. (Brisk moved them one step too far and lost them, as cpp_standalone does: it
+    records only the first 5 spikes. Found by running Brian's runtime tests on live
+    sessions; Brisk now follows the runtime device here.)"""
+    expected = np.array([0.5, 1.5, 2.5, 3.5, 4.5, 6, 7, 8, 8.1, 9.1]) * 1e-3
+    for build_on_run in (True, False):
+        got = run_model(models_synapses.changed_dt_pending_spikes, "brisk", build_on_run=build_on_run)
+        np.testing.assert_allclose(got["t"], expected, err_msg=f"build_on_run={build_on_run}")

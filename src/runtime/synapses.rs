@@ -401,12 +401,14 @@ impl Executor<'_> {
         }
         let old_dt = f64::from_bits(old[STATE_DT] as u64);
         if old_dt != 0.0 && old_dt != dt {
-            // Brian: queue[(int)(i * old_dt/dt + 0.5)] = old_queue[i], later positions overwriting.
+            // Brian: queue[(int)(i * old_dt/dt + 0.5)] = old_queue[i], later positions
+            // overwriting, where Brian's i = 0 is the coming step: here k = i + 1 (k = 0 was
+            // delivered in the last step).
             let factor = old_dt / dt;
-            let new_len = (queue.len() as f64 * factor) as usize + 1;
+            let new_len = (queue.len() as f64 * factor) as usize + 2;
             let mut converted = vec![Vec::new(); new_len];
-            for (i, spikes) in queue.into_iter().enumerate() {
-                converted[(i as f64 * factor + 0.5) as usize] = spikes;
+            for (k, spikes) in queue.into_iter().enumerate().skip(1) {
+                converted[((k - 1) as f64 * factor + 0.5) as usize + 1] = spikes;
             }
             queue = converted;
         }
