@@ -1,0 +1,353 @@
+"""Live sessions: Brian's runtime mode on Brisk (``build_on_run=True``, the default).
+
+`LiveSessionMixin` is the part of `BriskDevice` that keeps a ``brisk session``
+(`session.py`) in step with the script: ``run()`` runs at once from the current
+state; values are read at any time (also before the first run) and written at
+any time; reads that cpp_standalone has no C++ for run Brian's own numpy code on
+the session's values. ``docs/ARCHITECTURE.md`` ("Live sessions") has the design.
+"""
+
+import os
+import tempfile
+import time
+
+import numpy as np
+from brian2.core.network import Network
+from brian2.utils.filetools import ensure_directory
+
+from .export import Exporter
+
+
+class LiveSessionMixin:
+    """The live-session methods of `BriskDevice` (which holds the state they use)."""
+
+    def __getstate__(self):
+        # a pickled device (Brian's multiprocessing recipes) is a copy in another process:
+        # the session, a process of this one, stays here
+        state = dict(self.__dict__)
+        state["_brisk_session"] = None
+        state["_brisk_handed"] = None
+        return state
+
+    # -- live sessions (Brian's runtime mode: build_on_run=True) -----------------
+    def _live_run(self, net, python_report=None):
+        """A ``run()`` in a live session: runs at once, from the current state."""
+        from brian2.units import second
+
+        # the clocks move during the run: reads (in a network_operation) ask the session
+        for clock in net._clocks:
+            self.array_cache[clock.variables["t"]] = None
+            self.array_cache[clock.variables["timestep"]] = None
+        operations = list(self._brisk_operations)
+
+        def on_message(message):
+            if "report" in message:
+                elapsed, completed, t_start, duration = message["report"]
+                python_report(elapsed * second, completed, t_start * second, duration * second)
+                return
+            operation = operations[message["network_operation"]]
+            operation.run()
+            if self._brisk_synced < len(self.main_queue):
+                self._live_sync()  # the values it set
+            # the run goes on: values it set (and cached) change with the next step
+            for var, cached in list(self.array_cache.items()):
+                if cached is not None and not var.read_only:
+                    self.array_cache[var] = None
+            self._brisk_session.resume(bool(net._stopped or Network._globally_stopped))
+
+        Network._globally_running = True
+        try:
+            reply = self._live_sync(stop_requested=lambda: Network._globally_stopped or net._stopped,
+                                    on_message=on_message)
+        finally:
+            Network._globally_running = False
+        self._last_run_time, self._last_run_completed_fraction = reply["last_run"]
+        t = reply["network_t"].get(net.name)
+        if t is not None and t != net.t_:
+            # stopped early (Ctrl-C, Network.stop()): the clocks are where the run ended
+            net.t_ = t
+            for clock in net._clocks:
+                self.array_cache[clock.variables["t"]] = None
+                self.array_cache[clock.variables["timestep"]] = None
+        self._check_states()
+
+    def _live_sync(self, stop_requested=None, on_message=None):
+        """Brings the live session up to the script: writes the export (the main-queue
+        entries since the last sync, new static arrays) and lets the session run it."""
+        from .session import Session
+
+        if self.project_dir is None:
+            directory = (self.build_options or {}).get("directory")
+            if directory is None:
+                directory = tempfile.mkdtemp(prefix="brian_brisk_")
+            self.project_dir = os.path.abspath(directory)
+        directory = self.project_dir
+        ensure_directory(os.path.join(directory, "static_arrays"))
+        # before the first run, the clocks of the code objects so far (cpp_standalone
+        # learns them at a run)
+        for codeobj in self.code_objects.values():
+            try:
+                clock = getattr(codeobj.owner, "clock", None)
+            except ReferenceError:  # a temporary subgroup, gone
+                continue
+            if clock is not None:
+                self.clocks.add(clock)
+        for clock in self.clocks:
+            if clock.name == "clock":
+                clock._name = "_clock"
+        start = time.time()
+        rewritten = self._live_write_static_arrays(directory)
+        Exporter(self).write(directory, queue_start=self._brisk_synced)
+        export_time = time.time() - start
+        if self._brisk_session is None:
+            backend = (self.build_options or {}).get("backend") or self.backend
+            with_output = (self.build_options or {}).get("with_output", True)
+            self._brisk_session = Session(backend, live_output=with_output)
+        # what the session gets counts as run, also when it fails: the error goes to
+        # the script (as Brian's runtime raises it) and the next call goes on from there
+        sent = self.main_queue[self._brisk_synced:]
+        self._brisk_synced = len(self.main_queue)
+        try:
+            reply = self._brisk_session.sync(self._export_dir(directory), stop_requested, on_message,
+                                             reload=rewritten)
+        finally:
+            self._live_forget_static_arrays(directory, sent)
+        if "backend" not in reply:
+            return reply  # values set inside a network_operation
+        self.backend_used = reply["backend"]
+        self._keep_timings(dict(reply.get("timings") or {}, export=export_time, rebuilt=reply.get("rebuilt")))
+        if reply.get("profile") is not None:
+            self._brisk_profile = reply["profile"]
+        return reply
+
+    def _live_forget_static_arrays(self, directory, entries):
+        """The values that main-queue `entries` set from Python, once the session ran
+        them, are needed no more: a training loop that sets weights from Python does
+        not keep every version in memory and on disk."""
+        names = set()
+        for kind, args in entries:
+            if kind == "set_by_array":
+                names.add(args[1])
+            elif kind == "set_array_by_array":
+                names.update(args[1:3])
+        for name in names:
+            self.static_arrays.pop(name, None)
+            self._brisk_static_written.pop(name, None)
+            try:
+                os.remove(os.path.join(directory, "static_arrays", name))
+            except OSError:
+                pass
+
+    def _live_write_static_arrays(self, directory):
+        """Brian's static arrays that the session has not seen yet (as cpp_standalone's
+        ``write_static_arrays``, which writes all of them)."""
+        from brian2.core.functions import Function
+
+        for code_object in self.code_objects.values():
+            for var in code_object.variables.values():
+                if isinstance(var, Function):
+                    self._insert_func_namespace(var, code_object, self.static_arrays)
+        rewritten = []
+        for name, arr in self.static_arrays.items():
+            if self._brisk_static_written.get(name) is not arr:
+                arr.tofile(os.path.join(directory, "static_arrays", name))
+                if name in self._brisk_static_written:
+                    # new values under an old name (a TimedArray made again): the session
+                    # loads them again if its program stays
+                    rewritten.append(name)
+                self._brisk_static_written[name] = arr
+        return rewritten
+
+    def _live_wanted(self):
+        """``set_device('brisk', live=False)`` asks for cpp_standalone's one build at the
+        first run instead of a live session."""
+        return bool((self.build_options or {}).get("live", True))
+
+    def _live(self):
+        """Whether values come from a live session (runtime mode), not a results folder."""
+        return ((self.build_on_run and self._live_wanted()) or self._brisk_live_run) and not self.has_been_run
+
+    def _live_read(self, var):
+        """The current values of `var` from the live session (started if need be)."""
+        if self._brisk_synced < len(self.main_queue) or self._brisk_session is None:
+            self._live_sync()
+        name = self.get_array_name(var, access_data=False)
+        data = np.frombuffer(self._brisk_session.read(name), dtype=var.dtype).copy()
+        # (cpp_standalone's reading of a results file: 2-D dynamic arrays grow along one axis)
+        if isinstance(var.size, tuple) and len(var.size) == 2:
+            if var.size[0] * var.size[1] == len(data):
+                size = var.size
+            elif var.size[0] == 0:
+                size = (len(data) // var.size[1], var.size[1])
+            elif var.size[1] == 0:
+                size = (var.size[0], len(data) // var.size[0])
+            else:
+                raise IndexError(
+                    f"Do not now how to deal with 2d array of size {var.size!s}, the "
+                    f"session's array has length {len(data)}.")
+            var.size = size
+            return data.reshape(var.size)
+        var.size = len(data)
+        return data
+
+    def get_value(self, var, access_data=True):
+        if self._brisk_handed is not None:
+            # a shared variable's string-expression write (`_live_set_scalar`): one array per
+            # variable, whose values numpy changes in place
+            if var not in self._brisk_handed:
+                value = np.array(self._get_value(var, access_data))
+                self._brisk_handed[var] = (value, value.copy())
+            return self._brisk_handed[var][0]
+        return self._get_value(var, access_data)
+
+    def _get_value(self, var, access_data=True):
+        # (inside Brian's network_run, before the run is recorded, a read is as in standalone)
+        if self.array_cache.get(var, None) is not None or not self._live() or self._brisk_live_run:
+            return super().get_value(var, access_data)
+        return self._live_read(var)
+
+    def variableview_get_subexpression_with_index_array(self, variableview, item, run_namespace=None):
+        if not self._live():
+            return super().variableview_get_subexpression_with_index_array(variableview, item, run_namespace)
+        from brian2.core.variables import VariableView
+
+        from brian2.devices.device import reset_device, set_device
+
+        # as cpp_standalone after a run: Brian's runtime device evaluates it, here on the
+        # values the session holds
+        set_device(_live_reader(self))
+        try:
+            return VariableView.get_subexpression_with_index_array(variableview, item, run_namespace=run_namespace)
+        finally:
+            reset_device()
+
+    def variableview_set_with_expression(self, variableview, item, code, run_namespace, check_units=True):
+        from brian2.core.variables import VariableView
+
+        if variableview.variable.scalar and self._live() and not self._brisk_live_run:
+            return self._live_set_scalar(variableview, lambda: VariableView.set_with_expression(
+                variableview, item, code, run_namespace, check_units))
+        return VariableView.set_with_expression.original_function(
+            variableview, item, code, run_namespace, check_units)
+
+    def variableview_set_with_expression_conditional(self, variableview, cond, code, run_namespace,
+                                                     check_units=True):
+        from brian2.core.variables import VariableView
+
+        if variableview.variable.scalar and self._live() and not self._brisk_live_run:
+            return self._live_set_scalar(variableview, lambda: VariableView.set_with_expression_conditional(
+                variableview, cond, code, run_namespace, check_units))
+        return VariableView.set_with_expression_conditional.original_function(
+            variableview, cond, code, run_namespace, check_units)
+
+    def _live_set_scalar(self, variableview, write):
+        """A string-expression write of a shared variable (Brian's C++ templates cannot
+        write one): numpy computes it on the session's values, as Brian's runtime does, and
+        the value is set from Python."""
+        from brian2.devices.device import reset_device, set_device
+
+        self._brisk_handed = {}
+        set_device(_live_reader(self))
+        try:
+            write()
+        finally:
+            reset_device()
+            handed, self._brisk_handed = self._brisk_handed, None
+        for var, (value, before) in handed.items():
+            # (the variable written may be another view's: a pathway's scalar delay)
+            if not var.read_only and not np.array_equal(value, before):
+                self.fill_with_array(var, value)
+
+    def code_object_class(self, codeobj_class=None, fallback_pref=None):
+        if (codeobj_class is None and fallback_pref == "codegen.string_expression_target"
+                and self._live() and not self._brisk_live_run):
+            return _live_string_code_object()
+        return super().code_object_class(codeobj_class, fallback_pref)
+
+    def network_get_profiling_info(self, net):
+        if not self._live():
+            return super().network_get_profiling_info(net)
+        from brian2.units import second
+
+        if self._brisk_profile is None:
+            raise ValueError("No profiling info collected (did you run with 'profile=True'?)")
+        net._profiling_info = [(name, secs * second) for name, secs in self._brisk_profile]
+        return sorted(net._profiling_info, key=lambda item: item[1], reverse=True)
+
+    def get_random_state(self):
+        """A live session's random-number state (Brisk's Philox key and stream
+        position); `set_random_state` puts it back."""
+        if not self._live():
+            return super().get_random_state()
+        if self._brisk_synced < len(self.main_queue) or self._brisk_session is None:
+            self._live_sync()
+        return {"brisk_random_state": self._brisk_session.random_state()}
+
+    def set_random_state(self, state):
+        if not self._live():
+            return super().set_random_state(state)
+        if not isinstance(state, dict) or "brisk_random_state" not in state:
+            raise TypeError("set_random_state() takes a state from the brisk device's get_random_state()")
+        self.main_queue.append(("brisk_set_random_state", dict(state["brisk_random_state"])))
+
+    def reinit(self):
+        if self._brisk_session is not None:
+            self._brisk_session.close()
+        super().reinit()
+
+
+#: templates of code objects that only read values: in a live session numpy runs them
+#: on the session's values (cpp_standalone has no C++ template for some of them)
+_READ_TEMPLATES = ("group_get_indices", "group_variable_get", "group_variable_get_conditional")
+
+
+_LIVE_READERS = {}
+
+
+def _live_reader(device):
+    """Brian's runtime device, reading the arrays it does not hold from `device`'s
+    live session (cpp_standalone evaluates subexpressions with the runtime device on
+    its results)."""
+    reader = _LIVE_READERS.get(id(device))
+    if reader is None:
+        from brian2.devices.device import RuntimeDevice
+
+        class LiveReader(RuntimeDevice):
+            def get_value(self, var, access_data=True):
+                if var in self.arrays:
+                    return super().get_value(var, access_data)
+                return device.get_value(var, access_data)
+
+        reader = _LIVE_READERS[id(device)] = LiveReader()
+    return reader
+
+
+class _LiveTemplater:
+    """cpp_standalone's templates, and numpy's for the templates of reads."""
+
+    def __init__(self, cpp, numpy):
+        self._cpp, self._numpy = cpp, numpy
+
+    def __getattr__(self, item):
+        return getattr(self._numpy if item in _READ_TEMPLATES else self._cpp, item)
+
+
+_LIVE_STRING_CODE_OBJECT = None
+
+
+def _live_string_code_object():
+    """The code object class Brian asks for string expressions in a live session: its
+    templater has numpy's templates of reads (which cpp_standalone lacks: `G.i['v > 0']`);
+    `BriskDevice.code_object` makes the real code objects."""
+    global _LIVE_STRING_CODE_OBJECT
+    if _LIVE_STRING_CODE_OBJECT is None:
+        from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
+        from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+        _LIVE_STRING_CODE_OBJECT = type(
+            "BriskLiveStringCodeObject",
+            (CPPStandaloneCodeObject,),
+            {"templater": _LiveTemplater(CPPStandaloneCodeObject.templater, NumpyCodeObject.templater),
+             "_brisk_live_string": True},
+        )
+    return _LIVE_STRING_CODE_OBJECT
