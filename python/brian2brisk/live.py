@@ -98,6 +98,7 @@ class LiveSessionMixin:
         start = time.time()
         rewritten = self._live_write_static_arrays(directory)
         Exporter(self).write(directory, queue_start=self._brisk_synced)
+        self._live_remove_stale_files(directory)
         export_time = time.time() - start
         if self._brisk_session is None:
             backend = (self.build_options or {}).get("backend") or self.backend
@@ -133,10 +134,18 @@ class LiveSessionMixin:
         for name in names:
             self.static_arrays.pop(name, None)
             self._brisk_static_written.pop(name, None)
-            try:
-                os.remove(os.path.join(directory, "static_arrays", name))
-            except OSError:
-                pass
+        # their files go once an export that no longer lists them is written (the last
+        # export stays whole for `brisk inspect` and `brisk convert`)
+        self._brisk_stale_files = getattr(self, "_brisk_stale_files", set()) | names
+
+    def _live_remove_stale_files(self, directory):
+        for name in getattr(self, "_brisk_stale_files", ()):
+            if name not in self.static_arrays:
+                try:
+                    os.remove(os.path.join(directory, "static_arrays", name))
+                except OSError:
+                    pass
+        self._brisk_stale_files = set()
 
     def _live_write_static_arrays(self, directory):
         """Brian's static arrays that the session has not seen yet (as cpp_standalone's

@@ -83,6 +83,13 @@ def test_reads_and_writes_before_and_between_runs(tmp_path):
         tmp_path,
     )
     assert_close(ref, got)
+    # the session's last export is whole (values set from Python and run are dropped only
+    # from later exports): `brisk inspect` reads it
+    from brian2brisk.binary import find_brisk_binary
+
+    inspect = subprocess.run([find_brisk_binary(), "inspect", str(tmp_path / "project" / "export")],
+                             capture_output=True, text=True)
+    assert inspect.returncode == 0, inspect.stderr[-2000:]
 
 
 def test_store_to_a_file_restores_in_a_new_process(tmp_path):
