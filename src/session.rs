@@ -137,8 +137,8 @@ fn remember_runs(past: &mut Vec<QueueEntry>, entries: &[QueueEntry]) {
     }
 }
 
-fn plan_json(prepared: &Prepared) -> Result<serde_json::Value> {
-    serde_json::to_value(&*prepared.plan).map_err(|e| Error::internal(e.to_string()))
+fn plan_json(plan: &crate::plan::Plan) -> Result<serde_json::Value> {
+    serde_json::to_value(plan).map_err(|e| Error::internal(e.to_string()))
 }
 
 /// Brings the resident simulation to the export in `dir` and runs its new main-queue entries.
@@ -153,7 +153,7 @@ fn sync(
     let past = live.as_ref().map(|l| l.past_runs.clone()).unwrap_or_default();
     let (prepared, injected) = prepare(dir, &past)?;
     let mut timings = Timings { prepare: start.elapsed().as_secs_f64(), ..Timings::default() };
-    let plan_json = plan_json(&prepared)?;
+    let plan_json = plan_json(&prepared.plan)?;
     if let Some(dir) = std::env::var_os("BRISK_SESSION_PLANS") {
         // (debugging: every sync's plan, numbered)
         let n = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
@@ -239,20 +239,22 @@ impl Host for SessionHost<'_, '_> {
 impl SessionHost<'_, '_> {
     /// A sync inside a `network_operation`: values set from Python (no run, no new code).
     fn sync_paused(&mut self, exec: &mut Executor<'_>, dir: &std::path::Path) -> Result<()> {
-        let export = Export::read(dir)?;
-        if let Some(QueueEntry::RunNetwork(run)) = export.main_queue.iter().find(|e| matches!(e, QueueEntry::RunNetwork(_))) {
+        // planned with the runs the executor's export has (the one running among them)
+        let (export_now, plan_now) = exec.export_and_plan();
+        let past: Vec<QueueEntry> =
+            export_now.main_queue.iter().filter(|e| matches!(e, QueueEntry::RunNetwork(_))).cloned().collect();
+        let (prepared, injected) = prepare(dir, &past)?;
+        let new_run = prepared.export.main_queue[injected..].iter().find_map(|e| match e {
+            QueueEntry::RunNetwork(run) => Some(run),
+            _ => None,
+        });
+        if let Some(run) = new_run {
             return Err(Error::not_implemented(format!(
                 "a network_operation runs the network '{}': Brisk cannot run a network inside another's run",
                 run.network
             )));
         }
-        let now = exec.export_and_plan();
-        let mut merged = export;
-        let past: Vec<QueueEntry> =
-            now.0.main_queue.iter().filter(|e| matches!(e, QueueEntry::RunNetwork(_))).cloned().collect();
-        merged.main_queue.splice(0..0, past.iter().cloned());
-        let prepared = pipeline::prepare_export(merged)?;
-        if plan_json(&prepared)? != serde_json::to_value(&*now.1).map_err(|e| Error::internal(e.to_string()))? {
+        if plan_json(&prepared.plan)? != plan_json(&plan_now)? {
             return Err(Error::not_implemented(
                 "a network_operation adds objects or code (a new group, monitor, connect() or string-expression \
                  write): Brisk runs values set from Python there, not new code; do it between runs",
@@ -261,7 +263,7 @@ impl SessionHost<'_, '_> {
         exec.rebind(Arc::clone(&prepared.export), Arc::clone(&prepared.plan));
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        exec.run_entries(past.len(), &mut out, &mut crate::runtime::host::NoHost)
+        exec.run_entries(injected, &mut out, &mut crate::runtime::host::NoHost)
     }
 }
 

@@ -63,6 +63,8 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         self._brisk_by_content = {}
         #: live sessions: static arrays already written (name -> the array written)
         self._brisk_static_written = {}
+        #: live sessions: files of static arrays dropped after a sync, deleted at the next
+        self._brisk_stale_files = set()
         #: live sessions: main-queue entries the session has run
         self._brisk_synced = 0
         #: inside the ``run()`` of a live session (Brian's network_run sees build_on_run=False)
@@ -180,7 +182,7 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
 
         if not hasattr(report_period, "dim"):
             report_period = report_period * second
-        live = self.build_on_run and self._live_wanted() and not self.has_been_run
+        live = self._live()
         python_report = None
         if live and report is not None and callable(report):
             # a live session calls it (cpp_standalone takes report as C++ code)
@@ -222,10 +224,11 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
             self._brisk_live_run = False
         if python_report is not None:
             report = "python"
-        self._record_run(net, objects, duration, report, report_period, profile, applied_before)
+        # a live session starts the run at the network's time as Python has it (Brian's
+        # magic network starts at 0 again when all its objects are new)
+        self._record_run(net, objects, duration, report, report_period, profile, applied_before,
+                         t_start if live else None)
         if live:
-            # (Brian's magic network starts at 0 again when all its objects are new)
-            self.main_queue[self._last_run_index()][1]["t_start"] = t_start
             self._live_run(net, python_report)
             return
         if build_on_run:
@@ -237,13 +240,11 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
                 )
             self.build(direct_call=False, **self.build_options)
 
-    def _last_run_index(self):
-        return max(k for k, (kind, _) in enumerate(self.main_queue) if kind == "brisk_run_network")
-
-    def _record_run(self, net, objects, duration, report, report_period, profile, applied_before):
+    def _record_run(self, net, objects, duration, report, report_period, profile, applied_before,
+                    t_start=None):
         """Replaces the C++ lines Brian queued for a run (``run_network``) by the run
         itself: the (clock, code object) pairs in Brian's order, the duration, the
-        report, whether run_args apply before it."""
+        report, whether run_args apply before it, and (`t_start`) where it starts."""
         # Brian's entry, followed by the after_run code objects of net.after_run()
         at = max((k for k, (kind, _) in enumerate(self.main_queue) if kind == "run_network"), default=None)
         if at is None:
@@ -286,6 +287,7 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
                    if list(net.schedule) != ["start", "groups", "thresholds", "synapses", "resets", "end"]
                    else {}),
                 "apply_run_args": not applied_before and self.run_args_applied,
+                **({"t_start": t_start} if t_start is not None else {}),
             },
         )
         for obj in objects:
@@ -411,8 +413,7 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
                 raise TypeError(
                     f"{filename} holds a state stored by another Brian device; Brisk restores the "
                     "states that store(filename=...) wrote under the brisk device")
-            if self._brisk_synced < len(self.main_queue) or self._brisk_session is None:
-                self._live_sync()
+            self._live_flush()
             self._brisk_session.load_state(net.name, name, state["brisk_stored_state"])
             self._brisk_stored[(net.name, name)] = state["brisk_python"]
             filename = None

@@ -121,6 +121,11 @@ class LiveSessionMixin:
             self._brisk_profile = reply["profile"]
         return reply
 
+    def _live_flush(self):
+        """Lets the session (started if need be) run what the script queued since the last sync."""
+        if self._brisk_synced < len(self.main_queue) or self._brisk_session is None:
+            self._live_sync()
+
     def _live_forget_static_arrays(self, directory, entries):
         """The values that main-queue `entries` set from Python, once the session ran
         them, are needed no more: a training loop that sets weights from Python does
@@ -136,10 +141,10 @@ class LiveSessionMixin:
             self._brisk_static_written.pop(name, None)
         # their files go once an export that no longer lists them is written (the last
         # export stays whole for `brisk inspect` and `brisk convert`)
-        self._brisk_stale_files = getattr(self, "_brisk_stale_files", set()) | names
+        self._brisk_stale_files |= names
 
     def _live_remove_stale_files(self, directory):
-        for name in getattr(self, "_brisk_stale_files", ()):
+        for name in self._brisk_stale_files:
             if name not in self.static_arrays:
                 try:
                     os.remove(os.path.join(directory, "static_arrays", name))
@@ -178,8 +183,7 @@ class LiveSessionMixin:
 
     def _live_read(self, var):
         """The current values of `var` from the live session (started if need be)."""
-        if self._brisk_synced < len(self.main_queue) or self._brisk_session is None:
-            self._live_sync()
+        self._live_flush()
         name = self.get_array_name(var, access_data=False)
         data = np.frombuffer(self._brisk_session.read(name), dtype=var.dtype).copy()
         # (cpp_standalone's reading of a results file: 2-D dynamic arrays grow along one axis)
@@ -288,8 +292,7 @@ class LiveSessionMixin:
         position); `set_random_state` puts it back."""
         if not self._live():
             return super().get_random_state()
-        if self._brisk_synced < len(self.main_queue) or self._brisk_session is None:
-            self._live_sync()
+        self._live_flush()
         return {"brisk_random_state": self._brisk_session.random_state()}
 
     def set_random_state(self, state):

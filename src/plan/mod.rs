@@ -171,6 +171,14 @@ pub struct PathwayPlan {
     pub by_target: Option<ByTargetPlan>,
 }
 
+impl PathwayPlan {
+    /// The buffers that hold the queue between runs (what `store()` keeps and a
+    /// live session carries into a rebuilt program).
+    pub fn queue_buffers(&self) -> [usize; 7] {
+        [self.history, self.state, self.by_source_start, self.by_source, self.by_source_delay, self.carry_start, self.carry]
+    }
+}
+
 /// A delivery grouped by target: a thread per target element applies the
 /// synapses of that element in Brian's queue order (for synaptic code that
 /// is not race-free as atomics). The host builds the tables when a run

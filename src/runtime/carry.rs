@@ -39,7 +39,7 @@ fn carried_buffers(plan: &Plan) -> Vec<usize> {
         .filter(|&b| matches!(plan.buffers[b].role, BufferRole::Array | BufferRole::Recorded))
         .collect();
     for p in plan.pathways.values() {
-        bufs.extend([p.history, p.state, p.by_source_start, p.by_source, p.by_source_delay, p.carry_start, p.carry]);
+        bufs.extend(p.queue_buffers());
     }
     bufs.sort_unstable();
     bufs.dedup();
@@ -54,10 +54,10 @@ impl Executor<'_> {
         for buf in carried_buffers(&plan) {
             let name = plan.buffers[buf].name.clone();
             if plan.buffers[buf].role == BufferRole::Recorded {
+                // (moved, not copied: the old executor is dropped after this)
                 buffers.push((name, 0, self.recorded.remove(&buf).unwrap_or_default()));
             } else {
-                let len = self.lens[buf];
-                let bytes = self.device.read(buf, 0, len as usize * self.dtype(buf).size())?;
+                let (len, bytes) = self.save_buffer(buf)?;
                 buffers.push((name, len, bytes));
             }
         }
@@ -86,21 +86,11 @@ impl Executor<'_> {
             let Some(&buf) = by_name.get(name.as_str()) else {
                 return Err(Error::internal(format!("the rebuilt program has no buffer '{name}'")));
             };
-            if plan.buffers[buf].role == BufferRole::Recorded {
-                self.recorded.insert(buf, bytes);
-                continue;
-            }
-            if bytes.len() != len as usize * self.dtype(buf).size() {
+            let recorded = plan.buffers[buf].role == BufferRole::Recorded;
+            if !recorded && bytes.len() != len as usize * self.dtype(buf).size() {
                 return Err(Error::internal(format!("the buffer '{name}' changed its type in the rebuilt program")));
             }
-            if self.lens[buf] != len {
-                self.device.resize(buf, bytes.len())?;
-                self.lens[buf] = len;
-                self.publish_lens()?;
-            }
-            if !bytes.is_empty() {
-                self.device.write(buf, 0, &bytes)?;
-            }
+            self.load_buffer(buf, len, bytes)?;
         }
         for (key, snap, names) in carried.snapshots {
             let renumbered = snap

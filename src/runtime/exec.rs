@@ -426,14 +426,11 @@ impl<'a> Executor<'a> {
             .buffer_of(name)
             .filter(|&b| b < self.export.arrays.len())
             .ok_or_else(|| Error::runtime(format!("read: no Brian array '{name}' in this simulation")))?;
-        let size = self.dtype(buf).size();
-        if self.plan.buffers[buf].role == BufferRole::Recorded {
-            let bytes = self.recorded.get(&buf).cloned().unwrap_or_default();
-            let len = (bytes.len() / size) as u64;
-            return Ok((bytes, len));
-        }
-        let len = self.lens[buf];
-        Ok((self.device.read(buf, 0, len as usize * size)?, len))
+        let size = self.dtype(buf).size() as u64;
+        let (len, bytes) = self.save_buffer(buf)?;
+        // (a recorded array's element count is its data's)
+        let len = if self.plan.buffers[buf].role == BufferRole::Recorded { bytes.len() as u64 / size } else { len };
+        Ok((bytes, len))
     }
 
     /// The export and plan the executor runs now.

@@ -72,6 +72,34 @@ impl Snapshot {
 }
 
 impl Executor<'_> {
+    /// A buffer's contents: its elements and bytes; a recorded array's host
+    /// data (its element count 0: the data is its own length).
+    pub(super) fn save_buffer(&mut self, buf: usize) -> Result<(u64, Vec<u8>)> {
+        if self.plan.buffers[buf].role == BufferRole::Recorded {
+            return Ok((0, self.recorded.get(&buf).cloned().unwrap_or_default()));
+        }
+        let len = self.lens[buf];
+        Ok((len, self.device.read(buf, 0, len as usize * self.dtype(buf).size())?))
+    }
+
+    /// Puts back what [`save_buffer`](Self::save_buffer) gave, resizing the buffer
+    /// to `len` elements where it has another size.
+    pub(super) fn load_buffer(&mut self, buf: usize, len: u64, bytes: Vec<u8>) -> Result<()> {
+        if self.plan.buffers[buf].role == BufferRole::Recorded {
+            self.recorded.insert(buf, bytes);
+            return Ok(());
+        }
+        if self.lens[buf] != len {
+            self.device.resize(buf, bytes.len())?;
+            self.lens[buf] = len;
+            self.publish_lens()?;
+        }
+        if !bytes.is_empty() {
+            self.device.write(buf, 0, &bytes)?;
+        }
+        Ok(())
+    }
+
     /// `store_state`: keeps the state of `arrays` and `pathways` under (`network`, `name`).
     pub(super) fn store_state(&mut self, network: &str, name: &str, arrays: &[String], pathways: &[String]) -> Result<()> {
         let mut bufs = Vec::new();
@@ -84,21 +112,14 @@ impl Executor<'_> {
                 .pathways
                 .get(pathway)
                 .ok_or_else(|| Error::export(format!("store(): unknown pathway '{pathway}'")))?;
-            bufs.extend([p.history, p.state, p.by_source_start, p.by_source, p.by_source_delay, p.carry_start, p.carry]);
+            bufs.extend(p.queue_buffers());
         }
         bufs.sort_unstable();
         bufs.dedup();
         let mut buffers = Vec::with_capacity(bufs.len());
         for buf in bufs {
-            let saved = if self.plan.buffers[buf].role == BufferRole::Recorded {
-                let bytes = self.recorded.get(&buf).cloned().unwrap_or_default();
-                SavedBuffer { buf, len: 0, bytes }
-            } else {
-                let len = self.lens[buf];
-                let bytes = self.device.read(buf, 0, len as usize * self.dtype(buf).size())?;
-                SavedBuffer { buf, len, bytes }
-            };
-            buffers.push(saved);
+            let (len, bytes) = self.save_buffer(buf)?;
+            buffers.push(SavedBuffer { buf, len, bytes });
         }
         let snapshot =
             Snapshot { network_t: self.network_t.get(network).copied(), seed: self.seed, stream: self.stream, buffers };
@@ -114,18 +135,7 @@ impl Executor<'_> {
             .cloned()
             .ok_or_else(|| Error::runtime(format!("restore(): network '{network}' has no stored state '{name}'")))?;
         for saved in snapshot.buffers {
-            if self.plan.buffers[saved.buf].role == BufferRole::Recorded {
-                self.recorded.insert(saved.buf, saved.bytes);
-                continue;
-            }
-            if self.lens[saved.buf] != saved.len {
-                self.device.resize(saved.buf, saved.bytes.len())?;
-                self.lens[saved.buf] = saved.len;
-                self.publish_lens()?;
-            }
-            if !saved.bytes.is_empty() {
-                self.device.write(saved.buf, 0, &saved.bytes)?;
-            }
+            self.load_buffer(saved.buf, saved.len, saved.bytes)?;
         }
         match snapshot.network_t {
             Some(t) => self.network_t.insert(network.to_string(), t),
