@@ -2,14 +2,21 @@
 //! the Python device's calls, as Brian's runtime mode keeps it in Python.
 //!
 //! In: requests, one JSON line each on standard input:
-//! * `{"op": "sync", "export": DIR}`: the export as the script stands now,
+//! * `{"op": "sync", "export": DIR, "check": [ARRAY, ...]}`: the export as the script stands now,
 //!   whose main queue holds the entries added since the last sync (values
 //!   set from Python, `connect()`, `run()`, `store()`); the session runs them.
 //!   The runs of earlier syncs take part in planning (not in running), so
 //!   that a loop of `run()` calls plans one program. When the new export
 //!   plans the same program, the state stays where it is (the export and plan
 //!   are swapped under it); otherwise the new program is generated and
-//!   compiled and the state carried into it by name (`runtime::carry`).
+//!   compiled and the state carried into it by name (`runtime::carry`). The
+//!   answer's `invalid` names the arrays of `check` that hold a NaN or a huge
+//!   value afterwards (Brian's runtime warns of them after each run).
+//! * `{"op": "run", "entries": [...]}`: main-queue entries that need nothing
+//!   new (a `run()` with the objects and schedule of an earlier one, its code
+//!   objects' before- and after-run code, single values set from Python,
+//!   seeds), validated and run on the resident export, with no reading,
+//!   planning or generating.
 //! * `{"op": "read", "array": NAME}`: the current values of a Brian array.
 //! * `{"op": "random_state"}`: the random-number key and stream position.
 //! * `{"op": "save_state", "network": N, "name": S}`: the state `store(S)`
@@ -51,10 +58,23 @@ use crate::runtime::stop;
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Request {
     /// `reload`: static arrays (TimedArray values) Python wrote anew under an earlier name.
+    /// `check`: arrays whose NaN or huge values the answer names (`invalid`).
     Sync {
         export: PathBuf,
         #[serde(default)]
         reload: Vec<String>,
+        #[serde(default)]
+        check: Vec<String>,
+    },
+    /// Main-queue entries that need no new code, arrays or static arrays (a
+    /// `run()` repeated with the objects and schedule of an earlier one, the
+    /// before- and after-run code of its code objects, values set from Python
+    /// as one value, seeds): run on the export as it stands, without reading,
+    /// planning or generating anything (planning depends on the runs alone).
+    Run {
+        entries: Vec<QueueEntry>,
+        #[serde(default)]
+        check: Vec<String>,
     },
     Read { array: String },
     RandomState,
@@ -91,9 +111,23 @@ pub fn serve(backend: Backend, input: &mut dyn BufRead, reply: &mut dyn Write) -
         let Some(request) = io.next_request()? else { return Ok(()) };
         match request {
             Request::Close => return Ok(()),
-            Request::Sync { export, reload } => {
+            Request::Sync { export, reload, check } => {
                 stop::clear();
-                let answer = sync(&mut live, target, &export, &reload, &mut io);
+                let answer = sync(&mut live, target, &export, &reload, &check, &mut io);
+                match answer {
+                    Ok(mut info) => {
+                        info["why"] = json!(why);
+                        io.send(&info, &[])?;
+                    }
+                    Err(e) => io.send_error(&e)?,
+                }
+            }
+            Request::Run { entries, check } => {
+                stop::clear();
+                let answer = match live.as_mut() {
+                    Some(l) => run_entries(l, entries, &check, &mut io),
+                    None => Err(Error::runtime("session: a run request before the first sync")),
+                };
                 match answer {
                     Ok(mut info) => {
                         info["why"] = json!(why);
@@ -119,18 +153,23 @@ fn prepare(dir: &std::path::Path, past_runs: &[QueueEntry]) -> Result<(Prepared,
     Ok((pipeline::prepare_export(export)?, past_runs.len()))
 }
 
+/// What planning takes from a run entry: its schedule.
+type RunKey = (bool, Vec<(String, Option<String>)>);
+
+fn run_key(entry: &QueueEntry) -> Option<RunKey> {
+    match entry {
+        QueueEntry::RunNetwork(r) => {
+            Some((r.profile, r.objects.iter().map(|o| (o.clock.clone(), o.code_object.clone())).collect()))
+        }
+        _ => None,
+    }
+}
+
 /// The distinct run schedules of `entries`, added to `past`.
 fn remember_runs(past: &mut Vec<QueueEntry>, entries: &[QueueEntry]) {
-    let key = |e: &QueueEntry| match e {
-        QueueEntry::RunNetwork(r) => Some((
-            r.profile,
-            r.objects.iter().map(|o| (o.clock.clone(), o.code_object.clone())).collect::<Vec<_>>(),
-        )),
-        _ => None,
-    };
     for entry in entries {
-        if let Some(k) = key(entry) {
-            if !past.iter().any(|p| key(p).as_ref() == Some(&k)) {
+        if let Some(k) = run_key(entry) {
+            if !past.iter().any(|p| run_key(p).as_ref() == Some(&k)) {
                 past.push(entry.clone());
             }
         }
@@ -147,6 +186,7 @@ fn sync(
     target: Target,
     dir: &std::path::Path,
     reload: &[String],
+    check: &[String],
     io: &mut Io<'_>,
 ) -> Result<serde_json::Value> {
     let start = Instant::now();
@@ -185,16 +225,73 @@ fn sync(
     };
     let Some(l) = live.as_mut() else { return Err(Error::internal("session: no simulation after a sync")) };
     remember_runs(&mut l.past_runs, &prepared.export.main_queue[injected..]);
+    run_new(l, None, injected, timings, rebuilt, check, io)
+}
+
+/// A `run` request: `entries` run on the resident export and plan, which
+/// took their schedules into account (each run's is one of `past_runs`).
+fn run_entries(l: &mut Live, entries: Vec<QueueEntry>, check: &[String], io: &mut Io<'_>) -> Result<serde_json::Value> {
+    let start = Instant::now();
+    check_run_request(&mut l.exec, &entries, &l.past_runs)?;
+    let timings = Timings { prepare: start.elapsed().as_secs_f64(), ..Timings::default() };
+    run_new(l, Some(&entries), 0, timings, false, check, io)
+}
+
+/// Validates a `run` request's `entries` for `exec` (whose plan took the runs
+/// `past_runs` into account).
+fn check_run_request(exec: &mut Executor<'_>, entries: &[QueueEntry], past_runs: &[QueueEntry]) -> Result<()> {
+    for (q, entry) in entries.iter().enumerate() {
+        match entry {
+            QueueEntry::RunNetwork(_) if !past_runs.iter().any(|p| run_key(p) == run_key(entry)) => {
+                return Err(Error::internal(format!(
+                    "session: run request[{q}] repeats no run of an earlier sync (the device sends a sync instead)"
+                )))
+            }
+            QueueEntry::RunNetwork(_)
+            | QueueEntry::RunCodeObject { .. }
+            | QueueEntry::BeforeRunCodeObject { .. }
+            | QueueEntry::AfterRunCodeObject { .. }
+            | QueueEntry::SetByConstant { .. }
+            | QueueEntry::SetBySingleValue { .. }
+            | QueueEntry::Seed { .. }
+            | QueueEntry::SetRandomState { .. } => {}
+            _ => {
+                return Err(Error::internal(format!(
+                    "session: run request[{q}] needs what only a sync brings (static arrays, new code)"
+                )))
+            }
+        }
+    }
+    let (export, _) = exec.export_and_plan();
+    crate::validate::queue_entries(&export, entries, exec.clock_dts()?, "run request")
+}
+
+/// Runs `given` entries, or those of the resident export from `from` on, and answers with
+/// the state after them (`invalid`: those of the arrays `check` with NaN or huge values).
+fn run_new(
+    l: &mut Live,
+    given: Option<&[QueueEntry]>,
+    from: usize,
+    mut timings: Timings,
+    rebuilt: bool,
+    check: &[String],
+    io: &mut Io<'_>,
+) -> Result<serde_json::Value> {
     let start = Instant::now();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut host = SessionHost { io };
-    let ran = l.exec.run_entries(injected, &mut out, &mut host);
+    let ran = match given {
+        Some(entries) => l.exec.run_given(entries, &mut out, &mut host),
+        None => l.exec.run_entries(from, &mut out, &mut host),
+    };
     let _ = out.flush();
     ran?;
     timings.run = start.elapsed().as_secs_f64();
+    let invalid = l.exec.invalid_values(check)?;
     Ok(json!({
         "ok": true,
+        "invalid": invalid,
         "backend": l.exec.backend(),
         "rebuilt": rebuilt,
         "network_t": l.exec.network_times(),
@@ -219,6 +316,13 @@ impl Host for SessionHost<'_, '_> {
             match request {
                 Request::Resume { stop } => return Ok(stop),
                 Request::Close => return Err(Error::runtime("the session was closed during a network_operation")),
+                Request::Run { entries, .. } => {
+                    let answer = self.run_paused(exec, &entries);
+                    match answer {
+                        Ok(()) => self.io.send(&json!({"ok": true}), &[])?,
+                        Err(e) => self.io.send_error(&e)?,
+                    }
+                }
                 Request::Sync { export, .. } => {
                     let answer = self.sync_paused(exec, &export);
                     match answer {
@@ -237,6 +341,17 @@ impl Host for SessionHost<'_, '_> {
 }
 
 impl SessionHost<'_, '_> {
+    /// A `run` request inside a `network_operation`: values set from Python (no run).
+    fn run_paused(&mut self, exec: &mut Executor<'_>, entries: &[QueueEntry]) -> Result<()> {
+        if let Some(QueueEntry::RunNetwork(run)) = entries.iter().find(|e| matches!(e, QueueEntry::RunNetwork(_))) {
+            return Err(network_inside_run(&run.network));
+        }
+        check_run_request(exec, entries, &[])?;
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        exec.run_given(entries, &mut out, &mut crate::runtime::host::NoHost)
+    }
+
     /// A sync inside a `network_operation`: values set from Python (no run, no new code).
     fn sync_paused(&mut self, exec: &mut Executor<'_>, dir: &std::path::Path) -> Result<()> {
         // planned with the runs the executor's export has (the one running among them)
@@ -249,10 +364,7 @@ impl SessionHost<'_, '_> {
             _ => None,
         });
         if let Some(run) = new_run {
-            return Err(Error::not_implemented(format!(
-                "a network_operation runs the network '{}': Brisk cannot run a network inside another's run",
-                run.network
-            )));
+            return Err(network_inside_run(&run.network));
         }
         if plan_json(&prepared.plan)? != plan_json(&plan_now)? {
             return Err(Error::not_implemented(
@@ -265,6 +377,12 @@ impl SessionHost<'_, '_> {
         let mut out = stdout.lock();
         exec.run_entries(injected, &mut out, &mut crate::runtime::host::NoHost)
     }
+}
+
+fn network_inside_run(network: &str) -> Error {
+    Error::not_implemented(format!(
+        "a network_operation runs the network '{network}': Brisk cannot run a network inside another's run"
+    ))
 }
 
 impl Io<'_> {
@@ -309,7 +427,7 @@ impl Io<'_> {
                     Err(e) => self.send_error(&e),
                 }
             }
-            Request::Sync { .. } | Request::Resume { .. } | Request::Close => {
+            Request::Sync { .. } | Request::Run { .. } | Request::Resume { .. } | Request::Close => {
                 self.send_error(&Error::internal("session: a request answered in the wrong place"))
             }
         }

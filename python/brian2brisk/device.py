@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from brian2.core.namespace import get_local_namespace
 from brian2.core.network import Network, _get_all_objects
 from brian2.core.operations import NetworkOperation
 from brian2.core.variables import ArrayVariable
@@ -29,6 +30,7 @@ from .binary import run_brisk
 from .errors import BriskError
 from .export import Exporter
 from .live import _READ_TEMPLATES, LiveSessionMixin
+from .repeat import RepeatRecord, external_candidates, repeat
 
 logger = get_logger(__name__)
 
@@ -75,6 +77,16 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         self._brisk_operations = []
         #: live sessions, during a shared variable's string-expression write: the arrays read
         self._brisk_handed = None
+        #: live sessions: network name -> what its last prepared run depended on (`repeat.py`)
+        self._brisk_repeats = {}
+        #: live sessions: code object name -> its variables that may come from a namespace
+        self._brisk_externals = {}
+        #: live sessions: the code objects the session has (those of the last full export)
+        self._brisk_session_code_objects = frozenset()
+        #: live sessions: the arrays the session has (those of the last full export)
+        self._brisk_session_arrays = frozenset()
+        #: live sessions: code objects whose functions' static arrays were written
+        self._brisk_functions_done = set()
 
     # -- recording --------------------------------------------------------------
     def code_object(
@@ -137,6 +149,7 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         }
         entry = Exporter(self).code_object(record)
         if self._live():
+            self._brisk_externals[codeobj.name] = external_candidates(original_variables)
             # a live session: a code object that is an earlier one under a new name
             # (Brian makes new ones for every run) runs as that one, so that the
             # session's program stays the same and is not compiled again
@@ -198,6 +211,14 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
                 )
         if profile is None:
             profile = (self.build_options or {}).get("profile", False)
+        if live and not kwds:
+            # (the namespace cpp_standalone's network_run would take)
+            if namespace is None:
+                namespace = get_local_namespace(level=level + 2)
+            if repeat(self, net, duration, namespace, profile, "python" if python_report else report,
+                      report_period):
+                self._live_run(net, python_report)
+                return
         # MagicNetwork.after_run forgets its objects: hold them over the call. These are
         # the objects Brian's network_run schedules (its `all_objects`, taken before
         # before_run); their code objects exist after it.
@@ -226,9 +247,11 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
             report = "python"
         # a live session starts the run at the network's time as Python has it (Brian's
         # magic network starts at 0 again when all its objects are new)
-        self._record_run(net, objects, duration, report, report_period, profile, applied_before,
-                         t_start if live else None)
+        entry = self._record_run(net, objects, duration, report, report_period, profile, applied_before,
+                                 t_start if live else None)
         if live:
+            self._brisk_repeats[net.name] = (
+                None if kwds else RepeatRecord.of_run(self, net, objects, namespace, profile, entry))
             self._live_run(net, python_report)
             return
         if build_on_run:
@@ -244,7 +267,8 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
                     t_start=None):
         """Replaces the C++ lines Brian queued for a run (``run_network``) by the run
         itself: the (clock, code object) pairs in Brian's order, the duration, the
-        report, whether run_args apply before it, and (`t_start`) where it starts."""
+        report, whether run_args apply before it, and (`t_start`) where it starts.
+        Returns the entry."""
         # Brian's entry, followed by the after_run code objects of net.after_run()
         at = max((k for k, (kind, _) in enumerate(self.main_queue) if kind == "run_network"), default=None)
         if at is None:
@@ -302,6 +326,7 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
                     "order": int(obj.order) if isinstance(obj.order, (int, np.integer)) else None,
                     "object": obj.name,
                 }
+        return self.main_queue[at][1]
 
     # -- values set from Python, recorded as values (not as C++ literals) ---------
     def fill_with_array(self, var, arr):

@@ -395,6 +395,7 @@ class Exporter:
                 out.append({"kind": kind, "code_object": alias.get(codeobj.name, codeobj.name)})
             elif kind == "brisk_run_network":
                 run = dict(args)
+                run.pop("repeat", None)
                 if run.pop("apply_run_args"):
                     # Brian applies run_args right before this network run.
                     out.append({"kind": "apply_run_args"})

@@ -12,7 +12,10 @@ import tempfile
 import time
 
 import numpy as np
-from brian2.core.network import Network
+from brian2.core.network import Network, _get_all_objects
+from brian2.equations.equations import Equations
+from brian2.groups.group import Group
+from brian2.utils.logger import get_logger
 from brian2.utils.filetools import ensure_directory
 
 from .export import Exporter
@@ -55,10 +58,11 @@ class LiveSessionMixin:
                     self.array_cache[var] = None
             self._brisk_session.resume(bool(net._stopped or Network._globally_stopped))
 
+        checks = _invalid_value_checks(self, net)
         Network._globally_running = True
         try:
             reply = self._live_sync(stop_requested=lambda: Network._globally_stopped or net._stopped,
-                                    on_message=on_message)
+                                    on_message=on_message, check=list(checks))
         finally:
             Network._globally_running = False
         self._last_run_time, self._last_run_completed_fraction = reply["last_run"]
@@ -69,13 +73,24 @@ class LiveSessionMixin:
             for clock in net._clocks:
                 self.array_cache[clock.variables["t"]] = None
                 self.array_cache[clock.variables["timestep"]] = None
-        self._check_states()
+        for name in reply.get("invalid", ()):
+            group, varname = checks[name]
+            _group_logger.warn(
+                f"{group.name}'s variable '{varname}' has NaN, very large values, or encountered an "
+                "error in numerical integration. This is usually a sign that an unstable or invalid "
+                "integration method was chosen.",
+                name_suffix="invalid_values", once=True)
 
-    def _live_sync(self, stop_requested=None, on_message=None):
+    def _live_sync(self, stop_requested=None, on_message=None, check=()):
         """Brings the live session up to the script: writes the export (the main-queue
         entries since the last sync, new static arrays) and lets the session run it."""
         from .session import Session
 
+        quick = self._live_quick_entries()
+        if quick is not None:
+            # nothing new but runs of what the session has: no export
+            self._brisk_synced = len(self.main_queue)
+            return self._live_reply(self._brisk_session.run(quick, stop_requested, on_message, check), None)
         if self.project_dir is None:
             directory = (self.build_options or {}).get("directory")
             if directory is None:
@@ -98,6 +113,7 @@ class LiveSessionMixin:
         start = time.time()
         rewritten = self._live_write_static_arrays(directory)
         Exporter(self).write(directory, queue_start=self._brisk_synced)
+        exported = frozenset(self._brisk_code_objects), frozenset(self.arrays.values())
         self._live_remove_stale_files(directory)
         export_time = time.time() - start
         if self._brisk_session is None:
@@ -110,16 +126,45 @@ class LiveSessionMixin:
         self._brisk_synced = len(self.main_queue)
         try:
             reply = self._brisk_session.sync(self._export_dir(directory), stop_requested, on_message,
-                                             reload=rewritten)
+                                             reload=rewritten, check=check)
         finally:
             self._live_forget_static_arrays(directory, sent)
+        self._brisk_session_code_objects, self._brisk_session_arrays = exported
+        return self._live_reply(reply, export_time)
+
+    def _live_reply(self, reply, export_time):
         if "backend" not in reply:
             return reply  # values set inside a network_operation
         self.backend_used = reply["backend"]
-        self._keep_timings(dict(reply.get("timings") or {}, export=export_time, rebuilt=reply.get("rebuilt")))
+        # (`exported`: whether the sync wrote an export, or the session ran what it had)
+        self._keep_timings(dict(reply.get("timings") or {}, export=export_time or 0.0,
+                                exported=export_time is not None, rebuilt=reply.get("rebuilt")))
         if reply.get("profile") is not None:
             self._brisk_profile = reply["profile"]
         return reply
+
+    def _live_quick_entries(self):
+        """The main-queue entries since the last sync as the export writes them, if
+        they are what the session can do without an export (`repeat.py`'s repeated
+        runs, their code objects' before- and after-run code, single values set in
+        arrays the session has, as a run sets its clocks' time, and seeds); else None."""
+        if self._brisk_session is None:
+            return None
+        pending = self.main_queue[self._brisk_synced:]
+        for kind, args in pending:
+            if kind == "brisk_run_network":
+                if not args.get("repeat"):
+                    return None
+            elif kind in ("before_run_code_object", "after_run_code_object"):
+                name = args[0].name
+                if self._brisk_alias.get(name, name) not in self._brisk_session_code_objects:
+                    return None
+            elif kind in ("set_by_constant", "brisk_set_by_single_value"):
+                if args[0] not in self._brisk_session_arrays:
+                    return None
+            elif kind not in ("seed", "brisk_set_random_state"):
+                return None
+        return Exporter(self).main_queue(self._brisk_synced) if pending else None
 
     def _live_flush(self):
         """Lets the session (started if need be) run what the script queued since the last sync."""
@@ -157,7 +202,10 @@ class LiveSessionMixin:
         ``write_static_arrays``, which writes all of them)."""
         from brian2.core.functions import Function
 
-        for code_object in self.code_objects.values():
+        for name, code_object in self.code_objects.items():
+            if name in self._brisk_functions_done:
+                continue
+            self._brisk_functions_done.add(name)
             for var in code_object.variables.values():
                 if isinstance(var, Function):
                     self._insert_func_namespace(var, code_object, self.static_arrays)
@@ -306,6 +354,23 @@ class LiveSessionMixin:
         if self._brisk_session is not None:
             self._brisk_session.close()
         super().reinit()
+
+
+#: Brian's logger of the warning below (tests catch it by name)
+_group_logger = get_logger("brian2.groups.group")
+
+
+def _invalid_value_checks(device, net):
+    """What Brian's runtime checks after a run of `net` (``Group._check_for_invalid_states``):
+    the arrays of its groups' differential-equation variables, by array name ->
+    (group, variable)."""
+    checks = {}
+    for obj in _get_all_objects(net.objects):
+        equations = getattr(obj, "equations", None)
+        if isinstance(obj, Group) and isinstance(equations, Equations):
+            for varname in equations.diff_eq_names:
+                checks[device.get_array_name(obj.variables[varname], access_data=False)] = (obj, varname)
+    return checks
 
 
 #: templates of code objects that only read values: in a live session numpy runs them

@@ -87,15 +87,23 @@ class Session:
                     return
 
     # -- requests ---------------------------------------------------------------
-    def sync(self, export_dir, stop_requested=None, on_message=None, reload=()):
+    def sync(self, export_dir, stop_requested=None, on_message=None, reload=(), check=()):
         """Runs the main-queue entries of the export in `export_dir` that have not
         run yet; returns the session's report (backend, network times, timings).
         While it runs, `on_message` gets the session's ``network_operation`` and
-        ``report`` messages."""
-        request = {"op": "sync", "export": os.path.abspath(export_dir)}
+        ``report`` messages. The answer's ``invalid`` names those of the arrays
+        `check` that hold NaN or huge values."""
+        request = {"op": "sync", "export": os.path.abspath(export_dir), "check": list(check)}
         if reload:
             request["reload"] = sorted(reload)
         return self._request(request, stop_requested, on_message=on_message)
+
+    def run(self, entries, stop_requested=None, on_message=None, check=()):
+        """Runs main-queue `entries` (as the export writes them) that need no new
+        code, arrays or static arrays: a repeated ``run()`` (as `sync`, without
+        writing or reading an export)."""
+        return self._request({"op": "run", "entries": entries, "check": list(check)}, stop_requested,
+                             on_message=on_message)
 
     def resume(self, stop):
         """Ends a ``network_operation`` call (`stop`: it called ``Network.stop()``)."""

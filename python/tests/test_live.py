@@ -198,3 +198,61 @@ def test_a_loop_of_runs_compiles_one_program(tmp_path):
         tmp_path,
     )
     assert got["rebuilt"][0] and not got["rebuilt"][1:].any(), got["rebuilt"]
+
+
+def test_repeated_runs_follow_every_change(tmp_path):
+    """A run() like the last one skips Brian's preparation and the export (`repeat.py`);
+    every change that alters the code (a namespace constant, an explicit namespace, an
+    object switched off, a new dt, an object added) is still taken into account, as the
+    runtime device does, and the NaN warning still comes after a run."""
+    script = """
+        from brian2.utils.logger import catch_logs
+        tau = 10*ms
+        G = NeuronGroup(5, '''dv/dt = (I - v)/tau : 1
+                              I : 1''', threshold='v > 1', reset='v = 0', method='exact')
+        G.I = 'i * 0.6'
+        M = SpikeMonitor(G)
+        net = Network(G, M)
+        for k in range(3):
+            net.run(2*ms)
+            result[f'a{k}'] = np.array(G.v[:])
+        tau = 5*ms
+        net.run(2*ms)
+        result['b'] = np.array(G.v[:])
+        net.run(2*ms)
+        result['c'] = np.array(G.v[:])
+        net.run(2*ms, namespace={'tau': 20*ms})
+        result['d'] = np.array(G.v[:])
+        G.active = False
+        net.run(2*ms)
+        result['e'] = np.array(G.v[:])
+        G.active = True
+        G.v = 0.5
+        net.run(2*ms)
+        result['f'] = np.array(G.v[:])
+        defaultclock.dt = 0.05*ms
+        net.run(2*ms)
+        net.run(2*ms)
+        result['g'] = np.array(G.v[:])
+        H = NeuronGroup(1, 'dx/dt = x/ms : 1')
+        H.x = 1
+        net.add(H)
+        net.run(100*ms)
+        with catch_logs() as logs:
+            net.run(120*ms)
+        result['warned'] = np.array([len([name for _, name, _ in logs if 'invalid_values' in name])])
+        result['spikes'] = np.array([*M.i[:], *M.t[:]])
+        result['t'] = np.array([float(net.t)])
+        if device_name == 'brisk':
+            runs = brian2brisk.brisk_device.brisk_timings['runs']
+            with open(sys.argv[3] + '.exported', 'w') as f:
+                f.write(' '.join(str(int(r['exported'])) for r in runs))
+        """
+    ref, got = both(script, tmp_path)
+    assert ref["warned"][0] == 1
+    assert_close(ref, got)
+    exported = (tmp_path / "project.exported").read_text().split()
+    # the repeats of a run without changes (a1, a2, c, the second run at the new dt) ran
+    # what the session had; the first run, and those after a change, made an export
+    assert exported[:3] == ["1", "0", "0"], exported
+    assert exported.count("0") >= 4, exported

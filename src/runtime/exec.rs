@@ -388,7 +388,13 @@ impl<'a> Executor<'a> {
     /// added since the last call), continuing from the current state.
     pub fn run_entries(&mut self, from: usize, out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
         let export = Arc::clone(&self.export);
-        for entry in export.main_queue.iter().skip(from) {
+        self.run_given(export.main_queue.get(from..).unwrap_or_default(), out, host)
+    }
+
+    /// A live session: runs `entries`, validated against this executor's export
+    /// (`validate::queue_entries`), as if its main queue held them.
+    pub fn run_given(&mut self, entries: &[QueueEntry], out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
+        for entry in entries {
             self.run_entry(entry, out, host)?;
         }
         self.device.synchronize()
@@ -433,6 +439,30 @@ impl<'a> Executor<'a> {
         Ok((bytes, len))
     }
 
+    /// Those of the float arrays `names` that hold a NaN or a value beyond
+    /// 1e50 in magnitude (Brian's runtime warns of them after every run);
+    /// names of no array of this simulation are skipped.
+    pub fn invalid_values(&mut self, names: &[String]) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for name in names {
+            let Some(buf) = self.plan.buffer_of(name).filter(|&b| b < self.export.arrays.len()) else { continue };
+            let dtype = self.dtype(buf);
+            let (_, bytes) = self.save_buffer(buf)?;
+            let bad = |x: f64| x.is_nan() || x.abs() > 1e50;
+            let invalid = match dtype {
+                Dtype::Float64 => bytes.chunks_exact(8).any(|c| bad(f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))),
+                Dtype::Float32 => {
+                    bytes.chunks_exact(4).any(|c| bad(f32::from_le_bytes(c.try_into().unwrap_or([0; 4])) as f64))
+                }
+                _ => false,
+            };
+            if invalid {
+                out.push(name.clone());
+            }
+        }
+        Ok(out)
+    }
+
     /// The export and plan the executor runs now.
     pub fn export_and_plan(&self) -> (Arc<Export>, Arc<Plan>) {
         (Arc::clone(&self.export), Arc::clone(&self.plan))
@@ -441,6 +471,13 @@ impl<'a> Executor<'a> {
     /// The random-number state: the key and the launches since it (`device.get_random_state()`).
     pub fn random_state(&self) -> (u64, u64) {
         (self.seed, self.stream)
+    }
+
+    /// The dt each regular clock's `dt` array holds now, by the array's name
+    /// (a live session validates the runs it repeats with them).
+    pub fn clock_dts(&mut self) -> Result<BTreeMap<String, f64>> {
+        let bufs: Vec<usize> = self.clocks.values().filter_map(|c| c.buf_dt).collect();
+        bufs.into_iter().map(|buf| Ok((self.plan.buffers[buf].name.clone(), self.read_scalar_f64(buf)?))).collect()
     }
 
     /// Each network's time (a live session reports it after every run).

@@ -25,8 +25,16 @@ pub fn validate(export: &Export) -> Result<()> {
     for (i, co) in export.code_objects.iter().enumerate() {
         v.code_object(i, co)?;
     }
-    v.queue()?;
+    let dts = export.clocks.iter().filter_map(|c| c.dt_array.clone().map(|a| (a, c.dt.unwrap_or(0.0)))).collect();
+    v.queue(&export.main_queue, dts, "main_queue")?;
     Ok(())
+}
+
+/// Checks main-queue `entries` that a live session runs on an export it
+/// validated before (`brisk session`'s `run` request), with `dts` the dt
+/// each clock's array holds now; `what` names them in errors.
+pub fn queue_entries(export: &Export, entries: &[QueueEntry], dts: BTreeMap<String, f64>, what: &str) -> Result<()> {
+    Validator { export }.queue(entries, dts, what)
 }
 
 struct Validator<'a> {
@@ -419,7 +427,7 @@ impl<'a> Validator<'a> {
         Ok(self.static_decoded(name, path)?.into_iter().map(Value::as_i64).collect())
     }
 
-    fn queue(&self) -> Result<()> {
+    fn queue(&self, entries: &[QueueEntry], mut dts: BTreeMap<String, f64>, what: &str) -> Result<()> {
         let code_object = |name: &str, path: &str| {
             if self.export.code_object(name).is_some() {
                 Ok(())
@@ -434,10 +442,9 @@ impl<'a> Validator<'a> {
                 .map(|d| d.size)
                 .ok_or_else(|| err(path, format!("names the static array '{name}', which is not in the export")))
         };
-        // the dt each clock has when a run starts
-        let mut dts: BTreeMap<&str, f64> = self.export.clocks.iter().filter_map(|c| c.dt_array.as_deref().map(|a| (a, c.dt.unwrap_or(0.0)))).collect();
-        for (q, entry) in self.export.main_queue.iter().enumerate() {
-            let path = format!("main_queue[{q}]");
+        // (`dts`: the dt each clock has when a run starts)
+        for (q, entry) in entries.iter().enumerate() {
+            let path = format!("{what}[{q}]");
             match entry {
                 QueueEntry::RunCodeObject { code_object: c }
                 | QueueEntry::BeforeRunCodeObject { code_object: c }
@@ -493,7 +500,7 @@ impl<'a> Validator<'a> {
                         let field = format!("{path}.static_array");
                         for dt in self.static_decoded(s, &field)?.into_iter().map(Value::as_f64) {
                             self.check_dt(dt, &field)?;
-                            dts.insert(array.as_str(), dt);
+                            dts.insert(array.clone(), dt);
                         }
                     }
                 }

@@ -38,7 +38,7 @@ mod needs;
 
 use crate::diag::{Error, Result};
 
-pub use checks::{monitored_group, validate};
+pub use checks::{monitored_group, queue_entries, validate};
 
 /// The longest name accepted (C compilers accept far longer; this keeps
 /// generated identifiers and file names sane).
