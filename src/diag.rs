@@ -25,6 +25,9 @@ pub enum ErrorKind {
     Compile,
     /// A failure while running (device, memory, I/O).
     Runtime,
+    /// An index out of range made while running (`connect()` creating a synapse
+    /// outside its groups): Brian's `IndexError`.
+    Index,
     /// A condition validation rules out was met after it: a bug in Brisk.
     Internal,
 }
@@ -66,6 +69,9 @@ impl Error {
     }
     pub fn runtime(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Runtime, message)
+    }
+    pub fn index(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Index, message)
     }
     /// After validation, a check that validation guarantees failed: a bug in
     /// Brisk, not in the export (the message says so).

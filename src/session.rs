@@ -14,9 +14,10 @@
 //!   value afterwards (Brian's runtime warns of them after each run).
 //! * `{"op": "run", "entries": [...]}`: main-queue entries that need nothing
 //!   new (a `run()` with the objects and schedule of an earlier one, its code
-//!   objects' before- and after-run code, single values set from Python,
-//!   seeds), validated and run on the resident export, with no reading,
-//!   planning or generating.
+//!   objects' before- and after-run code, values set from Python, seeds),
+//!   validated and run on the resident export, with no reading, planning or
+//!   generating; `"static_arrays": {NAME: {"dtype", "size"}}` declares the
+//!   files Python wrote for them.
 //! * `{"op": "read", "array": NAME}`: the current values of a Brian array.
 //! * `{"op": "random_state"}`: the random-number key and stream position.
 //! * `{"op": "save_state", "network": N, "name": S}`: the state `store(S)`
@@ -37,6 +38,7 @@
 //! (`runtime::stop`). The session ends at `close`, at the end of its input
 //! (the Python process is gone) or with its parent.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,7 +49,7 @@ use serde_json::json;
 
 use crate::codegen::{self, Target};
 use crate::diag::{Error, Result};
-use crate::export::{Export, QueueEntry};
+use crate::export::{Export, QueueEntry, StaticArrayDecl};
 use crate::pipeline::{self, Backend, Prepared, Timings};
 use crate::runtime::exec::Executor;
 use crate::runtime::host::Host;
@@ -66,13 +68,16 @@ enum Request {
         #[serde(default)]
         check: Vec<String>,
     },
-    /// Main-queue entries that need no new code, arrays or static arrays (a
-    /// `run()` repeated with the objects and schedule of an earlier one, the
-    /// before- and after-run code of its code objects, values set from Python
-    /// as one value, seeds): run on the export as it stands, without reading,
-    /// planning or generating anything (planning depends on the runs alone).
+    /// Main-queue entries that need no new code or arrays (a `run()` repeated
+    /// with the objects and schedule of an earlier one, the before- and
+    /// after-run code of its code objects, values set from Python, seeds): run
+    /// on the export as it stands, without reading, planning or generating
+    /// anything (planning depends on the runs alone).
+    /// `static_arrays`: the files Python wrote for them (values set from Python).
     Run {
         entries: Vec<QueueEntry>,
+        #[serde(default)]
+        static_arrays: BTreeMap<String, StaticArrayDecl>,
         #[serde(default)]
         check: Vec<String>,
     },
@@ -122,10 +127,10 @@ pub fn serve(backend: Backend, input: &mut dyn BufRead, reply: &mut dyn Write) -
                     Err(e) => io.send_error(&e)?,
                 }
             }
-            Request::Run { entries, check } => {
+            Request::Run { entries, static_arrays, check } => {
                 stop::clear();
                 let answer = match live.as_mut() {
-                    Some(l) => run_entries(l, entries, &check, &mut io),
+                    Some(l) => run_entries(l, &entries, &static_arrays, &check, &mut io),
                     None => Err(Error::runtime("session: a run request before the first sync")),
                 };
                 match answer {
@@ -229,17 +234,41 @@ fn sync(
 }
 
 /// A `run` request: `entries` run on the resident export and plan, which
-/// took their schedules into account (each run's is one of `past_runs`).
-fn run_entries(l: &mut Live, entries: Vec<QueueEntry>, check: &[String], io: &mut Io<'_>) -> Result<serde_json::Value> {
+/// took their schedules into account (each run's is one of `past_runs`),
+/// with the static arrays `added` for them (and forgotten after them).
+fn run_entries(
+    l: &mut Live,
+    entries: &[QueueEntry],
+    added: &BTreeMap<String, StaticArrayDecl>,
+    check: &[String],
+    io: &mut Io<'_>,
+) -> Result<serde_json::Value> {
     let start = Instant::now();
-    check_run_request(&mut l.exec, &entries, &l.past_runs)?;
-    let timings = Timings { prepare: start.elapsed().as_secs_f64(), ..Timings::default() };
-    run_new(l, Some(&entries), 0, timings, false, check, io)
+    let (export, plan) = l.exec.export_and_plan();
+    if !added.is_empty() {
+        let mut with = (*export).clone();
+        with.static_arrays.extend(added.iter().map(|(k, v)| (k.clone(), v.clone())));
+        l.exec.rebind(Arc::new(with), Arc::clone(&plan));
+    }
+    let answer = check_run_request(&mut l.exec, entries, added, &l.past_runs).and_then(|()| {
+        let timings = Timings { prepare: start.elapsed().as_secs_f64(), ..Timings::default() };
+        run_new(l, Some(entries), 0, timings, false, check, io)
+    });
+    if !added.is_empty() {
+        l.exec.rebind(export, plan);
+    }
+    answer
 }
 
-/// Validates a `run` request's `entries` for `exec` (whose plan took the runs
-/// `past_runs` into account).
-fn check_run_request(exec: &mut Executor<'_>, entries: &[QueueEntry], past_runs: &[QueueEntry]) -> Result<()> {
+/// Validates a `run` request's `entries` for `exec`, whose export holds the
+/// static arrays `added` for them and whose plan took the runs `past_runs`
+/// into account.
+fn check_run_request(
+    exec: &mut Executor<'_>,
+    entries: &[QueueEntry],
+    added: &BTreeMap<String, StaticArrayDecl>,
+    past_runs: &[QueueEntry],
+) -> Result<()> {
     for (q, entry) in entries.iter().enumerate() {
         match entry {
             QueueEntry::RunNetwork(_) if !past_runs.iter().any(|p| run_key(p) == run_key(entry)) => {
@@ -253,17 +282,19 @@ fn check_run_request(exec: &mut Executor<'_>, entries: &[QueueEntry], past_runs:
             | QueueEntry::AfterRunCodeObject { .. }
             | QueueEntry::SetByConstant { .. }
             | QueueEntry::SetBySingleValue { .. }
+            | QueueEntry::SetByArray { .. }
+            | QueueEntry::SetArrayByArray { .. }
             | QueueEntry::Seed { .. }
             | QueueEntry::SetRandomState { .. } => {}
             _ => {
                 return Err(Error::internal(format!(
-                    "session: run request[{q}] needs what only a sync brings (static arrays, new code)"
+                    "session: run request[{q}] needs what only a sync brings (new code, arrays or stored states)"
                 )))
             }
         }
     }
     let (export, _) = exec.export_and_plan();
-    crate::validate::queue_entries(&export, entries, exec.clock_dts()?, "run request")
+    crate::validate::queue_entries(&export, added, entries, exec.clock_dts()?, "run request")
 }
 
 /// Runs `given` entries, or those of the resident export from `from` on, and answers with
@@ -316,8 +347,8 @@ impl Host for SessionHost<'_, '_> {
             match request {
                 Request::Resume { stop } => return Ok(stop),
                 Request::Close => return Err(Error::runtime("the session was closed during a network_operation")),
-                Request::Run { entries, .. } => {
-                    let answer = self.run_paused(exec, &entries);
+                Request::Run { entries, static_arrays, .. } => {
+                    let answer = self.run_paused(exec, &entries, &static_arrays);
                     match answer {
                         Ok(()) => self.io.send(&json!({"ok": true}), &[])?,
                         Err(e) => self.io.send_error(&e)?,
@@ -342,14 +373,29 @@ impl Host for SessionHost<'_, '_> {
 
 impl SessionHost<'_, '_> {
     /// A `run` request inside a `network_operation`: values set from Python (no run).
-    fn run_paused(&mut self, exec: &mut Executor<'_>, entries: &[QueueEntry]) -> Result<()> {
+    fn run_paused(
+        &mut self,
+        exec: &mut Executor<'_>,
+        entries: &[QueueEntry],
+        added: &BTreeMap<String, StaticArrayDecl>,
+    ) -> Result<()> {
         if let Some(QueueEntry::RunNetwork(run)) = entries.iter().find(|e| matches!(e, QueueEntry::RunNetwork(_))) {
             return Err(network_inside_run(&run.network));
         }
-        check_run_request(exec, entries, &[])?;
+        let (export, plan) = exec.export_and_plan();
+        if !added.is_empty() {
+            let mut with = (*export).clone();
+            with.static_arrays.extend(added.iter().map(|(k, v)| (k.clone(), v.clone())));
+            exec.rebind(Arc::new(with), Arc::clone(&plan));
+        }
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        exec.run_given(entries, &mut out, &mut crate::runtime::host::NoHost)
+        let ran = check_run_request(exec, entries, added, &[])
+            .and_then(|()| exec.run_given(entries, &mut out, &mut crate::runtime::host::NoHost));
+        if !added.is_empty() {
+            exec.rebind(export, plan);
+        }
+        ran
     }
 
     /// A sync inside a `network_operation`: values set from Python (no run, no new code).

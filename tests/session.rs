@@ -88,3 +88,80 @@ fn a_session_continues_from_its_state_and_answers_reads() {
     assert!(ok(8) && replies[8].0["seed"].is_u64());
     assert!(!ok(9) && replies[9].0["error"]["message"].as_str().unwrap().contains("not a Brisk stored state"));
 }
+
+/// Copies the directory `from` into `to` (the fixture's export and static arrays).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn run_requests_repeat_a_planned_run_and_refuse_anything_else() {
+    if !cxx_available() {
+        eprintln!("SKIPPED run_requests_repeat_a_planned_run_and_refuse_anything_else: no C++ compiler");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports/lif"), dir.path());
+    let export = dir.path().join("export");
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(export.join("manifest.json")).unwrap()).unwrap();
+    let run = manifest["main_queue"].as_array().unwrap().iter().find(|e| e["kind"] == "run_network").unwrap().clone();
+    // values set from Python: 10 values of I in a static array written for the request
+    let values: Vec<u8> = (0..10).flat_map(|k| (k as f64 * 1e-10).to_le_bytes()).collect();
+    std::fs::write(dir.path().join("static_arrays/_static_array_new_I"), &values).unwrap();
+    let request = |entries: Vec<Value>, statics: Value| {
+        serde_json::json!({"op": "run", "entries": entries, "static_arrays": statics, "check": ["_array_neurongroup_v"]})
+            .to_string()
+    };
+    let set_i = serde_json::json!({"kind": "set_by_array", "array": "_array_neurongroup_I", "static_array": "_static_array_new_I"});
+    let new_i = serde_json::json!({"_static_array_new_I": {"dtype": "float64", "size": 10}});
+    let mut other_schedule = run.clone();
+    other_schedule["objects"].as_array_mut().unwrap().pop();
+    let mut negative = run.clone();
+    negative["duration"] = serde_json::json!(-1.0);
+    let replies = session(&[
+        request(vec![run.clone()], serde_json::json!({})),
+        sync(&export),
+        request(vec![set_i.clone(), run.clone()], new_i.clone()),
+        read("_array_neurongroup_I"),
+        request(vec![other_schedule], serde_json::json!({})),
+        request(vec![negative], serde_json::json!({})),
+        request(vec![set_i.clone()], serde_json::json!({"../_static_array_new_I": {"dtype": "float64", "size": 10}})),
+        request(vec![set_i.clone()], serde_json::json!({"_static_array_new_I": {"dtype": "float64", "size": 11}})),
+        request(vec![set_i], serde_json::json!({})),
+        request(vec![serde_json::json!({"kind": "run_code_object", "code_object": "no_such_code_object"})], serde_json::json!({})),
+        request(vec![run.clone()], serde_json::json!({})),
+    ]);
+    assert_eq!(replies.len(), 11, "{replies:?}");
+    let ok = |k: usize| replies[k].0["ok"].as_bool() == Some(true);
+    let message = |k: usize| replies[k].0["error"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(!ok(0), "a run request before any sync: {:?}", replies[0].0);
+    assert!(ok(1), "{:?}", replies[1].0);
+    let t1 = replies[1].0["network_t"]["magicnetwork"].as_f64().unwrap();
+    // the repeated run continues the network with the values set before it
+    assert!(ok(2), "{:?}", replies[2].0);
+    assert_eq!(replies[2].0["rebuilt"], false);
+    assert_eq!(replies[2].0["invalid"], serde_json::json!([]));
+    let t2 = replies[2].0["network_t"]["magicnetwork"].as_f64().unwrap();
+    assert!((t2 - 2.0 * t1).abs() < 1e-12, "{t1} then {t2}");
+    assert_eq!(replies[3].1, values, "I holds the values set by the run request");
+    assert!(!ok(4) && message(4).contains("repeats no run"), "{:?}", replies[4].0);
+    assert!(!ok(5) && replies[5].0["error"]["path"] == "run request[0].duration", "{:?}", replies[5].0);
+    assert!(!ok(6) && message(6).contains("not a name of a static array"), "{:?}", replies[6].0);
+    assert!(!ok(7) && message(7).contains("80 bytes"), "{:?}", replies[7].0);
+    // a static array that was declared by an earlier request only is no longer there
+    assert!(!ok(8) && message(8).contains("_static_array_new_I"), "{:?}", replies[8].0);
+    assert!(!ok(9) && message(9).contains("no_such_code_object"), "{:?}", replies[9].0);
+    // after the refused requests, the session goes on from where it was
+    assert!(ok(10), "{:?}", replies[10].0);
+    let t3 = replies[10].0["network_t"]["magicnetwork"].as_f64().unwrap();
+    assert!((t3 - 3.0 * t1).abs() < 1e-12, "{t1} then {t3}");
+}

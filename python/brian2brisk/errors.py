@@ -36,6 +36,8 @@ class BriskError(RuntimeError):
             error = NotImplementedError(message)
             error.brisk_info = info
             return error
+        if info.get("kind") == "index" and cls is BriskError:
+            cls = BriskIndexError
         return cls(
             message,
             kind=info.get("kind", "error"),
@@ -101,3 +103,8 @@ def describe(info):
             log = log[:MAX_LOG] + "\n[... compiler log truncated; see the exception's .log]"
         message += f"\n--- compiler log ---\n{log}"
     return message
+
+
+class BriskIndexError(BriskError, IndexError):
+    """An index out of range made while running (``connect()`` creating a synapse outside
+    its groups): an `IndexError`, as Brian's runtime raises it."""

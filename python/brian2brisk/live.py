@@ -18,7 +18,7 @@ from brian2.groups.group import Group
 from brian2.utils.logger import get_logger
 from brian2.utils.filetools import ensure_directory
 
-from .export import Exporter
+from .export import Exporter, dtype_name
 
 
 class LiveSessionMixin:
@@ -88,9 +88,8 @@ class LiveSessionMixin:
 
         quick = self._live_quick_entries()
         if quick is not None:
-            # nothing new but runs of what the session has: no export
-            self._brisk_synced = len(self.main_queue)
-            return self._live_reply(self._brisk_session.run(quick, stop_requested, on_message, check), None)
+            # nothing new but runs and values for what the session has: no export
+            return self._live_quick_sync(quick, stop_requested, on_message, check)
         if self.project_dir is None:
             directory = (self.build_options or {}).get("directory")
             if directory is None:
@@ -144,13 +143,15 @@ class LiveSessionMixin:
         return reply
 
     def _live_quick_entries(self):
-        """The main-queue entries since the last sync as the export writes them, if
-        they are what the session can do without an export (`repeat.py`'s repeated
-        runs, their code objects' before- and after-run code, single values set in
-        arrays the session has, as a run sets its clocks' time, and seeds); else None."""
+        """The main-queue entries since the last sync as the export writes them, and the
+        static arrays they set values from, if they are what the session can do without
+        an export (`repeat.py`'s repeated runs, their code objects' before- and after-run
+        code, values set in arrays the session has, as a run sets its clocks' time, and
+        seeds); else None."""
         if self._brisk_session is None:
             return None
         pending = self.main_queue[self._brisk_synced:]
+        statics = []
         for kind, args in pending:
             if kind == "brisk_run_network":
                 if not args.get("repeat"):
@@ -159,12 +160,41 @@ class LiveSessionMixin:
                 name = args[0].name
                 if self._brisk_alias.get(name, name) not in self._brisk_session_code_objects:
                     return None
-            elif kind in ("set_by_constant", "brisk_set_by_single_value"):
+            elif kind in ("set_by_constant", "brisk_set_by_single_value", "set_by_array", "set_array_by_array"):
                 if args[0] not in self._brisk_session_arrays:
                     return None
+                if kind == "set_by_array":
+                    statics.append(args[1])
+                elif kind == "set_array_by_array":
+                    statics.extend(args[1:3])
             elif kind not in ("seed", "brisk_set_random_state"):
                 return None
-        return Exporter(self).main_queue(self._brisk_synced) if pending else None
+        if not pending:
+            return None
+        return Exporter(self).main_queue(self._brisk_synced), statics
+
+    def _live_quick_sync(self, quick, stop_requested, on_message, check):
+        """Runs `quick` (`_live_quick_entries`) in the session, with no export: the files
+        of the static arrays it sets values from are written for it and removed after."""
+        entries, statics = quick
+        folder = os.path.join(self.project_dir, "static_arrays")
+        declared = {}
+        for name in statics:
+            arr = self.static_arrays[name]
+            arr.tofile(os.path.join(folder, name))
+            declared[name] = {"dtype": dtype_name(arr.dtype), "size": int(arr.size)}
+        self._brisk_synced = len(self.main_queue)
+        try:
+            reply = self._brisk_session.run(entries, stop_requested, on_message, check, declared)
+        finally:
+            for name in statics:
+                # values that ran: needed no more (no export lists them)
+                self.static_arrays.pop(name, None)
+                try:
+                    os.remove(os.path.join(folder, name))
+                except OSError:
+                    pass
+        return self._live_reply(reply, None)
 
     def _live_flush(self):
         """Lets the session (started if need be) run what the script queued since the last sync."""
@@ -350,6 +380,28 @@ class LiveSessionMixin:
             raise TypeError("set_random_state() takes a state from the brisk device's get_random_state()")
         self.main_queue.append(("brisk_set_random_state", dict(state["brisk_random_state"])))
 
+    def synapses_connect(self, synapses, condition=None, i=None, j=None, p=1.0, n=1, skip_if_invalid=False,
+                         namespace=None, level=0):
+        """Brian's ``Synapses.connect``. In a live session the synapses are made at the
+        call (Brian reads their number after it): an error there (indices out of range)
+        is Brian's runtime's `BrianObjectException` naming the Synapses, at the call."""
+        from brian2.core.base import BrianObjectException
+        from brian2.synapses.synapses import Synapses
+
+        from .errors import BriskError
+
+        try:
+            # (one frame more than Brian's own call: the namespace is the caller's)
+            Synapses.connect.original_function(synapses, condition, i, j, p, n, skip_if_invalid, namespace,
+                                               level=level + 1)
+        except (BriskError, IndexError) as e:
+            # (Brian's connect() turns an IndexError into its own; the session's is the cause)
+            cause = e if isinstance(e, BriskError) else e.__cause__
+            if not isinstance(cause, BriskError):
+                raise
+            raise BrianObjectException("An error occurred when creating synapses with connect().",
+                                       synapses) from cause
+
     def reinit(self):
         if self._brisk_session is not None:
             self._brisk_session.close()
@@ -390,6 +442,13 @@ def _live_reader(device):
         from brian2.devices.device import RuntimeDevice
 
         class LiveReader(RuntimeDevice):
+            def code_object_class(self, codeobj_class=None, fallback_pref=None):
+                # numpy, whatever the prefs' targets: its code reads arrays through
+                # get_value (Cython's would look for them in this device's own arrays)
+                from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
+
+                return NumpyCodeObject
+
             def get_value(self, var, access_data=True):
                 if var in self.arrays:
                     return super().get_value(var, access_data)

@@ -98,12 +98,13 @@ class Session:
             request["reload"] = sorted(reload)
         return self._request(request, stop_requested, on_message=on_message)
 
-    def run(self, entries, stop_requested=None, on_message=None, check=()):
+    def run(self, entries, stop_requested=None, on_message=None, check=(), static_arrays=None):
         """Runs main-queue `entries` (as the export writes them) that need no new
-        code, arrays or static arrays: a repeated ``run()`` (as `sync`, without
-        writing or reading an export)."""
-        return self._request({"op": "run", "entries": entries, "check": list(check)}, stop_requested,
-                             on_message=on_message)
+        code or arrays: a repeated ``run()``, values set from Python (as `sync`,
+        without writing or reading an export); `static_arrays` declares the files
+        written for them (name -> dtype and size)."""
+        request = {"op": "run", "entries": entries, "check": list(check), "static_arrays": static_arrays or {}}
+        return self._request(request, stop_requested, on_message=on_message)
 
     def resume(self, stop):
         """Ends a ``network_operation`` call (`stop`: it called ``Network.stop()``)."""

@@ -121,8 +121,8 @@ def test_store_to_a_file_restores_in_a_new_process(tmp_path):
 
 
 def test_network_operation_report_and_stop(tmp_path):
-    """A network_operation reads and writes values at its clock's steps and stops the
-    network; a report callable is called at the start and the end."""
+    """A network_operation reads and writes values (one value, an array) at its clock's
+    steps and stops the network; a report callable is called at the start and the end."""
     ref, got = both(
         """
         G = NeuronGroup(5, 'dv/dt = -v/(10*ms) : 1', method='exact')
@@ -134,6 +134,8 @@ def test_network_operation_report_and_stop(tmp_path):
             seen.append(float(G.v[0]))
             if t >= 4*ms:
                 G.v = 1
+            if t >= 6*ms:
+                G.v = np.linspace(1, 2, 5)  # (an array: a static array for the session)
             if t >= 8*ms:
                 net.stop()
 

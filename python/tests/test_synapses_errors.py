@@ -3,8 +3,9 @@
 
 cpp_standalone's binary exits with status 1 ("tried to create synapse to
 neuron j=-3 outside range 0 to 9"), which Brian raises as a RuntimeError;
-Brisk must raise a Python exception (BriskError, a RuntimeError) naming the
-Synapses object (``range_overflow``), and leave no results folder.
+Brisk must raise a Python exception naming the Synapses object
+(``range_overflow``), at the call in a live session as Brian's runtime does, and
+leave no results folder.
 
 A delay whose spike queue would not fit in memory is refused the same way,
 naming the pathway.
@@ -25,10 +26,14 @@ def test_connect_out_of_range_cpp_standalone():
 
 
 def test_connect_out_of_range_brisk():
-    """Brisk: BriskError or RuntimeError naming the Synapses 'range_overflow'; no results."""
+    """Brisk: an error naming the Synapses 'range_overflow' at the connect() call, as
+    Brian's runtime raises it (a BrianObjectException caused by an IndexError: a live
+    session makes the synapses at the call); no results."""
     res = run_model(models_synapses.synapses_bad_connect, "brisk", expect_error=True)
     err = res.error
-    assert err["type"] in ("BriskError", "RuntimeError"), err["traceback"]
+    assert err["type"] == "BrianObjectException", err["traceback"]
+    assert err["cause_type"] == "BriskIndexError", err["traceback"]
+    assert "S.connect(" in err["traceback"], err["traceback"]
     # the object's name, not a path that happens to contain it
     message = (err["message"] + str(err["cause_message"])).replace(
         os.path.dirname(res.directory), "<folder>")

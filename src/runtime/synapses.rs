@@ -181,11 +181,13 @@ impl Executor<'_> {
         let (outer, result) = (&c.outer_index, &c.result_index);
         let message = match e[0] {
             0 => return Ok(()),
-            1 => format!(
-                "connect() tried to create a synapse to neuron {result}={} (for {outer}={}), outside the \
-                 target's range; pass skip_if_invalid=True to skip such synapses",
-                e[2], e[1]
-            ),
+            1 => {
+                return Err(Error::index(format!(
+                    "connect() tried to create a synapse to neuron {result}={} (for {outer}={}), outside allowed \
+                     range; pass skip_if_invalid=True to skip such synapses",
+                    e[2], e[1]
+                )))
+            }
             2 => format!(
                 "connect(): the requested sample size {} (for {outer}={}) is bigger than the population; \
                  pass skip_if_invalid=True to take the whole population",

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
-use crate::export::{ArrayDecl, ArrayInit, ArraySize, ClockKind, CodeObjectDecl, Export, QueueEntry, VariableDecl};
+use crate::export::{
+    ArrayDecl, ArrayInit, ArraySize, ClockKind, CodeObjectDecl, Export, QueueEntry, StaticArrayDecl, VariableDecl,
+};
 
 use super::is_identifier;
 
@@ -32,9 +34,24 @@ pub fn validate(export: &Export) -> Result<()> {
 
 /// Checks main-queue `entries` that a live session runs on an export it
 /// validated before (`brisk session`'s `run` request), with `dts` the dt
-/// each clock's array holds now; `what` names them in errors.
-pub fn queue_entries(export: &Export, entries: &[QueueEntry], dts: BTreeMap<String, f64>, what: &str) -> Result<()> {
-    Validator { export }.queue(entries, dts, what)
+/// each clock's array holds now; `what` names them in errors. `export`
+/// holds the static arrays `added` for them, which are checked too.
+pub fn queue_entries(
+    export: &Export,
+    added: &BTreeMap<String, StaticArrayDecl>,
+    entries: &[QueueEntry],
+    dts: BTreeMap<String, f64>,
+    what: &str,
+) -> Result<()> {
+    let v = Validator { export };
+    for (name, decl) in added {
+        let path = format!("{what}.static_arrays.{name}");
+        if !is_identifier(name) {
+            return Err(err(&path, format!("'{name}' is not a name of a static array")));
+        }
+        v.static_array(name, decl, &path)?;
+    }
+    v.queue(entries, dts, what)
 }
 
 struct Validator<'a> {
@@ -86,25 +103,28 @@ impl<'a> Validator<'a> {
     }
 
     fn static_arrays(&self) -> Result<()> {
-        let dir = self.export.static_dir();
         for (name, decl) in &self.export.static_arrays {
-            let path = format!("static_arrays.{name}");
-            let expected = decl.size.checked_mul(decl.dtype.size() as u64).filter(|&b| b <= MAX_ARRAY_BYTES);
-            let Some(expected) = expected else {
-                return Err(err(&path, format!("static array '{name}' declares {} elements: too many", decl.size)));
-            };
-            let file = dir.join(name);
-            let meta = std::fs::symlink_metadata(&file)
-                .map_err(|e| err(&path, format!("cannot read static array '{name}' ({}): {e}", file.display())))?;
-            if !meta.is_file() {
-                return Err(err(&path, format!("static array '{name}' ({}) is not a regular file", file.display())));
-            }
-            if meta.len() != expected {
-                return Err(err(&path, format!(
-                    "static array '{name}' has {} bytes, the manifest declares {} elements of {} ({expected} bytes)",
-                    meta.len(), decl.size, decl.dtype.name()
-                )));
-            }
+            self.static_array(name, decl, &format!("static_arrays.{name}"))?;
+        }
+        Ok(())
+    }
+
+    fn static_array(&self, name: &str, decl: &StaticArrayDecl, path: &str) -> Result<()> {
+        let expected = decl.size.checked_mul(decl.dtype.size() as u64).filter(|&b| b <= MAX_ARRAY_BYTES);
+        let Some(expected) = expected else {
+            return Err(err(path, format!("static array '{name}' declares {} elements: too many", decl.size)));
+        };
+        let file = self.export.static_dir().join(name);
+        let meta = std::fs::symlink_metadata(&file)
+            .map_err(|e| err(path, format!("cannot read static array '{name}' ({}): {e}", file.display())))?;
+        if !meta.is_file() {
+            return Err(err(path, format!("static array '{name}' ({}) is not a regular file", file.display())));
+        }
+        if meta.len() != expected {
+            return Err(err(path, format!(
+                "static array '{name}' has {} bytes, the manifest declares {} elements of {} ({expected} bytes)",
+                meta.len(), decl.size, decl.dtype.name()
+            )));
         }
         Ok(())
     }
