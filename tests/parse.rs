@@ -67,29 +67,44 @@ fn single_statements_and_expressions() {
     assert!(e.message.contains("column 11"), "{}", e.message);
 }
 
-/// Inputs that must give an error, never a panic or a stack overflow.
+/// Hostile inputs: each gives a parse error (or, for the few that are valid
+/// Python, the statements expected), never a panic or a stack overflow.
 #[test]
 fn hostile_inputs() {
-    let inputs = [
-        "(".repeat(20_000),
-        ")".repeat(1000),
-        format!("v = {}x", "-".repeat(20_000)),
-        format!("v = {}x", "not ".repeat(10_000)),
-        format!("v = {}", vec!["x"; 20_000].join("**")),
-        format!("v = {}", vec!["x"; 20_000].join(" + ")),
-        format!("v = {}", vec!["x"; 10_000].join(" and ")),
-        format!("v = {}x{}", "f(".repeat(99), ")".repeat(99)),
-        "v = \u{0}".to_string(),
-        "v = é".to_string(),
-        "v = 1e99999".to_string(),
-        "\u{feff}v = 1".to_string(),
-        "v = 'text'".to_string(),
-        "#".to_string(),
+    let deep = format!("v = {}x{}", "f(".repeat(99), ")".repeat(99));
+    let long_sum = format!("v = {}", vec!["x"; 20_000].join(" + "));
+    let inputs: [(String, Option<usize>); 14] = [
+        ("(".repeat(20_000), None),
+        (")".repeat(1000), None),
+        (format!("v = {}x", "-".repeat(20_000)), None),
+        (format!("v = {}x", "not ".repeat(10_000)), None),
+        (format!("v = {}", vec!["x"; 20_000].join("**")), None),
+        (long_sum.clone(), None),
+        (format!("v = {}", vec!["x"; 10_000].join(" and ")), None),
+        (deep.clone(), Some(1)),
+        ("v = \u{0}".to_string(), None),
+        ("v = é".to_string(), None),
+        ("v = 1e99999".to_string(), Some(1)), // (valid Python: inf)
+        ("\u{feff}v = 1".to_string(), None),
+        ("v = 'text'".to_string(), None),
+        ("#".to_string(), Some(0)), // (a comment: an empty block)
     ];
-    for input in &inputs {
-        let _ = parse_block(input);
-        let _ = parse_statement(input);
-        let _ = parse_expression(input);
+    for (input, statements) in &inputs {
+        let shown: String = input.chars().take(40).collect();
+        match parse_block(input) {
+            Ok(parsed) => assert_eq!(Some(parsed.len()), *statements, "{shown:?} parses, to {} statements", parsed.len()),
+            Err(e) => {
+                assert!(statements.is_none(), "{shown:?} does not parse: {e}");
+                assert_eq!(e.kind, brisk::diag::ErrorKind::Parse, "{shown:?}: {e}");
+                assert!(!e.message.is_empty(), "{shown:?}");
+            }
+        }
+        // one statement or expression: the same verdict, never a panic
+        assert_eq!(parse_statement(input).is_ok(), *statements == Some(1), "{shown:?}");
+        let expression = input.strip_prefix("v = ").unwrap_or(input);
+        if let Err(e) = parse_expression(expression) {
+            assert_eq!(e.kind, brisk::diag::ErrorKind::Parse, "{shown:?}: {e}");
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use askama::Template;
 use crate::codegen::body::{pointer_name, render_part};
 use crate::codegen::Target;
 use crate::diag::{Error, Result};
-use crate::ir::{Block, ClockField, CodeObject, Function, Symbol, Template as BrianTemplate};
+use crate::ir::{Block, ClockField, CodeObject, Symbol, Template as BrianTemplate};
 use crate::plan::{constant_u64, Kernel, LoopSize, Phase, Plan};
 
 /// Brisk's support code (types, Brian's arithmetic, Philox, the ziggurat
@@ -704,37 +704,4 @@ pub fn render_phase(view: &KernelView, co: &CodeObject, phase: Phase, target: Ta
         (BrianTemplate::Threshold, Phase::AfterRun, Target::Cuda) => ThresholdAfterCuda { k }.render(),
         _ => Ok(format!("// no {phase:?} code for template '{}'\n", co.template.name())),
     }
-}
-
-/// The function reading a TimedArray, as Brian's C++ implementation does:
-/// index `(int)((t/epsilon + 0.5)/K)` with `epsilon = dt/K`, clipped to the
-/// rows; a 2-D array returns NAN for a column out of range.
-pub fn timed_array_function(plan: &Plan, name: &str, f: &Function) -> Result<String> {
-    let Function::TimedArray { values, ndim, rows, cols, dt, k, .. } = f else {
-        return Err(Error::runtime("not a TimedArray"));
-    };
-    let buf = plan.buffer_of(values).ok_or_else(|| Error::internal(format!("no buffer for '{values}'")))?;
-    let head = format!(
-        "BRISK_FN double {name}(const double t{}, const BriskArgs& _a)\n{{\n    \
-         const double* _values = (const double*)_a.arrays[{buf}];\n    \
-         const double epsilon = {dt:.18} / {k};\n",
-        if *ndim == 2 { ", const int i" } else { "" }
-    );
-    let body = if *ndim == 2 {
-        format!(
-            "    if (i < 0 || i >= {cols}) return NAN;\n    \
-             int timestep = (int)((t/epsilon + 0.5)/{k});\n    \
-             if (timestep < 0) timestep = 0;\n    \
-             else if (timestep >= {rows}) timestep = {rows}-1;\n    \
-             return _values[timestep*{cols} + i];\n}}\n"
-        )
-    } else {
-        format!(
-            "    int i = (int)((t/epsilon + 0.5)/{k});\n    \
-             if (i < 0) i = 0;\n    \
-             if (i >= {rows}) i = {rows}-1;\n    \
-             return _values[i];\n}}\n"
-        )
-    };
-    Ok(head + &body)
 }

@@ -28,11 +28,14 @@ pub mod spatial;
 pub mod synapses;
 
 /// Elements a `Chunks` block takes (threshold: `THRESHOLD_ROUNDS` rounds of one element per thread).
+/// Threads per block of CUDA kernels (a multiple of 32; `Block` kernels use one block).
+pub const CUDA_BLOCK: u32 = 256;
+
 pub const THRESHOLD_ROUNDS: u64 = 4;
-pub const CHUNK: u64 = crate::codegen::CUDA_BLOCK as u64 * THRESHOLD_ROUNDS;
+pub const CHUNK: u64 = crate::plan::CUDA_BLOCK as u64 * THRESHOLD_ROUNDS;
 /// Most threads of a kernel whose work is this step's events (monitors, pushes): its grid
 /// strides over them.
-pub const EVENT_THREADS: u64 = 64 * crate::codegen::CUDA_BLOCK as u64;
+pub const EVENT_THREADS: u64 = 64 * crate::plan::CUDA_BLOCK as u64;
 /// Elements of a code object's block-coordination buffer (`CodeObjectPlan::sync`, uint32):
 /// the next chunk ticket, the blocks finished, the launch epoch.
 pub const SYNC_LEN: u64 = 4;

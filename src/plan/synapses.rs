@@ -50,7 +50,7 @@ pub const DELIVERY_THREADS: u64 = 256 * 256;
 pub fn delivery_threads(co: &CodeObject) -> u64 {
     let sources = co.pathway().map(|p| p.spikes_stop - p.spikes_start).unwrap_or(i64::MAX);
     let sources = u64::try_from(sources).unwrap_or(0).max(1);
-    sources.saturating_mul(u64::from(crate::codegen::CUDA_BLOCK)).min(DELIVERY_THREADS)
+    sources.saturating_mul(u64::from(crate::plan::CUDA_BLOCK)).min(DELIVERY_THREADS)
 }
 
 /// A delivery grouped by target for a `synapses` code object, when its
