@@ -73,7 +73,15 @@ pub fn atomic_updates(co: &crate::ir::CodeObject) -> Option<BTreeSet<String>> {
             })
             .collect();
         for stmt in &block.vector {
-            let Some(Symbol::Array { array, index, dtype, .. }) = co.symbols.get(&stmt.var) else { continue };
+            let Some(Symbol::Array {
+                array,
+                index,
+                dtype,
+                ..
+            }) = co.symbols.get(&stmt.var)
+            else {
+                continue;
+            };
             match index {
                 Index::Element => continue,
                 Index::Scalar => return None,
@@ -81,10 +89,15 @@ pub fn atomic_updates(co: &crate::ir::CodeObject) -> Option<BTreeSet<String>> {
             }
             let numeric = matches!(
                 dtype,
-                crate::dtype::Dtype::Float64 | crate::dtype::Dtype::Float32 | crate::dtype::Dtype::Int32 | crate::dtype::Dtype::Int64
+                crate::dtype::Dtype::Float64
+                    | crate::dtype::Dtype::Float32
+                    | crate::dtype::Dtype::Int32
+                    | crate::dtype::Dtype::Int64
             );
             // read through any variable: `v_post += v_pre` on a recurrent Synapses reads `v`
-            let array_read = read.iter().any(|n| matches!(co.symbols.get(n), Some(Symbol::Array { array: a, .. }) if a == array));
+            let array_read = read.iter().any(
+                |n| matches!(co.symbols.get(n), Some(Symbol::Array { array: a, .. }) if a == array),
+            );
             if !numeric || !matches!(stmt.op, AssignOp::Add | AssignOp::Sub) || array_read {
                 return None;
             }
@@ -117,7 +130,12 @@ pub fn atomic_updates(co: &crate::ir::CodeObject) -> Option<BTreeSet<String>> {
 pub fn by_target_index(co: &crate::ir::CodeObject) -> Option<(String, BTreeSet<String>)> {
     use crate::ir::AssignOp;
     let array_of = |name: &str| match co.symbols.get(name) {
-        Some(Symbol::Array { array, index, dtype, .. }) => Some((array.clone(), index.clone(), *dtype)),
+        Some(Symbol::Array {
+            array,
+            index,
+            dtype,
+            ..
+        }) => Some((array.clone(), index.clone(), *dtype)),
         _ => None,
     };
     // Every array the code reads (by any variable), and through which index.
@@ -132,7 +150,12 @@ pub fn by_target_index(co: &crate::ir::CodeObject) -> Option<(String, BTreeSet<S
                 names.extend(expr_names(&b.expr));
             }
             names.extend(co.conditional_writes.get(&stmt.var).cloned());
-            read.extend(names.iter().filter_map(|n| array_of(n)).map(|(array, index, _)| (array, index)));
+            read.extend(
+                names
+                    .iter()
+                    .filter_map(|n| array_of(n))
+                    .map(|(array, index, _)| (array, index)),
+            );
         }
     }
     let is_read = |array: &str| read.iter().any(|(a, _)| a == array);
@@ -142,8 +165,13 @@ pub fn by_target_index(co: &crate::ir::CodeObject) -> Option<(String, BTreeSet<S
     let mut atomic_candidates: Vec<(String, String, String)> = Vec::new();
     for block in &co.blocks {
         for stmt in &block.vector {
-            let Some((array, index, dtype)) = array_of(&stmt.var) else { continue };
-            if written.insert(array.clone(), index.clone()).is_some_and(|old| old != index) {
+            let Some((array, index, dtype)) = array_of(&stmt.var) else {
+                continue;
+            };
+            if written
+                .insert(array.clone(), index.clone())
+                .is_some_and(|old| old != index)
+            {
                 return None;
             }
             let idx = match &index {
@@ -151,7 +179,10 @@ pub fn by_target_index(co: &crate::ir::CodeObject) -> Option<(String, BTreeSet<S
                 Index::Scalar => return None,
                 Index::Via(idx) => idx.clone(),
             };
-            let numeric = matches!(dtype, Dtype::Float64 | Dtype::Float32 | Dtype::Int32 | Dtype::Int64);
+            let numeric = matches!(
+                dtype,
+                Dtype::Float64 | Dtype::Float32 | Dtype::Int32 | Dtype::Int64
+            );
             if numeric && matches!(stmt.op, AssignOp::Add | AssignOp::Sub) && !is_read(&array) {
                 atomic_candidates.push((stmt.var.clone(), array, idx));
                 continue;
@@ -178,7 +209,11 @@ pub fn by_target_index(co: &crate::ir::CodeObject) -> Option<(String, BTreeSet<S
     for (var, _, idx) in atomic_candidates {
         if idx != target {
             // an atomic write's guard must not change during the delivery
-            if co.conditional_writes.get(&var).is_some_and(|g| co.blocks.iter().any(|b| b.vector_info.write.contains(g))) {
+            if co
+                .conditional_writes
+                .get(&var)
+                .is_some_and(|g| co.blocks.iter().any(|b| b.vector_info.write.contains(g)))
+            {
                 return None;
             }
             atomic.insert(var);
@@ -220,7 +255,10 @@ impl Footprint {
 /// and refractoriness, a monitor or spike generator every array its owner
 /// holds (`owner_of`: an array's owning Brian object). Templates not listed
 /// write, as far as this knows, every array they name.
-pub fn footprint(co: &crate::ir::CodeObject, owner_of: &dyn Fn(&str) -> Option<String>) -> Footprint {
+pub fn footprint(
+    co: &crate::ir::CodeObject,
+    owner_of: &dyn Fn(&str) -> Option<String>,
+) -> Footprint {
     use crate::ir::{Template, TemplateData};
     let mut fp = Footprint::default();
     let arrays = co.symbols.iter().filter_map(|(name, s)| match s {
@@ -235,7 +273,12 @@ pub fn footprint(co: &crate::ir::CodeObject, owner_of: &dyn Fn(&str) -> Option<S
     }
     let code_writes = |fp: &mut Footprint| {
         for block in &co.blocks {
-            for var in block.scalar_info.write.iter().chain(&block.vector_info.write) {
+            for var in block
+                .scalar_info
+                .write
+                .iter()
+                .chain(&block.vector_info.write)
+            {
                 if let Some(Symbol::Array { array, index, .. }) = co.symbols.get(var) {
                     Footprint::add(&mut fp.write, array, *index == Index::Element);
                 }
@@ -251,7 +294,11 @@ pub fn footprint(co: &crate::ir::CodeObject, owner_of: &dyn Fn(&str) -> Option<S
         | Template::SynapsesPushSpikes => code_writes(&mut fp),
         Template::Threshold => {
             code_writes(&mut fp);
-            if let TemplateData::Threshold { eventspace, uses_refractory } = &co.data {
+            if let TemplateData::Threshold {
+                eventspace,
+                uses_refractory,
+            } = &co.data
+            {
                 Footprint::add(&mut fp.write, eventspace, false);
                 if *uses_refractory {
                     for var in ["not_refractory", "lastspike"] {
@@ -262,7 +309,10 @@ pub fn footprint(co: &crate::ir::CodeObject, owner_of: &dyn Fn(&str) -> Option<S
                 }
             }
         }
-        Template::Spikemonitor | Template::Statemonitor | Template::Ratemonitor | Template::Spikegenerator => {
+        Template::Spikemonitor
+        | Template::Statemonitor
+        | Template::Ratemonitor
+        | Template::Spikegenerator => {
             code_writes(&mut fp);
             for (_, array, _) in arrays {
                 if owner_of(array).as_deref() == Some(co.owner.as_str()) {
@@ -298,7 +348,11 @@ pub struct SpikeBitsSource {
 /// element says them.
 pub fn spike_bits(co: &crate::ir::CodeObject) -> Option<SpikeBitsSource> {
     use crate::ir::{ClockField, Template};
-    if co.template != Template::Spikemonitor || co.recorded().len() != 2 || co.blocks.len() != 1 || co.uses_rng() {
+    if co.template != Template::Spikemonitor
+        || co.recorded().len() != 2
+        || co.blocks.len() != 1
+        || co.uses_rng()
+    {
         return None;
     }
     let block = &co.blocks[0];
@@ -308,20 +362,37 @@ pub fn spike_bits(co: &crate::ir::CodeObject) -> Option<SpikeBitsSource> {
     let (mut index, mut time) = (None, None);
     for var in co.recorded() {
         let local = format!("_to_record_{var}");
-        let stmt = block.vector.iter().find(|s| s.var == local && s.branches.is_empty())?;
-        let ExprKind::Name(name) = &stmt.expr.kind else { return None };
+        let stmt = block
+            .vector
+            .iter()
+            .find(|s| s.var == local && s.branches.is_empty())?;
+        let ExprKind::Name(name) = &stmt.expr.kind else {
+            return None;
+        };
         match co.symbols.get(name) {
-            Some(Symbol::Array { array, index: Index::Element, scalar: false, dynamic: false, read_only: true, dtype })
-                if *dtype == stmt.dtype =>
-            {
+            Some(Symbol::Array {
+                array,
+                index: Index::Element,
+                scalar: false,
+                dynamic: false,
+                read_only: true,
+                dtype,
+            }) if *dtype == stmt.dtype => {
                 index = Some((var.clone(), array.clone()));
             }
-            Some(Symbol::Clock { field: ClockField::T, .. }) if stmt.dtype == Dtype::Float64 => time = Some(var.clone()),
+            Some(Symbol::Clock {
+                field: ClockField::T,
+                ..
+            }) if stmt.dtype == Dtype::Float64 => time = Some(var.clone()),
             _ => return None,
         }
     }
     let ((index_var, index_array), time_var) = (index?, time?);
-    Some(SpikeBitsSource { index_var, index_array, time_var })
+    Some(SpikeBitsSource {
+        index_var,
+        index_array,
+        time_var,
+    })
 }
 
 /// Brian's `arrays_helper` for one statement sequence.
@@ -344,7 +415,11 @@ pub fn part_access(
     }
     let mut indices = BTreeSet::new();
     for name in read.iter().chain(write.iter()) {
-        if let Some(Symbol::Array { index: Index::Via(idx), .. }) = symbols.get(name) {
+        if let Some(Symbol::Array {
+            index: Index::Via(idx),
+            ..
+        }) = symbols.get(name)
+        {
             if is_array(symbols, idx) {
                 indices.insert(idx.clone());
             }
@@ -359,7 +434,11 @@ pub fn part_access(
             }
         }
     }
-    AccessInfo { read, write, indices }
+    AccessInfo {
+        read,
+        write,
+        indices,
+    }
 }
 
 /// Every name an expression reads or calls (Brian's `get_identifiers`), sorted.
@@ -413,7 +492,10 @@ mod tests {
     }
 
     fn name(n: &str) -> Expr {
-        Expr { kind: ExprKind::Name(n.into()), dtype: Dtype::Float64 }
+        Expr {
+            kind: ExprKind::Name(n.into()),
+            dtype: Dtype::Float64,
+        }
     }
 
     fn stmt(var: &str, op: AssignOp, expr: Expr) -> Stmt {
@@ -440,19 +522,44 @@ mod tests {
             read_only: false,
         };
         let mut symbols = BTreeMap::new();
-        symbols.insert("v_post".to_string(), arr("v", Index::Via("_postsynaptic_idx".into())));
-        symbols.insert("v_pre".to_string(), arr("v", Index::Via("_presynaptic_idx".into())));
-        symbols.insert("x_pre".to_string(), arr("x", Index::Via("_presynaptic_idx".into())));
+        symbols.insert(
+            "v_post".to_string(),
+            arr("v", Index::Via("_postsynaptic_idx".into())),
+        );
+        symbols.insert(
+            "v_pre".to_string(),
+            arr("v", Index::Via("_presynaptic_idx".into())),
+        );
+        symbols.insert(
+            "x_pre".to_string(),
+            arr("x", Index::Via("_presynaptic_idx".into())),
+        );
         symbols.insert("w".to_string(), arr("w", Index::Element));
-        symbols.insert("_postsynaptic_idx".to_string(), arr("_synaptic_post", Index::Element));
-        symbols.insert("_presynaptic_idx".to_string(), arr("_synaptic_pre", Index::Element));
+        symbols.insert(
+            "_postsynaptic_idx".to_string(),
+            arr("_synaptic_post", Index::Element),
+        );
+        symbols.insert(
+            "_presynaptic_idx".to_string(),
+            arr("_synaptic_pre", Index::Element),
+        );
         let vector: Vec<Stmt> = code
             .iter()
             .map(|(var, op, reads)| {
-                let expr = reads.iter().fold(Expr { kind: ExprKind::Float(0.0), dtype: Dtype::Float64 }, |acc, n| Expr {
-                    kind: ExprKind::Binary(crate::ir::BinaryOp::Add, Box::new(acc), Box::new(name(n))),
-                    dtype: Dtype::Float64,
-                });
+                let expr = reads.iter().fold(
+                    Expr {
+                        kind: ExprKind::Float(0.0),
+                        dtype: Dtype::Float64,
+                    },
+                    |acc, n| Expr {
+                        kind: ExprKind::Binary(
+                            crate::ir::BinaryOp::Add,
+                            Box::new(acc),
+                            Box::new(name(n)),
+                        ),
+                        dtype: Dtype::Float64,
+                    },
+                );
                 stmt(var, *op, expr)
             })
             .collect();
@@ -463,7 +570,13 @@ mod tests {
             owner_class: "Synapses".into(),
             template: crate::ir::Template::Synapses,
             clock: None,
-            blocks: vec![crate::ir::Block { name: None, scalar: vec![], vector, scalar_info, vector_info }],
+            blocks: vec![crate::ir::Block {
+                name: None,
+                scalar: vec![],
+                vector,
+                scalar_info,
+                vector_info,
+            }],
             symbols,
             conditional_writes: BTreeMap::new(),
             data: crate::ir::TemplateData::Plain {},
@@ -473,23 +586,37 @@ mod tests {
     #[test]
     fn delivery_modes() {
         use AssignOp::{Add, Assign};
-        let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<String>>();
+        let set = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<BTreeSet<String>>()
+        };
         // `v_post += w`: atomic
         let co = delivery(&[("v_post", Add, &["w"])]);
         assert_eq!(atomic_updates(&co), Some(set(&["v_post"])));
         // `v_post = 0.9*v_post + w` reads what it writes: grouped by the postsynaptic index
         let co = delivery(&[("v_post", Assign, &["v_post", "w"])]);
         assert_eq!(atomic_updates(&co), None);
-        assert_eq!(by_target_index(&co), Some(("_postsynaptic_idx".to_string(), set(&[]))));
+        assert_eq!(
+            by_target_index(&co),
+            Some(("_postsynaptic_idx".to_string(), set(&[])))
+        );
         // plus `x_pre += 1` (never read): still grouped, that write atomic
         let co = delivery(&[("v_post", Assign, &["v_post", "w"]), ("x_pre", Add, &[])]);
-        assert_eq!(by_target_index(&co), Some(("_postsynaptic_idx".to_string(), set(&["x_pre"]))));
+        assert_eq!(
+            by_target_index(&co),
+            Some(("_postsynaptic_idx".to_string(), set(&["x_pre"])))
+        );
         // `v_post += v_pre` reads `v` through another index: neither atomic nor grouped
         let co = delivery(&[("v_post", Add, &["v_pre"])]);
         assert_eq!(atomic_updates(&co), None);
         assert_eq!(by_target_index(&co), None);
         // order-dependent writes through two indices: one thread
-        let co = delivery(&[("v_post", Assign, &["v_post"]), ("x_pre", Assign, &["x_pre"])]);
+        let co = delivery(&[
+            ("v_post", Assign, &["v_post"]),
+            ("x_pre", Assign, &["x_pre"]),
+        ]);
         assert_eq!(by_target_index(&co), None);
     }
 
@@ -498,11 +625,19 @@ mod tests {
         let mut symbols = BTreeMap::new();
         symbols.insert("v".to_string(), array(Index::Element, false));
         symbols.insert("w".to_string(), array(Index::Element, false));
-        symbols.insert("g_post".to_string(), array(Index::Via("_post".into()), false));
+        symbols.insert(
+            "g_post".to_string(),
+            array(Index::Via("_post".into()), false),
+        );
         symbols.insert("_post".to_string(), array(Index::Element, false));
         symbols.insert("a".to_string(), array(Index::Scalar, true));
         symbols.insert("nr".to_string(), array(Index::Element, false));
-        symbols.insert("x".to_string(), Symbol::Local { dtype: Dtype::Float64 });
+        symbols.insert(
+            "x".to_string(),
+            Symbol::Local {
+                dtype: Dtype::Float64,
+            },
+        );
         let cond: BTreeMap<String, String> = [("v".to_string(), "nr".to_string())].into();
         let vector = vec![
             stmt("x", AssignOp::Declare, name("a")),

@@ -54,7 +54,10 @@ fn io<'a>(what: &str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Error + 
 }
 
 fn sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn source_name(target: Target) -> String {
@@ -68,8 +71,16 @@ pub fn is_bundle(dir: &Path) -> bool {
 
 /// Writes the bundle of `prepared` into `out` (created; an existing bundle there is replaced).
 pub fn write(prepared: &Prepared, programs: &[Program], plan_json: &str, out: &Path) -> Result<()> {
-    if out.exists() && !is_bundle(out) && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(Error::runtime(format!("{} exists and is not a bundle: not overwriting it", out.display())));
+    if out.exists()
+        && !is_bundle(out)
+        && std::fs::read_dir(out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(Error::runtime(format!(
+            "{} exists and is not a bundle: not overwriting it",
+            out.display()
+        )));
     }
     for sub in ["export", "static_arrays", "generated"] {
         let dir = out.join(sub);
@@ -100,7 +111,8 @@ pub fn write(prepared: &Prepared, programs: &[Program], plan_json: &str, out: &P
         sources,
     };
     let text = serde_json::to_string_pretty(&info).map_err(|e| Error::runtime(e.to_string()))?;
-    std::fs::write(out.join("bundle.json"), text + "\n").map_err(io("write", &out.join("bundle.json")))?;
+    std::fs::write(out.join("bundle.json"), text + "\n")
+        .map_err(io("write", &out.join("bundle.json")))?;
     let readme = out.join("README.md");
     std::fs::write(&readme, README).map_err(io("write", &readme))?;
     Ok(())
@@ -113,8 +125,12 @@ impl Bundle {
     pub fn open(dir: &Path) -> Result<Bundle> {
         let path = dir.join("bundle.json");
         let text = std::fs::read_to_string(&path).map_err(io("read", &path))?;
-        let info: BundleInfo = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
-            .map_err(|e| Error::export(format!("malformed {}: {}", path.display(), e.inner())).at_path(&e.path().to_string()))?;
+        let info: BundleInfo =
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+                .map_err(|e| {
+                    Error::export(format!("malformed {}: {}", path.display(), e.inner()))
+                        .at_path(&e.path().to_string())
+                })?;
         if info.format != "brisk-bundle" || info.version != BUNDLE_VERSION {
             return Err(Error::export(format!(
                 "{} is a {:?} of version {}, this brisk reads brisk-bundle version {BUNDLE_VERSION}",
@@ -123,7 +139,10 @@ impl Bundle {
                 info.version
             )));
         }
-        Ok(Bundle { dir: dir.to_path_buf(), info })
+        Ok(Bundle {
+            dir: dir.to_path_buf(),
+            info,
+        })
     }
 
     /// The export folder inside the bundle.
@@ -137,11 +156,22 @@ impl Bundle {
     pub fn program(&self, generated: Program) -> Result<(Program, Option<String>)> {
         let name = source_name(generated.target);
         let path = self.dir.join("generated").join(&name);
-        let Ok(on_disk) = std::fs::read_to_string(&path) else { return Ok((generated, None)) };
+        let Ok(on_disk) = std::fs::read_to_string(&path) else {
+            return Ok((generated, None));
+        };
         match self.info.sources.get(&name) {
             Some(recorded) if *recorded != sha256(&on_disk) => {
-                let note = format!("using the hand-edited {} (it differs from the generated source)", path.display());
-                Ok((Program { target: generated.target, source: on_disk }, Some(note)))
+                let note = format!(
+                    "using the hand-edited {} (it differs from the generated source)",
+                    path.display()
+                );
+                Ok((
+                    Program {
+                        target: generated.target,
+                        source: on_disk,
+                    },
+                    Some(note),
+                ))
             }
             _ => Ok((generated, None)),
         }

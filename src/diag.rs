@@ -56,7 +56,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into(), object: None, code_object: None, block: None, line: None, log: None, path: None }
+        Error {
+            kind,
+            message: message.into(),
+            object: None,
+            code_object: None,
+            block: None,
+            line: None,
+            log: None,
+            path: None,
+        }
     }
     pub fn export(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Export, message)
@@ -76,7 +85,13 @@ impl Error {
     /// After validation, a check that validation guarantees failed: a bug in
     /// Brisk, not in the export (the message says so).
     pub fn internal(message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Internal, format!("internal error (a bug in Brisk; please report it): {}", message.into()))
+        Error::new(
+            ErrorKind::Internal,
+            format!(
+                "internal error (a bug in Brisk; please report it): {}",
+                message.into()
+            ),
+        )
     }
     pub fn compile(message: impl Into<String>, log: impl Into<String>) -> Error {
         let mut e = Error::new(ErrorKind::Compile, message);
@@ -86,7 +101,8 @@ impl Error {
     /// Adds the Brian object and code object, keeping what is already set.
     pub fn in_object(mut self, object: &str, code_object: &str) -> Error {
         self.object.get_or_insert_with(|| object.to_string());
-        self.code_object.get_or_insert_with(|| code_object.to_string());
+        self.code_object
+            .get_or_insert_with(|| code_object.to_string());
         self
     }
     /// Adds the block and line, keeping what is already set.

@@ -6,7 +6,9 @@
 use serde::{Deserialize, Deserializer};
 
 /// A Brian/numpy dtype Brisk supports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dtype {
     Bool,
@@ -174,7 +176,12 @@ impl Value {
     /// A C++/CUDA literal of this value for a variable of type `dtype`.
     pub fn c_literal(self, dtype: Dtype) -> String {
         match dtype {
-            Dtype::Bool => (if self.as_f64() != 0.0 { "true" } else { "false" }).to_string(),
+            Dtype::Bool => (if self.as_f64() != 0.0 {
+                "true"
+            } else {
+                "false"
+            })
+            .to_string(),
             d if d.is_float() => float_literal(self.as_f64()),
             _ => match self {
                 Value::Int(i) => int_literal(i),
@@ -189,17 +196,33 @@ pub fn float_literal(f: f64) -> String {
     if f.is_nan() {
         "NAN".to_string()
     } else if f.is_infinite() {
-        if f > 0.0 { "INFINITY".to_string() } else { "(-INFINITY)".to_string() }
+        if f > 0.0 {
+            "INFINITY".to_string()
+        } else {
+            "(-INFINITY)".to_string()
+        }
     } else {
         let s = format!("{f:?}");
-        if s.starts_with('-') { format!("({s})") } else { s }
+        if s.starts_with('-') {
+            format!("({s})")
+        } else {
+            s
+        }
     }
 }
 
 /// A C literal for an i64 (`LL` suffix where it does not fit an int).
 pub fn int_literal(i: i64) -> String {
-    let s = if i32::try_from(i).is_ok() { i.to_string() } else { format!("{i}LL") };
-    if i < 0 { format!("({s})") } else { s }
+    let s = if i32::try_from(i).is_ok() {
+        i.to_string()
+    } else {
+        format!("{i}LL")
+    };
+    if i < 0 {
+        format!("({s})")
+    } else {
+        s
+    }
 }
 
 impl<'de> Deserialize<'de> for Value {
@@ -231,7 +254,9 @@ impl serde::Serialize for Value {
             Value::Bool(b) => s.serialize_bool(b),
             Value::Int(i) => s.serialize_i64(i),
             Value::Float(f) if f.is_nan() => s.serialize_str("nan"),
-            Value::Float(f) if f.is_infinite() => s.serialize_str(if f > 0.0 { "inf" } else { "-inf" }),
+            Value::Float(f) if f.is_infinite() => {
+                s.serialize_str(if f > 0.0 { "inf" } else { "-inf" })
+            }
             Value::Float(f) => s.serialize_f64(f),
         }
     }
@@ -257,11 +282,24 @@ mod tests {
             Dtype::Float64,
         ];
         for dtype in all {
-            let value = if dtype.is_float() { Value::Float(-2.5) } else if dtype == Dtype::Bool { Value::Bool(true) } else { Value::Int(7) };
+            let value = if dtype.is_float() {
+                Value::Float(-2.5)
+            } else if dtype == Dtype::Bool {
+                Value::Bool(true)
+            } else {
+                Value::Int(7)
+            };
             let bytes = value.to_bytes(dtype);
             assert_eq!(bytes.len(), dtype.size(), "{dtype:?}");
-            assert_eq!(Value::from_bytes(dtype, &bytes).as_f64(), value.as_f64(), "{dtype:?}");
+            assert_eq!(
+                Value::from_bytes(dtype, &bytes).as_f64(),
+                value.as_f64(),
+                "{dtype:?}"
+            );
         }
-        assert_eq!(Value::from_bytes(Dtype::Int32, &(-3i32).to_le_bytes()), Value::Int(-3));
+        assert_eq!(
+            Value::from_bytes(Dtype::Int32, &(-3i32).to_le_bytes()),
+            Value::Int(-3)
+        );
     }
 }

@@ -372,10 +372,20 @@ pub enum VariableDecl {
     /// An `AuxiliaryVariable`: a local of the template.
     Auxiliary { dtype: Dtype },
     /// A `Subexpression` (already inlined by `make_statements`).
-    Subexpression { dtype: Dtype, expr: String, scalar: bool },
+    Subexpression {
+        dtype: Dtype,
+        expr: String,
+        scalar: bool,
+    },
     /// A `TimedArray`: `values` is its static array, `k` Brian's upsampling
     /// factor for this code object's clock.
-    TimedArray { ndim: u8, shape: Vec<u64>, dt: f64, k: u64, values: String },
+    TimedArray {
+        ndim: u8,
+        shape: Vec<u64>,
+        dt: f64,
+        k: u64,
+        values: String,
+    },
     /// A Brian `BinomialFunction` (PoissonInput): `n` draws of probability
     /// `p`, sampled from a normal distribution when `normal`.
     Binomial { n: u64, p: f64, normal: bool },
@@ -394,35 +404,76 @@ pub enum VariableDecl {
         auto_vectorise: bool,
     },
     /// Any other `Function` (Brian's default functions).
-    Function { name: String, auto_vectorise: bool, stateless: bool },
+    Function {
+        name: String,
+        auto_vectorise: bool,
+        stateless: bool,
+    },
 }
 
 /// One entry of Brian's main queue.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum QueueEntry {
-    RunCodeObject { code_object: String },
-    BeforeRunCodeObject { code_object: String },
-    AfterRunCodeObject { code_object: String },
+    RunCodeObject {
+        code_object: String,
+    },
+    BeforeRunCodeObject {
+        code_object: String,
+    },
+    AfterRunCodeObject {
+        code_object: String,
+    },
     RunNetwork(RunNetwork),
-    SetByConstant { array: String, value: Value },
-    SetByArray { array: String, static_array: String },
+    SetByConstant {
+        array: String,
+        value: Value,
+    },
+    SetByArray {
+        array: String,
+        static_array: String,
+    },
     /// `item` may be negative: Python indexing from the end.
-    SetBySingleValue { array: String, item: i64, value: Value },
-    SetArrayByArray { array: String, static_index: String, static_value: String },
-    ResizeArray { array: String, size: u64 },
-    Seed { seed: Option<u64> },
+    SetBySingleValue {
+        array: String,
+        item: i64,
+        value: Value,
+    },
+    SetArrayByArray {
+        array: String,
+        static_index: String,
+        static_value: String,
+    },
+    ResizeArray {
+        array: String,
+        size: u64,
+    },
+    Seed {
+        seed: Option<u64>,
+    },
     /// `device.set_random_state(state)` in a live session: the random-number
     /// key and the launches since it (`device.get_random_state()`).
-    SetRandomState { seed: u64, stream: u64 },
+    SetRandomState {
+        seed: u64,
+        stream: u64,
+    },
     ApplyRunArgs,
     /// `Network.store(name)`: the arrays of the network's objects and clocks
     /// and the queues of its pathways, kept in the simulation under
     /// (`network`, `name`).
-    StoreState { network: String, name: String, arrays: Vec<String>, pathways: Vec<String> },
+    StoreState {
+        network: String,
+        name: String,
+        arrays: Vec<String>,
+        pathways: Vec<String>,
+    },
     /// `Network.restore(name)`: puts back what `StoreState` kept (and the
     /// random-number state with `random_state`).
-    RestoreState { network: String, name: String, random_state: bool },
+    RestoreState {
+        network: String,
+        name: String,
+        random_state: bool,
+    },
 }
 
 /// A `run()` call.
@@ -486,7 +537,12 @@ impl Export {
         crate::validate::names(&probe)?;
         let mut export: Export = serde_path_to_error::deserialize(probe).map_err(|e| {
             let at = e.path().to_string();
-            Error::export(format!("malformed export {}: {}", path.display(), e.into_inner())).at_path(&at)
+            Error::export(format!(
+                "malformed export {}: {}",
+                path.display(),
+                e.into_inner()
+            ))
+            .at_path(&at)
         })?;
         export.dir = dir.to_path_buf();
         for (i, a) in export.arrays.iter().enumerate() {
@@ -511,8 +567,9 @@ impl Export {
             .get(name)
             .ok_or_else(|| Error::export(format!("unknown static array '{name}'")))?;
         let path = self.static_dir().join(name);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| Error::export(format!("cannot read static array {}: {e}", path.display())))?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Error::export(format!("cannot read static array {}: {e}", path.display()))
+        })?;
         let expected = decl.size as usize * decl.dtype.size();
         if bytes.len() != expected {
             return Err(Error::export(format!(
@@ -535,7 +592,10 @@ impl Export {
 
     /// The code object named `name`.
     pub fn code_object(&self, name: &str) -> Option<&CodeObjectDecl> {
-        self.index.code_objects.get(name).map(|&i| &self.code_objects[i])
+        self.index
+            .code_objects
+            .get(name)
+            .map(|&i| &self.code_objects[i])
     }
 
     /// Where the code object `name` is first declared in `code_objects`.

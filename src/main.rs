@@ -16,7 +16,11 @@ use brisk::pipeline::{self, Backend};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "brisk", version, about = "Run Brian2 simulations as generated CUDA or C++")]
+#[command(
+    name = "brisk",
+    version,
+    about = "Run Brian2 simulations as generated CUDA or C++"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -80,7 +84,12 @@ enum CacheAction {
 /// Ends this process when its parent (the Python device, which sets
 /// `BRISK_PARENT_PID`) dies, so that a killed Python leaves no binary running.
 fn die_with_parent() {
-    let Some(parent) = std::env::var("BRISK_PARENT_PID").ok().and_then(|p| p.parse::<i32>().ok()) else { return };
+    let Some(parent) = std::env::var("BRISK_PARENT_PID")
+        .ok()
+        .and_then(|p| p.parse::<i32>().ok())
+    else {
+        return;
+    };
     #[cfg(target_os = "linux")]
     {
         use rustix::process::{getppid, set_parent_process_death_signal, Signal};
@@ -108,9 +117,14 @@ fn main() -> ExitCode {
 
 fn dispatch(command: Command) -> Result<()> {
     match command {
-        Command::Run { export, backend, results, timings, compile_only, run_args } => {
-            run(&export, backend, results, timings, compile_only, &run_args)
-        }
+        Command::Run {
+            export,
+            backend,
+            results,
+            timings,
+            compile_only,
+            run_args,
+        } => run(&export, backend, results, timings, compile_only, &run_args),
         Command::Convert { export, output } => convert(&export, &output),
         Command::Inspect { export } => inspect(&export),
         Command::Cache { action } => cache(action),
@@ -127,7 +141,11 @@ fn run(
     run_args: &[String],
 ) -> Result<()> {
     let start = Instant::now();
-    let bundle = if brisk::bundle::is_bundle(export) { Some(brisk::bundle::Bundle::open(export)?) } else { None };
+    let bundle = if brisk::bundle::is_bundle(export) {
+        Some(brisk::bundle::Bundle::open(export)?)
+    } else {
+        None
+    };
     let (export, default_results) = match &bundle {
         Some(b) => (b.export_dir(), b.dir.join("results")),
         None => (export.to_path_buf(), export.join("..").join("results")),
@@ -145,18 +163,31 @@ fn run(
         let mut timings = pipeline::compile(&prepared, target)?;
         timings.prepare = prepare_time;
         if print_timings {
-            eprintln!("brisk-timings: {}", serde_json::to_string(&timings).unwrap_or_default());
+            eprintln!(
+                "brisk-timings: {}",
+                serde_json::to_string(&timings).unwrap_or_default()
+            );
         }
         return Ok(());
     }
     let results = results.unwrap_or(default_results);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut timings = pipeline::run(&prepared, target, &results, run_args, bundle.as_ref(), &mut out)?;
+    let mut timings = pipeline::run(
+        &prepared,
+        target,
+        &results,
+        run_args,
+        bundle.as_ref(),
+        &mut out,
+    )?;
     timings.prepare = prepare_time;
     let _ = out.flush();
     if print_timings {
-        eprintln!("brisk-timings: {}", serde_json::to_string(&timings).unwrap_or_default());
+        eprintln!(
+            "brisk-timings: {}",
+            serde_json::to_string(&timings).unwrap_or_default()
+        );
     }
     Ok(())
 }
@@ -181,15 +212,31 @@ fn cache(action: CacheAction) -> Result<()> {
         CacheAction::Info => {
             let info = cache.info()?;
             println!("cache: {}", cache.root.display());
-            let kinds: Vec<String> = info.kinds.iter().map(|(k, n, b)| format!("{k}: {n}, {:.1} MiB", mib(*b))).collect();
-            let kinds = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join("; ")) };
+            let kinds: Vec<String> = info
+                .kinds
+                .iter()
+                .map(|(k, n, b)| format!("{k}: {n}, {:.1} MiB", mib(*b)))
+                .collect();
+            let kinds = if kinds.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", kinds.join("; "))
+            };
             println!("entries: {}{kinds}", info.entries);
             println!("size: {:.1} MiB ({} bytes)", mib(info.bytes), info.bytes);
-            println!("limit: {:.1} MiB ({} bytes; {MAX_BYTES_ENV})", mib(cache.max_bytes), cache.max_bytes);
+            println!(
+                "limit: {:.1} MiB ({} bytes; {MAX_BYTES_ENV})",
+                mib(cache.max_bytes),
+                cache.max_bytes
+            );
         }
         CacheAction::Clear => {
             let removed = cache.clear()?;
-            let kept = if removed.in_use > 0 { format!("; {} in use kept", removed.in_use) } else { String::new() };
+            let kept = if removed.in_use > 0 {
+                format!("; {} in use kept", removed.in_use)
+            } else {
+                String::new()
+            };
             println!(
                 "removed {} entries ({:.1} MiB) from {}{kept}",
                 removed.entries,
@@ -202,7 +249,11 @@ fn cache(action: CacheAction) -> Result<()> {
 }
 
 fn convert(export: &Path, output: &Path) -> Result<()> {
-    let export = if brisk::bundle::is_bundle(export) { brisk::bundle::Bundle::open(export)?.export_dir() } else { export.to_path_buf() };
+    let export = if brisk::bundle::is_bundle(export) {
+        brisk::bundle::Bundle::open(export)?.export_dir()
+    } else {
+        export.to_path_buf()
+    };
     let prepared = pipeline::prepare(&export)?;
     let programs = [Target::Cpp, Target::Cuda]
         .into_iter()
@@ -212,9 +263,14 @@ fn convert(export: &Path, output: &Path) -> Result<()> {
         "schedules": prepared.schedules,
         "plan": *prepared.plan,
     });
-    let text = serde_json::to_string_pretty(&plan).map_err(|e| Error::runtime(e.to_string()))? + "\n";
+    let text =
+        serde_json::to_string_pretty(&plan).map_err(|e| Error::runtime(e.to_string()))? + "\n";
     brisk::bundle::write(&prepared, &programs, &text, output)?;
-    println!("wrote the bundle {} (run it with: brisk run {})", output.display(), output.display());
+    println!(
+        "wrote the bundle {} (run it with: brisk run {})",
+        output.display(),
+        output.display()
+    );
     Ok(())
 }
 
@@ -223,16 +279,23 @@ fn inspect(export: &Path) -> Result<()> {
     // How each synaptic pathway is delivered on CUDA (the plan's decision).
     let mut delivery = serde_json::Map::new();
     for co in &prepared.code_objects {
-        let (Some(entry), Some(pathway)) = (prepared.plan.code_objects.get(&co.name), co.pathway()) else {
+        let (Some(entry), Some(pathway)) = (prepared.plan.code_objects.get(&co.name), co.pathway())
+        else {
             continue;
         };
         if co.template != brisk::ir::Template::Synapses {
             continue;
         }
-        let grouped = prepared.plan.pathways.get(&pathway.name).and_then(|p| p.by_target.as_ref());
+        let grouped = prepared
+            .plan
+            .pathways
+            .get(&pathway.name)
+            .and_then(|p| p.by_target.as_ref());
         let mode = match (&entry.atomic, grouped) {
             (Some(vars), _) => serde_json::json!({"mode": "atomic", "atomic": vars}),
-            (None, Some(g)) => serde_json::json!({"mode": "by_target", "index": g.index_name, "targets": g.groups, "atomic": g.atomic}),
+            (None, Some(g)) => {
+                serde_json::json!({"mode": "by_target", "index": g.index_name, "targets": g.groups, "atomic": g.atomic})
+            }
             (None, None) => serde_json::json!({"mode": "serial"}),
         };
         delivery.insert(co.name.clone(), mode);

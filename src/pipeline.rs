@@ -14,10 +14,10 @@ use crate::diag::{Error, Result};
 use crate::export::Export;
 use crate::ir::{self, CodeObject};
 use crate::plan::{self, Plan};
+use crate::results;
 use crate::runtime::exec::Executor;
 use crate::runtime::{cpu, cuda, guard, Device};
 use crate::schedule::{self, RunSchedule};
-use crate::results;
 
 /// An export after validation: everything code generation needs.
 pub struct Prepared {
@@ -37,7 +37,12 @@ pub fn prepare_export(export: Export) -> Result<Prepared> {
     let code_objects = ir::lower::lower_all(&export)?;
     let schedules = schedule::build(&export)?;
     let plan = plan::build(&export, &code_objects)?;
-    Ok(Prepared { export: Arc::new(export), code_objects, schedules, plan: Arc::new(plan) })
+    Ok(Prepared {
+        export: Arc::new(export),
+        code_objects,
+        schedules,
+        plan: Arc::new(plan),
+    })
 }
 
 /// Which backend to run on.
@@ -73,15 +78,22 @@ pub fn choose_backend(requested: Backend) -> Result<(Target, String)> {
                      pip install \"nvidia-cuda-nvrtc==13.0.*\" or set BRISK_NVRTC_LIB",
                 ));
             }
-            let driver = cuda::driver_info()
-                .map_err(|e| Error::runtime(format!("--backend cuda: no usable NVIDIA GPU/driver (libcuda) was found: {e}")))?;
+            let driver = cuda::driver_info().map_err(|e| {
+                Error::runtime(format!(
+                    "--backend cuda: no usable NVIDIA GPU/driver (libcuda) was found: {e}"
+                ))
+            })?;
             Ok((Target::Cuda, format!("requested; device: {}", driver.name)))
         }
         Backend::Auto => {
             if !cuda::driver_available() {
                 Ok((Target::Cpp, "no NVIDIA GPU/driver found".to_string()))
             } else if !cuda::nvrtc_available() {
-                Ok((Target::Cpp, "GPU found but NVRTC is missing (pip install \"nvidia-cuda-nvrtc==13.0.*\")".to_string()))
+                Ok((
+                    Target::Cpp,
+                    "GPU found but NVRTC is missing (pip install \"nvidia-cuda-nvrtc==13.0.*\")"
+                        .to_string(),
+                ))
             } else {
                 let name = cuda::driver_info().map(|d| d.name).unwrap_or_default();
                 Ok((Target::Cuda, format!("GPU found; device: {name}")))
@@ -91,8 +103,17 @@ pub fn choose_backend(requested: Backend) -> Result<(Target, String)> {
 }
 
 /// Builds the device for `target`: compiles (or finds in the cache) and loads the program.
-pub fn build_device(prepared: &Prepared, program: &Program, timings: &mut Timings) -> Result<Box<dyn Device>> {
-    let symbols: Vec<String> = prepared.plan.kernels.iter().map(|k| k.symbol.clone()).collect();
+pub fn build_device(
+    prepared: &Prepared,
+    program: &Program,
+    timings: &mut Timings,
+) -> Result<Box<dyn Device>> {
+    let symbols: Vec<String> = prepared
+        .plan
+        .kernels
+        .iter()
+        .map(|k| k.symbol.clone())
+        .collect();
     let start = Instant::now();
     let device: Box<dyn Device> = match program.target {
         Target::Cpp => {
@@ -102,7 +123,12 @@ pub fn build_device(prepared: &Prepared, program: &Program, timings: &mut Timing
                 .iter()
                 .map(|k| guard::KernelInfo {
                     code_object: k.code_object.clone(),
-                    owner: prepared.code_objects.iter().find(|c| c.name == k.code_object).map(|c| c.owner.clone()).unwrap_or_default(),
+                    owner: prepared
+                        .code_objects
+                        .iter()
+                        .find(|c| c.name == k.code_object)
+                        .map(|c| c.owner.clone())
+                        .unwrap_or_default(),
                     symbol: k.symbol.clone(),
                 })
                 .collect();
@@ -167,7 +193,11 @@ pub fn run(
     timings.generate = start.elapsed().as_secs_f64();
     let device = build_device(prepared, &program, &mut timings)?;
     let start = Instant::now();
-    let mut exec = Executor::new(Arc::clone(&prepared.export), Arc::clone(&prepared.plan), device)?;
+    let mut exec = Executor::new(
+        Arc::clone(&prepared.export),
+        Arc::clone(&prepared.plan),
+        device,
+    )?;
     exec.set_run_args(run_args)?;
     exec.run_queue(out)?;
     let finished = exec.finish()?;

@@ -51,15 +51,26 @@ pub fn phase(what: impl Into<String>) -> Phase {
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     });
-    Phase { what, start: Instant::now(), mode, bar }
+    Phase {
+        what,
+        start: Instant::now(),
+        mode,
+        bar,
+    }
 }
 
 impl Phase {
     /// Ends the phase with `detail` (e.g. "cached" or "4000 synapses").
     pub fn finish(self, detail: &str) {
-        let line = format!("brisk: {}: {detail} ({:.1} s)", self.what, self.start.elapsed().as_secs_f64());
+        let line = format!(
+            "brisk: {}: {detail} ({:.1} s)",
+            self.what,
+            self.start.elapsed().as_secs_f64()
+        );
         match (self.mode, self.bar) {
-            (Mode::Spinner, Some(bar)) => bar.finish_with_message(format!("{}: {detail}", self.what)),
+            (Mode::Spinner, Some(bar)) => {
+                bar.finish_with_message(format!("{}: {detail}", self.what))
+            }
             (Mode::Lines, _) => eprintln!("{line}"),
             _ => {}
         }

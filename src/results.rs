@@ -29,8 +29,15 @@ pub struct ResultsLock {
 
 fn split(dir: &Path) -> (PathBuf, String) {
     let dir = dir.components().collect::<PathBuf>();
-    let parent = dir.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
+    let parent = dir
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
     (parent, name)
 }
 
@@ -39,14 +46,20 @@ impl ResultsLock {
     /// fails at once when another run holds it; removes stale temporaries.
     pub fn acquire(dir: &Path) -> Result<ResultsLock> {
         let (parent, name) = split(dir);
-        std::fs::create_dir_all(&parent).map_err(|e| Error::runtime(format!("cannot create {}: {e}", parent.display())))?;
+        std::fs::create_dir_all(&parent)
+            .map_err(|e| Error::runtime(format!("cannot create {}: {e}", parent.display())))?;
         let path = parent.join(format!(".{name}.lock"));
         let file = File::options()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| Error::runtime(format!("cannot open the results lock {}: {e}", path.display())))?;
+            .map_err(|e| {
+                Error::runtime(format!(
+                    "cannot open the results lock {}: {e}",
+                    path.display()
+                ))
+            })?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -58,7 +71,10 @@ impl ResultsLock {
                 )));
             }
             Err(std::fs::TryLockError::Error(e)) => {
-                return Err(Error::runtime(format!("cannot lock {}: {e}", path.display())));
+                return Err(Error::runtime(format!(
+                    "cannot lock {}: {e}",
+                    path.display()
+                )));
             }
         }
         // holding the lock: any temporary of this folder is a killed run's
@@ -70,7 +86,10 @@ impl ResultsLock {
                 }
             }
         }
-        Ok(ResultsLock { dir: parent.join(name), _file: file })
+        Ok(ResultsLock {
+            dir: parent.join(name),
+            _file: file,
+        })
     }
 }
 
@@ -90,34 +109,55 @@ pub fn write(export: &Export, finished: &Finished, lock: &ResultsLock) -> Result
 fn swap_in(new: &Path, dir: &Path) -> Result<()> {
     use rustix::fs::{renameat_with, RenameFlags, CWD};
     match std::fs::symlink_metadata(dir) {
-        Ok(meta) if meta.is_dir() => match renameat_with(CWD, new, CWD, dir, RenameFlags::EXCHANGE) {
+        Ok(meta) if meta.is_dir() => match renameat_with(CWD, new, CWD, dir, RenameFlags::EXCHANGE)
+        {
             Ok(()) => Ok(()),
             // file systems without RENAME_EXCHANGE: the old folder moves aside first
             Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
                 let aside = new.with_extension("old");
-                std::fs::rename(dir, &aside).map_err(|e| Error::runtime(format!("cannot replace {}: {e}", dir.display())))?;
+                std::fs::rename(dir, &aside).map_err(|e| {
+                    Error::runtime(format!("cannot replace {}: {e}", dir.display()))
+                })?;
                 let moved = std::fs::rename(new, dir);
                 let _ = std::fs::remove_dir_all(&aside);
-                moved.map_err(|e| Error::runtime(format!("cannot move results into {}: {e}", dir.display())))
+                moved.map_err(|e| {
+                    Error::runtime(format!("cannot move results into {}: {e}", dir.display()))
+                })
             }
-            Err(e) => Err(Error::runtime(format!("cannot replace {}: {e}", dir.display()))),
+            Err(e) => Err(Error::runtime(format!(
+                "cannot replace {}: {e}",
+                dir.display()
+            ))),
         },
-        Ok(_) => Err(Error::runtime(format!("{} exists and is not a folder", dir.display()))),
-        Err(_) => std::fs::rename(new, dir).map_err(|e| Error::runtime(format!("cannot move results into {}: {e}", dir.display()))),
+        Ok(_) => Err(Error::runtime(format!(
+            "{} exists and is not a folder",
+            dir.display()
+        ))),
+        Err(_) => std::fs::rename(new, dir).map_err(|e| {
+            Error::runtime(format!("cannot move results into {}: {e}", dir.display()))
+        }),
     }
 }
 
 fn write_into(export: &Export, finished: &Finished, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::runtime(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::runtime(format!("cannot create {}: {e}", dir.display())))?;
     for (decl, bytes) in export.arrays.iter().zip(&finished.arrays) {
-        std::fs::write(dir.join(&decl.file), bytes)
-            .map_err(|e| Error::runtime(format!("cannot write results for '{}': {e}", decl.name)))?;
+        std::fs::write(dir.join(&decl.file), bytes).map_err(|e| {
+            Error::runtime(format!("cannot write results for '{}': {e}", decl.name))
+        })?;
     }
     let (seconds, fraction) = finished.last_run;
-    std::fs::write(dir.join("last_run_info.txt"), format!("{seconds} {fraction}\n"))
-        .map_err(|e| Error::runtime(format!("cannot write last_run_info.txt: {e}")))?;
+    std::fs::write(
+        dir.join("last_run_info.txt"),
+        format!("{seconds} {fraction}\n"),
+    )
+    .map_err(|e| Error::runtime(format!("cannot write last_run_info.txt: {e}")))?;
     if let Some(profile) = &finished.profile {
-        let text: String = profile.iter().map(|(name, secs)| format!("{name}\t{secs}\n")).collect();
+        let text: String = profile
+            .iter()
+            .map(|(name, secs)| format!("{name}\t{secs}\n"))
+            .collect();
         std::fs::write(dir.join("profiling_info.txt"), text)
             .map_err(|e| Error::runtime(format!("cannot write profiling_info.txt: {e}")))?;
     }
@@ -134,8 +174,13 @@ mod tests {
         let results = dir.path().join("results");
         std::fs::create_dir_all(dir.path().join(".results.tmp-999999/x")).unwrap();
         let lock = ResultsLock::acquire(&results).unwrap();
-        assert!(!dir.path().join(".results.tmp-999999").exists(), "stale temporary kept");
-        let second = ResultsLock::acquire(&results).err().expect("a second lock must fail");
+        assert!(
+            !dir.path().join(".results.tmp-999999").exists(),
+            "stale temporary kept"
+        );
+        let second = ResultsLock::acquire(&results)
+            .err()
+            .expect("a second lock must fail");
         assert!(second.message.contains("another brisk run"), "{second}");
         drop(lock);
         ResultsLock::acquire(&results).unwrap();
@@ -152,6 +197,9 @@ mod tests {
         std::fs::write(new.join("new_only"), b"2").unwrap();
         swap_in(&new, &results).unwrap();
         assert!(results.join("new_only").exists() && !results.join("old_only").exists());
-        assert!(new.join("old_only").exists(), "the old results end at the temporary's path");
+        assert!(
+            new.join("old_only").exists(),
+            "the old results end at the temporary's path"
+        );
     }
 }

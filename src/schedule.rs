@@ -24,17 +24,21 @@ pub fn when_index(when: &str) -> Option<usize> {
 
 /// The position of a `when` value in the schedule `slots` (a network's `schedule`).
 pub fn when_index_in<S: AsRef<str>>(slots: &[S], when: &str) -> Option<usize> {
-    slots.iter().map(AsRef::as_ref).enumerate().find_map(|(i, slot)| {
-        if when == slot {
-            Some(3 * i + 1)
-        } else if when.strip_prefix("before_") == Some(slot) {
-            Some(3 * i)
-        } else if when.strip_prefix("after_") == Some(slot) {
-            Some(3 * i + 2)
-        } else {
-            None
-        }
-    })
+    slots
+        .iter()
+        .map(AsRef::as_ref)
+        .enumerate()
+        .find_map(|(i, slot)| {
+            if when == slot {
+                Some(3 * i + 1)
+            } else if when.strip_prefix("before_") == Some(slot) {
+                Some(3 * i)
+            } else if when.strip_prefix("after_") == Some(slot) {
+                Some(3 * i + 2)
+            } else {
+                None
+            }
+        })
 }
 
 /// One run's schedule.
@@ -59,7 +63,9 @@ pub struct ScheduledItem {
 pub fn build(export: &Export) -> Result<Vec<RunSchedule>> {
     let mut out = Vec::new();
     for entry in &export.main_queue {
-        let QueueEntry::RunNetwork(run) = entry else { continue };
+        let QueueEntry::RunNetwork(run) = entry else {
+            continue;
+        };
         let items: Vec<ScheduledItem> = run
             .objects
             .iter()
@@ -79,7 +85,12 @@ pub fn build(export: &Export) -> Result<Vec<RunSchedule>> {
             Some(s) => s.iter().map(String::as_str).collect(),
             None => SLOTS.to_vec(),
         };
-        let key = |i: &ScheduledItem| (i.when.as_deref().and_then(|w| when_index_in(&slots, w)), i.order);
+        let key = |i: &ScheduledItem| {
+            (
+                i.when.as_deref().and_then(|w| when_index_in(&slots, w)),
+                i.order,
+            )
+        };
         for a in 0..items.len() {
             for b in 0..items.len() {
                 let (ka, kb) = (key(&items[a]), key(&items[b]));
@@ -88,7 +99,8 @@ pub fn build(export: &Export) -> Result<Vec<RunSchedule>> {
                 }
             }
         }
-        toposort(&graph, None).map_err(|_| Error::export(format!("network '{}': cyclic schedule", run.network)))?;
+        toposort(&graph, None)
+            .map_err(|_| Error::export(format!("network '{}': cyclic schedule", run.network)))?;
         // Brian's emitted order must respect every (when, order) constraint.
         for edge in graph.edge_indices() {
             if let Some((a, b)) = graph.edge_endpoints(edge) {
@@ -105,7 +117,12 @@ pub fn build(export: &Export) -> Result<Vec<RunSchedule>> {
         let mut clocks: Vec<String> = items.iter().map(|i| i.clock.clone()).collect();
         clocks.sort();
         clocks.dedup();
-        out.push(RunSchedule { network: run.network.clone(), duration: run.duration, clocks, objects: items });
+        out.push(RunSchedule {
+            network: run.network.clone(),
+            duration: run.duration,
+            clocks,
+            objects: items,
+        });
     }
     Ok(out)
 }

@@ -81,12 +81,23 @@ enum Request {
         #[serde(default)]
         check: Vec<String>,
     },
-    Read { array: String },
+    Read {
+        array: String,
+    },
     RandomState,
-    SaveState { network: String, name: String },
+    SaveState {
+        network: String,
+        name: String,
+    },
     /// followed by `bytes` bytes of a saved state on the input
-    LoadState { network: String, name: String, bytes: usize },
-    Resume { stop: bool },
+    LoadState {
+        network: String,
+        name: String,
+        bytes: usize,
+    },
+    Resume {
+        stop: bool,
+    },
     Close,
 }
 
@@ -113,10 +124,16 @@ pub fn serve(backend: Backend, input: &mut dyn BufRead, reply: &mut dyn Write) -
     let mut io = Io { input, reply };
     let mut live: Option<Live> = None;
     loop {
-        let Some(request) = io.next_request()? else { return Ok(()) };
+        let Some(request) = io.next_request()? else {
+            return Ok(());
+        };
         match request {
             Request::Close => return Ok(()),
-            Request::Sync { export, reload, check } => {
+            Request::Sync {
+                export,
+                reload,
+                check,
+            } => {
                 stop::clear();
                 let answer = sync(&mut live, target, &export, &reload, &check, &mut io);
                 match answer {
@@ -127,11 +144,17 @@ pub fn serve(backend: Backend, input: &mut dyn BufRead, reply: &mut dyn Write) -
                     Err(e) => io.send_error(&e)?,
                 }
             }
-            Request::Run { entries, static_arrays, check } => {
+            Request::Run {
+                entries,
+                static_arrays,
+                check,
+            } => {
                 stop::clear();
                 let answer = match live.as_mut() {
                     Some(l) => run_entries(l, &entries, &static_arrays, &check, &mut io),
-                    None => Err(Error::runtime("session: a run request before the first sync")),
+                    None => Err(Error::runtime(
+                        "session: a run request before the first sync",
+                    )),
                 };
                 match answer {
                     Ok(mut info) => {
@@ -141,7 +164,9 @@ pub fn serve(backend: Backend, input: &mut dyn BufRead, reply: &mut dyn Write) -
                     Err(e) => io.send_error(&e)?,
                 }
             }
-            Request::Resume { .. } => io.send_error(&Error::runtime("session: resume outside a network_operation"))?,
+            Request::Resume { .. } => io.send_error(&Error::runtime(
+                "session: resume outside a network_operation",
+            ))?,
             other => match live.as_mut() {
                 Some(l) => io.answer(&mut l.exec, other)?,
                 None => io.send_error(&Error::runtime("the session has no simulation yet"))?,
@@ -163,9 +188,13 @@ type RunKey = (bool, Vec<(String, Option<String>)>);
 
 fn run_key(entry: &QueueEntry) -> Option<RunKey> {
     match entry {
-        QueueEntry::RunNetwork(r) => {
-            Some((r.profile, r.objects.iter().map(|o| (o.clock.clone(), o.code_object.clone())).collect()))
-        }
+        QueueEntry::RunNetwork(r) => Some((
+            r.profile,
+            r.objects
+                .iter()
+                .map(|o| (o.clock.clone(), o.code_object.clone()))
+                .collect(),
+        )),
         _ => None,
     }
 }
@@ -195,14 +224,23 @@ fn sync(
     io: &mut Io<'_>,
 ) -> Result<serde_json::Value> {
     let start = Instant::now();
-    let past = live.as_ref().map(|l| l.past_runs.clone()).unwrap_or_default();
+    let past = live
+        .as_ref()
+        .map(|l| l.past_runs.clone())
+        .unwrap_or_default();
     let (prepared, injected) = prepare(dir, &past)?;
-    let mut timings = Timings { prepare: start.elapsed().as_secs_f64(), ..Timings::default() };
+    let mut timings = Timings {
+        prepare: start.elapsed().as_secs_f64(),
+        ..Timings::default()
+    };
     let plan_json = plan_json(&prepared.plan)?;
     if let Some(dir) = std::env::var_os("BRISK_SESSION_PLANS") {
         // (debugging: every sync's plan, numbered)
         let n = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
-        let _ = std::fs::write(std::path::Path::new(&dir).join(format!("plan-{n:04}.json")), plan_json.to_string());
+        let _ = std::fs::write(
+            std::path::Path::new(&dir).join(format!("plan-{n:04}.json")),
+            plan_json.to_string(),
+        );
     }
     let same_plan = live.as_ref().is_some_and(|l| l.plan_json == plan_json);
     let start = Instant::now();
@@ -210,7 +248,8 @@ fn sync(
     timings.generate = start.elapsed().as_secs_f64();
     let rebuilt = match live.as_mut() {
         Some(l) if same_plan && l.source == program.source => {
-            l.exec.rebind(Arc::clone(&prepared.export), Arc::clone(&prepared.plan));
+            l.exec
+                .rebind(Arc::clone(&prepared.export), Arc::clone(&prepared.plan));
             for name in reload {
                 l.exec.reload_static(name)?;
             }
@@ -218,17 +257,28 @@ fn sync(
         }
         _ => {
             let device = pipeline::build_device(&prepared, &program, &mut timings)?;
-            let mut exec = Executor::new(Arc::clone(&prepared.export), Arc::clone(&prepared.plan), device)?;
+            let mut exec = Executor::new(
+                Arc::clone(&prepared.export),
+                Arc::clone(&prepared.plan),
+                device,
+            )?;
             if let Some(mut old) = live.take() {
                 let carried = old.exec.carry()?;
                 drop(old);
                 exec.restore_carried(carried)?;
             }
-            *live = Some(Live { plan_json, source: program.source, exec, past_runs: past });
+            *live = Some(Live {
+                plan_json,
+                source: program.source,
+                exec,
+                past_runs: past,
+            });
             true
         }
     };
-    let Some(l) = live.as_mut() else { return Err(Error::internal("session: no simulation after a sync")) };
+    let Some(l) = live.as_mut() else {
+        return Err(Error::internal("session: no simulation after a sync"));
+    };
     remember_runs(&mut l.past_runs, &prepared.export.main_queue[injected..]);
     run_new(l, None, injected, timings, rebuilt, check, io)
 }
@@ -247,11 +297,15 @@ fn run_entries(
     let (export, plan) = l.exec.export_and_plan();
     if !added.is_empty() {
         let mut with = (*export).clone();
-        with.static_arrays.extend(added.iter().map(|(k, v)| (k.clone(), v.clone())));
+        with.static_arrays
+            .extend(added.iter().map(|(k, v)| (k.clone(), v.clone())));
         l.exec.rebind(Arc::new(with), Arc::clone(&plan));
     }
     let answer = check_run_request(&mut l.exec, entries, added, &l.past_runs).and_then(|()| {
-        let timings = Timings { prepare: start.elapsed().as_secs_f64(), ..Timings::default() };
+        let timings = Timings {
+            prepare: start.elapsed().as_secs_f64(),
+            ..Timings::default()
+        };
         run_new(l, Some(entries), 0, timings, false, check, io)
     });
     if !added.is_empty() {
@@ -339,15 +393,26 @@ struct SessionHost<'a, 'io> {
 
 impl Host for SessionHost<'_, '_> {
     fn network_operation(&mut self, exec: &mut Executor<'_>, id: u32, t: f64) -> Result<bool> {
-        self.io.send(&json!({"network_operation": id, "t": t}), &[])?;
+        self.io
+            .send(&json!({"network_operation": id, "t": t}), &[])?;
         loop {
             let Some(request) = self.io.next_request()? else {
-                return Err(Error::runtime("the Python side of the session went away during a network_operation"));
+                return Err(Error::runtime(
+                    "the Python side of the session went away during a network_operation",
+                ));
             };
             match request {
                 Request::Resume { stop } => return Ok(stop),
-                Request::Close => return Err(Error::runtime("the session was closed during a network_operation")),
-                Request::Run { entries, static_arrays, .. } => {
+                Request::Close => {
+                    return Err(Error::runtime(
+                        "the session was closed during a network_operation",
+                    ))
+                }
+                Request::Run {
+                    entries,
+                    static_arrays,
+                    ..
+                } => {
                     let answer = self.run_paused(exec, &entries, &static_arrays);
                     match answer {
                         Ok(()) => self.io.send(&json!({"ok": true}), &[])?,
@@ -367,7 +432,10 @@ impl Host for SessionHost<'_, '_> {
     }
 
     fn report(&mut self, elapsed: f64, completed: f64, t_start: f64, duration: f64) -> Result<()> {
-        self.io.send(&json!({"report": [elapsed, completed, t_start, duration]}), &[])
+        self.io.send(
+            &json!({"report": [elapsed, completed, t_start, duration]}),
+            &[],
+        )
     }
 }
 
@@ -379,13 +447,17 @@ impl SessionHost<'_, '_> {
         entries: &[QueueEntry],
         added: &BTreeMap<String, StaticArrayDecl>,
     ) -> Result<()> {
-        if let Some(QueueEntry::RunNetwork(run)) = entries.iter().find(|e| matches!(e, QueueEntry::RunNetwork(_))) {
+        if let Some(QueueEntry::RunNetwork(run)) = entries
+            .iter()
+            .find(|e| matches!(e, QueueEntry::RunNetwork(_)))
+        {
             return Err(network_inside_run(&run.network));
         }
         let (export, plan) = exec.export_and_plan();
         if !added.is_empty() {
             let mut with = (*export).clone();
-            with.static_arrays.extend(added.iter().map(|(k, v)| (k.clone(), v.clone())));
+            with.static_arrays
+                .extend(added.iter().map(|(k, v)| (k.clone(), v.clone())));
             exec.rebind(Arc::new(with), Arc::clone(&plan));
         }
         let stdout = std::io::stdout();
@@ -402,13 +474,19 @@ impl SessionHost<'_, '_> {
     fn sync_paused(&mut self, exec: &mut Executor<'_>, dir: &std::path::Path) -> Result<()> {
         // planned with the runs the executor's export has (the one running among them)
         let (export_now, plan_now) = exec.export_and_plan();
-        let past: Vec<QueueEntry> =
-            export_now.main_queue.iter().filter(|e| matches!(e, QueueEntry::RunNetwork(_))).cloned().collect();
+        let past: Vec<QueueEntry> = export_now
+            .main_queue
+            .iter()
+            .filter(|e| matches!(e, QueueEntry::RunNetwork(_)))
+            .cloned()
+            .collect();
         let (prepared, injected) = prepare(dir, &past)?;
-        let new_run = prepared.export.main_queue[injected..].iter().find_map(|e| match e {
-            QueueEntry::RunNetwork(run) => Some(run),
-            _ => None,
-        });
+        let new_run = prepared.export.main_queue[injected..]
+            .iter()
+            .find_map(|e| match e {
+                QueueEntry::RunNetwork(run) => Some(run),
+                _ => None,
+            });
         if let Some(run) = new_run {
             return Err(network_inside_run(&run.network));
         }
@@ -442,7 +520,9 @@ impl Io<'_> {
             }
             match serde_json::from_str(line.trim()) {
                 Ok(r) => return Ok(Some(r)),
-                Err(e) => self.send_error(&Error::runtime(format!("session: a request that is not understood: {e}")))?,
+                Err(e) => self.send_error(&Error::runtime(format!(
+                    "session: a request that is not understood: {e}"
+                )))?,
             }
         }
     }
@@ -451,7 +531,10 @@ impl Io<'_> {
     fn answer(&mut self, exec: &mut Executor<'_>, request: Request) -> Result<()> {
         match request {
             Request::Read { array } => match exec.read_array(&array) {
-                Ok((bytes, len)) => self.send(&json!({"ok": true, "bytes": bytes.len(), "len": len}), &bytes),
+                Ok((bytes, len)) => self.send(
+                    &json!({"ok": true, "bytes": bytes.len(), "len": len}),
+                    &bytes,
+                ),
                 Err(e) => self.send_error(&e),
             },
             Request::RandomState => {
@@ -462,10 +545,17 @@ impl Io<'_> {
                 Ok(bytes) => self.send(&json!({"ok": true, "bytes": bytes.len()}), &bytes),
                 Err(e) => self.send_error(&e),
             },
-            Request::LoadState { network, name, bytes } => {
+            Request::LoadState {
+                network,
+                name,
+                bytes,
+            } => {
                 let mut data = Vec::new();
-                data.try_reserve_exact(bytes)
-                    .map_err(|_| Error::runtime(format!("restore(): no memory for a stored state of {bytes} bytes")))?;
+                data.try_reserve_exact(bytes).map_err(|_| {
+                    Error::runtime(format!(
+                        "restore(): no memory for a stored state of {bytes} bytes"
+                    ))
+                })?;
                 data.resize(bytes, 0);
                 self.input.read_exact(&mut data)?;
                 match exec.load_state(&network, &name, &data) {
@@ -473,9 +563,12 @@ impl Io<'_> {
                     Err(e) => self.send_error(&e),
                 }
             }
-            Request::Sync { .. } | Request::Run { .. } | Request::Resume { .. } | Request::Close => {
-                self.send_error(&Error::internal("session: a request answered in the wrong place"))
-            }
+            Request::Sync { .. }
+            | Request::Run { .. }
+            | Request::Resume { .. }
+            | Request::Close => self.send_error(&Error::internal(
+                "session: a request answered in the wrong place",
+            )),
         }
     }
 

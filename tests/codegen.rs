@@ -14,9 +14,15 @@ fn program_text(dir: &Path, target: Target) -> String {
     let export = Export::read(dir).expect("fixture export reads");
     let cos = brisk::ir::lower::lower_all(&export)
         .unwrap_or_else(|e| panic!("fixture {} does not lower: {e}", dir.display()));
-    let plan = brisk::plan::build(&export, &cos).unwrap_or_else(|e| panic!("fixture {}: no plan: {e}", dir.display()));
-    let program = generate(&plan, &cos, target)
-        .unwrap_or_else(|e| panic!("fixture {}: no {} program: {e}", dir.display(), target.name()));
+    let plan = brisk::plan::build(&export, &cos)
+        .unwrap_or_else(|e| panic!("fixture {}: no plan: {e}", dir.display()));
+    let program = generate(&plan, &cos, target).unwrap_or_else(|e| {
+        panic!(
+            "fixture {}: no {} program: {e}",
+            dir.display(),
+            target.name()
+        )
+    });
     program.source.replace(SUPPORT_HEADER, "// <support.h>\n")
 }
 
@@ -42,7 +48,10 @@ fn generation_is_deterministic() {
         }
         fixtures += 1;
     }
-    assert!(fixtures >= 20, "the fixture exports are missing ({fixtures} found)");
+    assert!(
+        fixtures >= 20,
+        "the fixture exports are missing ({fixtures} found)"
+    );
 }
 
 /// The plan of every fixture export, as JSON: what the plan decides (kernels,

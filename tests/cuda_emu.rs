@@ -47,12 +47,23 @@ fn fixtures() -> Vec<PathBuf> {
 /// Runs `brisk run` on `export`; returns the results folder and brisk's stderr.
 fn brisk(export: &Path, backend: &str, schedule: &str, results: &Path) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_brisk"))
-        .args(["run", &export.to_string_lossy(), "--backend", backend, "--results", &results.to_string_lossy()])
+        .args([
+            "run",
+            &export.to_string_lossy(),
+            "--backend",
+            backend,
+            "--results",
+            &results.to_string_lossy(),
+        ])
         .env("BRISK_EMU_SCHEDULE", schedule)
         .output()
         .expect("cannot run brisk");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{}: brisk --backend {backend} (schedule {schedule}) failed:\n{stderr}", export.display());
+    assert!(
+        out.status.success(),
+        "{}: brisk --backend {backend} (schedule {schedule}) failed:\n{stderr}",
+        export.display()
+    );
     stderr
 }
 
@@ -61,14 +72,24 @@ fn results(export: &Export, dir: &Path) -> BTreeMap<String, (Dtype, Vec<u8>)> {
     export
         .arrays
         .iter()
-        .filter_map(|a| std::fs::read(dir.join(&a.file)).ok().map(|bytes| (a.file.clone(), (a.dtype, bytes))))
+        .filter_map(|a| {
+            std::fs::read(dir.join(&a.file))
+                .ok()
+                .map(|bytes| (a.file.clone(), (a.dtype, bytes)))
+        })
         .collect()
 }
 
 fn floats(dtype: Dtype, bytes: &[u8]) -> Vec<f64> {
     match dtype {
-        Dtype::Float32 => bytes.chunks_exact(4).map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap()))).collect(),
-        _ => bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect(),
+        Dtype::Float32 => bytes
+            .chunks_exact(4)
+            .map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap())))
+            .collect(),
+        _ => bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+            .collect(),
     }
 }
 
@@ -81,7 +102,11 @@ fn compare(
 ) -> Vec<String> {
     let mut problems = Vec::new();
     if a.keys().ne(b.keys()) {
-        problems.push(format!("{what}: different result files: {:?} vs {:?}", a.keys(), b.keys()));
+        problems.push(format!(
+            "{what}: different result files: {:?} vs {:?}",
+            a.keys(),
+            b.keys()
+        ));
         return problems;
     }
     for (file, (dtype, x)) in a {
@@ -90,12 +115,20 @@ fn compare(
             problems.push(format!("{what}: {file}: {} bytes vs {}", x.len(), y.len()));
         } else if matches!(dtype, Dtype::Float32 | Dtype::Float64) {
             let (u, v) = (floats(*dtype, x), floats(*dtype, y));
-            let scale = u.iter().filter(|f| f.is_finite()).fold(0.0f64, |m, f| m.max(f.abs()));
+            let scale = u
+                .iter()
+                .filter(|f| f.is_finite())
+                .fold(0.0f64, |m, f| m.max(f.abs()));
             let bad = u.iter().zip(&v).position(|(p, q)| {
-                !((p.is_nan() && q.is_nan()) || p == q || (p - q).abs() <= rtol * scale.max(f64::MIN_POSITIVE))
+                !((p.is_nan() && q.is_nan())
+                    || p == q
+                    || (p - q).abs() <= rtol * scale.max(f64::MIN_POSITIVE))
             });
             if let Some(i) = bad {
-                problems.push(format!("{what}: {file}[{i}]: {} vs {} (rtol {rtol})", u[i], v[i]));
+                problems.push(format!(
+                    "{what}: {file}[{i}]: {} vs {} (rtol {rtol})",
+                    u[i], v[i]
+                ));
             }
         } else if x != y {
             let i = x.iter().zip(y).position(|(p, q)| p != q).unwrap_or(0);
@@ -111,7 +144,12 @@ fn fixtures_agree_across_schedules_and_with_the_cpu() {
     let tmp = tempfile::tempdir().unwrap();
     let mut problems = Vec::new();
     for export_dir in fixtures() {
-        let name = export_dir.parent().and_then(Path::file_name).unwrap().to_string_lossy().into_owned();
+        let name = export_dir
+            .parent()
+            .and_then(Path::file_name)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let export = Export::read(&export_dir).unwrap_or_else(|e| panic!("{name}: {e}"));
         let cpu_dir = tmp.path().join(format!("{name}-cpu"));
         brisk(&export_dir, "cpu", "forward", &cpu_dir);
@@ -119,7 +157,9 @@ fn fixtures_agree_across_schedules_and_with_the_cpu() {
         assert!(!cpu.is_empty(), "{name}: no results");
         let mut first = None;
         for schedule in SCHEDULES {
-            let dir = tmp.path().join(format!("{name}-cuda-{}", schedule.replace(':', "-")));
+            let dir = tmp
+                .path()
+                .join(format!("{name}-cuda-{}", schedule.replace(':', "-")));
             let stderr = brisk(&export_dir, "cuda", schedule, &dir);
             assert!(
                 stderr.contains("emulated CUDA device"),
@@ -136,7 +176,12 @@ fn fixtures_agree_across_schedules_and_with_the_cpu() {
                     ));
                     first = Some(got);
                 }
-                Some(f) => problems.extend(compare(&format!("{name}, schedule {schedule} against forward"), f, &got, 1e-12)),
+                Some(f) => problems.extend(compare(
+                    &format!("{name}, schedule {schedule} against forward"),
+                    f,
+                    &got,
+                    1e-12,
+                )),
             }
         }
         eprintln!("{name}: emulated CUDA under {SCHEDULES:?} agrees with the CPU backend");

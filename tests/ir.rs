@@ -109,7 +109,14 @@ fn dump_block(b: &Block, out: &mut String) {
 fn dump_symbol(name: &str, s: &Symbol, out: &mut String) {
     let text = match s {
         Symbol::Constant { dtype, value } => format!("constant {} = {value:?}", short(*dtype)),
-        Symbol::Array { array, dtype, scalar, index, dynamic, read_only } => {
+        Symbol::Array {
+            array,
+            dtype,
+            scalar,
+            index,
+            dynamic,
+            read_only,
+        } => {
             let index = match index {
                 Index::Element => "_idx".to_string(),
                 Index::Scalar => "0".to_string(),
@@ -193,7 +200,10 @@ fn lowered_invariants() {
                     }
                 }
                 for s in b.scalar.iter().chain(&b.vector) {
-                    assert!(!matches!(co.symbols.get(&s.var), Some(Symbol::Clock { .. })));
+                    assert!(!matches!(
+                        co.symbols.get(&s.var),
+                        Some(Symbol::Clock { .. })
+                    ));
                 }
                 // Clock values are never loaded from memory when the code object has a clock.
                 if co.clock.is_some() {
@@ -216,15 +226,22 @@ fn lowered_invariants() {
 
 #[test]
 fn lowering_errors() {
-    insta::glob!("../fixtures/exports-err", "*/export/manifest.json", |path| {
-        let export = read_export(path);
-        let decl = export.code_objects.first().expect("error fixture has a code object");
-        let err = match lower(decl, &export) {
-            Ok(_) => panic!("{} lowers but should not", path.display()),
-            Err(e) => e,
-        };
-        assert_eq!(err.object.as_deref(), Some(decl.owner.name.as_str()));
-        assert_eq!(err.code_object.as_deref(), Some(decl.name.as_str()));
-        insta::assert_snapshot!(format!("{err}\n\n{}", err.to_json_line()));
-    });
+    insta::glob!(
+        "../fixtures/exports-err",
+        "*/export/manifest.json",
+        |path| {
+            let export = read_export(path);
+            let decl = export
+                .code_objects
+                .first()
+                .expect("error fixture has a code object");
+            let err = match lower(decl, &export) {
+                Ok(_) => panic!("{} lowers but should not", path.display()),
+                Err(e) => e,
+            };
+            assert_eq!(err.object.as_deref(), Some(decl.owner.name.as_str()));
+            assert_eq!(err.code_object.as_deref(), Some(decl.name.as_str()));
+            insta::assert_snapshot!(format!("{err}\n\n{}", err.to_json_line()));
+        }
+    );
 }

@@ -39,7 +39,9 @@ fn nvrtc_or_skip(test: &str) -> bool {
         let lib = root().join(".venv").join("lib");
         if let Ok(entries) = std::fs::read_dir(&lib) {
             for e in entries.flatten() {
-                let candidate = e.path().join("site-packages/nvidia/cu13/lib/libnvrtc.so.13");
+                let candidate = e
+                    .path()
+                    .join("site-packages/nvidia/cu13/lib/libnvrtc.so.13");
                 if candidate.is_file() {
                     let _ = cuda::load_nvrtc(&candidate);
                     break;
@@ -50,7 +52,9 @@ fn nvrtc_or_skip(test: &str) -> bool {
     match cuda::nvrtc_info() {
         Ok(_) => true,
         Err(e) if required() => {
-            panic!("{test}: NVRTC is required here (CI or BRISK_REQUIRE_NVRTC=1) but unavailable: {e}")
+            panic!(
+                "{test}: NVRTC is required here (CI or BRISK_REQUIRE_NVRTC=1) but unavailable: {e}"
+            )
         }
         Err(e) => {
             eprintln!("SKIPPED {test}: NVRTC not available: {e}");
@@ -63,7 +67,11 @@ fn nvrtc_or_skip(test: &str) -> bool {
 fn fixture_exports() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures").join("exports"))
         .map(|entries| {
-            entries.flatten().map(|e| e.path().join("export")).filter(|p| p.join("manifest.json").is_file()).collect()
+            entries
+                .flatten()
+                .map(|e| e.path().join("export"))
+                .filter(|p| p.join("manifest.json").is_file())
+                .collect()
         })
         .unwrap_or_default();
     out.sort();
@@ -85,12 +93,22 @@ fn every_fixture_compiles_with_nvrtc() {
         return;
     }
     let info = cuda::nvrtc_info().unwrap();
-    eprintln!("NVRTC {}.{} ({:?})", info.version.0, info.version.1, info.library);
+    eprintln!(
+        "NVRTC {}.{} ({:?})",
+        info.version.0, info.version.1, info.library
+    );
     let exports = fixture_exports();
-    assert!(!exports.is_empty(), "no fixture exports under fixtures/exports/*/export");
+    assert!(
+        !exports.is_empty(),
+        "no fixture exports under fixtures/exports/*/export"
+    );
     let mut failures = Vec::new();
     for dir in &exports {
-        let name = dir.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dir
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let (source, symbols) = match cuda_program(dir) {
             Ok(p) => p,
             Err(e) if e.kind == ErrorKind::NotImplemented => {
@@ -106,7 +124,10 @@ fn every_fixture_compiles_with_nvrtc() {
         let started = std::time::Instant::now();
         match cuda::compile_ptx(&source, ARCH) {
             Ok(ptx) => {
-                assert!(ptx.contains(".target sm_90"), "{name}: PTX for another target");
+                assert!(
+                    ptx.contains(".target sm_90"),
+                    "{name}: PTX for another target"
+                );
                 for symbol in &symbols {
                     // One parameter: `const BriskArgs _ain` by value, 9 x 8 bytes.
                     if !ptx.contains(&format!(".entry {symbol}(")) {
@@ -114,7 +135,9 @@ fn every_fixture_compiles_with_nvrtc() {
                     } else if !ptx.contains(&format!(".param .align 8 .b8 {symbol}_param_0[72]"))
                         || ptx.contains(&format!("{symbol}_param_1"))
                     {
-                        failures.push(format!("{name}: kernel '{symbol}' does not take one 72-byte BriskArgs"));
+                        failures.push(format!(
+                            "{name}: kernel '{symbol}' does not take one 72-byte BriskArgs"
+                        ));
                     }
                 }
                 eprintln!(
@@ -128,7 +151,13 @@ fn every_fixture_compiles_with_nvrtc() {
             Err(e) => failures.push(format!("{name}: {e}")),
         }
     }
-    assert!(failures.is_empty(), "{} of {} fixtures failed:\n{}", failures.len(), exports.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures failed:\n{}",
+        failures.len(),
+        exports.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -143,12 +172,31 @@ fn broken_source_is_a_compile_error_naming_the_line() {
     let e = cuda::compile_ptx(&source, ARCH).expect_err("NVRTC accepted an undefined identifier");
     assert_eq!(e.kind, ErrorKind::Compile, "{e}");
     let log = e.log.as_deref().unwrap_or("");
-    assert!(log.contains(&format!("default_program({bad_line}): error")), "log does not name line {bad_line}:\n{log}");
+    assert!(
+        log.contains(&format!("default_program({bad_line}): error")),
+        "log does not name line {bad_line}:\n{log}"
+    );
     assert!(log.contains("not_a_brian_variable"), "{log}");
-    assert!(e.message.contains(&format!("generated line {bad_line}")), "{}", e.message);
-    assert!(e.message.contains("brisk_neurongroup_stateupdater_codeobject"), "{}", e.message);
-    assert!(e.message.contains("double v = not_a_brian_variable * 2.0;"), "{}", e.message);
-    assert_eq!(e.code_object.as_deref(), Some("neurongroup_stateupdater_codeobject"));
+    assert!(
+        e.message.contains(&format!("generated line {bad_line}")),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message
+            .contains("brisk_neurongroup_stateupdater_codeobject"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains("double v = not_a_brian_variable * 2.0;"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        e.code_object.as_deref(),
+        Some("neurongroup_stateupdater_codeobject")
+    );
 }
 
 #[test]
@@ -159,7 +207,11 @@ fn bad_architecture_is_an_error_not_a_panic() {
 
 /// Random123's kat_vectors, philox4x32 10: (counter, key, expected output).
 const PHILOX_KAT: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
-    ([0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
+    (
+        [0, 0, 0, 0],
+        [0, 0],
+        [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+    ),
     (
         [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
         [0xffffffff, 0xffffffff],
@@ -175,7 +227,12 @@ const PHILOX_KAT: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
 fn kat_initialiser() -> String {
     PHILOX_KAT
         .iter()
-        .map(|(c, k, _)| format!("{{{}u, {}u, {}u, {}u, {}u, {}u}}", c[0], c[1], c[2], c[3], k[0], k[1]))
+        .map(|(c, k, _)| {
+            format!(
+                "{{{}u, {}u, {}u, {}u, {}u, {}u}}",
+                c[0], c[1], c[2], c[3], k[0], k[1]
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -202,7 +259,10 @@ fn philox_kernel_compiles_with_nvrtc() {
         kat_initialiser()
     );
     let ptx = cuda::compile_ptx(&source, ARCH).unwrap_or_else(|e| panic!("{e}"));
-    assert!(ptx.contains(".entry brisk_philox_kat("), "no kernel entry in the PTX");
+    assert!(
+        ptx.contains(".entry brisk_philox_kat("),
+        "no kernel entry in the PTX"
+    );
 }
 
 #[test]
@@ -220,13 +280,21 @@ fn philox_matches_random123_known_answers_on_the_host() {
          }}\n",
         kat_initialiser()
     );
-    let Some(got) = common::run_host_cpp("philox_matches_random123_known_answers_on_the_host", &program, common::cxx_required())
-    else {
+    let Some(got) = common::run_host_cpp(
+        "philox_matches_random123_known_answers_on_the_host",
+        &program,
+        common::cxx_required(),
+    ) else {
         return;
     };
-    let expected: String =
-        PHILOX_KAT.iter().map(|(_, _, o)| format!("{:08x} {:08x} {:08x} {:08x}\n", o[0], o[1], o[2], o[3])).collect();
-    assert_eq!(got, expected, "Philox4x32-10 differs from Random123's known answers");
+    let expected: String = PHILOX_KAT
+        .iter()
+        .map(|(_, _, o)| format!("{:08x} {:08x} {:08x} {:08x}\n", o[0], o[1], o[2], o[3]))
+        .collect();
+    assert_eq!(
+        got, expected,
+        "Philox4x32-10 differs from Random123's known answers"
+    );
 }
 
 #[test]
@@ -240,7 +308,10 @@ fn ptx_is_cached_by_content() {
     );
     let (first, _) = cuda::compile_ptx_cached(&source, ARCH).unwrap_or_else(|e| panic!("{e}"));
     let (second, hit) = cuda::compile_ptx_cached(&source, ARCH).unwrap_or_else(|e| panic!("{e}"));
-    assert!(hit, "the second compilation of the same source missed the cache");
+    assert!(
+        hit,
+        "the second compilation of the same source missed the cache"
+    );
     assert_eq!(first, second);
     assert!(second.contains(".entry brisk_cache_probe("));
 }
@@ -255,7 +326,9 @@ fn driver_probe_is_an_error_not_a_panic() {
     let e = cuda::driver_info().expect_err("driver_available() disagrees with driver_info()");
     assert_eq!(e.kind, ErrorKind::Runtime, "{e}");
     eprintln!("no CUDA driver here: {e}");
-    let e = cuda::CudaDevice::new("", "", &[]).err().expect("a CUDA device without a driver");
+    let e = cuda::CudaDevice::new("", "", &[])
+        .err()
+        .expect("a CUDA device without a driver");
     assert_eq!(e.kind, ErrorKind::Runtime, "{e}");
     assert!(cuda::compute_capability().is_err());
 }
@@ -270,7 +343,10 @@ fn gpu_device_round_trip() {
     if let Err(e) = cuda::driver_info() {
         panic!("gpu_device_round_trip needs a CUDA driver with a device: {e}");
     }
-    assert!(nvrtc_or_skip("gpu_device_round_trip"), "gpu_device_round_trip needs NVRTC");
+    assert!(
+        nvrtc_or_skip("gpu_device_round_trip"),
+        "gpu_device_round_trip needs NVRTC"
+    );
     use brisk::plan::Launch;
     use brisk::runtime::{Device, StepArgs};
     let source = format!(
@@ -300,29 +376,69 @@ fn gpu_device_round_trip() {
     );
     let arch = cuda::device_arch().unwrap_or_else(|e| panic!("{e}"));
     let ptx = cuda::compile_ptx(&source, &arch).unwrap_or_else(|e| panic!("{e}"));
-    let symbols: Vec<String> = ["brisk_test_grid", "brisk_test_block", "brisk_test_philox"].map(String::from).to_vec();
+    let symbols: Vec<String> = ["brisk_test_grid", "brisk_test_block", "brisk_test_philox"]
+        .map(String::from)
+        .to_vec();
     let mut dev = cuda::CudaDevice::new(&ptx, &source, &symbols).unwrap_or_else(|e| panic!("{e}"));
-    eprintln!("GPU: {} (compute {:?}), PTX for {arch}", dev.name(), dev.compute_capability());
+    eprintln!(
+        "GPU: {} (compute {:?}), PTX for {arch}",
+        dev.name(),
+        dev.compute_capability()
+    );
     let n = 1000usize;
-    let names: Vec<String> = ["out", "keys", "counters", "empty"].map(String::from).to_vec();
+    let names: Vec<String> = ["out", "keys", "counters", "empty"]
+        .map(String::from)
+        .to_vec();
     dev.allocate(&[n * 8, 5 * 8, 12 * 4, 0], &names).unwrap();
     dev.set_lens(&[n as i64, 5, 12, 0]).unwrap();
-    let f64s = |b: Vec<u8>| b.chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect::<Vec<f64>>();
-    let i64s = |b: Vec<u8>| b.chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect::<Vec<i64>>();
-    let args = |n: usize| StepArgs { t: 0.5, dt: 0.1, timestep: 7, seed: 0x1234_5678_9abc, stream: 0, n: n as i64, step: 0 };
+    let f64s = |b: Vec<u8>| {
+        b.chunks(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+            .collect::<Vec<f64>>()
+    };
+    let i64s = |b: Vec<u8>| {
+        b.chunks(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+            .collect::<Vec<i64>>()
+    };
+    let args = |n: usize| StepArgs {
+        t: 0.5,
+        dt: 0.1,
+        timestep: 7,
+        seed: 0x1234_5678_9abc,
+        stream: 0,
+        n: n as i64,
+        step: 0,
+    };
 
     dev.launch(0, Launch::Grid, &args(n)).unwrap();
     let x = f64s(dev.read(0, 0, n * 8).unwrap());
-    assert!(x.iter().enumerate().all(|(i, &v)| v == 0.5 * i as f64 + n as f64), "grid kernel: {:?}", &x[..4]);
+    assert!(
+        x.iter()
+            .enumerate()
+            .all(|(i, &v)| v == 0.5 * i as f64 + n as f64),
+        "grid kernel: {:?}",
+        &x[..4]
+    );
 
     dev.launch(1, Launch::Block, &args(n)).unwrap();
-    assert_eq!(i64s(dev.read(1, 0, 40).unwrap()), vec![256, 1, 7, 0x1234_5678_9abc, n as i64]);
+    assert_eq!(
+        i64s(dev.read(1, 0, 40).unwrap()),
+        vec![256, 1, 7, 0x1234_5678_9abc, n as i64]
+    );
 
     dev.launch(2, Launch::Block, &args(3)).unwrap();
-    let words: Vec<u32> =
-        dev.read(2, 0, 48).unwrap().chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+    let words: Vec<u32> = dev
+        .read(2, 0, 48)
+        .unwrap()
+        .chunks(4)
+        .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
     let expected: Vec<u32> = PHILOX_KAT.iter().flat_map(|(_, _, o)| *o).collect();
-    assert_eq!(words, expected, "Philox4x32-10 on the GPU differs from Random123's known answers");
+    assert_eq!(
+        words, expected,
+        "Philox4x32-10 on the GPU differs from Random123's known answers"
+    );
 
     // Resize keeps the prefix, zeroes the tail, and the kernels see the new pointer and size.
     dev.write(0, 8, &42.0f64.to_le_bytes()).unwrap();
@@ -334,7 +450,10 @@ fn gpu_device_round_trip() {
     dev.set_lens(&[2 * n as i64, 5, 12, 0]).unwrap();
     dev.launch(0, Launch::Grid, &args(2 * n)).unwrap();
     let x = f64s(dev.read(0, 0, 2 * n * 8).unwrap());
-    assert!(x.iter().enumerate().all(|(i, &v)| v == 0.5 * i as f64 + 2.0 * n as f64));
+    assert!(x
+        .iter()
+        .enumerate()
+        .all(|(i, &v)| v == 0.5 * i as f64 + 2.0 * n as f64));
 
     // Zero-length buffers are valid; out-of-range access is an error.
     assert!(dev.read(3, 0, 0).unwrap().is_empty());

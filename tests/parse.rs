@@ -43,7 +43,11 @@ fn err_blocks() {
     insta::glob!("../fixtures/abstract_code", "err/*.txt", |path| {
         let text = std::fs::read_to_string(path).expect("fixture is readable");
         match parse_block(&text) {
-            Ok(s) => panic!("{} parses but should not: {}", path.display(), dump_block(&s)),
+            Ok(s) => panic!(
+                "{} parses but should not: {}",
+                path.display(),
+                dump_block(&s)
+            ),
             Err(e) => {
                 assert_eq!(e.kind, brisk::diag::ErrorKind::Parse);
                 assert!(e.line.is_some(), "parse errors name the line");
@@ -58,9 +62,15 @@ fn single_statements_and_expressions() {
     let s = parse_statement("v = v_reset  # reset").expect("parses");
     assert_eq!(s.sexpr(), "v = v_reset");
     assert_eq!(s.comment.as_deref(), Some("reset"));
-    assert!(parse_statement("v = 1\nw = 2").is_err(), "one statement only");
+    assert!(
+        parse_statement("v = 1\nw = 2").is_err(),
+        "one statement only"
+    );
     assert!(parse_statement("").is_err());
-    assert_eq!(parse_expression("  a+b  ").expect("parses").sexpr(), "(+ a b)");
+    assert_eq!(
+        parse_expression("  a+b  ").expect("parses").sexpr(),
+        "(+ a b)"
+    );
     assert!(parse_expression("a = b").is_err());
     let e = parse_statement("v = a < b < c").expect_err("chained comparison");
     assert_eq!(e.line.as_deref(), Some("v = a < b < c"));
@@ -92,7 +102,12 @@ fn hostile_inputs() {
     for (input, statements) in &inputs {
         let shown: String = input.chars().take(40).collect();
         match parse_block(input) {
-            Ok(parsed) => assert_eq!(Some(parsed.len()), *statements, "{shown:?} parses, to {} statements", parsed.len()),
+            Ok(parsed) => assert_eq!(
+                Some(parsed.len()),
+                *statements,
+                "{shown:?} parses, to {} statements",
+                parsed.len()
+            ),
             Err(e) => {
                 assert!(statements.is_none(), "{shown:?} does not parse: {e}");
                 assert_eq!(e.kind, brisk::diag::ErrorKind::Parse, "{shown:?}: {e}");
@@ -100,7 +115,11 @@ fn hostile_inputs() {
             }
         }
         // one statement or expression: the same verdict, never a panic
-        assert_eq!(parse_statement(input).is_ok(), *statements == Some(1), "{shown:?}");
+        assert_eq!(
+            parse_statement(input).is_ok(),
+            *statements == Some(1),
+            "{shown:?}"
+        );
         let expression = input.strip_prefix("v = ").unwrap_or(input);
         if let Err(e) = parse_expression(expression) {
             assert_eq!(e.kind, brisk::diag::ErrorKind::Parse, "{shown:?}: {e}");
@@ -112,7 +131,9 @@ fn export_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     for folder in ["fixtures/exports", "fixtures/exports-unsupported"] {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
-        let Ok(entries) = std::fs::read_dir(&root) else { continue };
+        let Ok(entries) = std::fs::read_dir(&root) else {
+            continue;
+        };
         dirs.extend(
             entries
                 .filter_map(|e| e.ok().map(|e| e.path().join("export")))
@@ -135,7 +156,11 @@ fn every_exported_statement_parses() {
         for co in &export.code_objects {
             for block in &co.blocks {
                 if let Err(e) = parse_block(&block.abstract_code) {
-                    panic!("{} {}: abstract code does not parse: {e}", dir.display(), co.name);
+                    panic!(
+                        "{} {}: abstract code does not parse: {e}",
+                        dir.display(),
+                        co.name
+                    );
                 }
                 for s in block.scalar.iter().chain(&block.vector) {
                     let text = format!("{} {} {}", s.var, s.op, s.expr);

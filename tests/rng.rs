@@ -60,9 +60,14 @@ fn look_ahead_blocks_give_the_same_numbers() {
     }
     std::printf("checked %ld\nmismatches %ld\n", checked, mismatches);
 "#;
-    let Some(out) = run_host("look_ahead_blocks_give_the_same_numbers", body) else { return };
+    let Some(out) = run_host("look_ahead_blocks_give_the_same_numbers", body) else {
+        return;
+    };
     assert_eq!(out["checked"], 120_000.0);
-    assert_eq!(out["mismatches"], 0.0, "the look-ahead path draws other numbers than brisk_rng_make");
+    assert_eq!(
+        out["mismatches"], 0.0,
+        "the look-ahead path draws other numbers than brisk_rng_make"
+    );
 }
 
 #[test]
@@ -91,19 +96,34 @@ fn randn_is_a_standard_normal() {
     std::printf("n %.0f\nmean %.17g\nvar %.17g\nskew %.17g\nkurt %.17g\nks %.17g\n", n, m1 / n, m2 / n, m3 / n, m4 / n, ks);
     std::printf("base_tail %.0f\nbase_tail_p %.17g\ntail4 %.0f\ntail4_p %.17g\n", base_tail, erfc(BRISK_ZIG_R / sqrt(2.0)), tail4, erfc(4.0 / sqrt(2.0)));
 "#;
-    let Some(out) = run_host("randn_is_a_standard_normal", body) else { return };
+    let Some(out) = run_host("randn_is_a_standard_normal", body) else {
+        return;
+    };
     let n = out["n"];
     let within = |name: &str, got: f64, want: f64, sd: f64| {
-        assert!((got - want).abs() < 5.0 * sd, "{name}: {got} against {want} (5 standard errors: {})", 5.0 * sd);
+        assert!(
+            (got - want).abs() < 5.0 * sd,
+            "{name}: {got} against {want} (5 standard errors: {})",
+            5.0 * sd
+        );
     };
     within("mean", out["mean"], 0.0, (1.0 / n).sqrt());
     within("variance", out["var"], 1.0, (2.0 / n).sqrt());
     within("third moment", out["skew"], 0.0, (15.0 / n).sqrt());
     within("fourth moment", out["kurt"], 3.0, (96.0 / n).sqrt());
     // Kolmogorov-Smirnov: sqrt(n) D exceeds 1.95 with probability 0.001.
-    assert!(out["ks"] * n.sqrt() < 1.95, "KS distance {} for {n} draws", out["ks"]);
+    assert!(
+        out["ks"] * n.sqrt() < 1.95,
+        "KS distance {} for {n} draws",
+        out["ks"]
+    );
     for (count, p) in [("base_tail", "base_tail_p"), ("tail4", "tail4_p")] {
         let expected = n * out[p];
-        within(count, out[count], expected, (expected * (1.0 - out[p])).sqrt());
+        within(
+            count,
+            out[count],
+            expected,
+            (expected * (1.0 - out[p])).sqrt(),
+        );
     }
 }

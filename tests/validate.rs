@@ -24,17 +24,23 @@ use serde_json::{json, Value};
 
 fn fixtures() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports");
-    let mut out: Vec<PathBuf> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     out.sort();
     out
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/exports")
+        .join(name)
 }
 
 fn manifest(fixture: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture.join("export/manifest.json")).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(fixture.join("export/manifest.json")).unwrap())
+        .unwrap()
 }
 
 /// A copy of `fixture` (its static arrays) in `dir` with this manifest.
@@ -51,7 +57,11 @@ fn write_export(dir: &Path, fixture: &Path, manifest: &Value) -> PathBuf {
             }
         }
     }
-    std::fs::write(export.join("manifest.json"), serde_json::to_string(manifest).unwrap()).unwrap();
+    std::fs::write(
+        export.join("manifest.json"),
+        serde_json::to_string(manifest).unwrap(),
+    )
+    .unwrap();
     export
 }
 
@@ -69,7 +79,12 @@ fn read_edited(name: &str, edit: impl FnOnce(&mut Value)) -> Error {
 }
 
 fn code_object<'a>(m: &'a mut Value, template: &str) -> &'a mut Value {
-    m["code_objects"].as_array_mut().unwrap().iter_mut().find(|c| c["template"] == template).unwrap()
+    m["code_objects"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["template"] == template)
+        .unwrap()
 }
 
 #[test]
@@ -82,20 +97,33 @@ fn fixtures_pass_validation() {
 #[test]
 fn a_name_cannot_inject_code() {
     let e = read_edited("lif", |m| {
-        code_object(m, "stateupdate")["name"] = json!("x(){} int main(){system(\"touch /tmp/pwned\");} void y");
+        code_object(m, "stateupdate")["name"] =
+            json!("x(){} int main(){system(\"touch /tmp/pwned\");} void y");
     });
     assert!(e.path.as_deref().unwrap().ends_with(".name"), "{e}");
     assert!(e.message.contains("not a valid name"), "{e}");
     let e = read_edited("lif", |m| {
-        let vars = code_object(m, "stateupdate")["variables"].as_object_mut().unwrap();
+        let vars = code_object(m, "stateupdate")["variables"]
+            .as_object_mut()
+            .unwrap();
         let v = vars.remove("v").unwrap();
         vars.insert("v;abort()".into(), v);
     });
-    assert!(e.path.as_deref().unwrap().contains("variables.v;abort()"), "{e}");
+    assert!(
+        e.path.as_deref().unwrap().contains("variables.v;abort()"),
+        "{e}"
+    );
     let e = read_edited("synapses", |m| {
-        code_object(m, "synapses_create_generator")["template_kwds"]["outer_index_offset"] = json!("0; abort()");
+        code_object(m, "synapses_create_generator")["template_kwds"]["outer_index_offset"] =
+            json!("0; abort()");
     });
-    assert!(e.path.as_deref().unwrap().ends_with("template_kwds.outer_index_offset"), "{e}");
+    assert!(
+        e.path
+            .as_deref()
+            .unwrap()
+            .ends_with("template_kwds.outer_index_offset"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -106,11 +134,18 @@ fn file_names_stay_inside_their_folders() {
     }
     let e = read_edited("monitors", |m| {
         let statics = m["static_arrays"].as_object_mut().unwrap();
-        let (k, v) = statics.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap();
+        let (k, v) = statics
+            .iter()
+            .next()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .unwrap();
         statics.remove(&k);
         statics.insert("../../outside".into(), v);
     });
-    assert!(e.path.as_deref().unwrap().starts_with("static_arrays."), "{e}");
+    assert!(
+        e.path.as_deref().unwrap().starts_with("static_arrays."),
+        "{e}"
+    );
 }
 
 #[test]
@@ -136,7 +171,9 @@ fn sizes_must_agree() {
     });
     assert!(e.message.contains("StateMonitor records index"), "{e}");
     // a group larger than its arrays
-    let e = read_edited("lif", |m| code_object(m, "stateupdate")["variables"]["N"]["value"] = json!(1_000_000));
+    let e = read_edited("lif", |m| {
+        code_object(m, "stateupdate")["variables"]["N"]["value"] = json!(1_000_000)
+    });
     assert!(e.message.contains("elements, the group has N"), "{e}");
     // sizes whose byte count overflows
     let e = read_edited("lif", |m| m["arrays"][0]["size"] = json!(u64::MAX / 2));
@@ -160,7 +197,12 @@ fn monitor_through_index(m: &mut Value, index: &str, owner: &str, dynamic: bool,
         "dynamic": dynamic, "ndim": 1, "scalar": false, "read_only": true, "constant": true,
         "file": format!("{array}_1"), "init": "arange", "arange_start": 0
     }));
-    let co = m["code_objects"].as_array_mut().unwrap().iter_mut().find(|c| c["name"] == "statemonitor_codeobject").unwrap();
+    let co = m["code_objects"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["name"] == "statemonitor_codeobject")
+        .unwrap();
     let vars = &mut co["variables"];
     vars[index] = json!({
         "kind": "array", "array": array, "dtype": "int32", "scalar": false, "read_only": true,
@@ -191,16 +233,30 @@ fn statemonitor_indices_lie_inside_the_monitored_group() {
     let dir = tempfile::tempdir().unwrap();
     Export::read(&write_export(dir.path(), &fx, &m)).unwrap_or_else(|e| panic!("refused: {e}"));
     // a subgroup of 2 neurons (`_sub_idx`): index 2..5 lie outside it
-    let e = read_edited("monitors", |m| monitor_through_index(m, "_sub_idx", "subgroup", false, 2));
-    assert!(e.message.contains("outside its group 'subgroup' of 2 elements"), "{e}");
+    let e = read_edited("monitors", |m| {
+        monitor_through_index(m, "_sub_idx", "subgroup", false, 2)
+    });
+    assert!(
+        e.message
+            .contains("outside its group 'subgroup' of 2 elements"),
+        "{e}"
+    );
     assert!(e.path.as_deref().unwrap().starts_with("main_queue["), "{e}");
 }
 
 #[test]
 fn dtypes_must_agree() {
-    let e = read_edited("lif", |m| code_object(m, "stateupdate")["variables"]["v"]["dtype"] = json!("float32"));
-    assert!(e.path.as_deref().unwrap().ends_with("variables.v.dtype"), "{e}");
-    assert!(e.message.contains("float32") && e.message.contains("float64"), "{e}");
+    let e = read_edited("lif", |m| {
+        code_object(m, "stateupdate")["variables"]["v"]["dtype"] = json!("float32")
+    });
+    assert!(
+        e.path.as_deref().unwrap().ends_with("variables.v.dtype"),
+        "{e}"
+    );
+    assert!(
+        e.message.contains("float32") && e.message.contains("float64"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -229,8 +285,13 @@ fn clocks_need_a_positive_dt() {
 fn malformed_fields_name_their_path() {
     let e = read_edited("lif", |m| m["arrays"][2]["dtype"] = json!("complex128"));
     assert_eq!(e.path.as_deref(), Some("arrays[2].dtype"), "{e}");
-    let e = read_edited("lif", |m| code_object(m, "threshold")["blocks"][0]["vector"] = json!(7));
-    assert!(e.path.as_deref().unwrap().ends_with("blocks[0].vector"), "{e}");
+    let e = read_edited("lif", |m| {
+        code_object(m, "threshold")["blocks"][0]["vector"] = json!(7)
+    });
+    assert!(
+        e.path.as_deref().unwrap().ends_with("blocks[0].vector"),
+        "{e}"
+    );
 }
 
 // ------------------------------------------------------------------ fuzzing
@@ -254,8 +315,17 @@ impl Rng {
 /// Every node of `v`, as JSON pointers.
 fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
     match v {
-        Value::Array(items) => items.iter().enumerate().for_each(|(i, x)| pointers(x, format!("{at}/{i}"), out)),
-        Value::Object(map) => map.iter().for_each(|(k, x)| pointers(x, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| pointers(x, format!("{at}/{i}"), out)),
+        Value::Object(map) => map.iter().for_each(|(k, x)| {
+            pointers(
+                x,
+                format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                out,
+            )
+        }),
         _ => {}
     }
     out.push(at);
@@ -265,7 +335,9 @@ fn mutate(m: &mut Value, rng: &mut Rng) {
     let mut all = Vec::new();
     pointers(m, String::new(), &mut all);
     let at = all[rng.below(all.len())].clone();
-    let Some(node) = m.pointer_mut(&at) else { return };
+    let Some(node) = m.pointer_mut(&at) else {
+        return;
+    };
     let replacements = [
         json!(0),
         json!(-1),
@@ -297,7 +369,11 @@ fn mutate(m: &mut Value, rng: &mut Rng) {
         0 => {
             if let Some(x) = node.as_f64() {
                 let factor = [0.0, -1.0, 2.0, 1e6, 0.5][rng.below(5)];
-                *node = if node.is_i64() || node.is_u64() { json!((x * factor) as i64) } else { json!(x * factor) };
+                *node = if node.is_i64() || node.is_u64() {
+                    json!((x * factor) as i64)
+                } else {
+                    json!(x * factor)
+                };
             } else {
                 *node = replacements[rng.below(replacements.len())].clone();
             }
@@ -321,7 +397,10 @@ fn mutate(m: &mut Value, rng: &mut Rng) {
         },
         // a string swapped for another name of the manifest
         2 => {
-            let names: Vec<String> = all.iter().filter_map(|p| m.pointer(p)?.as_str().map(str::to_string)).collect();
+            let names: Vec<String> = all
+                .iter()
+                .filter_map(|p| m.pointer(p)?.as_str().map(str::to_string))
+                .collect();
             if let (Some(node), false) = (m.pointer_mut(&at), names.is_empty()) {
                 *node = json!(names[rng.below(names.len())].clone());
             }
@@ -334,7 +413,8 @@ fn mutate(m: &mut Value, rng: &mut Rng) {
 /// `Err` is fine, a panic is not, and neither is an internal error (a check
 /// after validation that validation should have made true); it is returned.
 fn pipeline(export: &Path) -> Option<String> {
-    let internal = |e: brisk::diag::Error| (e.kind == brisk::diag::ErrorKind::Internal).then(|| e.to_string());
+    let internal =
+        |e: brisk::diag::Error| (e.kind == brisk::diag::ErrorKind::Internal).then(|| e.to_string());
     let export = Export::read(export).ok()?;
     let cos = match brisk::ir::lower::lower_all(&export) {
         Ok(cos) => cos,
@@ -357,8 +437,14 @@ fn pipeline(export: &Path) -> Option<String> {
 
 #[test]
 fn mutated_exports_never_panic() {
-    let cases: usize = std::env::var("BRISK_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
-    let seed: u64 = std::env::var("BRISK_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(2026);
+    let cases: usize = std::env::var("BRISK_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let seed: u64 = std::env::var("BRISK_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2026);
     let mut rng = Rng(seed);
     let mut panics = Vec::new();
     let mut accepted = 0usize;
@@ -380,14 +466,23 @@ fn mutated_exports_never_panic() {
                 Ok(internal) => internal,
             };
             if let Some(failure) = failure {
-                let keep = std::env::temp_dir().join(format!("brisk-fuzz-{}-{case}.json", fx.file_name().unwrap().to_string_lossy()));
+                let keep = std::env::temp_dir().join(format!(
+                    "brisk-fuzz-{}-{case}.json",
+                    fx.file_name().unwrap().to_string_lossy()
+                ));
                 let _ = std::fs::write(&keep, serde_json::to_string_pretty(&m).unwrap());
                 panics.push(format!("{}: {failure}", keep.display()));
             }
         }
     }
-    eprintln!("{total} mutated exports, {accepted} accepted by validation, {} panics or internal errors", panics.len());
-    assert!(panics.is_empty(), "panics or internal errors on mutated exports (kept): {panics:#?}");
+    eprintln!(
+        "{total} mutated exports, {accepted} accepted by validation, {} panics or internal errors",
+        panics.len()
+    );
+    assert!(
+        panics.is_empty(),
+        "panics or internal errors on mutated exports (kept): {panics:#?}"
+    );
 }
 
 /// The first `n` mutations of `fx` that validation accepts (at most 400 tries each).
@@ -437,7 +532,11 @@ fn run_with_timeout(export: &Path, results: &Path) -> Option<std::process::Outpu
     let start = std::time::Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            return Some(std::process::Output { status, stdout: Vec::new(), stderr: reader.join().unwrap() });
+            return Some(std::process::Output {
+                status,
+                stdout: Vec::new(),
+                stderr: reader.join().unwrap(),
+            });
         }
         if start.elapsed() > RUN_LIMIT {
             let _ = child.kill();
@@ -450,10 +549,23 @@ fn run_with_timeout(export: &Path, results: &Path) -> Option<std::process::Outpu
 
 #[test]
 fn mutated_exports_run_or_fail_cleanly() {
-    let runs: usize = std::env::var("BRISK_FUZZ_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    let seed: u64 = std::env::var("BRISK_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(11);
-    if std::process::Command::new("c++").arg("--version").output().is_err() {
-        assert!(std::env::var("BRISK_REQUIRE_CXX").is_err(), "BRISK_REQUIRE_CXX=1 but there is no C++ compiler");
+    let runs: usize = std::env::var("BRISK_FUZZ_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let seed: u64 = std::env::var("BRISK_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(11);
+    if std::process::Command::new("c++")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("BRISK_REQUIRE_CXX").is_err(),
+            "BRISK_REQUIRE_CXX=1 but there is no C++ compiler"
+        );
         eprintln!("SKIPPED mutated_exports_run_or_fail_cleanly: no C++ compiler");
         return;
     }
@@ -462,7 +574,10 @@ fn mutated_exports_run_or_fail_cleanly() {
     let mut counts = [0usize; 3];
     for fx in fixtures() {
         let dir = tempfile::tempdir().unwrap();
-        for (k, m) in accepted_mutations(&fx, runs, &mut rng, dir.path()).into_iter().enumerate() {
+        for (k, m) in accepted_mutations(&fx, runs, &mut rng, dir.path())
+            .into_iter()
+            .enumerate()
+        {
             let export = write_export(dir.path(), &fx, &m);
             let results = dir.path().join("results");
             let Some(out) = run_with_timeout(&export, &results) else {
@@ -475,12 +590,18 @@ fn mutated_exports_run_or_fail_cleanly() {
             let name = fx.file_name().unwrap().to_string_lossy().into_owned();
             match out.status.code() {
                 Some(0) => counts[0] += 1,
-                Some(1) if stderr.contains("brisk-error-json: ") && !results.exists() => counts[1] += 1,
+                Some(1) if stderr.contains("brisk-error-json: ") && !results.exists() => {
+                    counts[1] += 1
+                }
                 _ => {
                     let keep = std::env::temp_dir().join(format!("brisk-fuzz-run-{name}-{k}.json"));
                     let _ = std::fs::write(&keep, serde_json::to_string_pretty(&m).unwrap());
                     let tail: String = stderr.lines().rev().take(4).collect::<Vec<_>>().join(" | ");
-                    bad.push(format!("{name}: {:?} (kept {}): {tail}", out.status, keep.display()));
+                    bad.push(format!(
+                        "{name}: {:?} (kept {}): {tail}",
+                        out.status,
+                        keep.display()
+                    ));
                 }
             }
             let _ = std::fs::remove_dir_all(&results);
@@ -499,7 +620,13 @@ fn a_shared_write_outside_a_state_update_is_rejected() {
     // a reset that does would race between GPU blocks: lowering rejects it, naming it.
     let fx = fixture("threshold_reset");
     let mut m = manifest(&fx);
-    let mut array = m["arrays"].as_array().unwrap().iter().find(|a| a["name"] == "_array_defaultclock_dt").unwrap().clone();
+    let mut array = m["arrays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "_array_defaultclock_dt")
+        .unwrap()
+        .clone();
     array["name"] = json!("_array_neurongroup_1_s");
     array["owner"] = json!("neurongroup_1");
     array["var"] = json!("s");
@@ -517,7 +644,8 @@ fn a_shared_write_outside_a_state_update_is_rejected() {
         "constant": false, "scalar": true}]);
     let dir = tempfile::tempdir().unwrap();
     let export = Export::read(&write_export(dir.path(), &fx, &m)).expect("a valid export");
-    let e = brisk::ir::lower::lower_all(&export).expect_err("lowering accepts a shared write in a reset");
+    let e = brisk::ir::lower::lower_all(&export)
+        .expect_err("lowering accepts a shared write in a reset");
     assert!(e.message.contains("writes the shared variable 's'"), "{e}");
     assert_eq!(e.object.as_deref(), Some("neurongroup_1"), "{e}");
 }

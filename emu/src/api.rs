@@ -15,8 +15,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use cudarc::driver::sys::{
-    CUcontext, CUdevice, CUdevice_attribute as Attr, CUdeviceptr, CUevent, CUfunction, CUgraph, CUgraphExec, CUjit_option, CUmodule,
-    CUresult, CUstream, CUuuid,
+    CUcontext, CUdevice, CUdevice_attribute as Attr, CUdeviceptr, CUevent, CUfunction, CUgraph,
+    CUgraphExec, CUjit_option, CUmodule, CUresult, CUstream, CUuuid,
 };
 
 use crate::config::Config;
@@ -32,7 +32,9 @@ thread_local! {
 }
 
 fn lock() -> MutexGuard<'static, Option<Driver>> {
-    DRIVER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    DRIVER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn code(r: std::thread::Result<Res>) -> CUresult {
@@ -98,7 +100,10 @@ extern "C" fn write_stats_at_exit() {
     if let Some(d) = guard.as_ref() {
         if let Some(dir) = &d.cfg.stats_dir {
             if let Err(e) = d.stats.write(dir) {
-                eprintln!("emulated CUDA driver: cannot write launch statistics to {}: {e}", dir.display());
+                eprintln!(
+                    "emulated CUDA driver: cannot write launch statistics to {}: {e}",
+                    dir.display()
+                );
             }
         }
     }
@@ -147,21 +152,48 @@ fn attribute(a: c_int) -> c_int {
     let is = |x: Attr| a == x as c_int;
     let (major, minor) = driver::COMPUTE_CAPABILITY;
     let table: [(Attr, c_int); 36] = [
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK, driver::MAX_THREADS_PER_BLOCK as c_int),
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X, driver::MAX_BLOCK_DIM[0] as c_int),
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Y, driver::MAX_BLOCK_DIM[1] as c_int),
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z, driver::MAX_BLOCK_DIM[2] as c_int),
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X, driver::MAX_GRID_DIM[0] as c_int),
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y, driver::MAX_GRID_DIM[1] as c_int),
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z, driver::MAX_GRID_DIM[2] as c_int),
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK, driver::SHARED_PER_BLOCK),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+            driver::MAX_THREADS_PER_BLOCK as c_int,
+        ),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X,
+            driver::MAX_BLOCK_DIM[0] as c_int,
+        ),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Y,
+            driver::MAX_BLOCK_DIM[1] as c_int,
+        ),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z,
+            driver::MAX_BLOCK_DIM[2] as c_int,
+        ),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X,
+            driver::MAX_GRID_DIM[0] as c_int,
+        ),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y,
+            driver::MAX_GRID_DIM[1] as c_int,
+        ),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z,
+            driver::MAX_GRID_DIM[2] as c_int,
+        ),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK,
+            driver::SHARED_PER_BLOCK,
+        ),
         (Attr::CU_DEVICE_ATTRIBUTE_TOTAL_CONSTANT_MEMORY, 64 << 10),
         (Attr::CU_DEVICE_ATTRIBUTE_WARP_SIZE, 32),
         (Attr::CU_DEVICE_ATTRIBUTE_MAX_PITCH, c_int::MAX),
         (Attr::CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_BLOCK, 65536),
         (Attr::CU_DEVICE_ATTRIBUTE_CLOCK_RATE, 1_755_000),
         (Attr::CU_DEVICE_ATTRIBUTE_TEXTURE_ALIGNMENT, 512),
-        (Attr::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, driver::MULTIPROCESSORS),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+            driver::MULTIPROCESSORS,
+        ),
         (Attr::CU_DEVICE_ATTRIBUTE_KERNEL_EXEC_TIMEOUT, 0),
         (Attr::CU_DEVICE_ATTRIBUTE_INTEGRATED, 0),
         (Attr::CU_DEVICE_ATTRIBUTE_CAN_MAP_HOST_MEMORY, 1),
@@ -171,24 +203,44 @@ fn attribute(a: c_int) -> c_int {
         (Attr::CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, 2_619_000),
         (Attr::CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, 5120),
         (Attr::CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, 50 << 20),
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR, 2048),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR,
+            2048,
+        ),
         (Attr::CU_DEVICE_ATTRIBUTE_ASYNC_ENGINE_COUNT, 2),
         (Attr::CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING, 1),
         (Attr::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, major),
         (Attr::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, minor),
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR, 228 << 10),
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR, 65536),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR,
+            228 << 10,
+        ),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR,
+            65536,
+        ),
         (Attr::CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY, 1),
         (Attr::CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH, 1),
-        (Attr::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, 227 << 10),
+        (
+            Attr::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+            227 << 10,
+        ),
         (Attr::CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR, 32),
         (Attr::CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED, 1),
     ];
-    table.iter().find(|(x, _)| is(*x)).map(|&(_, v)| v).unwrap_or(0)
+    table
+        .iter()
+        .find(|(x, _)| is(*x))
+        .map(|&(_, v)| v)
+        .unwrap_or(0)
 }
 
 #[no_mangle]
-pub extern "C" fn cuDeviceGetAttribute(value: *mut c_int, attrib: c_int, dev: CUdevice) -> CUresult {
+pub extern "C" fn cuDeviceGetAttribute(
+    value: *mut c_int,
+    attrib: c_int,
+    dev: CUdevice,
+) -> CUresult {
     with(|_| {
         device_ok(dev)?;
         put(value, attribute(attrib))
@@ -332,7 +384,11 @@ pub extern "C" fn cuStreamCreate(stream: *mut CUstream, _flags: c_uint) -> CUres
 }
 
 #[no_mangle]
-pub extern "C" fn cuStreamCreateWithPriority(stream: *mut CUstream, flags: c_uint, _priority: c_int) -> CUresult {
+pub extern "C" fn cuStreamCreateWithPriority(
+    stream: *mut CUstream,
+    flags: c_uint,
+    _priority: c_int,
+) -> CUresult {
     cuStreamCreate(stream, flags)
 }
 
@@ -384,7 +440,11 @@ pub extern "C" fn cuMemAlloc_v2(ptr: *mut CUdeviceptr, bytes: usize) -> CUresult
 }
 
 #[no_mangle]
-pub extern "C" fn cuMemAllocAsync(ptr: *mut CUdeviceptr, bytes: usize, stream: CUstream) -> CUresult {
+pub extern "C" fn cuMemAllocAsync(
+    ptr: *mut CUdeviceptr,
+    bytes: usize,
+    stream: CUstream,
+) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "an allocation")?;
@@ -432,7 +492,12 @@ pub extern "C" fn cuMemsetD8_v2(dst: CUdeviceptr, value: u8, n: usize) -> CUresu
 }
 
 #[no_mangle]
-pub extern "C" fn cuMemsetD8Async(dst: CUdeviceptr, value: u8, n: usize, stream: CUstream) -> CUresult {
+pub extern "C" fn cuMemsetD8Async(
+    dst: CUdeviceptr,
+    value: u8,
+    n: usize,
+    stream: CUstream,
+) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "a memset")?;
@@ -450,7 +515,12 @@ pub extern "C" fn cuMemcpyHtoD_v2(dst: CUdeviceptr, src: *const c_void, n: usize
 }
 
 #[no_mangle]
-pub extern "C" fn cuMemcpyHtoDAsync_v2(dst: CUdeviceptr, src: *const c_void, n: usize, stream: CUstream) -> CUresult {
+pub extern "C" fn cuMemcpyHtoDAsync_v2(
+    dst: CUdeviceptr,
+    src: *const c_void,
+    n: usize,
+    stream: CUstream,
+) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "a copy")?;
@@ -468,7 +538,12 @@ pub extern "C" fn cuMemcpyDtoH_v2(dst: *mut c_void, src: CUdeviceptr, n: usize) 
 }
 
 #[no_mangle]
-pub extern "C" fn cuMemcpyDtoHAsync_v2(dst: *mut c_void, src: CUdeviceptr, n: usize, stream: CUstream) -> CUresult {
+pub extern "C" fn cuMemcpyDtoHAsync_v2(
+    dst: *mut c_void,
+    src: CUdeviceptr,
+    n: usize,
+    stream: CUstream,
+) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "a copy")?;
@@ -486,7 +561,12 @@ pub extern "C" fn cuMemcpyDtoD_v2(dst: CUdeviceptr, src: CUdeviceptr, n: usize) 
 }
 
 #[no_mangle]
-pub extern "C" fn cuMemcpyDtoDAsync_v2(dst: CUdeviceptr, src: CUdeviceptr, n: usize, stream: CUstream) -> CUresult {
+pub extern "C" fn cuMemcpyDtoDAsync_v2(
+    dst: CUdeviceptr,
+    src: CUdeviceptr,
+    n: usize,
+    stream: CUstream,
+) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
         d.check_not_capturing(stream as usize, "a copy")?;
@@ -522,10 +602,16 @@ fn image_text(image: *const c_void) -> Res<String> {
     }
     // SAFETY: a PTX image is a NUL-terminated string (the API's contract for text images).
     let text = unsafe { CStr::from_ptr(image.cast::<c_char>()) };
-    text.to_str().map(str::to_owned).map_err(|_| CUresult::CUDA_ERROR_INVALID_IMAGE)
+    text.to_str()
+        .map(str::to_owned)
+        .map_err(|_| CUresult::CUDA_ERROR_INVALID_IMAGE)
 }
 
-fn load(module: *mut CUmodule, image: *const c_void, log: Option<(*mut c_char, usize)>) -> CUresult {
+fn load(
+    module: *mut CUmodule,
+    image: *const c_void,
+    log: Option<(*mut c_char, usize)>,
+) -> CUresult {
     with_ctx(|d| {
         if module.is_null() {
             return Err(CUresult::CUDA_ERROR_INVALID_VALUE);
@@ -583,13 +669,19 @@ pub extern "C" fn cuModuleUnload(module: CUmodule) -> CUresult {
 }
 
 #[no_mangle]
-pub extern "C" fn cuModuleGetFunction(function: *mut CUfunction, module: CUmodule, name: *const c_char) -> CUresult {
+pub extern "C" fn cuModuleGetFunction(
+    function: *mut CUfunction,
+    module: CUmodule,
+    name: *const c_char,
+) -> CUresult {
     with_ctx(|d| {
         if name.is_null() {
             return Err(CUresult::CUDA_ERROR_INVALID_VALUE);
         }
         // SAFETY: `name` is a NUL-terminated string (API contract).
-        let name = unsafe { CStr::from_ptr(name) }.to_string_lossy().into_owned();
+        let name = unsafe { CStr::from_ptr(name) }
+            .to_string_lossy()
+            .into_owned();
         let h = d.function(module as usize, &name)?;
         put(function, h as CUfunction)
     })
@@ -599,7 +691,14 @@ pub extern "C" fn cuModuleGetFunction(function: *mut CUfunction, module: CUmodul
 pub extern "C" fn cuFuncGetAttribute(value: *mut c_int, attrib: c_int, _f: CUfunction) -> CUresult {
     with(|_| {
         // CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK is 0; every other attribute reads 0.
-        put(value, if attrib == 0 { driver::MAX_THREADS_PER_BLOCK as c_int } else { 0 })
+        put(
+            value,
+            if attrib == 0 {
+                driver::MAX_THREADS_PER_BLOCK as c_int
+            } else {
+                0
+            },
+        )
     })
 }
 
@@ -630,9 +729,19 @@ pub extern "C" fn cuLaunchKernel(
 ) -> CUresult {
     with_ctx(|d| {
         d.check_stream(stream as usize)?;
-        let shape = Shape { grid: [grid_x, grid_y, grid_z], block: [block_x, block_y, block_z] };
+        let shape = Shape {
+            grid: [grid_x, grid_y, grid_z],
+            block: [block_x, block_y, block_z],
+        };
         if d.is_capturing(stream as usize) {
-            return d.record_launch(stream as usize, f as usize, shape, shared_bytes, params, !extra.is_null());
+            return d.record_launch(
+                stream as usize,
+                f as usize,
+                shape,
+                shared_bytes,
+                params,
+                !extra.is_null(),
+            );
         }
         d.flush(stream as usize)?;
         d.launch(f as usize, shape, shared_bytes, params, !extra.is_null())
@@ -662,7 +771,11 @@ pub extern "C" fn cuEventRecord(event: CUevent, stream: CUstream) -> CUresult {
 }
 
 #[no_mangle]
-pub extern "C" fn cuEventRecordWithFlags(event: CUevent, stream: CUstream, _flags: c_uint) -> CUresult {
+pub extern "C" fn cuEventRecordWithFlags(
+    event: CUevent,
+    stream: CUstream,
+    _flags: c_uint,
+) -> CUresult {
     cuEventRecord(event, stream)
 }
 
@@ -685,7 +798,11 @@ pub extern "C" fn cuEventElapsedTime_v2(ms: *mut f32, start: CUevent, end: CUeve
     with_ctx(|d| {
         d.check_sticky()?;
         let (a, b) = (d.event_time(start as usize)?, d.event_time(end as usize)?);
-        let seconds = if b >= a { (b - a).as_secs_f64() } else { -(a - b).as_secs_f64() };
+        let seconds = if b >= a {
+            (b - a).as_secs_f64()
+        } else {
+            -(a - b).as_secs_f64()
+        };
         put(ms, (seconds * 1000.0) as f32)
     })
 }
@@ -708,35 +825,87 @@ const ERRORS: &[(CUresult, &str)] = &[
     (CUresult::CUDA_ERROR_INVALID_VALUE, "invalid argument"),
     (CUresult::CUDA_ERROR_OUT_OF_MEMORY, "out of memory"),
     (CUresult::CUDA_ERROR_NOT_INITIALIZED, "initialization error"),
-    (CUresult::CUDA_ERROR_NO_DEVICE, "no CUDA-capable device is detected"),
-    (CUresult::CUDA_ERROR_INVALID_DEVICE, "invalid device ordinal"),
-    (CUresult::CUDA_ERROR_INVALID_IMAGE, "device kernel image is invalid"),
-    (CUresult::CUDA_ERROR_INVALID_CONTEXT, "invalid device context"),
-    (CUresult::CUDA_ERROR_NO_BINARY_FOR_GPU, "no kernel image is available for execution on the device"),
-    (CUresult::CUDA_ERROR_INVALID_SOURCE, "device kernel image is invalid"),
+    (
+        CUresult::CUDA_ERROR_NO_DEVICE,
+        "no CUDA-capable device is detected",
+    ),
+    (
+        CUresult::CUDA_ERROR_INVALID_DEVICE,
+        "invalid device ordinal",
+    ),
+    (
+        CUresult::CUDA_ERROR_INVALID_IMAGE,
+        "device kernel image is invalid",
+    ),
+    (
+        CUresult::CUDA_ERROR_INVALID_CONTEXT,
+        "invalid device context",
+    ),
+    (
+        CUresult::CUDA_ERROR_NO_BINARY_FOR_GPU,
+        "no kernel image is available for execution on the device",
+    ),
+    (
+        CUresult::CUDA_ERROR_INVALID_SOURCE,
+        "device kernel image is invalid",
+    ),
     (CUresult::CUDA_ERROR_FILE_NOT_FOUND, "file not found"),
-    (CUresult::CUDA_ERROR_INVALID_HANDLE, "invalid resource handle"),
+    (
+        CUresult::CUDA_ERROR_INVALID_HANDLE,
+        "invalid resource handle",
+    ),
     (CUresult::CUDA_ERROR_NOT_FOUND, "named symbol not found"),
     (CUresult::CUDA_ERROR_NOT_READY, "device not ready"),
-    (CUresult::CUDA_ERROR_ILLEGAL_ADDRESS, "an illegal memory access was encountered"),
-    (CUresult::CUDA_ERROR_LAUNCH_TIMEOUT, "the launch timed out and was terminated"),
+    (
+        CUresult::CUDA_ERROR_ILLEGAL_ADDRESS,
+        "an illegal memory access was encountered",
+    ),
+    (
+        CUresult::CUDA_ERROR_LAUNCH_TIMEOUT,
+        "the launch timed out and was terminated",
+    ),
     (CUresult::CUDA_ERROR_ASSERT, "device-side assert triggered"),
-    (CUresult::CUDA_ERROR_ILLEGAL_INSTRUCTION, "an illegal instruction was encountered"),
-    (CUresult::CUDA_ERROR_LAUNCH_FAILED, "unspecified launch failure"),
-    (CUresult::CUDA_ERROR_NOT_SUPPORTED, "operation not supported"),
-    (CUresult::CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "operation not permitted when stream is capturing"),
-    (CUresult::CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "operation failed due to a previous error during capture"),
-    (CUresult::CUDA_ERROR_ILLEGAL_STATE, "the operation is not permitted in the current state"),
+    (
+        CUresult::CUDA_ERROR_ILLEGAL_INSTRUCTION,
+        "an illegal instruction was encountered",
+    ),
+    (
+        CUresult::CUDA_ERROR_LAUNCH_FAILED,
+        "unspecified launch failure",
+    ),
+    (
+        CUresult::CUDA_ERROR_NOT_SUPPORTED,
+        "operation not supported",
+    ),
+    (
+        CUresult::CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
+        "operation not permitted when stream is capturing",
+    ),
+    (
+        CUresult::CUDA_ERROR_STREAM_CAPTURE_INVALIDATED,
+        "operation failed due to a previous error during capture",
+    ),
+    (
+        CUresult::CUDA_ERROR_ILLEGAL_STATE,
+        "the operation is not permitted in the current state",
+    ),
     (CUresult::CUDA_ERROR_UNKNOWN, "unknown error"),
 ];
 
-fn static_text(cache: &'static OnceLock<Mutex<HashMap<String, &'static CStr>>>, text: String) -> *const c_char {
+fn static_text(
+    cache: &'static OnceLock<Mutex<HashMap<String, &'static CStr>>>,
+    text: String,
+) -> *const c_char {
     let map = cache.get_or_init(|| Mutex::new(HashMap::new()));
     let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(s) = map.get(&text) {
         return s.as_ptr();
     }
-    let c: &'static CStr = Box::leak(std::ffi::CString::new(text.clone()).unwrap_or_default().into_boxed_c_str());
+    let c: &'static CStr = Box::leak(
+        std::ffi::CString::new(text.clone())
+            .unwrap_or_default()
+            .into_boxed_c_str(),
+    );
     map.insert(text, c);
     c.as_ptr()
 }
@@ -746,7 +915,10 @@ static TEXTS: OnceLock<Mutex<HashMap<String, &'static CStr>>> = OnceLock::new();
 #[no_mangle]
 pub extern "C" fn cuGetErrorString(error: c_uint, text: *mut *const c_char) -> CUresult {
     code(catch_unwind(|| {
-        let (_, description) = ERRORS.iter().find(|(c, _)| *c as c_uint == error).ok_or(CUresult::CUDA_ERROR_INVALID_VALUE)?;
+        let (_, description) = ERRORS
+            .iter()
+            .find(|(c, _)| *c as c_uint == error)
+            .ok_or(CUresult::CUDA_ERROR_INVALID_VALUE)?;
         let detail = lock().as_ref().and_then(|d| d.error_detail(error));
         let full = match detail {
             Some(d) => format!("{description} (emulated CUDA: {})", d.to_string_lossy()),
@@ -759,7 +931,10 @@ pub extern "C" fn cuGetErrorString(error: c_uint, text: *mut *const c_char) -> C
 #[no_mangle]
 pub extern "C" fn cuGetErrorName(error: c_uint, text: *mut *const c_char) -> CUresult {
     code(catch_unwind(|| {
-        let (c, _) = ERRORS.iter().find(|(c, _)| *c as c_uint == error).ok_or(CUresult::CUDA_ERROR_INVALID_VALUE)?;
+        let (c, _) = ERRORS
+            .iter()
+            .find(|(c, _)| *c as c_uint == error)
+            .ok_or(CUresult::CUDA_ERROR_INVALID_VALUE)?;
         put(text, static_text(&TEXTS, format!("{c:?}")))
     }))
 }
@@ -786,7 +961,11 @@ pub extern "C" fn cuStreamIsCapturing(stream: CUstream, status: *mut c_uint) -> 
 }
 
 #[no_mangle]
-pub extern "C" fn cuGraphInstantiateWithFlags(exec: *mut CUgraphExec, graph: CUgraph, _flags: u64) -> CUresult {
+pub extern "C" fn cuGraphInstantiateWithFlags(
+    exec: *mut CUgraphExec,
+    graph: CUgraph,
+    _flags: u64,
+) -> CUresult {
     with_ctx(|d| {
         let h = d.instantiate(graph as usize)?;
         put(exec, h as CUgraphExec)

@@ -30,7 +30,9 @@ impl Schedule {
             "reverse" | "reversed" => Some(Schedule::Reverse),
             "shuffle" | "shuffled" => Some(Schedule::Shuffle(0x5eed)),
             other => {
-                let seed = other.strip_prefix("shuffle:").or_else(|| other.strip_prefix("shuffled:"))?;
+                let seed = other
+                    .strip_prefix("shuffle:")
+                    .or_else(|| other.strip_prefix("shuffled:"))?;
                 seed.parse().ok().map(Schedule::Shuffle)
             }
         }
@@ -70,7 +72,12 @@ pub fn parse_bytes(text: &str) -> Option<u64> {
 
 fn physical_memory() -> u64 {
     // SAFETY: sysconf only reads system configuration values.
-    let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
     if pages > 0 && size > 0 {
         (pages as u64).saturating_mul(size as u64)
     } else {
@@ -91,7 +98,11 @@ impl Config {
         let schedule = match var("BRISK_EMU_SCHEDULE") {
             None => Schedule::Forward,
             Some(v) => Schedule::parse(&v).unwrap_or_else(|| {
-                warn("BRISK_EMU_SCHEDULE", &v, "forward; expected forward, reverse or shuffle[:SEED]");
+                warn(
+                    "BRISK_EMU_SCHEDULE",
+                    &v,
+                    "forward; expected forward, reverse or shuffle[:SEED]",
+                );
                 Schedule::Forward
             }),
         };
@@ -104,24 +115,36 @@ impl Config {
         };
         let timeout_s = match var("BRISK_EMU_TIMEOUT") {
             None => 600.0,
-            Some(v) => v.trim().parse::<f64>().ok().filter(|s| *s > 0.0).unwrap_or_else(|| {
-                warn("BRISK_EMU_TIMEOUT", &v, "600 s");
-                600.0
-            }),
+            Some(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| *s > 0.0)
+                .unwrap_or_else(|| {
+                    warn("BRISK_EMU_TIMEOUT", &v, "600 s");
+                    600.0
+                }),
         };
         let stack_bytes = match var("BRISK_EMU_STACK") {
             None => 256 << 10,
-            Some(v) => parse_bytes(&v).filter(|&b| b >= 16 << 10).map(|b| b as usize).unwrap_or_else(|| {
-                warn("BRISK_EMU_STACK", &v, "256 KiB; at least 16K");
-                256 << 10
-            }),
+            Some(v) => parse_bytes(&v)
+                .filter(|&b| b >= 16 << 10)
+                .map(|b| b as usize)
+                .unwrap_or_else(|| {
+                    warn("BRISK_EMU_STACK", &v, "256 KiB; at least 16K");
+                    256 << 10
+                }),
         };
         Config {
             schedule,
             stats_dir: var("BRISK_EMU_STATS_DIR").map(PathBuf::from),
             memory,
-            cxx: var("BRISK_EMU_CXX").or_else(|| var("CXX")).unwrap_or_else(|| "c++".into()),
-            cxx_flags: var("BRISK_EMU_CXXFLAGS").map(|f| f.split_whitespace().map(String::from).collect()).unwrap_or_default(),
+            cxx: var("BRISK_EMU_CXX")
+                .or_else(|| var("CXX"))
+                .unwrap_or_else(|| "c++".into()),
+            cxx_flags: var("BRISK_EMU_CXXFLAGS")
+                .map(|f| f.split_whitespace().map(String::from).collect())
+                .unwrap_or_default(),
             timeout_s,
             stack_bytes,
         }

@@ -54,7 +54,12 @@ impl Driver {
             return Err(CUresult::CUDA_ERROR_INVALID_VALUE);
         }
         self.check_out_range(src, len)?;
-        self.copies.pending.push(PendingCopy { stream, dst: dst as usize, src, len });
+        self.copies.pending.push(PendingCopy {
+            stream,
+            dst: dst as usize,
+            src,
+            len,
+        });
         Ok(())
     }
 
@@ -64,7 +69,9 @@ impl Driver {
         if !deferred(stream) {
             return self.flush_all();
         }
-        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.copies.pending).into_iter().partition(|c| c.stream == stream);
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.copies.pending)
+            .into_iter()
+            .partition(|c| c.stream == stream);
         self.copies.pending = later;
         for c in now {
             self.copy_out(c.dst as *mut c_void, c.src, c.len)?;
@@ -97,7 +104,12 @@ impl Driver {
     /// freeing it now would be a use after free on a GPU.
     pub fn check_no_pending_read(&mut self, ptr: u64) -> Res {
         let live = self.memory.describe(ptr as usize);
-        if let Some(c) = self.copies.pending.iter().find(|c| self.memory.same_allocation(c.src, ptr)) {
+        if let Some(c) = self
+            .copies
+            .pending
+            .iter()
+            .find(|c| self.memory.same_allocation(c.src, ptr))
+        {
             let detail = format!(
                 "the allocation at {ptr:#x} ({live}) is freed while a copy to the host on stream {:#x} still reads it",
                 c.stream
@@ -109,7 +121,8 @@ impl Driver {
 
     /// `cuMemHostAlloc`: zeroed host memory, 64-byte aligned.
     pub fn host_alloc(&mut self, bytes: usize) -> Res<*mut c_void> {
-        let layout = Layout::from_size_align(bytes.max(1), 64).map_err(|_| CUresult::CUDA_ERROR_INVALID_VALUE)?;
+        let layout = Layout::from_size_align(bytes.max(1), 64)
+            .map_err(|_| CUresult::CUDA_ERROR_INVALID_VALUE)?;
         // SAFETY: `layout` has a non-zero size.
         let p = unsafe { std::alloc::alloc_zeroed(layout) };
         if p.is_null() {
@@ -121,10 +134,23 @@ impl Driver {
 
     /// `cuMemFreeHost`, once no pending copy writes into it.
     pub fn host_free(&mut self, p: *mut c_void) -> Res {
-        let layout = self.copies.host.get(&(p as usize)).copied().ok_or(CUresult::CUDA_ERROR_INVALID_VALUE)?;
+        let layout = self
+            .copies
+            .host
+            .get(&(p as usize))
+            .copied()
+            .ok_or(CUresult::CUDA_ERROR_INVALID_VALUE)?;
         let end = p as usize + layout.size();
-        if self.copies.pending.iter().any(|c| c.dst >= p as usize && c.dst < end) {
-            return Err(self.fail(CUresult::CUDA_ERROR_INVALID_VALUE, "page-locked memory freed while a copy into it is pending".to_string()));
+        if self
+            .copies
+            .pending
+            .iter()
+            .any(|c| c.dst >= p as usize && c.dst < end)
+        {
+            return Err(self.fail(
+                CUresult::CUDA_ERROR_INVALID_VALUE,
+                "page-locked memory freed while a copy into it is pending".to_string(),
+            ));
         }
         self.copies.host.remove(&(p as usize));
         // SAFETY: `p` was allocated by `host_alloc` with `layout` and is freed once (removed above).

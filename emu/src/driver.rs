@@ -139,7 +139,8 @@ impl Driver {
     pub fn fail(&mut self, code: CUresult, detail: impl Into<String>) -> CUresult {
         let text = detail.into().replace('\0', " ");
         let c = std::ffi::CString::new(text).unwrap_or_default();
-        self.details.insert(code as u32, Box::leak(c.into_boxed_c_str()));
+        self.details
+            .insert(code as u32, Box::leak(c.into_boxed_c_str()));
         code
     }
 
@@ -171,7 +172,10 @@ impl Driver {
     }
 
     pub fn destroy_stream(&mut self, stream: usize) -> Res {
-        self.streams.remove(&stream).map(|_| ()).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
+        self.streams
+            .remove(&stream)
+            .map(|_| ())
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
     }
 
     // ---- memory ----------------------------------------------------------
@@ -180,18 +184,31 @@ impl Driver {
         self.check_sticky()?;
         self.memory.alloc(bytes).map_err(|code| {
             let free = self.memory.free_bytes();
-            self.fail(code, format!("cannot allocate {bytes} bytes of emulated device memory ({free} bytes free)"))
+            self.fail(
+                code,
+                format!(
+                    "cannot allocate {bytes} bytes of emulated device memory ({free} bytes free)"
+                ),
+            )
         })
     }
 
     pub fn free(&mut self, ptr: u64) -> Res {
         self.check_sticky()?;
-        self.memory.free(ptr).map_err(|code| self.fail(code, format!("{ptr:#x} is not the start of a live allocation")))
+        self.memory.free(ptr).map_err(|code| {
+            self.fail(
+                code,
+                format!("{ptr:#x} is not the start of a live allocation"),
+            )
+        })
     }
 
     fn check_range(&mut self, ptr: u64, len: usize, what: &str) -> Res {
         self.memory.check(ptr, len).map_err(|code| {
-            let detail = format!("{what}: {len} bytes at {ptr:#x} are not inside one live allocation ({})", self.memory.describe(ptr as usize));
+            let detail = format!(
+                "{what}: {len} bytes at {ptr:#x} are not inside one live allocation ({})",
+                self.memory.describe(ptr as usize)
+            );
             self.fail(code, detail)
         })
     }
@@ -270,24 +287,40 @@ impl Driver {
             Err(e) => {
                 let code = self.fail(e.code, e.message.clone());
                 eprintln!("emulated CUDA driver: {}", e.message);
-                let log = if e.log.is_empty() { e.message } else { format!("{}\n{}", e.message, e.log) };
+                let log = if e.log.is_empty() {
+                    e.message
+                } else {
+                    format!("{}\n{}", e.message, e.log)
+                };
                 Err((code, log))
             }
         }
     }
 
     pub fn unload_module(&mut self, h: usize) -> Res {
-        self.modules.remove(&h).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
+        self.modules
+            .remove(&h)
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
         self.functions.retain(|_, f| f.module != h);
         Ok(())
     }
 
     pub fn function(&mut self, module: usize, name: &str) -> Res<usize> {
-        let m = self.modules.get(&module).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
+        let m = self
+            .modules
+            .get(&module)
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
         let Some(kernel) = m.kernels.iter().position(|k| k.name == name) else {
-            return Err(self.fail(CUresult::CUDA_ERROR_NOT_FOUND, format!("the module has no kernel '{name}'")));
+            return Err(self.fail(
+                CUresult::CUDA_ERROR_NOT_FOUND,
+                format!("the module has no kernel '{name}'"),
+            ));
         };
-        if let Some((&h, _)) = self.functions.iter().find(|(_, f)| f.module == module && f.kernel == kernel) {
+        if let Some((&h, _)) = self
+            .functions
+            .iter()
+            .find(|(_, f)| f.module == module && f.kernel == kernel)
+        {
             return Ok(h);
         }
         let h = self.handle();
@@ -310,7 +343,10 @@ impl Driver {
     pub fn begin_capture(&mut self, stream: usize) -> Res {
         self.check_sticky()?;
         if stream <= 2 {
-            return Err(self.fail(CUresult::CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "the legacy default stream cannot be captured"));
+            return Err(self.fail(
+                CUresult::CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
+                "the legacy default stream cannot be captured",
+            ));
         }
         self.check_stream(stream)?;
         if self.capturing.insert(stream, Vec::new()).is_some() {
@@ -324,38 +360,59 @@ impl Driver {
     }
 
     pub fn end_capture(&mut self, stream: usize) -> Res<usize> {
-        let launches = self.capturing.remove(&stream).ok_or(CUresult::CUDA_ERROR_ILLEGAL_STATE)?;
+        let launches = self
+            .capturing
+            .remove(&stream)
+            .ok_or(CUresult::CUDA_ERROR_ILLEGAL_STATE)?;
         let h = self.handle();
         self.graphs.insert(h, launches);
         Ok(h)
     }
 
     pub fn instantiate(&mut self, graph: usize) -> Res<usize> {
-        let launches = self.graphs.get(&graph).cloned().ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
+        let launches = self
+            .graphs
+            .get(&graph)
+            .cloned()
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
         let h = self.handle();
         self.graph_execs.insert(h, launches);
         Ok(h)
     }
 
     pub fn launch_graph_exists(&self, exec: usize) -> Res {
-        self.graph_execs.contains_key(&exec).then_some(()).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
+        self.graph_execs
+            .contains_key(&exec)
+            .then_some(())
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
     }
 
     pub fn destroy_graph(&mut self, graph: usize) -> Res {
-        self.graphs.remove(&graph).map(|_| ()).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
+        self.graphs
+            .remove(&graph)
+            .map(|_| ())
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
     }
 
     pub fn destroy_graph_exec(&mut self, exec: usize) -> Res {
-        self.graph_execs.remove(&exec).map(|_| ()).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
+        self.graph_execs
+            .remove(&exec)
+            .map(|_| ())
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
     }
 
     /// Replays an instantiated graph: its launches, in capture order.
     pub fn launch_graph(&mut self, exec: usize) -> Res {
         self.check_sticky()?;
-        let launches = self.graph_execs.get(&exec).cloned().ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
+        let launches = self
+            .graph_execs
+            .get(&exec)
+            .cloned()
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
         self.stats.graph_launches += 1;
         for l in launches {
-            let mut pointers: Vec<*mut c_void> = l.params.iter().map(|p| p.as_ptr() as *mut c_void).collect();
+            let mut pointers: Vec<*mut c_void> =
+                l.params.iter().map(|p| p.as_ptr() as *mut c_void).collect();
             self.launch(l.function, l.shape, 0, pointers.as_mut_ptr(), false)?;
             if self.sticky.is_some() {
                 break;
@@ -365,8 +422,19 @@ impl Driver {
     }
 
     /// Records a launch on a stream being captured (parameters copied now).
-    pub fn record_launch(&mut self, stream: usize, f: usize, shape: Shape, shared_bytes: u32, params: *mut *mut c_void, extra: bool) -> Res {
-        let function = self.functions.get(&f).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
+    pub fn record_launch(
+        &mut self,
+        stream: usize,
+        f: usize,
+        shape: Shape,
+        shared_bytes: u32,
+        params: *mut *mut c_void,
+        extra: bool,
+    ) -> Res {
+        let function = self
+            .functions
+            .get(&f)
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
         let kernel = &self.modules[&function.module].kernels[function.kernel];
         if shared_bytes > 0 || extra || (params.is_null() && !kernel.params.is_empty()) {
             return Err(CUresult::CUDA_ERROR_INVALID_VALUE);
@@ -382,27 +450,56 @@ impl Driver {
             }
             copied.push(words);
         }
-        let launches = self.capturing.get_mut(&stream).ok_or(CUresult::CUDA_ERROR_ILLEGAL_STATE)?;
-        launches.push(RecordedLaunch { function: f, shape, params: copied });
+        let launches = self
+            .capturing
+            .get_mut(&stream)
+            .ok_or(CUresult::CUDA_ERROR_ILLEGAL_STATE)?;
+        launches.push(RecordedLaunch {
+            function: f,
+            shape,
+            params: copied,
+        });
         Ok(())
     }
 
     /// Runs a kernel to its end. A kernel that fails sets the sticky error
     /// and still returns `Ok` (the launch itself was valid), as on a GPU.
-    pub fn launch(&mut self, f: usize, shape: Shape, shared_bytes: u32, params: *mut *mut c_void, extra: bool) -> Res {
+    pub fn launch(
+        &mut self,
+        f: usize,
+        shape: Shape,
+        shared_bytes: u32,
+        params: *mut *mut c_void,
+        extra: bool,
+    ) -> Res {
         self.check_sticky()?;
-        let function = self.functions.get(&f).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
+        let function = self
+            .functions
+            .get(&f)
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
         let module = &self.modules[&function.module];
         let kernel = &module.kernels[function.kernel];
         let name = kernel.name.clone();
-        let threads = u64::from(shape.block[0]) * u64::from(shape.block[1]) * u64::from(shape.block[2]);
-        let shape_ok = shape.grid.iter().zip(MAX_GRID_DIM).all(|(&g, m)| g >= 1 && g <= m)
-            && shape.block.iter().zip(MAX_BLOCK_DIM).all(|(&b, m)| b >= 1 && b <= m)
+        let threads =
+            u64::from(shape.block[0]) * u64::from(shape.block[1]) * u64::from(shape.block[2]);
+        let shape_ok = shape
+            .grid
+            .iter()
+            .zip(MAX_GRID_DIM)
+            .all(|(&g, m)| g >= 1 && g <= m)
+            && shape
+                .block
+                .iter()
+                .zip(MAX_BLOCK_DIM)
+                .all(|(&b, m)| b >= 1 && b <= m)
             && threads <= u64::from(MAX_THREADS_PER_BLOCK);
         if !shape_ok {
             return Err(self.fail(
                 CUresult::CUDA_ERROR_INVALID_VALUE,
-                format!("kernel {name}: invalid launch shape: grid {:?}, block {:?}", shape.grid, shape.block),
+                format!(
+                    "kernel {name}: invalid launch shape: grid {:?}, block {:?}",
+                    shape.grid, shape.block
+                ),
             ));
         }
         if shared_bytes > 0 || extra {
@@ -412,7 +509,10 @@ impl Driver {
             ));
         }
         if params.is_null() && !kernel.params.is_empty() {
-            return Err(self.fail(CUresult::CUDA_ERROR_INVALID_VALUE, format!("kernel {name}: no kernel parameters given")));
+            return Err(self.fail(
+                CUresult::CUDA_ERROR_INVALID_VALUE,
+                format!("kernel {name}: no kernel parameters given"),
+            ));
         }
         let state = module.state;
         // SAFETY: `state` belongs to the loaded module; only launches touch it.
@@ -420,7 +520,16 @@ impl Driver {
         let start = Instant::now();
         // SAFETY: `state` is the module's live state; `params` holds one pointer
         // per parameter (cuLaunchKernel's contract; sizes checked at load).
-        let outcome = unsafe { self.scheduler.run(state, kernel, params, shape, self.cfg.schedule, self.cfg.timeout_s) };
+        let outcome = unsafe {
+            self.scheduler.run(
+                state,
+                kernel,
+                params,
+                shape,
+                self.cfg.schedule,
+                self.cfg.timeout_s,
+            )
+        };
         let seconds = start.elapsed().as_secs_f64();
         // SAFETY: as above.
         let atomics = unsafe { (*state).atomics } - atomics_before;
@@ -460,7 +569,10 @@ impl Driver {
 
     pub fn record_event(&mut self, e: usize) -> Res {
         self.check_sticky()?;
-        let slot = self.events.get_mut(&e).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
+        let slot = self
+            .events
+            .get_mut(&e)
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)?;
         *slot = Some(Instant::now());
         Ok(())
     }
@@ -474,10 +586,16 @@ impl Driver {
     }
 
     pub fn event_exists(&self, e: usize) -> Res {
-        self.events.contains_key(&e).then_some(()).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
+        self.events
+            .contains_key(&e)
+            .then_some(())
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
     }
 
     pub fn destroy_event(&mut self, e: usize) -> Res {
-        self.events.remove(&e).map(|_| ()).ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
+        self.events
+            .remove(&e)
+            .map(|_| ())
+            .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
     }
 }

@@ -24,7 +24,10 @@ const QUARANTINE_BYTES: usize = 64 << 30;
 fn page() -> usize {
     // SAFETY: sysconf only reads a system configuration value.
     let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(p).ok().filter(|p| p.is_power_of_two()).unwrap_or(4096)
+    usize::try_from(p)
+        .ok()
+        .filter(|p| p.is_power_of_two())
+        .unwrap_or(4096)
 }
 
 #[derive(Debug, Clone)]
@@ -55,7 +58,14 @@ fn round_up(x: usize, to: usize) -> Option<usize> {
 
 impl Memory {
     pub fn new(limit: u64) -> Memory {
-        Memory { by_start: BTreeMap::new(), in_use: 0, limit, quarantine: VecDeque::new(), quarantined: 0, serial: 0 }
+        Memory {
+            by_start: BTreeMap::new(),
+            in_use: 0,
+            limit,
+            quarantine: VecDeque::new(),
+            quarantined: 0,
+            serial: 0,
+        }
     }
 
     pub fn total(&self) -> u64 {
@@ -77,7 +87,9 @@ impl Memory {
         let page = page();
         let data = round_up(size, ALIGN).ok_or(CUresult::CUDA_ERROR_OUT_OF_MEMORY)?;
         let data_pages = round_up(data, page).ok_or(CUresult::CUDA_ERROR_OUT_OF_MEMORY)?;
-        let map_len = data_pages.checked_add(2 * page).ok_or(CUresult::CUDA_ERROR_OUT_OF_MEMORY)?;
+        let map_len = data_pages
+            .checked_add(2 * page)
+            .ok_or(CUresult::CUDA_ERROR_OUT_OF_MEMORY)?;
         // SAFETY: an anonymous private mapping at an address the kernel picks;
         // nothing else refers to it.
         let base = unsafe {
@@ -95,7 +107,13 @@ impl Memory {
         }
         let base = base as usize;
         // SAFETY: the data pages lie inside the mapping just created.
-        let ok = unsafe { libc::mprotect((base + page) as *mut _, data_pages, libc::PROT_READ | libc::PROT_WRITE) } == 0;
+        let ok = unsafe {
+            libc::mprotect(
+                (base + page) as *mut _,
+                data_pages,
+                libc::PROT_READ | libc::PROT_WRITE,
+            )
+        } == 0;
         if !ok {
             // SAFETY: unmaps exactly the mapping created above.
             unsafe { libc::munmap(base as *mut _, map_len) };
@@ -105,7 +123,17 @@ impl Memory {
         // SAFETY: [start, start + data) lies in the readable and writable data pages.
         unsafe { std::ptr::write_bytes(start as *mut u8, 0xff, data) };
         self.serial += 1;
-        self.by_start.insert(start, Allocation { base, map_len, start, size, live: true, serial: self.serial });
+        self.by_start.insert(
+            start,
+            Allocation {
+                base,
+                map_len,
+                start,
+                size,
+                live: true,
+                serial: self.serial,
+            },
+        );
         self.in_use += size as u64;
         Ok(start as u64)
     }
@@ -114,7 +142,11 @@ impl Memory {
     pub fn free(&mut self, ptr: u64) -> Result<(), CUresult> {
         let start = ptr as usize;
         let page = page();
-        let a = self.by_start.get_mut(&start).filter(|a| a.live).ok_or(CUresult::CUDA_ERROR_INVALID_VALUE)?;
+        let a = self
+            .by_start
+            .get_mut(&start)
+            .filter(|a| a.live)
+            .ok_or(CUresult::CUDA_ERROR_INVALID_VALUE)?;
         a.live = false;
         self.in_use -= a.size as u64;
         let (base, map_len) = (a.base, a.map_len);
@@ -122,12 +154,18 @@ impl Memory {
         // access is allowed and the physical pages are returned to the system.
         unsafe {
             libc::mprotect((base + page) as *mut _, map_len - 2 * page, libc::PROT_NONE);
-            libc::madvise((base + page) as *mut _, map_len - 2 * page, libc::MADV_DONTNEED);
+            libc::madvise(
+                (base + page) as *mut _,
+                map_len - 2 * page,
+                libc::MADV_DONTNEED,
+            );
         }
         self.quarantine.push_back(start);
         self.quarantined += map_len;
         while self.quarantined > QUARANTINE_BYTES {
-            let Some(old) = self.quarantine.pop_front() else { break };
+            let Some(old) = self.quarantine.pop_front() else {
+                break;
+            };
             if let Some(a) = self.by_start.remove(&old) {
                 self.quarantined -= a.map_len;
                 // SAFETY: a freed mapping of ours that no handle refers to any more.
@@ -147,7 +185,8 @@ impl Memory {
 
     /// Whether `addr` lies in the live allocation that starts at `start`.
     pub fn same_allocation(&self, addr: u64, start: u64) -> bool {
-        self.holding(addr, 1).is_some_and(|a| a.start as u64 == start)
+        self.holding(addr, 1)
+            .is_some_and(|a| a.start as u64 == start)
     }
 
     /// Checks that `[ptr, ptr + len)` lies in one live allocation.
@@ -161,13 +200,22 @@ impl Memory {
     /// Where `addr` lies, for a fault message.
     pub fn describe(&self, addr: usize) -> String {
         let page = page();
-        let near = self.by_start.values().find(|a| addr >= a.base && addr < a.base + a.map_len);
+        let near = self
+            .by_start
+            .values()
+            .find(|a| addr >= a.base && addr < a.base + a.map_len);
         match near {
             Some(a) => {
                 let what = if a.live { "" } else { "freed " };
-                let which = format!("{what}allocation #{} ({} bytes at {:#x})", a.serial, a.size, a.start);
+                let which = format!(
+                    "{what}allocation #{} ({} bytes at {:#x})",
+                    a.serial, a.size, a.start
+                );
                 if addr >= a.start + a.size {
-                    format!("{} bytes past the end of {which}", addr - (a.start + a.size))
+                    format!(
+                        "{} bytes past the end of {which}",
+                        addr - (a.start + a.size)
+                    )
                 } else if addr < a.start {
                     format!("{} bytes before the start of {which}", a.start - addr)
                 } else if !a.live {
@@ -207,7 +255,9 @@ mod tests {
         assert!(m.check(p + 50, 50).is_ok());
         assert_eq!(m.check(p + 50, 51), Err(CUresult::CUDA_ERROR_INVALID_VALUE));
         assert_eq!(m.check(p - 1, 2), Err(CUresult::CUDA_ERROR_INVALID_VALUE));
-        assert!(m.describe(p as usize + 112).contains("12 bytes past the end of allocation #1"));
+        assert!(m
+            .describe(p as usize + 112)
+            .contains("12 bytes past the end of allocation #1"));
         m.free(p).unwrap();
         assert_eq!(m.check(p, 1), Err(CUresult::CUDA_ERROR_INVALID_VALUE));
         assert_eq!(m.free(p), Err(CUresult::CUDA_ERROR_INVALID_VALUE));

@@ -100,7 +100,11 @@ pub struct LoadError {
 
 impl LoadError {
     fn new(code: CUresult, message: impl Into<String>) -> LoadError {
-        LoadError { code, message: message.into(), log: String::new() }
+        LoadError {
+            code,
+            message: message.into(),
+            log: String::new(),
+        }
     }
 }
 
@@ -114,7 +118,9 @@ pub struct Entry {
 /// Bytes of a PTX parameter declaration such as `.param .align 8 .b8 k_param_0[64]` or `.param .u64 k_param_1`.
 fn param_bytes(decl: &str) -> Option<usize> {
     let decl = decl.trim().trim_end_matches(',');
-    let mut words = decl.split_whitespace().filter(|w| *w != ".param" && !w.starts_with(".ptr"));
+    let mut words = decl
+        .split_whitespace()
+        .filter(|w| *w != ".param" && !w.starts_with(".ptr"));
     let mut ty = words.next()?;
     if ty == ".align" {
         words.next()?;
@@ -123,7 +129,12 @@ fn param_bytes(decl: &str) -> Option<usize> {
     let name = words.next()?;
     let elem: usize = ty.trim_start_matches(".").get(1..)?.parse::<usize>().ok()? / 8;
     match name.find('[') {
-        Some(open) => Some(elem * name[open + 1..].trim_end_matches(']').parse::<usize>().ok()?),
+        Some(open) => Some(
+            elem * name[open + 1..]
+                .trim_end_matches(']')
+                .parse::<usize>()
+                .ok()?,
+        ),
         None => Some(elem),
     }
 }
@@ -137,7 +148,10 @@ pub fn ptx_entries(ptx: &str) -> Vec<Entry> {
         if let Some(pos) = t.find(".entry ") {
             let rest = &t[pos + ".entry ".len()..];
             let name = rest.split(['(', ' ']).next().unwrap_or("").to_string();
-            let entry = Entry { name, params: Vec::new() };
+            let entry = Entry {
+                name,
+                params: Vec::new(),
+            };
             if rest.contains(')') || !rest.contains('(') {
                 out.push(entry);
             } else {
@@ -161,7 +175,9 @@ pub fn ptx_entries(ptx: &str) -> Vec<Entry> {
 
 /// Splits an image into its PTX and the CUDA source after [`SOURCE_MARKER`].
 pub fn split_image(image: &str) -> (&str, Option<String>) {
-    let Some(at) = image.find(SOURCE_MARKER) else { return (image, None) };
+    let Some(at) = image.find(SOURCE_MARKER) else {
+        return (image, None);
+    };
     let ptx = &image[..at];
     let source: String = image[at + SOURCE_MARKER.len()..]
         .lines()
@@ -221,7 +237,11 @@ fn cache_dir() -> PathBuf {
 }
 
 fn compiler_version(cxx: &str) -> String {
-    Command::new(cxx).arg("--version").output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+    Command::new(cxx)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
 }
 
 /// Compiles `tu` into a shared library (or finds it in the cache).
@@ -241,20 +261,39 @@ fn compile(tu: &str, cfg: &Config) -> Result<PathBuf, LoadError> {
         return Ok(lib);
     }
     std::fs::create_dir_all(&dir).map_err(|e| {
-        LoadError::new(CUresult::CUDA_ERROR_FILE_NOT_FOUND, format!("cannot create {}: {e}", dir.display()))
+        LoadError::new(
+            CUresult::CUDA_ERROR_FILE_NOT_FOUND,
+            format!("cannot create {}: {e}", dir.display()),
+        )
     })?;
     let src = dir.join(format!("{key}.cpp"));
     let tmp = dir.join(format!(".tmp-{}-{key}.so", std::process::id()));
     std::fs::write(&src, tu).map_err(|e| {
-        LoadError::new(CUresult::CUDA_ERROR_FILE_NOT_FOUND, format!("cannot write {}: {e}", src.display()))
+        LoadError::new(
+            CUresult::CUDA_ERROR_FILE_NOT_FOUND,
+            format!("cannot write {}: {e}", src.display()),
+        )
     })?;
-    let output = Command::new(&cfg.cxx).args(&flags).arg("-o").arg(&tmp).arg(&src).output().map_err(|e| {
-        LoadError::new(CUresult::CUDA_ERROR_INVALID_SOURCE, format!("cannot run the C++ compiler '{}': {e}", cfg.cxx))
-    })?;
+    let output = Command::new(&cfg.cxx)
+        .args(&flags)
+        .arg("-o")
+        .arg(&tmp)
+        .arg(&src)
+        .output()
+        .map_err(|e| {
+            LoadError::new(
+                CUresult::CUDA_ERROR_INVALID_SOURCE,
+                format!("cannot run the C++ compiler '{}': {e}", cfg.cxx),
+            )
+        })?;
     if !output.status.success() {
         let _ = std::fs::remove_file(&tmp);
         let log = String::from_utf8_lossy(&output.stderr).into_owned();
-        let first = log.lines().find(|l| l.contains("error")).unwrap_or("").to_string();
+        let first = log
+            .lines()
+            .find(|l| l.contains("error"))
+            .unwrap_or("")
+            .to_string();
         return Err(LoadError {
             code: CUresult::CUDA_ERROR_INVALID_SOURCE,
             message: format!(
@@ -265,7 +304,10 @@ fn compile(tu: &str, cfg: &Config) -> Result<PathBuf, LoadError> {
         });
     }
     std::fs::rename(&tmp, &lib).map_err(|e| {
-        LoadError::new(CUresult::CUDA_ERROR_FILE_NOT_FOUND, format!("cannot store {}: {e}", lib.display()))
+        LoadError::new(
+            CUresult::CUDA_ERROR_FILE_NOT_FOUND,
+            format!("cannot store {}: {e}", lib.display()),
+        )
     })?;
     Ok(lib)
 }
@@ -274,9 +316,14 @@ fn symbol<T: Copy>(lib: &libloading::Library, name: &str, path: &Path) -> Result
     // SAFETY: every symbol looked up is one the translation unit defines with
     // the type the caller names (the shim's `brisk_emu_module`, trampolines
     // `void(void**)` and size functions `uint64_t(uint64_t)`).
-    unsafe { lib.get::<T>(name.as_bytes()) }.map(|s| *s).map_err(|e| {
-        LoadError::new(CUresult::CUDA_ERROR_NOT_FOUND, format!("{} lacks '{name}': {e}", path.display()))
-    })
+    unsafe { lib.get::<T>(name.as_bytes()) }
+        .map(|s| *s)
+        .map_err(|e| {
+            LoadError::new(
+                CUresult::CUDA_ERROR_NOT_FOUND,
+                format!("{} lacks '{name}': {e}", path.display()),
+            )
+        })
 }
 
 /// Compiles and loads the module of `image`.
@@ -295,12 +342,18 @@ pub fn load(image: &str, cfg: &Config, collective: CollectiveFn) -> Result<Modul
     // SAFETY: the library is the translation unit compiled above: the shim
     // and generated kernels, with no static constructors.
     let library = unsafe { libloading::Library::new(&path) }.map_err(|e| {
-        LoadError::new(CUresult::CUDA_ERROR_INVALID_IMAGE, format!("cannot load {}: {e}", path.display()))
+        LoadError::new(
+            CUresult::CUDA_ERROR_INVALID_IMAGE,
+            format!("cannot load {}: {e}", path.display()),
+        )
     })?;
     let state = {
         // SAFETY: `brisk_emu_module` is the shim's `BriskEmuModule`, laid out as `ModuleState`.
         let s = unsafe { library.get::<*mut ModuleState>(b"brisk_emu_module") }.map_err(|e| {
-            LoadError::new(CUresult::CUDA_ERROR_INVALID_IMAGE, format!("{} lacks brisk_emu_module: {e}", path.display()))
+            LoadError::new(
+                CUresult::CUDA_ERROR_INVALID_IMAGE,
+                format!("{} lacks brisk_emu_module: {e}", path.display()),
+            )
         })?;
         let p: *mut ModuleState = *s;
         p
@@ -308,14 +361,21 @@ pub fn load(image: &str, cfg: &Config, collective: CollectiveFn) -> Result<Modul
     // SAFETY: `state` points at the library's `brisk_emu_module`, alive while `library` is.
     unsafe {
         if (*state).abi != ABI {
-            return Err(LoadError::new(CUresult::CUDA_ERROR_INVALID_IMAGE, "the module was built for another shim ABI"));
+            return Err(LoadError::new(
+                CUresult::CUDA_ERROR_INVALID_IMAGE,
+                "the module was built for another shim ABI",
+            ));
         }
         (*state).collective = Some(collective);
     }
     let mut kernels = Vec::with_capacity(entries.len());
     for e in &entries {
         let launch: LaunchFn = symbol(&library, &format!("__brisk_emu_launch_{}", e.name), &path)?;
-        let size: ParamSizeFn = symbol(&library, &format!("__brisk_emu_param_size_{}", e.name), &path)?;
+        let size: ParamSizeFn = symbol(
+            &library,
+            &format!("__brisk_emu_param_size_{}", e.name),
+            &path,
+        )?;
         // SAFETY: the size function only reads a constant table.
         let actual: Vec<usize> = unsafe {
             let n = size(u64::MAX);
@@ -330,9 +390,18 @@ pub fn load(image: &str, cfg: &Config, collective: CollectiveFn) -> Result<Modul
                 ),
             ));
         }
-        kernels.push(Kernel { name: e.name.clone(), launch, params: e.params.clone() });
+        kernels.push(Kernel {
+            name: e.name.clone(),
+            launch,
+            params: e.params.clone(),
+        });
     }
-    Ok(Module { kernels, state, _library: library, library_path: path })
+    Ok(Module {
+        kernels,
+        state,
+        _library: library,
+        library_path: path,
+    })
 }
 
 #[cfg(test)]
@@ -349,9 +418,18 @@ mod tests {
         assert_eq!(
             ptx_entries(PTX),
             vec![
-                Entry { name: "brisk_a".into(), params: vec![64] },
-                Entry { name: "brisk_b".into(), params: vec![8, 4] },
-                Entry { name: "brisk_c".into(), params: vec![] },
+                Entry {
+                    name: "brisk_a".into(),
+                    params: vec![64]
+                },
+                Entry {
+                    name: "brisk_b".into(),
+                    params: vec![8, 4]
+                },
+                Entry {
+                    name: "brisk_c".into(),
+                    params: vec![]
+                },
             ]
         );
     }

@@ -97,7 +97,14 @@ pub unsafe extern "C" fn collective(op: u32, mask: u32, value: u64, arg: u32) ->
     // SAFETY: YIELDER holds the yielder of the worker now running (set by the
     // worker when it starts and by the scheduler before every resume); the
     // yielder lives on the worker's stack for as long as the worker does.
-    unsafe { (*y).suspend(Wait { op, mask, value, arg }) }
+    unsafe {
+        (*y).suspend(Wait {
+            op,
+            mask,
+            value,
+            arg,
+        })
+    }
 }
 
 /// A failed launch: the CUDA error and what happened where.
@@ -169,10 +176,18 @@ impl Shape {
 
 fn index3(linear: u64, dims: [u32; 3]) -> Uint3 {
     if dims[1] == 1 && dims[2] == 1 {
-        return Uint3 { x: linear as u32, y: 0, z: 0 };
+        return Uint3 {
+            x: linear as u32,
+            y: 0,
+            z: 0,
+        };
     }
     let (x, y) = (u64::from(dims[0]), u64::from(dims[1]));
-    Uint3 { x: (linear % x) as u32, y: ((linear / x) % y) as u32, z: (linear / (x * y)) as u32 }
+    Uint3 {
+        x: (linear % x) as u32,
+        y: ((linear / x) % y) as u32,
+        z: (linear / (x * y)) as u32,
+    }
 }
 
 fn fmt3(u: Uint3) -> String {
@@ -203,7 +218,14 @@ fn order(items: &mut [u64], schedule: Schedule, rng: &mut u64) {
 }
 
 pub fn op_name(w: &Wait) -> String {
-    let shfl = |name: &str| format!("{name}(mask {:#010x}, lane/delta {}, width {})", w.mask, w.arg & 0xffff, (w.arg >> 16) & 0xff);
+    let shfl = |name: &str| {
+        format!(
+            "{name}(mask {:#010x}, lane/delta {}, width {})",
+            w.mask,
+            w.arg & 0xffff,
+            (w.arg >> 16) & 0xff
+        )
+    };
     match w.op {
         op::BARRIER => match w.arg {
             op::BAR_COUNT => "__syncthreads_count".into(),
@@ -245,10 +267,18 @@ struct Run<'a> {
 impl Run<'_> {
     fn fail(&self, code: CUresult, thread: Option<u64>, what: impl AsRef<str>) -> Failure {
         let at = match thread {
-            Some(t) => format!("block {}, thread {}", fmt3(self.block), fmt3(index3(t, self.shape.block))),
+            Some(t) => format!(
+                "block {}, thread {}",
+                fmt3(self.block),
+                fmt3(index3(t, self.shape.block))
+            ),
             None => format!("block {}", fmt3(self.block)),
         };
-        Failure { code, message: format!("kernel {}, {at}: {}", self.kernel.name, what.as_ref()), addr: None }
+        Failure {
+            code,
+            message: format!("kernel {}, {at}: {}", self.kernel.name, what.as_ref()),
+            addr: None,
+        }
     }
 
     fn thread_name(&self, t: usize) -> String {
@@ -262,7 +292,11 @@ impl Scheduler {
             Schedule::Shuffle(s) => s,
             _ => 0,
         };
-        Scheduler { stacks: Vec::new(), stack_bytes, rng: seed }
+        Scheduler {
+            stacks: Vec::new(),
+            stack_bytes,
+            rng: seed,
+        }
     }
 
     fn stack(&mut self) -> Result<DefaultStack, Failure> {
@@ -270,7 +304,10 @@ impl Scheduler {
             Some(s) => Ok(s),
             None => DefaultStack::new(self.stack_bytes).map_err(|e| Failure {
                 code: CUresult::CUDA_ERROR_OUT_OF_MEMORY,
-                message: format!("cannot map a {} KiB stack for an emulated thread: {e}", self.stack_bytes >> 10),
+                message: format!(
+                    "cannot map a {} KiB stack for an emulated thread: {e}",
+                    self.stack_bytes >> 10
+                ),
                 addr: None,
             }),
         }
@@ -310,8 +347,16 @@ impl Scheduler {
         // SAFETY (all accesses to `*state` below): `state` is valid for the
         // whole launch (caller's contract) and only this thread uses it.
         unsafe {
-            (*state).block_dim = Uint3 { x: shape.block[0], y: shape.block[1], z: shape.block[2] };
-            (*state).grid_dim = Uint3 { x: shape.grid[0], y: shape.grid[1], z: shape.grid[2] };
+            (*state).block_dim = Uint3 {
+                x: shape.block[0],
+                y: shape.block[1],
+                z: shape.block[2],
+            };
+            (*state).grid_dim = Uint3 {
+                x: shape.grid[0],
+                y: shape.grid[1],
+                z: shape.grid[2],
+            };
         }
         let n = shape.threads() as usize;
         let mut block = Block {
@@ -336,7 +381,14 @@ impl Scheduler {
                     std::ptr::write_bytes(start, 0xff, stop as usize - start as usize);
                 }
             }
-            let run = Run { kernel, shape, schedule, started, timeout_s, block: index };
+            let run = Run {
+                kernel,
+                shape,
+                schedule,
+                started,
+                timeout_s,
+                block: index,
+            };
             let counts = self.run_block(&run, &mut block)?;
             total.barriers += counts.barriers;
             total.collectives += counts.collectives;
@@ -369,7 +421,10 @@ impl Scheduler {
             // reference to it is held while a worker runs.
             while unsafe { !(&(*b).pending).is_empty() } {
                 let fiber = self.new_worker(b)?;
-                workers.push(Some(Worker { fiber, yielder: std::ptr::null_mut() }));
+                workers.push(Some(Worker {
+                    fiber,
+                    yielder: std::ptr::null_mut(),
+                }));
                 let w = workers.len() - 1;
                 self.resume(run, b, &mut workers, w, 0, &mut counts)?;
             }
@@ -399,23 +454,28 @@ impl Scheduler {
     fn new_worker(&mut self, b: *mut Block) -> Result<Fiber, Failure> {
         let stack = self.stack()?;
         let b = b as usize;
-        Ok(Coroutine::with_stack(stack, move |y: &FiberYielder, _: u64| {
-            YIELDER.store(y as *const FiberYielder as *mut FiberYielder, Relaxed);
-            let b = b as *mut Block;
-            loop {
-                // SAFETY: `b` points at the scheduler's `Block`, which outlives
-                // the block's workers; while a worker runs, nothing else uses it.
-                // The launch contract (see `run`) covers the parameter pointers.
-                unsafe {
-                    let Some(t) = (&mut (*b).pending).pop() else { return End::Exited };
-                    (*b).current = t;
-                    (*(*b).state).thread_idx = index3(t, (*b).dims);
-                    ((*b).launch)((*b).params);
-                    (&mut (*b).states)[t as usize] = State::Exited;
-                    (*b).exited += 1;
+        Ok(Coroutine::with_stack(
+            stack,
+            move |y: &FiberYielder, _: u64| {
+                YIELDER.store(y as *const FiberYielder as *mut FiberYielder, Relaxed);
+                let b = b as *mut Block;
+                loop {
+                    // SAFETY: `b` points at the scheduler's `Block`, which outlives
+                    // the block's workers; while a worker runs, nothing else uses it.
+                    // The launch contract (see `run`) covers the parameter pointers.
+                    unsafe {
+                        let Some(t) = (&mut (*b).pending).pop() else {
+                            return End::Exited;
+                        };
+                        (*b).current = t;
+                        (*(*b).state).thread_idx = index3(t, (*b).dims);
+                        ((*b).launch)((*b).params);
+                        (&mut (*b).states)[t as usize] = State::Exited;
+                        (*b).exited += 1;
+                    }
                 }
-            }
-        }))
+            },
+        ))
     }
 
     /// Resumes worker `w` (for the thread `(*b).current`) until it waits or ends.
@@ -431,7 +491,11 @@ impl Scheduler {
         let Some(worker) = workers.get_mut(w).and_then(Option::as_mut) else {
             // SAFETY: `b` is valid (see `run_block`); no worker runs.
             let t = unsafe { (*b).current };
-            return Err(run.fail(CUresult::CUDA_ERROR_UNKNOWN, Some(t), "internal: a waiting thread without a worker"));
+            return Err(run.fail(
+                CUresult::CUDA_ERROR_UNKNOWN,
+                Some(t),
+                "internal: a waiting thread without a worker",
+            ));
         };
         if !worker.yielder.is_null() {
             YIELDER.store(worker.yielder, Relaxed);
@@ -449,7 +513,9 @@ impl Scheduler {
         match outcome {
             CoroutineResult::Yield(wait) if wait.op == op::ABORT => {
                 // SAFETY: the shim passes a pointer to a NUL-terminated string literal.
-                let what = unsafe { std::ffi::CStr::from_ptr(wait.value as usize as *const std::ffi::c_char) };
+                let what = unsafe {
+                    std::ffi::CStr::from_ptr(wait.value as usize as *const std::ffi::c_char)
+                };
                 let code = if what.to_bytes().starts_with(b"assertion") {
                     CUresult::CUDA_ERROR_ASSERT
                 } else {
@@ -478,14 +544,21 @@ impl Scheduler {
                 let fault = trap::take_fault();
                 let (code, what) = trap::describe(fault);
                 let mut failure = run.fail(code, Some(t), what);
-                failure.addr = fault.filter(|f| !f.stack && code == CUresult::CUDA_ERROR_ILLEGAL_ADDRESS).map(|f| f.addr);
+                failure.addr = fault
+                    .filter(|f| !f.stack && code == CUresult::CUDA_ERROR_ILLEGAL_ADDRESS)
+                    .map(|f| f.addr);
                 Err(failure)
             }
         }
     }
 
     /// Releases what can be released, in schedule order. `Ok(None)`: every thread exited.
-    fn resolve(&mut self, run: &Run, block: &mut Block, counts: &mut BlockCounts) -> Result<Option<Vec<u64>>, Failure> {
+    fn resolve(
+        &mut self,
+        run: &Run,
+        block: &mut Block,
+        counts: &mut BlockCounts,
+    ) -> Result<Option<Vec<u64>>, Failure> {
         let n = block.states.len();
         if block.exited == n {
             return Ok(None);
@@ -506,15 +579,23 @@ impl Scheduler {
         let mut released: Vec<u64> = Vec::new();
         for base in (0..n).step_by(32) {
             let lanes = (n - base).min(32);
-            let live_mask: u32 = (0..lanes).filter(|&l| states[base + l] != State::Exited).fold(0, |m, l| m | (1 << l));
+            let live_mask: u32 = (0..lanes)
+                .filter(|&l| states[base + l] != State::Exited)
+                .fold(0, |m, l| m | (1 << l));
             for lane in 0..lanes {
                 let t = base + lane;
-                let State::Waiting(w) = states[t] else { continue };
+                let State::Waiting(w) = states[t] else {
+                    continue;
+                };
                 if w.op == op::BARRIER {
                     continue;
                 }
                 if w.op == op::YIELD || w.op == op::ACTIVEMASK {
-                    inputs[t] = if w.op == op::ACTIVEMASK { u64::from(live_mask) } else { 0 };
+                    inputs[t] = if w.op == op::ACTIVEMASK {
+                        u64::from(live_mask)
+                    } else {
+                        0
+                    };
                     states[t] = State::Ready;
                     released.push(t as u64);
                     continue;
@@ -570,11 +651,18 @@ fn barrier(run: &Run, states: &mut [State], inputs: &mut [u64]) -> Result<Vec<u6
                 return Err(run.fail(
                     CUresult::CUDA_ERROR_LAUNCH_FAILED,
                     Some(t as u64),
-                    format!("deadlock: this thread waits at {} and no other thread can run", op_name(&w)),
+                    format!(
+                        "deadlock: this thread waits at {} and no other thread can run",
+                        op_name(&w)
+                    ),
                 ))
             }
             State::Ready => {
-                return Err(run.fail(CUresult::CUDA_ERROR_UNKNOWN, Some(t as u64), "internal: a ready thread at resolution"))
+                return Err(run.fail(
+                    CUresult::CUDA_ERROR_UNKNOWN,
+                    Some(t as u64),
+                    "internal: a ready thread at resolution",
+                ))
             }
         }
     }
@@ -597,7 +685,14 @@ fn barrier(run: &Run, states: &mut [State], inputs: &mut [u64]) -> Result<Vec<u6
 
 /// Checks that every lane in the mask of the collective lane `lane` waits at
 /// waits at the same collective with the same mask.
-fn warp_group(run: &Run, states: &[State], base: usize, lanes: usize, lane: usize, w: Wait) -> Result<(), Failure> {
+fn warp_group(
+    run: &Run,
+    states: &[State],
+    base: usize,
+    lanes: usize,
+    lane: usize,
+    w: Wait,
+) -> Result<(), Failure> {
     let t = (base + lane) as u64;
     if w.mask & (1 << lane) == 0 {
         return Err(run.fail(
@@ -611,7 +706,10 @@ fn warp_group(run: &Run, states: &[State], base: usize, lanes: usize, lane: usiz
             return Err(run.fail(
                 CUresult::CUDA_ERROR_LAUNCH_FAILED,
                 Some(t),
-                format!("{} names lane {j}, but this warp has {lanes} threads", op_name(&w)),
+                format!(
+                    "{} names lane {j}, but this warp has {lanes} threads",
+                    op_name(&w)
+                ),
             ));
         }
         let u = base + j;
@@ -641,7 +739,11 @@ fn warp_group(run: &Run, states: &[State], base: usize, lanes: usize, lane: usiz
                 ))
             }
             State::Ready => {
-                return Err(run.fail(CUresult::CUDA_ERROR_UNKNOWN, Some(t), "internal: a ready lane at resolution"))
+                return Err(run.fail(
+                    CUresult::CUDA_ERROR_UNKNOWN,
+                    Some(t),
+                    "internal: a ready lane at resolution",
+                ))
             }
         }
     }
@@ -649,14 +751,22 @@ fn warp_group(run: &Run, states: &[State], base: usize, lanes: usize, lane: usiz
 }
 
 /// Each participant's result of a complete warp collective: (lane, result).
-fn warp_results(run: &Run, states: &[State], base: usize, w: Wait) -> Result<Vec<(usize, u64)>, Failure> {
+fn warp_results(
+    run: &Run,
+    states: &[State],
+    base: usize,
+    w: Wait,
+) -> Result<Vec<(usize, u64)>, Failure> {
     let mask = w.mask;
     let lanes: Vec<usize> = (0..32).filter(|l| mask & (1 << l) != 0).collect();
     let waiting = |l: usize| match states[base + l] {
         State::Waiting(x) => x,
         _ => w,
     };
-    let preds = lanes.iter().filter(|&&l| waiting(l).value != 0).fold(0u64, |m, &l| m | (1 << l));
+    let preds = lanes
+        .iter()
+        .filter(|&&l| waiting(l).value != 0)
+        .fold(0u64, |m, &l| m | (1 << l));
     let mut out = Vec::with_capacity(lanes.len());
     for &l in &lanes {
         let r = match w.op {
@@ -671,7 +781,10 @@ fn warp_results(run: &Run, states: &[State], base: usize, w: Wait) -> Result<Vec
                     return Err(run.fail(
                         CUresult::CUDA_ERROR_LAUNCH_FAILED,
                         Some((base + l) as u64),
-                        format!("{}: width {width} is not a power of two up to 32", op_name(&w)),
+                        format!(
+                            "{}: width {width} is not a power of two up to 32",
+                            op_name(&w)
+                        ),
                     ));
                 }
                 let seg = l & !(width - 1);

@@ -90,7 +90,10 @@ pub fn take_fault() -> Option<Fault> {
 /// further by the caller, who knows the allocations).
 pub fn describe(fault: Option<Fault>) -> (CUresult, String) {
     let Some(f) = fault else {
-        return (CUresult::CUDA_ERROR_LAUNCH_FAILED, "the thread ended abnormally".into());
+        return (
+            CUresult::CUDA_ERROR_LAUNCH_FAILED,
+            "the thread ended abnormally".into(),
+        );
     };
     match f.signal {
         libc::SIGSEGV | libc::SIGBUS if f.stack => (
@@ -121,7 +124,10 @@ unsafe fn stack_pointer(uc: *mut libc::ucontext_t) -> (usize, usize) {
     // SAFETY: `uc` is the kernel-provided context of the signal being handled.
     unsafe {
         let g = &(*uc).uc_mcontext.gregs;
-        (g[libc::REG_RSP as usize] as usize, g[libc::REG_RIP as usize] as usize)
+        (
+            g[libc::REG_RSP as usize] as usize,
+            g[libc::REG_RIP as usize] as usize,
+        )
     }
 }
 
@@ -169,7 +175,13 @@ extern "C" fn handle(signal: libc::c_int, info: *mut libc::siginfo_t, context: *
             // SAFETY: `info` is the kernel-provided siginfo of this signal.
             let (code, addr) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
             let stack = handler.stack_ptr_in_bounds(addr);
-            FAULT.set(Some(Fault { signal, code, addr, pc, stack }));
+            FAULT.set(Some(Fault {
+                signal,
+                code,
+                addr,
+                pc,
+                stack,
+            }));
             ACTIVE.set(None);
             // SAFETY: the fault happened on the armed fiber's stack (checked
             // just above); the registers returned are written into the
@@ -187,7 +199,10 @@ extern "C" fn handle(signal: libc::c_int, info: *mut libc::siginfo_t, context: *
 
 /// Hands a signal that is not ours to the previous handler, or to the default action.
 fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
-    let previous = PREVIOUS.get().and_then(|p| p.iter().find(|(s, _)| *s == signal)).map(|(_, a)| *a);
+    let previous = PREVIOUS
+        .get()
+        .and_then(|p| p.iter().find(|(s, _)| *s == signal))
+        .map(|(_, a)| *a);
     match previous {
         Some(a) if a.sa_sigaction != libc::SIG_DFL && a.sa_sigaction != libc::SIG_IGN => {
             if a.sa_flags & libc::SA_SIGINFO != 0 {
@@ -256,7 +271,11 @@ pub fn prepare_thread() {
                 0,
             );
             if mem != libc::MAP_FAILED {
-                let stack = libc::stack_t { ss_sp: mem, ss_flags: 0, ss_size: ALT_STACK };
+                let stack = libc::stack_t {
+                    ss_sp: mem,
+                    ss_flags: 0,
+                    ss_size: ALT_STACK,
+                };
                 libc::sigaltstack(&stack, std::ptr::null_mut());
             }
         }

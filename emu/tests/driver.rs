@@ -148,7 +148,10 @@ impl Device {
         let mut module: CUmodule = std::ptr::null_mut();
         let image = image();
         ok(cuModuleLoadData(&mut module, image.as_ptr().cast()));
-        Device { _turn: turn, module }
+        Device {
+            _turn: turn,
+            module,
+        }
     }
 
     fn function(&self, name: &str) -> CUfunction {
@@ -165,9 +168,27 @@ impl Device {
         p
     }
 
-    fn launch(&self, name: &str, grid: [u32; 3], block: [u32; 3], params: &mut [*mut c_void]) -> CUresult {
+    fn launch(
+        &self,
+        name: &str,
+        grid: [u32; 3],
+        block: [u32; 3],
+        params: &mut [*mut c_void],
+    ) -> CUresult {
         let f = self.function(name);
-        cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1], block[2], 0, std::ptr::null_mut(), params.as_mut_ptr(), std::ptr::null_mut())
+        cuLaunchKernel(
+            f,
+            grid[0],
+            grid[1],
+            grid[2],
+            block[0],
+            block[1],
+            block[2],
+            0,
+            std::ptr::null_mut(),
+            params.as_mut_ptr(),
+            std::ptr::null_mut(),
+        )
     }
 
     fn read<T: Copy + Default>(&self, p: CUdeviceptr, n: usize) -> Result<Vec<T>, CUresult> {
@@ -210,10 +231,17 @@ fn a_missing_barrier_reads_poisoned_shared_memory() {
         let mut out = d.alloc(256 * 4);
         ok(d.launch("k_no_barrier", [1, 1, 1], [256, 1, 1], &mut [arg(&mut out)]));
         let got: Vec<i32> = d.read(out, 256).unwrap();
-        let right = got.iter().enumerate().filter(|(t, &v)| v == 255 - *t as i32).count();
+        let right = got
+            .iter()
+            .enumerate()
+            .filter(|(t, &v)| v == 255 - *t as i32)
+            .count();
         // Each thread reads its partner before (forward: the partner has not run yet) or
         // after (reverse) ... but never all of them: the poison (-1) shows.
-        assert!(got.contains(&-1), "schedule {s:?}: {right} of 256 right, no poison seen");
+        assert!(
+            got.contains(&-1),
+            "schedule {s:?}: {right} of 256 right, no poison seen"
+        );
     }
 }
 
@@ -231,7 +259,11 @@ fn warp_collectives() {
         assert_eq!(row[1], (warp * 32 + 5) * 10, "shfl, thread {t}");
         let down = if lane == 31 { t } else { t + 1 };
         assert_eq!(row[2], down + 1000, "shfl_down + any, thread {t}");
-        assert_eq!(row[3], (t ^ 16) + 0, "shfl_xor + all (lane 31 is false), thread {t}");
+        assert_eq!(
+            row[3],
+            (t ^ 16) + 0,
+            "shfl_xor + all (lane 31 is false), thread {t}"
+        );
     }
 }
 
@@ -252,7 +284,9 @@ fn three_dimensional_grids_and_blocks() {
     let mut out = d.alloc(nb * nt * 4);
     ok(d.launch("k_shape", grid, block, &mut [arg(&mut out)]));
     let got: Vec<i32> = d.read(out, nb * nt).unwrap();
-    let want: Vec<i32> = (0..nb).flat_map(|b| (0..nt).map(move |t| (1000 * b + t) as i32)).collect();
+    let want: Vec<i32> = (0..nb)
+        .flat_map(|b| (0..nt).map(move |t| (1000 * b + t) as i32))
+        .collect();
     assert_eq!(got, want);
 }
 
@@ -261,7 +295,12 @@ fn parameters_of_several_types() {
     let d = Device::new(Schedule::Forward);
     let (mut a, mut b) = (7i32, 2.5f64);
     let mut out = d.alloc(8);
-    ok(d.launch("k_params", [1, 1, 1], [32, 1, 1], &mut [arg(&mut a), arg(&mut b), arg(&mut out)]));
+    ok(d.launch(
+        "k_params",
+        [1, 1, 1],
+        [32, 1, 1],
+        &mut [arg(&mut a), arg(&mut b), arg(&mut out)],
+    ));
     assert_eq!(d.read::<i64>(out, 1).unwrap(), vec![32]);
 }
 
@@ -269,12 +308,20 @@ fn parameters_of_several_types() {
 fn atomics_from_every_thread() {
     let d = Device::new(Schedule::Reverse);
     let (mut sum, mut count) = (d.alloc(8), d.alloc(4));
-    ok(d.launch("k_atomic", [5, 1, 1], [256, 1, 1], &mut [arg(&mut sum), arg(&mut count)]));
+    ok(d.launch(
+        "k_atomic",
+        [5, 1, 1],
+        [256, 1, 1],
+        &mut [arg(&mut sum), arg(&mut count)],
+    ));
     assert_eq!(d.read::<f64>(sum, 1).unwrap(), vec![640.0]);
     assert_eq!(d.read::<i32>(count, 1).unwrap(), vec![1280]);
     let stats = brisk_cuda_emu::api::stats();
     let k = &stats.kernels["k_atomic"];
-    assert!(k.atomics >= 2 * 1280 && k.blocks_per_launch.get(&5).is_some(), "{k:?}");
+    assert!(
+        k.atomics >= 2 * 1280 && k.blocks_per_launch.get(&5).is_some(),
+        "{k:?}"
+    );
 }
 
 #[test]
@@ -301,29 +348,65 @@ fn failing(kernel: &str, block: u32, with_n: bool, code: CUresult) -> String {
         params.push(arg(&mut n));
     }
     ok(d.launch(kernel, [2, 1, 1], [block, 1, 1], &mut params));
-    assert_eq!(cuCtxSynchronize(), code, "{kernel}: {}", describe(cuCtxSynchronize()));
-    assert_eq!(d.read::<i32>(buf, 1).unwrap_err(), code, "{kernel}: the error is sticky");
-    assert_eq!(d.launch("k_params", [1, 1, 1], [1, 1, 1], &mut [std::ptr::null_mut(); 3]), code);
+    assert_eq!(
+        cuCtxSynchronize(),
+        code,
+        "{kernel}: {}",
+        describe(cuCtxSynchronize())
+    );
+    assert_eq!(
+        d.read::<i32>(buf, 1).unwrap_err(),
+        code,
+        "{kernel}: the error is sticky"
+    );
+    assert_eq!(
+        d.launch(
+            "k_params",
+            [1, 1, 1],
+            [1, 1, 1],
+            &mut [std::ptr::null_mut(); 3]
+        ),
+        code
+    );
     describe(code)
 }
 
 #[test]
 fn a_divergent_collective_fails_the_launch() {
     let text = failing("k_divergent", 32, false, CUresult::CUDA_ERROR_LAUNCH_FAILED);
-    assert!(text.contains("kernel k_divergent, block (0, 0, 0)") && text.contains("divergent"), "{text}");
+    assert!(
+        text.contains("kernel k_divergent, block (0, 0, 0)") && text.contains("divergent"),
+        "{text}"
+    );
 }
 
 #[test]
 fn an_exited_lane_at_a_collective_fails_the_launch() {
-    let text = failing("k_exited_lane", 32, false, CUresult::CUDA_ERROR_LAUNCH_FAILED);
+    let text = failing(
+        "k_exited_lane",
+        32,
+        false,
+        CUresult::CUDA_ERROR_LAUNCH_FAILED,
+    );
     assert!(text.contains("lane 3") && text.contains("exited"), "{text}");
 }
 
 #[test]
 fn an_access_past_an_allocation_is_an_illegal_address() {
-    let text = failing("k_out_of_bounds", 32, true, CUresult::CUDA_ERROR_ILLEGAL_ADDRESS);
-    assert!(text.contains("kernel k_out_of_bounds, block (1, 0, 0), thread (7, 0, 0)"), "{text}");
-    assert!(text.contains("16 bytes past the end of allocation"), "{text}");
+    let text = failing(
+        "k_out_of_bounds",
+        32,
+        true,
+        CUresult::CUDA_ERROR_ILLEGAL_ADDRESS,
+    );
+    assert!(
+        text.contains("kernel k_out_of_bounds, block (1, 0, 0), thread (7, 0, 0)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("16 bytes past the end of allocation"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -340,8 +423,16 @@ fn a_device_assertion_fails_the_launch() {
 
 #[test]
 fn a_stack_overflow_is_caught() {
-    let text = failing("k_stack_overflow", 1, false, CUresult::CUDA_ERROR_ILLEGAL_ADDRESS);
-    assert!(text.contains("thread (0, 0, 0)") && text.contains("stack overflow"), "{text}");
+    let text = failing(
+        "k_stack_overflow",
+        1,
+        false,
+        CUresult::CUDA_ERROR_ILLEGAL_ADDRESS,
+    );
+    assert!(
+        text.contains("thread (0, 0, 0)") && text.contains("stack overflow"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -349,12 +440,24 @@ fn copies_are_range_checked() {
     let d = Device::new(Schedule::Forward);
     let p = d.alloc(100);
     let mut host = vec![0u8; 200];
-    assert_eq!(cuMemcpyDtoH_v2(host.as_mut_ptr().cast(), p, 101), CUresult::CUDA_ERROR_INVALID_VALUE);
-    assert_eq!(cuMemcpyHtoD_v2(p + 96, host.as_ptr().cast(), 8), CUresult::CUDA_ERROR_INVALID_VALUE);
+    assert_eq!(
+        cuMemcpyDtoH_v2(host.as_mut_ptr().cast(), p, 101),
+        CUresult::CUDA_ERROR_INVALID_VALUE
+    );
+    assert_eq!(
+        cuMemcpyHtoD_v2(p + 96, host.as_ptr().cast(), 8),
+        CUresult::CUDA_ERROR_INVALID_VALUE
+    );
     ok(cuMemcpyHtoD_v2(p + 92, host.as_ptr().cast(), 8));
-    assert_eq!(cuMemsetD8_v2(p + 100, 0, 1), CUresult::CUDA_ERROR_INVALID_VALUE);
+    assert_eq!(
+        cuMemsetD8_v2(p + 100, 0, 1),
+        CUresult::CUDA_ERROR_INVALID_VALUE
+    );
     ok(cuMemFree_v2(p));
-    assert_eq!(cuMemcpyDtoH_v2(host.as_mut_ptr().cast(), p, 1), CUresult::CUDA_ERROR_INVALID_VALUE);
+    assert_eq!(
+        cuMemcpyDtoH_v2(host.as_mut_ptr().cast(), p, 1),
+        CUresult::CUDA_ERROR_INVALID_VALUE
+    );
     // A range error is not sticky.
     ok(cuCtxSynchronize());
 }
@@ -366,7 +469,11 @@ fn a_module_without_source_is_refused() {
     let ptx = CString::new(".version 9.0\n.visible .entry k(\n)\n{\n}\n").unwrap();
     let r = cuModuleLoadData(&mut m, ptx.as_ptr().cast());
     assert_eq!(r, CUresult::CUDA_ERROR_NO_BINARY_FOR_GPU);
-    assert!(describe(r).contains("BRISK_CUDA_EMULATION=1"), "{}", describe(r));
+    assert!(
+        describe(r).contains("BRISK_CUDA_EMULATION=1"),
+        "{}",
+        describe(r)
+    );
     drop(d);
 }
 
@@ -394,12 +501,27 @@ fn captured_graphs_replay_their_launches() {
     let mut stream: CUstream = std::ptr::null_mut();
     ok(cuStreamCreate(&mut stream, 0));
     // the legacy default stream cannot be captured
-    assert_eq!(cuStreamBeginCapture_v2(std::ptr::null_mut(), 0), CUresult::CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED);
+    assert_eq!(
+        cuStreamBeginCapture_v2(std::ptr::null_mut(), 0),
+        CUresult::CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED
+    );
     ok(cuStreamBeginCapture_v2(stream, 0));
     let f = d.function("k_atomic");
     for _ in 0..2 {
         let mut params = [arg(&mut sum), arg(&mut count)];
-        ok(cuLaunchKernel(f, 2, 1, 1, 64, 1, 1, 0, stream, params.as_mut_ptr(), std::ptr::null_mut()));
+        ok(cuLaunchKernel(
+            f,
+            2,
+            1,
+            1,
+            64,
+            1,
+            1,
+            0,
+            stream,
+            params.as_mut_ptr(),
+            std::ptr::null_mut(),
+        ));
     }
     // recorded, not run
     assert_eq!(d.read::<i32>(count, 1).unwrap(), vec![0]);
@@ -412,10 +534,16 @@ fn captured_graphs_replay_their_launches() {
     }
     ok(cuStreamSynchronize(stream));
     assert_eq!(d.read::<i32>(count, 1).unwrap(), vec![3 * 2 * 128]);
-    assert_eq!(d.read::<f64>(sum, 1).unwrap(), vec![3.0 * 2.0 * 128.0 * 0.5]);
+    assert_eq!(
+        d.read::<f64>(sum, 1).unwrap(),
+        vec![3.0 * 2.0 * 128.0 * 0.5]
+    );
     // anything but a launch invalidates a capture
     ok(cuStreamBeginCapture_v2(stream, 0));
-    assert_eq!(cuStreamSynchronize(stream), CUresult::CUDA_ERROR_STREAM_CAPTURE_INVALIDATED);
+    assert_eq!(
+        cuStreamSynchronize(stream),
+        CUresult::CUDA_ERROR_STREAM_CAPTURE_INVALIDATED
+    );
     ok(cuGraphExecDestroy(exec));
     ok(cuGraphDestroy(graph));
     ok(cuStreamDestroy_v2(stream));

@@ -27,7 +27,11 @@ fn index_expr(index: &Index) -> String {
 /// Renders a statement sequence: (loads, declarations and statements; the
 /// stores of written arrays), apart so that CUDA single-block kernels can put
 /// scalar stores after a barrier.
-pub fn render_part(co: &CodeObject, stmts: &[Stmt], info: &AccessInfo) -> (Vec<String>, Vec<String>) {
+pub fn render_part(
+    co: &CodeObject,
+    stmts: &[Stmt],
+    info: &AccessInfo,
+) -> (Vec<String>, Vec<String>) {
     render_part_atomic(co, stmts, info, &BTreeSet::new())
 }
 
@@ -42,9 +46,23 @@ pub fn render_part_atomic(
 ) -> (Vec<String>, Vec<String>) {
     let names = CoNames(co);
     let mut lines = Vec::new();
-    for name in info.indices.iter().chain(info.read.iter().filter(|n| !atomic.contains(*n))) {
-        if let Some(Symbol::Array { array, dtype, index, .. }) = co.symbols.get(name) {
-            let constness = if info.write.contains(name) { "" } else { "const " };
+    for name in info
+        .indices
+        .iter()
+        .chain(info.read.iter().filter(|n| !atomic.contains(*n)))
+    {
+        if let Some(Symbol::Array {
+            array,
+            dtype,
+            index,
+            ..
+        }) = co.symbols.get(name)
+        {
+            let constness = if info.write.contains(name) {
+                ""
+            } else {
+                "const "
+            };
             lines.push(format!(
                 "{constness}{} {name} = {}[{}];",
                 dtype.local_type(),
@@ -63,7 +81,12 @@ pub fn render_part_atomic(
     }
     for stmt in stmts {
         let code = match co.symbols.get(&stmt.var) {
-            Some(Symbol::Array { array, index, dtype, .. }) if atomic.contains(&stmt.var) => {
+            Some(Symbol::Array {
+                array,
+                index,
+                dtype,
+                ..
+            }) if atomic.contains(&stmt.var) => {
                 let target = format!("&{}[{}]", pointer_name(array), index_expr(index));
                 render_atomic(stmt, &names, &target, dtype.local_type())
             }
@@ -82,7 +105,11 @@ pub fn render_part_atomic(
     let mut stores = Vec::new();
     for name in info.write.iter().filter(|n| !atomic.contains(*n)) {
         if let Some(Symbol::Array { array, index, .. }) = co.symbols.get(name) {
-            stores.push(format!("{}[{}] = {name};", pointer_name(array), index_expr(index)));
+            stores.push(format!(
+                "{}[{}] = {name};",
+                pointer_name(array),
+                index_expr(index)
+            ));
         }
     }
     (lines, stores)
@@ -119,7 +146,10 @@ fn render_statement(stmt: &Stmt, names: &CoNames) -> Vec<String> {
         } else {
             String::new()
         };
-        return vec![format!("{decl}{var} {op} {};", rhs(stmt, render(&stmt.expr, names)))];
+        return vec![format!(
+            "{decl}{var} {op} {};",
+            rhs(stmt, render(&stmt.expr, names))
+        )];
     }
     let mut lines = Vec::new();
     if stmt.op == AssignOp::Declare {
@@ -127,12 +157,19 @@ fn render_statement(stmt: &Stmt, names: &CoNames) -> Vec<String> {
     }
     let used: usize = stmt.branches.first().map(|b| b.when.len()).unwrap_or(0);
     for (i, branch) in stmt.branches.iter().enumerate() {
-        let mut head = if i == 0 { String::new() } else { "else ".to_string() };
+        let mut head = if i == 0 {
+            String::new()
+        } else {
+            "else ".to_string()
+        };
         if i == 0 || used > 1 {
             head.push_str(&format!("if({})", branch_condition(branch)));
         }
         lines.push(head);
-        lines.push(format!("    {var} {op} {};", rhs(stmt, render(&branch.expr, names))));
+        lines.push(format!(
+            "    {var} {op} {};",
+            rhs(stmt, render(&branch.expr, names))
+        ));
     }
     lines
 }
@@ -142,7 +179,13 @@ fn branch_condition(branch: &crate::ir::BoolBranch) -> String {
     let cond: Vec<String> = branch
         .when
         .iter()
-        .map(|(name, value)| if *value { name.clone() } else { format!("!{name}") })
+        .map(|(name, value)| {
+            if *value {
+                name.clone()
+            } else {
+                format!("!{name}")
+            }
+        })
         .collect();
     cond.join(" && ")
 }
@@ -150,7 +193,12 @@ fn branch_condition(branch: &crate::ir::BoolBranch) -> String {
 /// `x += e` / `x -= e` on shared memory: `brisk_atomic_add(&x, (T)(±e))`.
 fn render_atomic(stmt: &Stmt, names: &CoNames, target: &str, ty: &str) -> Vec<String> {
     let sign = if stmt.op == AssignOp::Sub { "-" } else { "" };
-    let add = |e: &crate::ir::Expr| format!("brisk_atomic_add({target}, {sign}({ty})({}));", render(e, names));
+    let add = |e: &crate::ir::Expr| {
+        format!(
+            "brisk_atomic_add({target}, {sign}({ty})({}));",
+            render(e, names)
+        )
+    };
     if stmt.branches.is_empty() {
         return vec![add(&stmt.expr)];
     }

@@ -37,7 +37,11 @@ pub fn render(expr: &Expr, names: &dyn Names) -> String {
                 BinaryOp::Mod => format!("_brian_mod({l}, {r})"),
                 BinaryOp::FloorDiv => format!("_brian_floordiv({l}, {r})"),
                 BinaryOp::Div => {
-                    format!("(1.0f*{}/{})", render_element(lhs, names), render_element(rhs, names))
+                    format!(
+                        "(1.0f*{}/{})",
+                        render_element(lhs, names),
+                        render_element(rhs, names)
+                    )
                 }
                 other => format!("({l} {} {r})", c_operator(*other)),
             }
@@ -113,9 +117,17 @@ fn render_call(name: &str, args: &[Expr], names: &dyn Names) -> String {
     match names.symbol(name) {
         Some(Symbol::Function(Function::Rand)) => "brisk_rand(&_rng)".to_string(),
         Some(Symbol::Function(Function::Randn)) => "brisk_randn(&_rng)".to_string(),
-        Some(Symbol::Function(f @ Function::Binomial { .. })) => format!("{}(&_rng)", binomial_function_name(f)),
-        Some(Symbol::Function(Function::Poisson)) => format!("brisk_poisson(&_rng, {})", rendered.join(", ")),
-        Some(Symbol::Function(Function::User { c_name, auto_vectorise, .. })) => {
+        Some(Symbol::Function(f @ Function::Binomial { .. })) => {
+            format!("{}(&_rng)", binomial_function_name(f))
+        }
+        Some(Symbol::Function(Function::Poisson)) => {
+            format!("brisk_poisson(&_rng, {})", rendered.join(", "))
+        }
+        Some(Symbol::Function(Function::User {
+            c_name,
+            auto_vectorise,
+            ..
+        })) => {
             let mut rendered = rendered;
             if *auto_vectorise {
                 // Brian's auto_vectorise: the element index as the last argument
@@ -124,7 +136,11 @@ fn render_call(name: &str, args: &[Expr], names: &dyn Names) -> String {
             format!("{c_name}({})", rendered.join(", "))
         }
         Some(Symbol::Function(f @ Function::TimedArray { .. })) => {
-            format!("{}({}, _a)", timed_array_function_name(f), rendered.join(", "))
+            format!(
+                "{}({}, _a)",
+                timed_array_function_name(f),
+                rendered.join(", ")
+            )
         }
         _ => format!("{}({})", builtin_c_name(name), rendered.join(", ")),
     }

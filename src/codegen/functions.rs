@@ -57,7 +57,9 @@ struct Binomial {
 /// constants (`binomial.py` `_pre_calc_constants`).
 pub fn binomial(name: &str, f: &Function) -> Result<String> {
     let Function::Binomial { n, p, normal, .. } = f else {
-        return Err(Error::internal(format!("'{name}' is not a binomial function")));
+        return Err(Error::internal(format!(
+            "'{name}' is not a binomial function"
+        )));
     };
     let (n, p) = (*n as f64, *p);
     let reverse = p > 0.5;
@@ -70,11 +72,18 @@ pub fn binomial(name: &str, f: &Function) -> Result<String> {
         scale: format!("{:?}", (n * p * (1.0 - p)).sqrt()),
         loc: format!("{:?}", n * p),
         qn: format!("{:?}", (n * q.ln()).exp()),
-        bound: format!("{:?}", n.min(n * big_p + 10.0 * (n * big_p * q + 1.0).sqrt())),
+        bound: format!(
+            "{:?}",
+            n.min(n * big_p + 10.0 * (n * big_p * q + 1.0).sqrt())
+        ),
         n: format!("{n:?}"),
         big_p: format!("{big_p:?}"),
         q: format!("{q:?}"),
-        result: if reverse { format!("{n:?} - X") } else { "X".to_string() },
+        result: if reverse {
+            format!("{n:?} - X")
+        } else {
+            "X".to_string()
+        },
     };
     render(&sampler, name)
 }
@@ -94,10 +103,21 @@ struct TimedArray {
 /// A TimedArray reader: Brian's `TimedArray` C++ implementation, on the
 /// values' buffer.
 pub fn timed_array(plan: &Plan, name: &str, f: &Function) -> Result<String> {
-    let Function::TimedArray { values, ndim, rows, cols, dt, k, .. } = f else {
+    let Function::TimedArray {
+        values,
+        ndim,
+        rows,
+        cols,
+        dt,
+        k,
+        ..
+    } = f
+    else {
         return Err(Error::internal(format!("'{name}' is not a TimedArray")));
     };
-    let buffer = plan.buffer_of(values).ok_or_else(|| Error::internal(format!("no buffer for '{values}'")))?;
+    let buffer = plan
+        .buffer_of(values)
+        .ok_or_else(|| Error::internal(format!("no buffer for '{values}'")))?;
     let reader = TimedArray {
         name: name.to_string(),
         two_d: *ndim == 2,
@@ -111,7 +131,9 @@ pub fn timed_array(plan: &Plan, name: &str, f: &Function) -> Result<String> {
 }
 
 fn render(template: &impl Template, what: &str) -> Result<String> {
-    let mut text = template.render().map_err(|e| Error::internal(format!("template error for {what}: {e}")))?;
+    let mut text = template
+        .render()
+        .map_err(|e| Error::internal(format!("template error for {what}: {e}")))?;
     text.push('\n');
     Ok(text)
 }
@@ -121,7 +143,16 @@ mod tests {
     use super::*;
 
     fn sampler(n: u64, p: f64, normal: bool) -> String {
-        binomial("_b", &Function::Binomial { name: "b".into(), n: n as _, p, normal }).expect("renders")
+        binomial(
+            "_b",
+            &Function::Binomial {
+                name: "b".into(),
+                n: n as _,
+                p,
+                normal,
+            },
+        )
+        .expect("renders")
     }
 
     #[test]
@@ -133,8 +164,14 @@ mod tests {
         let inversion = sampler(10, 0.3, false);
         assert!(inversion.starts_with("BRISK_FN int32_t _b(BriskRng* _rng)\n{\n    long X = 0;\n    double px = 0.02824752489999998;\n"), "{inversion}");
         assert!(inversion.contains("        if (X > 10.0)\n"), "{inversion}");
-        assert!(inversion.contains("            px = ((10.0 - X + 1) * 0.3 * px) / (X * 0.7);\n"), "{inversion}");
-        assert!(inversion.ends_with("    }\n    return (int32_t)(X);\n}\n"), "{inversion}");
+        assert!(
+            inversion.contains("            px = ((10.0 - X + 1) * 0.3 * px) / (X * 0.7);\n"),
+            "{inversion}"
+        );
+        assert!(
+            inversion.ends_with("    }\n    return (int32_t)(X);\n}\n"),
+            "{inversion}"
+        );
         // p > 0.5 samples the complement
         assert!(sampler(10, 0.7, false).ends_with("return (int32_t)(10.0 - X);\n}\n"));
     }

@@ -42,12 +42,19 @@ struct ThresholdFusedCuda<'a> {
 }
 
 /// The element functions and the fused kernel of `fusion` (kernel `kernel`).
-pub fn render(plan: &Plan, code_objects: &[CodeObject], fusion: &Fusion, kernel: &Kernel) -> Result<String> {
+pub fn render(
+    plan: &Plan,
+    code_objects: &[CodeObject],
+    fusion: &Fusion,
+    kernel: &Kernel,
+) -> Result<String> {
     let part = |name: &str| -> Result<(&CodeObject, &Kernel)> {
         let co = code_objects
             .iter()
             .find(|c| c.name == name)
-            .ok_or_else(|| Error::internal(format!("the fusion names unknown code object '{name}'")))?;
+            .ok_or_else(|| {
+                Error::internal(format!("the fusion names unknown code object '{name}'"))
+            })?;
         let main = plan
             .code_objects
             .get(name)
@@ -56,14 +63,22 @@ pub fn render(plan: &Plan, code_objects: &[CodeObject], fusion: &Fusion, kernel:
         Ok((co, &plan.kernels[main]))
     };
     let template_error = |co: &CodeObject, e: askama::Error| {
-        Error::runtime(format!("template error for '{}': {e}", co.name)).in_object(&co.owner, &co.name)
+        Error::runtime(format!("template error for '{}': {e}", co.name))
+            .in_object(&co.owner, &co.name)
     };
     let mut text = String::new();
     let mut element = |name: &str, threshold: bool| -> Result<String> {
         let (co, k) = part(name)?;
         let mut view = KernelView::new(plan, co, k)?;
         view.symbol = format!("brisk_{name}_element");
-        text.push_str(&ElementCuda { k: &view, threshold }.render().map_err(|e| template_error(co, e))?);
+        text.push_str(
+            &ElementCuda {
+                k: &view,
+                threshold,
+            }
+            .render()
+            .map_err(|e| template_error(co, e))?,
+        );
         text.push('\n');
         Ok(view.symbol)
     };
@@ -78,6 +93,10 @@ pub fn render(plan: &Plan, code_objects: &[CodeObject], fusion: &Fusion, kernel:
     };
     let th = part(&fusion.threshold)?.0;
     let view = KernelView::new(plan, th, kernel)?;
-    text.push_str(&ThresholdFusedCuda { k: &view, f: &f }.render().map_err(|e| template_error(th, e))?);
+    text.push_str(
+        &ThresholdFusedCuda { k: &view, f: &f }
+            .render()
+            .map_err(|e| template_error(th, e))?,
+    );
     Ok(text)
 }

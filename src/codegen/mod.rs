@@ -73,7 +73,9 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
             if let Symbol::Function(Function::User { pieces, .. }) = symbol {
                 for (c_name, code) in pieces {
                     if emitted.insert(format!("user:{c_name}")) {
-                        source.push_str(&format!("// user function '{c_name}' (its C++ implementation)\n{code}"));
+                        source.push_str(&format!(
+                            "// user function '{c_name}' (its C++ implementation)\n{code}"
+                        ));
                     }
                 }
             }
@@ -88,7 +90,9 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
     for (index, kernel) in plan.kernels.iter().enumerate() {
         if kernel.phase == Phase::Fused {
             // CUDA only: the C++ target runs the parts one by one
-            if let (Target::Cuda, Some(fusion)) = (target, plan.fusions.iter().find(|f| f.kernel == index)) {
+            if let (Target::Cuda, Some(fusion)) =
+                (target, plan.fusions.iter().find(|f| f.kernel == index))
+            {
                 source.push('\n');
                 source.push_str(&fused::render(plan, code_objects, fusion, kernel)?);
             }
@@ -96,13 +100,22 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
         }
         if kernel.phase == Phase::Tick {
             source.push('\n');
-            source.push_str(&views::render_tick(plan, target).map_err(|e| Error::runtime(format!("template error for the step tick: {e}")))?);
+            source.push_str(
+                &views::render_tick(plan, target).map_err(|e| {
+                    Error::runtime(format!("template error for the step tick: {e}"))
+                })?,
+            );
             continue;
         }
         let co = code_objects
             .iter()
             .find(|c| c.name == kernel.code_object)
-            .ok_or_else(|| Error::runtime(format!("plan names unknown code object '{}'", kernel.code_object)))?;
+            .ok_or_else(|| {
+                Error::runtime(format!(
+                    "plan names unknown code object '{}'",
+                    kernel.code_object
+                ))
+            })?;
         source.push('\n');
         source.push_str(&render_kernel(plan, co, kernel, target)?);
     }
@@ -112,15 +125,24 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
 fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) -> Result<String> {
     let view = views::KernelView::new(plan, co, kernel)?;
     let text = match kernel.phase {
-        _ if co.template == crate::ir::Template::Spatialstateupdate => views::render_spatial(&view, target),
+        _ if co.template == crate::ir::Template::Spatialstateupdate => {
+            views::render_spatial(&view, target)
+        }
         Phase::Main | Phase::Count => views::render_main(&view, co, target),
         Phase::QueueWalk => views::render_main(&queue_walk(view), co, target),
         Phase::AfterRun | Phase::BeforeRun => views::render_phase(&view, co, kernel.phase, target),
         Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick | Phase::Fused => {
-            Ok(format!("// no {:?} code for template '{}'\n", kernel.phase, co.template.name()))
+            Ok(format!(
+                "// no {:?} code for template '{}'\n",
+                kernel.phase,
+                co.template.name()
+            ))
         }
     };
-    text.map_err(|e| Error::runtime(format!("template error for '{}': {e}", co.name)).in_object(&co.owner, &co.name))
+    text.map_err(|e| {
+        Error::runtime(format!("template error for '{}': {e}", co.name))
+            .in_object(&co.owner, &co.name)
+    })
 }
 
 /// A `synapses` kernel reduced to its walk over the spike queue

@@ -35,7 +35,10 @@ fn size_expr(co: &CodeObject, name: &str) -> Result<String> {
     match co.symbols.get(name) {
         Some(Symbol::Constant { .. }) => Ok(name.to_string()),
         Some(Symbol::Array { array, .. }) => Ok(format!("{}[0]", pointer_name(array))),
-        _ => Err(Error::internal(format!("connect() needs the size '{name}'")).in_object(&co.owner, &co.name)),
+        _ => Err(
+            Error::internal(format!("connect() needs the size '{name}'"))
+                .in_object(&co.owner, &co.name),
+        ),
     }
 }
 
@@ -86,14 +89,17 @@ pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelV
     }
     view.scalar_code = indent(&scalar, 1);
     if co.blocks.iter().any(|b| co.stmts_use_rng(&b.scalar)) {
-        view.rng_scalar = "    BriskRng _rng = brisk_rng_make(_a.seed, _a.stream, 0xFFFFFFFFu);".to_string();
+        view.rng_scalar =
+            "    BriskRng _rng = brisk_rng_make(_a.seed, _a.stream, 0xFFFFFFFFu);".to_string();
     }
     Ok(())
 }
 
 /// A pathway's queue buffers (push and delivery) and, for delivery, the atomic form of the code.
 pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()> {
-    let decl = co.pathway().ok_or_else(|| Error::internal("no pathway").in_object(&co.owner, &co.name))?;
+    let decl = co
+        .pathway()
+        .ok_or_else(|| Error::internal("no pathway").in_object(&co.owner, &co.name))?;
     let p = plan
         .pathways
         .get(&decl.name)
@@ -121,14 +127,19 @@ pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()
         s.grouped_index_name = g.index_name.clone();
         s.groups = g.groups;
         if let Some(block) = co.blocks.first() {
-            let (mut vector, stores) = render_part_atomic(co, &block.vector, &block.vector_info, &g.atomic);
+            let (mut vector, stores) =
+                render_part_atomic(co, &block.vector, &block.vector_info, &g.atomic);
             vector.extend(stores);
             s.vector_grouped = indent(&vector, 4);
         }
     }
-    let atomic = plan.code_objects.get(&co.name).and_then(|e| e.atomic.as_ref());
+    let atomic = plan
+        .code_objects
+        .get(&co.name)
+        .and_then(|e| e.atomic.as_ref());
     if let (Some(block), Some(atomic)) = (co.blocks.first(), atomic) {
-        let (mut vector, stores) = render_part_atomic(co, &block.vector, &block.vector_info, atomic);
+        let (mut vector, stores) =
+            render_part_atomic(co, &block.vector, &block.vector_info, atomic);
         vector.extend(stores);
         s.vector_atomic = indent(&vector, 3);
     }
@@ -137,11 +148,18 @@ pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()
 
 /// A summed variable's target and index arrays.
 pub fn summed(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()> {
-    let TemplateData::Summed { summed: decl, target_size_name } = &co.data else {
+    let TemplateData::Summed {
+        summed: decl,
+        target_size_name,
+    } = &co.data
+    else {
         return Err(Error::internal("no summed target").in_object(&co.owner, &co.name));
     };
     let buf = |name: &str| {
-        plan.buffer_of(name).ok_or_else(|| Error::internal(format!("array '{name}' is not in the export")).in_object(&co.owner, &co.name))
+        plan.buffer_of(name).ok_or_else(|| {
+            Error::internal(format!("array '{name}' is not in the export"))
+                .in_object(&co.owner, &co.name)
+        })
     };
     let target = buf(&decl.target)?;
     let index = buf(&decl.index)?;
@@ -155,7 +173,10 @@ pub fn summed(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()>
     let size_name = target_size_name.as_str();
     s.summed_stop = format!("{} + (int64_t){}", decl.start, size_expr(co, size_name)?);
     s.summed_synapses = format!("(int64_t){}", size_expr(co, "N")?);
-    let csr = plan.summed.get(&co.name).ok_or_else(|| Error::runtime(format!("no summed plan for '{}'", co.name)))?;
+    let csr = plan
+        .summed
+        .get(&co.name)
+        .ok_or_else(|| Error::runtime(format!("no summed plan for '{}'", co.name)))?;
     s.by_target_start = pointer(plan, csr.by_target_start);
     s.by_target = pointer(plan, csr.by_target);
     s.by_target_start_buffer = csr.by_target_start;

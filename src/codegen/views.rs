@@ -282,12 +282,19 @@ pub struct SynView {
 
 pub(crate) fn indent(lines: &[String], depth: usize) -> String {
     let pad = "    ".repeat(depth);
-    lines.iter().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
+    lines
+        .iter()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl KernelView {
     pub fn new(plan: &Plan, co: &CodeObject, kernel: &Kernel) -> Result<KernelView> {
-        let mut view = KernelView { symbol: kernel.symbol.clone(), ..Default::default() };
+        let mut view = KernelView {
+            symbol: kernel.symbol.clone(),
+            ..Default::default()
+        };
         view.prologue = prologue(plan, co)?;
         view.size_expr = "_a.n".to_string();
         let rng_line = |idx: &str| {
@@ -308,8 +315,11 @@ impl KernelView {
                 view.rng_vector = format!("            {}", rng_line("_vectorisation_idx"));
                 view.rng_blocks = "    BriskRngBlocks _rng_blocks;".to_string();
                 // With randn(), the blocks also hold each element's first ziggurat attempt.
-                let prefetch =
-                    if co.stmts_use_randn(&block.vector) { "brisk_rng_prefetch_normal" } else { "brisk_rng_prefetch" };
+                let prefetch = if co.stmts_use_randn(&block.vector) {
+                    "brisk_rng_prefetch_normal"
+                } else {
+                    "brisk_rng_prefetch"
+                };
                 view.rng_vector_ahead = format!(
                     "            if (_idx % BRISK_AHEAD == 0) {prefetch}(&_rng_blocks, _a.seed, _a.stream, _idx);\n            \
                      BriskRng _rng = brisk_rng_from_blocks(&_rng_blocks, _a.seed, _a.stream, _idx);"
@@ -327,7 +337,9 @@ impl KernelView {
         }
         if let Some(events) = co.eventspace() {
             view.events = pointer_name(events);
-            let buf = plan.buffer_of(events).ok_or_else(|| Error::internal(format!("no buffer for '{events}'")))?;
+            let buf = plan
+                .buffer_of(events)
+                .ok_or_else(|| Error::internal(format!("no buffer for '{events}'")))?;
             view.num_source = plan.buffers[buf].len.saturating_sub(1);
         }
         view.uses_refractory = co.uses_refractory();
@@ -374,17 +386,25 @@ fn prologue(plan: &Plan, co: &CodeObject) -> Result<String> {
             if !seen.insert(array.clone()) {
                 continue;
             }
-            let buf = plan
-                .buffer_of(array)
-                .ok_or_else(|| Error::internal(format!("array '{array}' is not in the export")).in_object(&co.owner, &co.name))?;
+            let buf = plan.buffer_of(array).ok_or_else(|| {
+                Error::internal(format!("array '{array}' is not in the export"))
+                    .in_object(&co.owner, &co.name)
+            })?;
             let ty = plan.buffers[buf].dtype.c_type();
-            lines.push(format!("{ty}* __restrict {} = ({ty}*)_a.arrays[{buf}];", pointer_name(array)));
+            lines.push(format!(
+                "{ty}* __restrict {} = ({ty}*)_a.arrays[{buf}];",
+                pointer_name(array)
+            ));
         }
     }
     for (name, symbol) in &co.symbols {
         match symbol {
             Symbol::Constant { dtype, value } => {
-                lines.push(format!("const {} {name} = {};", dtype.local_type(), value.c_literal(*dtype)));
+                lines.push(format!(
+                    "const {} {name} = {};",
+                    dtype.local_type(),
+                    value.c_literal(*dtype)
+                ));
             }
             Symbol::Clock { field, .. } => {
                 let (ty, value) = match field {
@@ -401,11 +421,17 @@ fn prologue(plan: &Plan, co: &CodeObject) -> Result<String> {
 }
 
 fn staging_of(plan: &Plan, array: &str) -> Result<String> {
-    let buf = plan.buffer_of(array).ok_or_else(|| Error::internal(format!("no buffer for '{array}'")))?;
+    let buf = plan
+        .buffer_of(array)
+        .ok_or_else(|| Error::internal(format!("no buffer for '{array}'")))?;
     let rec = plan
         .recorder_of_array(buf)
         .ok_or_else(|| Error::runtime(format!("array '{array}' has no recorder")))?;
-    let stream = rec.streams.iter().find(|s| s.array == buf).ok_or_else(|| Error::runtime("recorder without stream"))?;
+    let stream = rec
+        .streams
+        .iter()
+        .find(|s| s.array == buf)
+        .ok_or_else(|| Error::runtime("recorder without stream"))?;
     Ok(staging_pointer(plan, rec, stream.staging, stream.width))
 }
 
@@ -433,18 +459,31 @@ fn fill_of(plan: &Plan, co: &CodeObject) -> Result<String> {
 pub(crate) fn array_pointer(co: &CodeObject, var: &str) -> Result<String> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => Ok(pointer_name(array)),
-        _ => Err(Error::internal(format!("the {} template needs array '{var}'", co.template.name())).in_object(&co.owner, &co.name)),
+        _ => Err(Error::internal(format!(
+            "the {} template needs array '{var}'",
+            co.template.name()
+        ))
+        .in_object(&co.owner, &co.name)),
     }
 }
 
 pub(crate) fn array_name(co: &CodeObject, var: &str) -> Result<String> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => Ok(array.clone()),
-        _ => Err(Error::internal(format!("the {} template needs array '{var}'", co.template.name())).in_object(&co.owner, &co.name)),
+        _ => Err(Error::internal(format!(
+            "the {} template needs array '{var}'",
+            co.template.name()
+        ))
+        .in_object(&co.owner, &co.name)),
     }
 }
 
-fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelView) -> Result<()> {
+fn template_specific(
+    plan: &Plan,
+    co: &CodeObject,
+    kernel: &Kernel,
+    view: &mut KernelView,
+) -> Result<()> {
     if let LoopSize::Fixed(n) = kernel.size {
         view.size_expr = format!("{n}LL");
     }
@@ -496,13 +535,17 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
         BrianTemplate::Spikegenerator => {
             view.events = array_pointer(co, "_spikespace")?;
             let spikespace = array_name(co, "_spikespace")?;
-            let buf = plan.buffer_of(&spikespace).ok_or_else(|| Error::internal(format!("no buffer for '{spikespace}'")))?;
+            let buf = plan
+                .buffer_of(&spikespace)
+                .ok_or_else(|| Error::internal(format!("no buffer for '{spikespace}'")))?;
             view.num_source = plan.buffers[buf].len.saturating_sub(1);
             let timebins = array_name(co, "_timebins")?;
             view.sg = SpikeGeneratorView {
                 lastindex: array_pointer(co, "_lastindex")?,
                 timebins: array_pointer(co, "_timebins")?,
-                timebins_buffer: plan.buffer_of(&timebins).ok_or_else(|| Error::internal(format!("no buffer for '{timebins}'")))?,
+                timebins_buffer: plan
+                    .buffer_of(&timebins)
+                    .ok_or_else(|| Error::internal(format!("no buffer for '{timebins}'")))?,
                 neuron_index: array_pointer(co, "neuron_index")?,
                 period_bins: array_pointer(co, "_period_bins")?,
             };
@@ -523,7 +566,9 @@ fn template_specific(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut K
             view.num_source_neurons = constant_u64(co, "_num_source_neurons")?;
             view.events = array_pointer(co, "_spikespace")?;
             let name = array_name(co, "_spikespace")?;
-            let buf = plan.buffer_of(&name).ok_or_else(|| Error::internal(format!("no buffer for '{name}'")))?;
+            let buf = plan
+                .buffer_of(&name)
+                .ok_or_else(|| Error::internal(format!("no buffer for '{name}'")))?;
             view.num_source = plan.buffers[buf].len.saturating_sub(1);
         }
         _ => {}
@@ -657,7 +702,11 @@ synapse_templates! {
 }
 
 /// Renders a kernel's main phase (or a connect() count pass) with its Brian template.
-pub fn render_main(view: &KernelView, co: &CodeObject, target: Target) -> Result<String, askama::Error> {
+pub fn render_main(
+    view: &KernelView,
+    co: &CodeObject,
+    target: Target,
+) -> Result<String, askama::Error> {
     let k = view;
     let s = &view.syn;
     use BrianTemplate as T;
@@ -674,8 +723,12 @@ pub fn render_main(view: &KernelView, co: &CodeObject, target: Target) -> Result
         (T::SummedVariable, Target::Cuda) => SummedVariableCuda { k, s }.render(),
         (T::Stateupdate, Target::Cpp) => StateupdateCpp { k }.render(),
         (T::Stateupdate, Target::Cuda) => StateupdateCuda { k }.render(),
-        (T::GroupVariableSetConditional, Target::Cpp) => GroupVariableSetConditionalCpp { k }.render(),
-        (T::GroupVariableSetConditional, Target::Cuda) => GroupVariableSetConditionalCuda { k }.render(),
+        (T::GroupVariableSetConditional, Target::Cpp) => {
+            GroupVariableSetConditionalCpp { k }.render()
+        }
+        (T::GroupVariableSetConditional, Target::Cuda) => {
+            GroupVariableSetConditionalCuda { k }.render()
+        }
         (T::GroupVariableSet, Target::Cpp) => GroupVariableSetCpp { k }.render(),
         (T::GroupVariableSet, Target::Cuda) => GroupVariableSetCuda { k }.render(),
         (T::Threshold, Target::Cpp) => ThresholdCpp { k }.render(),
@@ -692,16 +745,31 @@ pub fn render_main(view: &KernelView, co: &CodeObject, target: Target) -> Result
         (T::Spikegenerator, Target::Cuda) => SpikegeneratorCuda { k }.render(),
         (T::Ratemonitor, Target::Cpp) => RatemonitorCpp { k }.render(),
         (T::Ratemonitor, Target::Cuda) => RatemonitorCuda { k }.render(),
-        _ => Ok(format!("// no code for template '{}'\n", co.template.name())),
+        _ => Ok(format!(
+            "// no code for template '{}'\n",
+            co.template.name()
+        )),
     }
 }
 
 /// Renders a before/after-run phase.
-pub fn render_phase(view: &KernelView, co: &CodeObject, phase: Phase, target: Target) -> Result<String, askama::Error> {
+pub fn render_phase(
+    view: &KernelView,
+    co: &CodeObject,
+    phase: Phase,
+    target: Target,
+) -> Result<String, askama::Error> {
     let k = view;
     match (&co.template, phase, target) {
-        (BrianTemplate::Threshold, Phase::AfterRun, Target::Cpp) => ThresholdAfterCpp { k }.render(),
-        (BrianTemplate::Threshold, Phase::AfterRun, Target::Cuda) => ThresholdAfterCuda { k }.render(),
-        _ => Ok(format!("// no {phase:?} code for template '{}'\n", co.template.name())),
+        (BrianTemplate::Threshold, Phase::AfterRun, Target::Cpp) => {
+            ThresholdAfterCpp { k }.render()
+        }
+        (BrianTemplate::Threshold, Phase::AfterRun, Target::Cuda) => {
+            ThresholdAfterCuda { k }.render()
+        }
+        _ => Ok(format!(
+            "// no {phase:?} code for template '{}'\n",
+            co.template.name()
+        )),
     }
 }

@@ -32,21 +32,25 @@ use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 use crate::export::{BlockDecl, CodeObjectDecl, Export, StatementDecl, VariableDecl};
 use crate::ir::{
-    AssignOp, BinaryOp, Block, BoolBranch, ClockField, CodeObject, Expr, ExprKind, Function,
-    ConnectIterator, Generator, Index, Stmt, Symbol, Template, TemplateData, UnaryOp,
+    AssignOp, BinaryOp, Block, BoolBranch, ClockField, CodeObject, ConnectIterator, Expr, ExprKind,
+    Function, Generator, Index, Stmt, Symbol, Template, TemplateData, UnaryOp,
 };
 use crate::parse::{self, ast};
 
 /// Brian's default functions that Brisk renders by name (`Function::Builtin`).
 pub const BUILTINS: &[&str] = &[
-    "exp", "log", "log10", "expm1", "exprel", "log1p", "sqrt", "sin", "cos", "tan", "sinh",
-    "cosh", "tanh", "arcsin", "arccos", "arctan", "abs", "sign", "clip", "floor", "ceil", "int",
+    "exp", "log", "log10", "expm1", "exprel", "log1p", "sqrt", "sin", "cos", "tan", "sinh", "cosh",
+    "tanh", "arcsin", "arccos", "arctan", "abs", "sign", "clip", "floor", "ceil", "int",
     "timestep",
 ];
 
 /// Lowers every code object of the export, in export order.
 pub fn lower_all(export: &Export) -> Result<Vec<CodeObject>> {
-    export.code_objects.iter().map(|decl| lower(decl, export)).collect()
+    export
+        .code_objects
+        .iter()
+        .map(|decl| lower(decl, export))
+        .collect()
 }
 
 /// Lowers one code object.
@@ -55,14 +59,26 @@ pub fn lower(decl: &CodeObjectDecl, export: &Export) -> Result<CodeObject> {
         .map_err(|e| {
             // Code Brisk cannot run yet may also not lower: say what is missing.
             let template = Template::from_name(&decl.template);
-            if template.is_supported() { e } else { template.unsupported(&decl.owner.class, &decl.owner.name) }
+            if template.is_supported() {
+                e
+            } else {
+                template.unsupported(&decl.owner.class, &decl.owner.name)
+            }
         })
         .map_err(|e| e.in_object(&decl.owner.name, &decl.name))
 }
 
 fn lower_inner(decl: &CodeObjectDecl, export: &Export) -> Result<CodeObject> {
-    let Symbols { symbols, subexpressions, clock } = build_symbols(decl, export)?;
-    let mut lowerer = Lowerer { symbols, subexpressions, float_dtype: export.float_dtype };
+    let Symbols {
+        symbols,
+        subexpressions,
+        clock,
+    } = build_symbols(decl, export)?;
+    let mut lowerer = Lowerer {
+        symbols,
+        subexpressions,
+        float_dtype: export.float_dtype,
+    };
     let mut blocks = Vec::with_capacity(decl.blocks.len());
     for block in &decl.blocks {
         blocks.push(lowerer.block(block, decl)?);
@@ -71,7 +87,10 @@ fn lower_inner(decl: &CodeObjectDecl, export: &Export) -> Result<CodeObject> {
     // Brian's cpp_standalone writes shared variables only from a state update
     // (run_regularly): its `stateupdate` template alone is ALLOWS_SCALAR_WRITE.
     if template != Template::Stateupdate {
-        if let Some((block, var)) = blocks.iter().find_map(|b| b.scalar_info.write.iter().next().map(|v| (b, v))) {
+        if let Some((block, var)) = blocks
+            .iter()
+            .find_map(|b| b.scalar_info.write.iter().next().map(|v| (b, v)))
+        {
             return Err(Error::semantic(format!(
                 "the {} template writes the shared variable '{var}'; Brian writes shared variables only \
                  in a state update or run_regularly",
@@ -97,7 +116,9 @@ fn lower_inner(decl: &CodeObjectDecl, export: &Export) -> Result<CodeObject> {
 fn template_data(decl: &CodeObjectDecl, template: &Template) -> Result<TemplateData> {
     // validation checked every one of these (`validate::needs`)
     fn need<T: Clone>(value: &Option<T>, what: &str) -> Result<T> {
-        value.clone().ok_or_else(|| Error::internal(format!("the template has no {what} after validation")))
+        value
+            .clone()
+            .ok_or_else(|| Error::internal(format!("the template has no {what} after validation")))
     }
     let k = &decl.template_kwds;
     Ok(match template {
@@ -105,20 +126,31 @@ fn template_data(decl: &CodeObjectDecl, template: &Template) -> Result<TemplateD
             eventspace: need(&decl.eventspace, "event space")?,
             uses_refractory: k.uses_refractory,
         },
-        Template::Reset => TemplateData::Reset { eventspace: need(&decl.eventspace, "event space")? },
+        Template::Reset => TemplateData::Reset {
+            eventspace: need(&decl.eventspace, "event space")?,
+        },
         Template::Spikemonitor => TemplateData::Spikemonitor {
             eventspace: need(&decl.eventspace, "event space")?,
             record_variables: k.record_variables.clone(),
         },
-        Template::Statemonitor => TemplateData::Statemonitor { recorded_variables: k.recorded_variables.clone() },
+        Template::Statemonitor => TemplateData::Statemonitor {
+            recorded_variables: k.recorded_variables.clone(),
+        },
         Template::SynapsesPushSpikes => TemplateData::Push {
             pathway: need(&decl.pathway, "pathway")?,
             eventspace: need(&decl.eventspace, "event space")?,
         },
-        Template::Synapses => TemplateData::Deliver { pathway: need(&decl.pathway, "pathway")? },
-        Template::SynapsesCreateArray => TemplateData::FromArrays { connect: need(&decl.connect, "connect() arrays")? },
+        Template::Synapses => TemplateData::Deliver {
+            pathway: need(&decl.pathway, "pathway")?,
+        },
+        Template::SynapsesCreateArray => TemplateData::FromArrays {
+            connect: need(&decl.connect, "connect() arrays")?,
+        },
         Template::SynapsesCreateGenerator => {
-            let iterator = match (k.iterator_func.as_deref(), k.iterator_kwds.sample_size.as_deref()) {
+            let iterator = match (
+                k.iterator_func.as_deref(),
+                k.iterator_kwds.sample_size.as_deref(),
+            ) {
                 (Some("range"), _) => ConnectIterator::Range,
                 (Some("sample"), Some("fixed")) => ConnectIterator::SampleFixed,
                 (Some("sample"), _) => ConnectIterator::SampleP,
@@ -153,11 +185,17 @@ fn template_data(decl: &CodeObjectDecl, template: &Template) -> Result<TemplateD
                 if_true: kwd(&k.if_expression, "if_expression")? == "True",
                 skip_if_invalid: k.skip_if_invalid,
             };
-            TemplateData::Generator { connect: need(&decl.connect, "connect() arrays")?, generator }
+            TemplateData::Generator {
+                connect: need(&decl.connect, "connect() arrays")?,
+                generator,
+            }
         }
         Template::SummedVariable => TemplateData::Summed {
             summed: need(&decl.summed, "summed target")?,
-            target_size_name: k.target_size_name.clone().unwrap_or_else(|| "N_post".to_string()),
+            target_size_name: k
+                .target_size_name
+                .clone()
+                .unwrap_or_else(|| "N_post".to_string()),
         },
         _ => TemplateData::Plain {},
     })
@@ -194,16 +232,33 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
     let mut subexpressions = BTreeSet::new();
     for (name, var) in &decl.variables {
         let symbol = match var {
-            VariableDecl::Constant { dtype, value } => Symbol::Constant { dtype: *dtype, value: *value },
-            VariableDecl::Array { array, dtype, scalar, read_only, dynamic, index, .. } => {
+            VariableDecl::Constant { dtype, value } => Symbol::Constant {
+                dtype: *dtype,
+                value: *value,
+            },
+            VariableDecl::Array {
+                array,
+                dtype,
+                scalar,
+                read_only,
+                dynamic,
+                index,
+                ..
+            } => {
                 // The code object's own clock values are launch arguments; another
                 // clock's values are read from its arrays (the runtime keeps them current).
-                let own_clock_value = clock_arrays.get(array.as_str()).and_then(|&(owner_clock, field)| {
-                    let own = clock.get_or_insert_with(|| owner_clock.to_string());
-                    (own == owner_clock).then_some((owner_clock, field))
-                });
+                let own_clock_value =
+                    clock_arrays
+                        .get(array.as_str())
+                        .and_then(|&(owner_clock, field)| {
+                            let own = clock.get_or_insert_with(|| owner_clock.to_string());
+                            (own == owner_clock).then_some((owner_clock, field))
+                        });
                 if let Some((owner_clock, field)) = own_clock_value {
-                    Symbol::Clock { clock: owner_clock.to_string(), field }
+                    Symbol::Clock {
+                        clock: owner_clock.to_string(),
+                        field,
+                    }
                 } else {
                     let index = match index.as_str() {
                         "_idx" => Index::Element,
@@ -225,7 +280,13 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
                 subexpressions.insert(name.clone());
                 continue;
             }
-            VariableDecl::TimedArray { ndim, shape, dt, k, values } => {
+            VariableDecl::TimedArray {
+                ndim,
+                shape,
+                dt,
+                k,
+                values,
+            } => {
                 let (rows, cols) = match (ndim, shape.as_slice()) {
                     (1, [rows]) => (*rows, 1),
                     (2, [rows, cols]) => (*rows, *cols),
@@ -246,13 +307,22 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
                     k: *k,
                 })
             }
-            VariableDecl::Binomial { n, p, normal } => {
-                Symbol::Function(Function::Binomial { name: name.clone(), n: *n, p: *p, normal: *normal })
-            }
-            VariableDecl::UserFunction { c_name, return_type, auto_vectorise, .. } => {
+            VariableDecl::Binomial { n, p, normal } => Symbol::Function(Function::Binomial {
+                name: name.clone(),
+                n: *n,
+                p: *p,
+                normal: *normal,
+            }),
+            VariableDecl::UserFunction {
+                c_name,
+                return_type,
+                auto_vectorise,
+                ..
+            } => {
                 let mut pieces = Vec::new();
-                user_function_pieces(var, &mut pieces, 0)
-                    .map_err(|e| Error::not_implemented(format!("function '{name}': {}", e.message)))?;
+                user_function_pieces(var, &mut pieces, 0).map_err(|e| {
+                    Error::not_implemented(format!("function '{name}': {}", e.message))
+                })?;
                 Symbol::Function(Function::User {
                     c_name: c_name.clone(),
                     pieces,
@@ -275,9 +345,12 @@ fn build_symbols(decl: &CodeObjectDecl, export: &Export) -> Result<Symbols> {
         };
         symbols.insert(name.clone(), symbol);
     }
-    Ok(Symbols { symbols, subexpressions, clock })
+    Ok(Symbols {
+        symbols,
+        subexpressions,
+        clock,
+    })
 }
-
 
 /// The dtype a clock value has in Brian (`Clock` variables `t`, `dt`, `timestep`).
 pub fn clock_dtype(field: ClockField) -> Dtype {
@@ -302,18 +375,31 @@ impl Lowerer {
         let mut scope = Scope::new();
         let mut scalar = Vec::with_capacity(decl.scalar.len());
         for s in &decl.scalar {
-            scalar.push(self.statement(s, &mut scope).map_err(|e| e.at(label, &source(s)))?);
+            scalar.push(
+                self.statement(s, &mut scope)
+                    .map_err(|e| e.at(label, &source(s)))?,
+            );
         }
         let mut vector = Vec::with_capacity(decl.vector.len());
         for s in &decl.vector {
-            vector.push(self.statement(s, &mut scope).map_err(|e| e.at(label, &source(s)))?);
+            vector.push(
+                self.statement(s, &mut scope)
+                    .map_err(|e| e.at(label, &source(s)))?,
+            );
         }
         let (scalar_info, vector_info) =
             analysis::access_info(&scalar, &vector, &self.symbols, &co.conditional_writes);
         for (stmts, info) in [(&scalar, &scalar_info), (&vector, &vector_info)] {
-            self.check_access(stmts, info, co).map_err(|(e, s)| e.at(label, s))?;
+            self.check_access(stmts, info, co)
+                .map_err(|(e, s)| e.at(label, s))?;
         }
-        Ok(Block { name: decl.name.clone(), scalar, vector, scalar_info, vector_info })
+        Ok(Block {
+            name: decl.name.clone(),
+            scalar,
+            vector,
+            scalar_info,
+            vector_info,
+        })
     }
 
     /// Index arrays and write guards the generated code will load must be
@@ -332,9 +418,16 @@ impl Lowerer {
                 .unwrap_or("")
         };
         for name in info.read.iter().chain(&info.write) {
-            if let Some(Symbol::Array { index: Index::Via(idx), .. }) = self.symbols.get(name) {
+            if let Some(Symbol::Array {
+                index: Index::Via(idx),
+                ..
+            }) = self.symbols.get(name)
+            {
                 // Index arrays, or indices the template computes (`_raw_pre_idx` of connect()).
-                if !matches!(self.symbols.get(idx), Some(Symbol::Array { .. } | Symbol::Local { .. })) {
+                if !matches!(
+                    self.symbols.get(idx),
+                    Some(Symbol::Array { .. } | Symbol::Local { .. })
+                ) {
                     return Err((
                         Error::semantic(format!(
                             "'{name}' is indexed by '{idx}', which is not an array variable of this code object"
@@ -362,9 +455,8 @@ impl Lowerer {
 
     fn statement(&mut self, decl: &StatementDecl, scope: &mut Scope) -> Result<Stmt> {
         let source = source(decl);
-        let op = AssignOp::from_str(&decl.op).ok_or_else(|| {
-            Error::semantic(format!("unknown assignment operator '{}'", decl.op))
-        })?;
+        let op = AssignOp::from_str(&decl.op)
+            .ok_or_else(|| Error::semantic(format!("unknown assignment operator '{}'", decl.op)))?;
         let parsed = parse::parse_statement(&source)?;
         if parsed.var != decl.var || parsed.op != op {
             return Err(Error::semantic(format!(
@@ -385,7 +477,9 @@ impl Lowerer {
                 }
             }
             if scope.contains_key(var) {
-                return Err(Error::semantic(format!("'{var}' is declared twice in this block")));
+                return Err(Error::semantic(format!(
+                    "'{var}' is declared twice in this block"
+                )));
             }
             decl.dtype
         } else {
@@ -407,12 +501,23 @@ impl Lowerer {
             }
             let parsed = parse::parse_expression(&branch.expr)?;
             let lowered = self.expr(&parsed, scope)?;
-            branches.push(BoolBranch { when: branch.when.clone(), expr: lowered });
+            branches.push(BoolBranch {
+                when: branch.when.clone(),
+                expr: lowered,
+            });
         }
         if op == AssignOp::Declare {
             scope.insert(var.clone(), dtype);
         }
-        Ok(Stmt { var: var.clone(), op, expr, dtype, constant: decl.constant, branches, source })
+        Ok(Stmt {
+            var: var.clone(),
+            op,
+            expr,
+            dtype,
+            constant: decl.constant,
+            branches,
+            source,
+        })
     }
 
     /// The dtype of an assignment target, rejecting what cannot be written.
@@ -422,10 +527,13 @@ impl Lowerer {
         }
         match self.symbols.get(var) {
             Some(Symbol::Array { dtype, .. }) | Some(Symbol::Local { dtype }) => Ok(*dtype),
-            Some(other) => Err(Error::semantic(format!("cannot write to '{var}': it is {}", describe(other)))),
-            None if self.subexpressions.contains(var) => {
-                Err(Error::semantic(format!("cannot write to subexpression '{var}'")))
-            }
+            Some(other) => Err(Error::semantic(format!(
+                "cannot write to '{var}': it is {}",
+                describe(other)
+            ))),
+            None if self.subexpressions.contains(var) => Err(Error::semantic(format!(
+                "cannot write to subexpression '{var}'"
+            ))),
             None => Err(Error::semantic(format!("unknown variable '{var}'"))),
         }
     }
@@ -450,7 +558,10 @@ impl Lowerer {
                 Some(value) => {
                     self.symbols.insert(
                         name.to_string(),
-                        Symbol::Constant { dtype: Dtype::Float64, value: Value::Float(value) },
+                        Symbol::Constant {
+                            dtype: Dtype::Float64,
+                            value: Value::Float(value),
+                        },
                     );
                     Ok(Dtype::Float64)
                 }
@@ -461,15 +572,28 @@ impl Lowerer {
 
     fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
         Ok(match e {
-            ast::Expr::Bool(b) => Expr { kind: ExprKind::Bool(*b), dtype: Dtype::Bool },
+            ast::Expr::Bool(b) => Expr {
+                kind: ExprKind::Bool(*b),
+                dtype: Dtype::Bool,
+            },
             ast::Expr::Int(i) => Expr {
                 kind: ExprKind::Int(*i),
-                dtype: if i32::try_from(*i).is_ok() { Dtype::Int32 } else { Dtype::Int64 },
+                dtype: if i32::try_from(*i).is_ok() {
+                    Dtype::Int32
+                } else {
+                    Dtype::Int64
+                },
             },
-            ast::Expr::Float(f) => Expr { kind: ExprKind::Float(*f), dtype: Dtype::Float64 },
+            ast::Expr::Float(f) => Expr {
+                kind: ExprKind::Float(*f),
+                dtype: Dtype::Float64,
+            },
             ast::Expr::Name(n) => {
                 let dtype = self.name_dtype(n, scope)?;
-                Expr { kind: ExprKind::Name(n.clone()), dtype }
+                Expr {
+                    kind: ExprKind::Name(n.clone()),
+                    dtype,
+                }
             }
             ast::Expr::Unary(op, x) => {
                 let x = self.expr(x, scope)?;
@@ -484,15 +608,21 @@ impl Lowerer {
                     }
                     UnaryOp::Neg | UnaryOp::Pos => x.dtype,
                 };
-                Expr { kind: ExprKind::Unary(*op, Box::new(x)), dtype }
+                Expr {
+                    kind: ExprKind::Unary(*op, Box::new(x)),
+                    dtype,
+                }
             }
             ast::Expr::Binary(op, l, r) => {
                 let l = self.expr(l, scope)?;
                 let r = self.expr(r, scope)?;
-                let dtype = self.binary_dtype(*op, l.dtype, r.dtype).map_err(|err| {
-                    Error::semantic(format!("{}: {}", err.message, e.python()))
-                })?;
-                Expr { kind: ExprKind::Binary(*op, Box::new(l), Box::new(r)), dtype }
+                let dtype = self
+                    .binary_dtype(*op, l.dtype, r.dtype)
+                    .map_err(|err| Error::semantic(format!("{}: {}", err.message, e.python())))?;
+                Expr {
+                    kind: ExprKind::Binary(*op, Box::new(l), Box::new(r)),
+                    dtype,
+                }
             }
             ast::Expr::Call(f, args) => {
                 let mut lowered = Vec::with_capacity(args.len());
@@ -500,7 +630,10 @@ impl Lowerer {
                     lowered.push(self.expr(a, scope)?);
                 }
                 let dtype = self.call_dtype(f, &lowered, scope)?;
-                Expr { kind: ExprKind::Call(f.clone(), lowered), dtype }
+                Expr {
+                    kind: ExprKind::Call(f.clone(), lowered),
+                    dtype,
+                }
             }
         })
     }
@@ -517,11 +650,18 @@ impl Lowerer {
             | BinaryOp::Pow => Dtype::promote(l, r),
             BinaryOp::Div => {
                 let p = Dtype::promote(l, r);
-                if p.is_float() { p } else { self.float_dtype }
+                if p.is_float() {
+                    p
+                } else {
+                    self.float_dtype
+                }
             }
-            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne => {
-                Dtype::Bool
-            }
+            BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge
+            | BinaryOp::Eq
+            | BinaryOp::Ne => Dtype::Bool,
             BinaryOp::And | BinaryOp::Or => {
                 if l != Dtype::Bool || r != Dtype::Bool {
                     return Err(Error::semantic(format!(
@@ -540,7 +680,9 @@ impl Lowerer {
         let function = match self.symbols.get(f) {
             Some(Symbol::Function(function)) if !scope.contains_key(f) => function,
             Some(_) => return Err(Error::semantic(format!("'{f}' is not a function"))),
-            None if scope.contains_key(f) => return Err(Error::semantic(format!("'{f}' is not a function"))),
+            None if scope.contains_key(f) => {
+                return Err(Error::semantic(format!("'{f}' is not a function")))
+            }
             None => return Err(Error::semantic(format!("unknown function '{f}'"))),
         };
         let arity = |n: usize| -> Result<()> {
@@ -572,7 +714,11 @@ impl Lowerer {
             }),
             Function::Binomial { normal, .. } => {
                 arity(0)?;
-                Ok(if *normal { Dtype::Float64 } else { Dtype::Int32 })
+                Ok(if *normal {
+                    Dtype::Float64
+                } else {
+                    Dtype::Int32
+                })
             }
             Function::TimedArray { ndim, .. } => {
                 arity(usize::from(*ndim))?;
@@ -590,18 +736,36 @@ impl Lowerer {
 }
 
 /// The code of a user function's dependencies, then its own, in emission order.
-fn user_function_pieces(decl: &VariableDecl, out: &mut Vec<(String, String)>, depth: usize) -> Result<()> {
-    let VariableDecl::UserFunction { c_name, support_code, hashdefine_code, dependencies, .. } = decl else {
-        return Err(Error::not_implemented("a dependency is not a user function with C++ code"));
+fn user_function_pieces(
+    decl: &VariableDecl,
+    out: &mut Vec<(String, String)>,
+    depth: usize,
+) -> Result<()> {
+    let VariableDecl::UserFunction {
+        c_name,
+        support_code,
+        hashdefine_code,
+        dependencies,
+        ..
+    } = decl
+    else {
+        return Err(Error::not_implemented(
+            "a dependency is not a user function with C++ code",
+        ));
     };
     if depth > 32 {
-        return Err(Error::not_implemented("its dependencies are nested too deeply"));
+        return Err(Error::not_implemented(
+            "its dependencies are nested too deeply",
+        ));
     }
     for dep in dependencies.values() {
         user_function_pieces(dep, out, depth + 1)?;
     }
     if !out.iter().any(|(name, _)| name == c_name) {
-        out.push((c_name.clone(), format!("{hashdefine_code}\n{support_code}\n")));
+        out.push((
+            c_name.clone(),
+            format!("{hashdefine_code}\n{support_code}\n"),
+        ));
     }
     Ok(())
 }
@@ -621,9 +785,14 @@ pub fn builtin_dtype(name: &str, args: &[Dtype]) -> Option<(usize, Dtype)> {
     let first = args.first().copied().unwrap_or(Dtype::Float64);
     Some(match name {
         "exp" | "log" | "log10" | "expm1" | "exprel" | "log1p" | "sqrt" | "sin" | "cos" | "tan"
-        | "sinh" | "cosh" | "tanh" | "arcsin" | "arccos" | "arctan" | "floor" | "ceil" => {
-            (1, if first == Dtype::Float32 { Dtype::Float32 } else { Dtype::Float64 })
-        }
+        | "sinh" | "cosh" | "tanh" | "arcsin" | "arccos" | "arctan" | "floor" | "ceil" => (
+            1,
+            if first == Dtype::Float32 {
+                Dtype::Float32
+            } else {
+                Dtype::Float64
+            },
+        ),
         "abs" | "sign" => (1, Dtype::promote(first, first)),
         "clip" => (3, args.iter().copied().fold(first, Dtype::promote)),
         "int" => (1, Dtype::Int32),
@@ -736,23 +905,36 @@ mod tests {
 
     #[test]
     fn scopes_and_errors() {
-        let co = lower_vector("float64", &[("_a", ":=", "k", "int64"), ("x", "=", "_a * 2", "float32")])
-            .expect("locals are visible to later statements");
+        let co = lower_vector(
+            "float64",
+            &[("_a", ":=", "k", "int64"), ("x", "=", "_a * 2", "float32")],
+        )
+        .expect("locals are visible to later statements");
         assert_eq!(co.blocks[0].vector[1].expr.dtype, Dtype::Int64);
         assert_eq!(co.blocks[0].vector_info.read, ["k".to_string()].into());
         assert_eq!(co.blocks[0].vector_info.write, ["x".to_string()].into());
         for (stmts, message) in [
             (vec![("x", "=", "-b", "float32")], "unary '-'"),
-            (vec![("x", "=", "k or b", "float32")], "needs boolean operands"),
+            (
+                vec![("x", "=", "k or b", "float32")],
+                "needs boolean operands",
+            ),
             (vec![("x", "=", "exp()", "float32")], "takes 1 argument"),
             (vec![("x", "=", "_a", "float32")], "unknown variable '_a'"),
             (vec![("x", ":=", "1", "float32")], "cannot declare 'x'"),
-            (vec![("_a", ":=", "1", "int64"), ("_a", ":=", "2", "int64")], "declared twice"),
+            (
+                vec![("_a", ":=", "1", "int64"), ("_a", ":=", "2", "int64")],
+                "declared twice",
+            ),
             (vec![("exp", "=", "1", "float64")], "it is a function"),
             (vec![("x", "=", "rand(", "float32")], "syntax error"),
         ] {
             let err = lower_vector("float64", &stmts).expect_err(message);
-            assert!(err.message.contains(message), "{} does not contain {message}", err.message);
+            assert!(
+                err.message.contains(message),
+                "{} does not contain {message}",
+                err.message
+            );
             assert_eq!(err.object.as_deref(), Some("g"));
             assert_eq!(err.block.as_deref(), Some("main"));
             assert!(err.line.is_some());

@@ -54,23 +54,38 @@ pub struct CodeObject {
 #[serde(untagged)]
 pub enum TemplateData {
     /// threshold: the event space it fills, and whether the group is refractory.
-    Threshold { eventspace: String, uses_refractory: bool },
+    Threshold {
+        eventspace: String,
+        uses_refractory: bool,
+    },
     /// reset: the event space it reads.
     Reset { eventspace: String },
     /// spikemonitor (and EventMonitor): the event space, and the variables recorded per event (sorted).
-    Spikemonitor { eventspace: String, record_variables: Vec<String> },
+    Spikemonitor {
+        eventspace: String,
+        record_variables: Vec<String>,
+    },
     /// statemonitor: the variables recorded per step (sorted).
     Statemonitor { recorded_variables: Vec<String> },
     /// synapses_push_spikes: the pathway, and the source's event space.
-    Push { pathway: crate::export::PathwayDecl, eventspace: String },
+    Push {
+        pathway: crate::export::PathwayDecl,
+        eventspace: String,
+    },
     /// synapses: the pathway it delivers.
     Deliver { pathway: crate::export::PathwayDecl },
     /// synapses_create_generator: the arrays it resizes and Brian's generator.
-    Generator { connect: crate::export::ConnectDecl, generator: Generator },
+    Generator {
+        connect: crate::export::ConnectDecl,
+        generator: Generator,
+    },
     /// synapses_create_array: the arrays it resizes.
     FromArrays { connect: crate::export::ConnectDecl },
     /// summed_variable: the target range, and the constant holding its size.
-    Summed { summed: crate::export::SummedDecl, target_size_name: String },
+    Summed {
+        summed: crate::export::SummedDecl,
+        target_size_name: String,
+    },
     /// Every other template: nothing beyond its variables.
     Plain {},
 }
@@ -113,24 +128,34 @@ pub struct Generator {
 impl CodeObject {
     /// True when any statement calls `rand`, `randn` or `poisson`.
     pub fn uses_rng(&self) -> bool {
-        self.blocks.iter().any(|b| self.stmts_use_rng(&b.scalar) || self.stmts_use_rng(&b.vector))
+        self.blocks
+            .iter()
+            .any(|b| self.stmts_use_rng(&b.scalar) || self.stmts_use_rng(&b.vector))
     }
 
     /// True when any of `stmts` calls `rand`, `randn` or `poisson`.
     pub fn stmts_use_rng(&self, stmts: &[Stmt]) -> bool {
         self.stmts_call(stmts, &|f| {
-            matches!(f, Function::Rand | Function::Randn | Function::Poisson | Function::Binomial { .. })
+            matches!(
+                f,
+                Function::Rand | Function::Randn | Function::Poisson | Function::Binomial { .. }
+            )
         })
     }
 
     /// True when any of `stmts` draws normals: `randn`, or a binomial by
     /// its normal approximation.
     pub fn stmts_use_randn(&self, stmts: &[Stmt]) -> bool {
-        self.stmts_call(stmts, &|f| matches!(f, Function::Randn | Function::Binomial { normal: true, .. }))
+        self.stmts_call(stmts, &|f| {
+            matches!(f, Function::Randn | Function::Binomial { normal: true, .. })
+        })
     }
 
     fn stmts_call(&self, stmts: &[Stmt], pred: &dyn Fn(&Function) -> bool) -> bool {
-        stmts.iter().any(|s| self.expr_calls(&s.expr, pred) || s.branches.iter().any(|b| self.expr_calls(&b.expr, pred)))
+        stmts.iter().any(|s| {
+            self.expr_calls(&s.expr, pred)
+                || s.branches.iter().any(|b| self.expr_calls(&b.expr, pred))
+        })
     }
 
     fn expr_calls(&self, expr: &Expr, pred: &dyn Fn(&Function) -> bool) -> bool {
@@ -168,14 +193,26 @@ impl CodeObject {
     /// The variables a monitor records (spikemonitor: per event; statemonitor: per step).
     pub fn recorded(&self) -> &[String] {
         match &self.data {
-            TemplateData::Spikemonitor { record_variables: v, .. } | TemplateData::Statemonitor { recorded_variables: v } => v,
+            TemplateData::Spikemonitor {
+                record_variables: v,
+                ..
+            }
+            | TemplateData::Statemonitor {
+                recorded_variables: v,
+            } => v,
             _ => &[],
         }
     }
 
     /// Whether the group is refractory (threshold).
     pub fn uses_refractory(&self) -> bool {
-        matches!(self.data, TemplateData::Threshold { uses_refractory: true, .. })
+        matches!(
+            self.data,
+            TemplateData::Threshold {
+                uses_refractory: true,
+                ..
+            }
+        )
     }
 
     /// The block with this name (`None` for single-block templates).
@@ -497,11 +534,29 @@ pub enum Function {
     Poisson,
     /// A Brian `BinomialFunction` (PoissonInput): `n` trials of probability
     /// `p`; a normal approximation when `normal`.
-    Binomial { name: String, n: u64, p: f64, normal: bool },
+    Binomial {
+        name: String,
+        n: u64,
+        p: f64,
+        normal: bool,
+    },
     /// A user function with C++ code: `pieces` are `(C name, code)` of its
     /// dependencies and then of itself, in the order to emit them.
-    User { c_name: String, pieces: Vec<(String, String)>, return_type: String, auto_vectorise: bool },
+    User {
+        c_name: String,
+        pieces: Vec<(String, String)>,
+        return_type: String,
+        auto_vectorise: bool,
+    },
     /// A TimedArray: values in a static array (`rows` x `cols`, row-major),
     /// sampled every `dt` and read with Brian's upsampling factor `k`.
-    TimedArray { name: String, values: String, ndim: u8, rows: u64, cols: u64, dt: f64, k: u64 },
+    TimedArray {
+        name: String,
+        values: String,
+        ndim: u8,
+        rows: u64,
+        cols: u64,
+        dt: f64,
+        k: u64,
+    },
 }

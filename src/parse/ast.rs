@@ -88,7 +88,11 @@ pub fn float_repr(f: f64) -> String {
     if f.is_nan() {
         "nan".to_string()
     } else if f.is_infinite() {
-        if f > 0.0 { "inf".to_string() } else { "-inf".to_string() }
+        if f > 0.0 {
+            "inf".to_string()
+        } else {
+            "-inf".to_string()
+        }
     } else {
         // `{:?}` prints the shortest round-tripping form and always marks floats.
         format!("{f:?}")
@@ -208,6 +212,11 @@ impl Expr {
 impl Statement {
     /// `var op (sexpr)`, for dumps.
     pub fn sexpr(&self) -> String {
-        format!("{} {} {}", self.var, assign_op_str(self.op), self.expr.sexpr())
+        format!(
+            "{} {} {}",
+            self.var,
+            assign_op_str(self.op),
+            self.expr.sexpr()
+        )
     }
 }

@@ -61,7 +61,9 @@ pub fn parse_statement(text: &str) -> Result<Statement, Error> {
     check_nesting(text, &ctx)?;
     let mut pairs = AbstractCodeParser::parse(Rule::statement_only, text)
         .map_err(|e| pest_error(e, text, &ctx))?;
-    let top = pairs.next().ok_or_else(|| parse_error("empty statement", text))?;
+    let top = pairs
+        .next()
+        .ok_or_else(|| parse_error("empty statement", text))?;
     let mut statement = None;
     let mut comment = None;
     for pair in top.into_inner() {
@@ -82,7 +84,9 @@ pub fn parse_expression(text: &str) -> Result<Expr, Error> {
     check_nesting(text, &ctx)?;
     let mut pairs = AbstractCodeParser::parse(Rule::expression_only, text)
         .map_err(|e| pest_error(e, text, &ctx))?;
-    let top = pairs.next().ok_or_else(|| parse_error("empty expression", text))?;
+    let top = pairs
+        .next()
+        .ok_or_else(|| parse_error("empty expression", text))?;
     for pair in top.into_inner() {
         if pair.as_rule() == Rule::expr {
             return Ok(build_expr(pair, &ctx)?.0);
@@ -98,7 +102,9 @@ pub fn parse_block(code: &str) -> Result<Vec<Statement>, Error> {
     check_nesting(code, &ctx)?;
     let mut pairs =
         AbstractCodeParser::parse(Rule::block, code).map_err(|e| pest_error(e, code, &ctx))?;
-    let top = pairs.next().ok_or_else(|| parse_error("empty block", code))?;
+    let top = pairs
+        .next()
+        .ok_or_else(|| parse_error("empty block", code))?;
     let mut out = Vec::new();
     for line in top.into_inner() {
         if line.as_rule() != Rule::line {
@@ -141,7 +147,10 @@ impl Ctx {
         let pos = pair.as_span().start_pos();
         let (line, col) = pos.line_col();
         let text = pos.line_of().trim_end_matches(['\r', '\n']);
-        parse_error(format!("syntax error at {}: {}", self.position(line, col), message), text)
+        parse_error(
+            format!("syntax error at {}: {}", self.position(line, col), message),
+            text,
+        )
     }
 }
 
@@ -246,7 +255,11 @@ fn pest_error(err: pest::error::Error<Rule>, text: &str, ctx: &Ctx) -> Error {
     if let Some(hint) = hint {
         message.push_str(&format!(" ({hint})"));
     }
-    let source = if ctx.multiline { text.lines().nth(line.saturating_sub(1)).unwrap_or("") } else { text };
+    let source = if ctx.multiline {
+        text.lines().nth(line.saturating_sub(1)).unwrap_or("")
+    } else {
+        text
+    };
     parse_error(message, source)
 }
 
@@ -327,7 +340,12 @@ fn build_statement(pair: Pair<'_, Rule>, ctx: &Ctx) -> Result<Statement, Error> 
         }
     }
     match (var, op, expr) {
-        (Some(var), Some(op), Some(expr)) => Ok(Statement { var, op, expr, comment: None }),
+        (Some(var), Some(op), Some(expr)) => Ok(Statement {
+            var,
+            op,
+            expr,
+            comment: None,
+        }),
         _ => Err(ctx.error_at(&pair, "incomplete statement")),
     }
 }
@@ -384,8 +402,17 @@ fn build_expr(pair: Pair<'_, Rule>, ctx: &Ctx) -> Built {
         .map_infix(|lhs, op, rhs| {
             let (lhs, dl) = lhs?;
             let (rhs, dr) = rhs?;
-            let bop = if op.as_rule() == Rule::and_op { BinaryOp::And } else { BinaryOp::Or };
-            node(Expr::Binary(bop, Box::new(lhs), Box::new(rhs)), dl.max(dr) + 1, &op, ctx)
+            let bop = if op.as_rule() == Rule::and_op {
+                BinaryOp::And
+            } else {
+                BinaryOp::Or
+            };
+            node(
+                Expr::Binary(bop, Box::new(lhs), Box::new(rhs)),
+                dl.max(dr) + 1,
+                &op,
+                ctx,
+            )
         })
         .parse(pairs)
 }
@@ -397,12 +424,16 @@ fn build_comparison(pair: Pair<'_, Rule>, ctx: &Ctx) -> Built {
     }
     let at = pair.clone();
     let mut inner = pair.into_inner();
-    let first = inner.next().ok_or_else(|| ctx.error_at(&at, "expected an expression"))?;
+    let first = inner
+        .next()
+        .ok_or_else(|| ctx.error_at(&at, "expected an expression"))?;
     let (lhs, dl) = build_arith(first, ctx)?;
     let Some(op) = inner.next() else {
         return Ok((lhs, dl));
     };
-    let rhs_pair = inner.next().ok_or_else(|| ctx.error_at(&op, "expected an expression"))?;
+    let rhs_pair = inner
+        .next()
+        .ok_or_else(|| ctx.error_at(&op, "expected an expression"))?;
     let (rhs, dr) = build_arith(rhs_pair, ctx)?;
     if let Some(second) = inner.next() {
         return Err(ctx.error_at(
@@ -419,7 +450,12 @@ fn build_comparison(pair: Pair<'_, Rule>, ctx: &Ctx) -> Built {
         Rule::ne => BinaryOp::Ne,
         _ => return Err(ctx.error_at(&op, "expected a comparison operator")),
     };
-    node(Expr::Binary(bop, Box::new(lhs), Box::new(rhs)), dl.max(dr) + 1, &op, ctx)
+    node(
+        Expr::Binary(bop, Box::new(lhs), Box::new(rhs)),
+        dl.max(dr) + 1,
+        &op,
+        ctx,
+    )
 }
 
 /// `arith`: signs and arithmetic operators over atoms.
@@ -433,7 +469,11 @@ fn build_arith(pair: Pair<'_, Rule>, ctx: &Ctx) -> Built {
         .map_primary(|p| build_atom(p, ctx))
         .map_prefix(|op, rhs| {
             let (rhs, d) = rhs?;
-            let uop = if op.as_rule() == Rule::neg { UnaryOp::Neg } else { UnaryOp::Pos };
+            let uop = if op.as_rule() == Rule::neg {
+                UnaryOp::Neg
+            } else {
+                UnaryOp::Pos
+            };
             node(Expr::Unary(uop, Box::new(rhs)), d + 1, &op, ctx)
         })
         .map_infix(|lhs, op, rhs| {
@@ -449,7 +489,12 @@ fn build_arith(pair: Pair<'_, Rule>, ctx: &Ctx) -> Built {
                 Rule::pow => BinaryOp::Pow,
                 _ => return Err(ctx.error_at(&op, "expected an operator")),
             };
-            node(Expr::Binary(bop, Box::new(lhs), Box::new(rhs)), dl.max(dr) + 1, &op, ctx)
+            node(
+                Expr::Binary(bop, Box::new(lhs), Box::new(rhs)),
+                dl.max(dr) + 1,
+                &op,
+                ctx,
+            )
         })
         .parse(pairs)
 }
@@ -468,13 +513,22 @@ fn build_atom(pair: Pair<'_, Rule>, ctx: &Ctx) -> Built {
                 .ok_or_else(|| ctx.error_at(&pair, "expected a number"))?;
             let digits: String = inner.as_str().chars().filter(|c| *c != '_').collect();
             if inner.as_rule() == Rule::int {
-                digits.parse::<i64>().map(|i| (Expr::Int(i), 1)).map_err(|_| {
-                    ctx.error_at(&pair, &format!("integer literal '{}' is too large", inner.as_str()))
-                })
+                digits
+                    .parse::<i64>()
+                    .map(|i| (Expr::Int(i), 1))
+                    .map_err(|_| {
+                        ctx.error_at(
+                            &pair,
+                            &format!("integer literal '{}' is too large", inner.as_str()),
+                        )
+                    })
             } else {
-                digits.parse::<f64>().map(|f| (Expr::Float(f), 1)).map_err(|_| {
-                    ctx.error_at(&pair, &format!("invalid number '{}'", inner.as_str()))
-                })
+                digits
+                    .parse::<f64>()
+                    .map(|f| (Expr::Float(f), 1))
+                    .map_err(|_| {
+                        ctx.error_at(&pair, &format!("invalid number '{}'", inner.as_str()))
+                    })
             }
         }
         Rule::paren => {
@@ -534,7 +588,10 @@ mod tests {
         assert_eq!(sx("Trueish or False"), "(or Trueish False)");
         assert_eq!(sx("f(a, b,)"), "(call f a b)");
         assert_eq!(sx("rand()"), "(call rand)");
-        assert_eq!(sx(".5 + 5. + 1e-3 + 1_000"), "(+ (+ (+ 0.5 5.0) 0.001) 1000)");
+        assert_eq!(
+            sx(".5 + 5. + 1e-3 + 1_000"),
+            "(+ (+ (+ 0.5 5.0) 0.001) 1000)"
+        );
     }
 
     #[test]

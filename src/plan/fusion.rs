@@ -61,33 +61,49 @@ pub struct Parts {
 
 /// The fusions the schedules allow, one per threshold at most, in code object order.
 pub fn find(export: &Export, code_objects: &[CodeObject]) -> Vec<Parts> {
-    let by_name: BTreeMap<&str, &CodeObject> = code_objects.iter().map(|c| (c.name.as_str(), c)).collect();
+    let by_name: BTreeMap<&str, &CodeObject> =
+        code_objects.iter().map(|c| (c.name.as_str(), c)).collect();
     let owner_of = |array: &str| export.array(array).and_then(|a| a.owner.clone());
-    let footprints: BTreeMap<&str, Footprint> =
-        code_objects.iter().map(|c| (c.name.as_str(), footprint(c, &owner_of))).collect();
+    let footprints: BTreeMap<&str, Footprint> = code_objects
+        .iter()
+        .map(|c| (c.name.as_str(), footprint(c, &owner_of)))
+        .collect();
     let runs: Vec<Vec<(&str, Option<&str>)>> = export
         .main_queue
         .iter()
         .filter_map(|e| match e {
-            QueueEntry::RunNetwork(run) => {
-                Some(run.objects.iter().map(|o| (o.clock.as_str(), o.code_object.as_deref())).collect())
-            }
+            QueueEntry::RunNetwork(run) => Some(
+                run.objects
+                    .iter()
+                    .map(|o| (o.clock.as_str(), o.code_object.as_deref()))
+                    .collect(),
+            ),
             _ => None,
         })
         .collect();
     let mut out: Vec<Parts> = Vec::new();
-    for th in code_objects.iter().filter(|c| c.template == Template::Threshold) {
+    for th in code_objects
+        .iter()
+        .filter(|c| c.template == Template::Threshold)
+    {
         let mut parts: Option<Parts> = None;
         let mut reset_ok = true;
         let mut ok = true;
         for run in &runs {
-            let Some(t) = run.iter().position(|o| o.1 == Some(th.name.as_str())) else { continue };
+            let Some(t) = run.iter().position(|o| o.1 == Some(th.name.as_str())) else {
+                continue;
+            };
             let clock = run[t].0;
             let su = (0..t).rev().find(|&i| {
-                run[i].1.and_then(|n| by_name.get(n)).is_some_and(|c| c.template == Template::Stateupdate && c.owner == th.owner)
+                run[i]
+                    .1
+                    .and_then(|n| by_name.get(n))
+                    .is_some_and(|c| c.template == Template::Stateupdate && c.owner == th.owner)
             });
             let reset = (t + 1..run.len()).find(|&i| {
-                run[i].1.and_then(|n| by_name.get(n)).is_some_and(|c| c.template == Template::Reset && c.eventspace() == th.eventspace())
+                run[i].1.and_then(|n| by_name.get(n)).is_some_and(|c| {
+                    c.template == Template::Reset && c.eventspace() == th.eventspace()
+                })
             });
             let Some(su) = su.filter(|&i| run[i].0 == clock) else {
                 ok = false;
@@ -95,7 +111,11 @@ pub fn find(export: &Export, code_objects: &[CodeObject]) -> Vec<Parts> {
             };
             let reset = reset.filter(|&i| run[i].0 == clock);
             let name = |i: usize| run[i].1.unwrap_or_default().to_string();
-            let found = Parts { stateupdate: name(su), threshold: th.name.clone(), reset: reset.map(name) };
+            let found = Parts {
+                stateupdate: name(su),
+                threshold: th.name.clone(),
+                reset: reset.map(name),
+            };
             match &mut parts {
                 None => parts = Some(found.clone()),
                 Some(p) if p.stateupdate != found.stateupdate => {
@@ -116,11 +136,14 @@ pub fn find(export: &Export, code_objects: &[CodeObject]) -> Vec<Parts> {
             ok &= crosses(su, su + 1..t);
             reset_ok &= reset.is_some_and(|r| crosses(r, t + 1..r));
         }
-        let Some(mut parts) = parts.filter(|_| ok) else { continue };
+        let Some(mut parts) = parts.filter(|_| ok) else {
+            continue;
+        };
         // Runs that schedule the state update or the reset without the threshold.
         let alone = |name: &str| {
             runs.iter().any(|run| {
-                run.iter().any(|o| o.1 == Some(name)) && !run.iter().any(|o| o.1 == Some(th.name.as_str()))
+                run.iter().any(|o| o.1 == Some(name))
+                    && !run.iter().any(|o| o.1 == Some(th.name.as_str()))
             })
         };
         if alone(&parts.stateupdate) {
@@ -133,16 +156,27 @@ pub fn find(export: &Export, code_objects: &[CodeObject]) -> Vec<Parts> {
         if out.iter().any(|p| p.stateupdate == parts.stateupdate) {
             continue;
         }
-        if out.iter().any(|p| p.reset.is_some() && p.reset == parts.reset) {
+        if out
+            .iter()
+            .any(|p| p.reset.is_some() && p.reset == parts.reset)
+        {
             parts.reset = None;
         }
         let su = by_name[parts.stateupdate.as_str()];
-        if !fusable_stateupdate(su, th) || !element_local(&footprints[su.name.as_str()], &footprints[th.name.as_str()], th) {
+        if !fusable_stateupdate(su, th)
+            || !element_local(
+                &footprints[su.name.as_str()],
+                &footprints[th.name.as_str()],
+                th,
+            )
+        {
             continue;
         }
         if let Some(reset) = parts.reset.as_deref() {
             let fp = &footprints[reset];
-            if !element_local(&footprints[su.name.as_str()], fp, th) || !element_local(&footprints[th.name.as_str()], fp, th) {
+            if !element_local(&footprints[su.name.as_str()], fp, th)
+                || !element_local(&footprints[th.name.as_str()], fp, th)
+            {
                 parts.reset = None;
             }
         }
@@ -166,13 +200,16 @@ fn fusable_stateupdate(su: &CodeObject, th: &CodeObject) -> bool {
 fn element_local(a: &Footprint, b: &Footprint, th: &CodeObject) -> bool {
     let events = th.eventspace().unwrap_or_default();
     let local = |x: &Footprint, y: &Footprint| {
-        x.write.iter().filter(|(array, _)| *array != events).all(|(array, &element)| {
-            !y.touches(array)
-                || (element
-                    && y.read.get(array).is_none_or(|&e| e)
-                    && y.write.get(array).is_none_or(|&e| e)
-                    && x.read.get(array).is_none_or(|&e| e))
-        })
+        x.write
+            .iter()
+            .filter(|(array, _)| *array != events)
+            .all(|(array, &element)| {
+                !y.touches(array)
+                    || (element
+                        && y.read.get(array).is_none_or(|&e| e)
+                        && y.write.get(array).is_none_or(|&e| e)
+                        && x.read.get(array).is_none_or(|&e| e))
+            })
     };
     local(a, b) && local(b, a)
 }
@@ -182,7 +219,10 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> (Export, Vec<CodeObject>) {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports").join(name).join("export");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/exports")
+            .join(name)
+            .join("export");
         let export = Export::read(&dir).expect("fixture export");
         let code_objects = crate::ir::lower::lower_all(&export).expect("lowered");
         (export, code_objects)
@@ -190,11 +230,17 @@ mod tests {
 
     /// (stateupdate, reset) of each fusion, by group.
     fn fused(export: &Export, code_objects: &[CodeObject]) -> Vec<(String, Option<String>)> {
-        find(export, code_objects).into_iter().map(|p| (p.stateupdate, p.reset)).collect()
+        find(export, code_objects)
+            .into_iter()
+            .map(|p| (p.stateupdate, p.reset))
+            .collect()
     }
 
     fn names(group: &str, reset: bool) -> (String, Option<String>) {
-        (format!("{group}_stateupdater_codeobject"), reset.then(|| format!("{group}_spike_resetter_codeobject")))
+        (
+            format!("{group}_stateupdater_codeobject"),
+            reset.then(|| format!("{group}_spike_resetter_codeobject")),
+        )
     }
 
     #[test]
@@ -202,7 +248,10 @@ mod tests {
         // two groups; the SpikeMonitor of neurongroup_1 records v and c, which its reset
         // writes, between the threshold and the reset: that reset stays apart
         let (export, cos) = fixture("threshold_reset");
-        assert_eq!(fused(&export, &cos), vec![names("neurongroup_1", false), names("neurongroup", true)]);
+        assert_eq!(
+            fused(&export, &cos),
+            vec![names("neurongroup_1", false), names("neurongroup", true)]
+        );
         // the delivery writes v_post, the reset v: the reset stays after the delivery
         let (export, cos) = fixture("synapses");
         assert_eq!(fused(&export, &cos), vec![names("neurongroup", false)]);
@@ -220,7 +269,10 @@ mod tests {
         for entry in &mut export.main_queue {
             if let QueueEntry::RunNetwork(run) = entry {
                 let key = |o: &crate::export::ScheduledObject| {
-                    order.iter().position(|n| o.code_object.as_deref() == Some(*n)).unwrap_or(usize::MAX)
+                    order
+                        .iter()
+                        .position(|n| o.code_object.as_deref() == Some(*n))
+                        .unwrap_or(usize::MAX)
                 };
                 run.objects.sort_by_key(key);
             }
@@ -241,28 +293,43 @@ mod tests {
             "neurongroup_1_spike_resetter_codeobject",
             "neurongroup_spike_resetter_codeobject",
         ];
-        assert_eq!(fused(&reordered(&export, &base), &cos), fused(&export, &cos));
+        assert_eq!(
+            fused(&reordered(&export, &base), &cos),
+            fused(&export, &cos)
+        );
         // the monitor of neurongroup_1 (it records v) between its state update and threshold
         let mut order = base.to_vec();
         order.swap(1, 5);
         order.swap(2, 5);
         assert_eq!(order[1], "spikemonitor_1_codeobject");
-        assert_eq!(fused(&reordered(&export, &order), &cos), vec![names("neurongroup", true)]);
+        assert_eq!(
+            fused(&reordered(&export, &order), &cos),
+            vec![names("neurongroup", true)]
+        );
         // the monitor of neurongroup (it reads only the event space and i) between the state
         // updates and the thresholds: both state updates still move down past it
         let mut order = base.to_vec();
         order.retain(|n| *n != "spikemonitor_codeobject");
         order.insert(2, "spikemonitor_codeobject");
-        assert_eq!(fused(&reordered(&export, &order), &cos), fused(&export, &cos));
+        assert_eq!(
+            fused(&reordered(&export, &order), &cos),
+            fused(&export, &cos)
+        );
         // a reset before its threshold (another schedule) is not one to fuse
         let mut order = base.to_vec();
         order.retain(|n| *n != "neurongroup_spike_resetter_codeobject");
         order.insert(0, "neurongroup_spike_resetter_codeobject");
-        assert_eq!(fused(&reordered(&export, &order), &cos), vec![names("neurongroup_1", false), names("neurongroup", false)]);
+        assert_eq!(
+            fused(&reordered(&export, &order), &cos),
+            vec![names("neurongroup_1", false), names("neurongroup", false)]
+        );
         // a state update after its threshold: no fusion for that group
         let mut order = base.to_vec();
         order.retain(|n| *n != "neurongroup_stateupdater_codeobject");
         order.push("neurongroup_stateupdater_codeobject");
-        assert_eq!(fused(&reordered(&export, &order), &cos), vec![names("neurongroup_1", false)]);
+        assert_eq!(
+            fused(&reordered(&export, &order), &cos),
+            vec![names("neurongroup_1", false)]
+        );
     }
 }

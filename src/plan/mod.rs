@@ -178,7 +178,15 @@ impl PathwayPlan {
     /// The buffers that hold the queue between runs (what `store()` keeps and a
     /// live session carries into a rebuilt program).
     pub fn queue_buffers(&self) -> [usize; 7] {
-        [self.history, self.state, self.by_source_start, self.by_source, self.by_source_delay, self.carry_start, self.carry]
+        [
+            self.history,
+            self.state,
+            self.by_source_start,
+            self.by_source,
+            self.by_source_delay,
+            self.carry_start,
+            self.carry,
+        ]
     }
 }
 
@@ -384,7 +392,11 @@ impl Plan {
     /// `width` elements per record (a stream's width; 1 for spike-bit times,
     /// the words per slot for spike-bit words).
     pub fn staging_half(&self, rec: &Recorder, width: u64) -> u64 {
-        let records = if rec.bits.is_some() { 1 } else { rec.records_per_step };
+        let records = if rec.bits.is_some() {
+            1
+        } else {
+            rec.records_per_step
+        };
         self.block_iterations * records * width
     }
 
@@ -397,7 +409,12 @@ impl Plan {
     /// `code_object`, given its main kernel: with `fused` (the CUDA runtime),
     /// a fused threshold launches its fusion's kernel and the fused state
     /// update and reset launch nothing.
-    pub fn network_kernel(&self, code_object: &str, main: Option<usize>, fused: bool) -> Option<usize> {
+    pub fn network_kernel(
+        &self,
+        code_object: &str,
+        main: Option<usize>,
+        fused: bool,
+    ) -> Option<usize> {
         if !fused {
             return main;
         }
@@ -414,7 +431,9 @@ impl Plan {
 
     /// The recorder whose streams include buffer `array`.
     pub fn recorder_of_array(&self, array: usize) -> Option<&Recorder> {
-        self.recorders.iter().find(|r| r.streams.iter().any(|s| s.array == array))
+        self.recorders
+            .iter()
+            .find(|r| r.streams.iter().any(|s| s.array == array))
     }
 }
 
@@ -432,11 +451,16 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
         pathways: BTreeMap::new(),
         spatial: BTreeMap::new(),
         summed: BTreeMap::new(),
-        step: StepPlan { state: 0, clocks: Vec::new(), tick: 0 },
+        step: StepPlan {
+            state: 0,
+            clocks: Vec::new(),
+            tick: 0,
+        },
         fusions: Vec::new(),
     };
     for array in &export.arrays {
-        plan.array_buffers.insert(array.name.clone(), plan.buffers.len());
+        plan.array_buffers
+            .insert(array.name.clone(), plan.buffers.len());
         plan.buffers.push(Buffer {
             name: array.name.clone(),
             dtype: array.dtype,
@@ -445,15 +469,24 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
         });
     }
     // event spaces a threshold fills: ascending, as spike bits record them
-    let thresholded: std::collections::BTreeSet<&str> =
-        code_objects.iter().filter(|c| c.template == Template::Threshold).filter_map(|c| c.eventspace()).collect();
+    let thresholded: std::collections::BTreeSet<&str> = code_objects
+        .iter()
+        .filter(|c| c.template == Template::Threshold)
+        .filter_map(|c| c.eventspace())
+        .collect();
     for co in code_objects {
         add_recorder(export, &mut plan, co, &thresholded)?;
         add_static_buffers(export, &mut plan, co)?;
         synapses::add_buffers(&mut plan, co)?;
         for symbol in co.symbols.values() {
-            let Symbol::Array { array, .. } = symbol else { continue };
-            if let Some(clock) = export.clocks.iter().find(|c| c.t_array == *array || c.timestep_array == *array) {
+            let Symbol::Array { array, .. } = symbol else {
+                continue;
+            };
+            if let Some(clock) = export
+                .clocks
+                .iter()
+                .find(|c| c.t_array == *array || c.timestep_array == *array)
+            {
                 if !plan.mirrored_clocks.contains(&clock.name) {
                     plan.mirrored_clocks.push(clock.name.clone());
                 }
@@ -466,7 +499,11 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
         .iter()
         .map(|r| match &r.bits {
             Some(b) => b.words_per_slot * 4 + 8,
-            None => r.streams.iter().map(|s| r.records_per_step * s.width * plan.buffers[s.array].dtype.size() as u64).sum(),
+            None => r
+                .streams
+                .iter()
+                .map(|s| r.records_per_step * s.width * plan.buffers[s.array].dtype.size() as u64)
+                .sum(),
         })
         .sum();
     plan.block_iterations = if bytes_per_step == 0 {
@@ -482,7 +519,11 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
                 lens.push((b.words, 2 * plan.staging_half(r, b.words_per_slot)));
                 lens.push((b.times, 2 * plan.staging_half(r, 1)));
             }
-            None => lens.extend(r.streams.iter().map(|s| (s.staging, 2 * plan.staging_half(r, s.width)))),
+            None => lens.extend(
+                r.streams
+                    .iter()
+                    .map(|s| (s.staging, 2 * plan.staging_half(r, s.width))),
+            ),
         }
     }
     for (buf, len) in lens {
@@ -503,11 +544,23 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
 /// the threshold's launch (a block per chunk, its sync and look-back words).
 fn add_fusion(plan: &mut Plan, code_objects: &[CodeObject], parts: fusion::Parts) -> Result<()> {
     let co = |name: &str| {
-        code_objects.iter().find(|c| c.name == name).ok_or_else(|| Error::internal(format!("fusion of unknown '{name}'")))
+        code_objects
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| Error::internal(format!("fusion of unknown '{name}'")))
     };
     let th = co(&parts.threshold)?;
-    let rng = |name: Option<&str>| -> Result<u64> { Ok(match name { Some(n) => u64::from(co(n)?.uses_rng()), None => 0 }) };
-    let (su_rng, th_rng, reset_rng) = (rng(Some(&parts.stateupdate))?, rng(Some(&parts.threshold))?, rng(parts.reset.as_deref())?);
+    let rng = |name: Option<&str>| -> Result<u64> {
+        Ok(match name {
+            Some(n) => u64::from(co(n)?.uses_rng()),
+            None => 0,
+        })
+    };
+    let (su_rng, th_rng, reset_rng) = (
+        rng(Some(&parts.stateupdate))?,
+        rng(Some(&parts.threshold))?,
+        rng(parts.reset.as_deref())?,
+    );
     plan.kernels.push(Kernel {
         symbol: format!("brisk_{}_fused", th.name),
         code_object: th.name.clone(),
@@ -533,8 +586,11 @@ fn recorded_arrays(export: &Export, co: &CodeObject) -> Result<Option<(u64, Vec<
     let array_of = |var: &str| -> Result<String> {
         match co.symbols.get(var) {
             Some(Symbol::Array { array, .. }) => Ok(array.clone()),
-            _ => Err(Error::internal(format!("the {} template needs an array variable '{var}'", co.template.name()))
-                .in_object(&co.owner, &co.name)),
+            _ => Err(Error::internal(format!(
+                "the {} template needs an array variable '{var}'",
+                co.template.name()
+            ))
+            .in_object(&co.owner, &co.name)),
         }
     };
     Ok(match co.template {
@@ -570,7 +626,8 @@ fn add_recorder(
     let Some((per_step, arrays)) = recorded_arrays(export, co)? else {
         return Ok(());
     };
-    let bits = crate::analysis::spike_bits(co).filter(|_| co.eventspace().is_some_and(|e| thresholded.contains(e)));
+    let bits = crate::analysis::spike_bits(co)
+        .filter(|_| co.eventspace().is_some_and(|e| thresholded.contains(e)));
     if let Some(existing) = plan.recorders.iter().position(|r| r.owner == co.owner) {
         // A later run's code object of the same monitor records into the same arrays
         // (as records, unless every one of them can record bits).
@@ -582,17 +639,31 @@ fn add_recorder(
         return Ok(());
     }
     let fill = plan.buffers.len();
-    plan.buffers.push(Buffer { name: format!("_fill_{}", co.owner), dtype: Dtype::Int64, len: 2, role: BufferRole::Fill });
+    plan.buffers.push(Buffer {
+        name: format!("_fill_{}", co.owner),
+        dtype: Dtype::Int64,
+        len: 2,
+        role: BufferRole::Fill,
+    });
     let mut streams = Vec::new();
     for (name, width) in arrays {
-        let array = plan
-            .buffer_of(&name)
-            .ok_or_else(|| Error::internal(format!("monitor array '{name}' is not in the export")))?;
+        let array = plan.buffer_of(&name).ok_or_else(|| {
+            Error::internal(format!("monitor array '{name}' is not in the export"))
+        })?;
         plan.buffers[array].role = BufferRole::Recorded;
         let staging = plan.buffers.len();
         let dtype = plan.buffers[array].dtype;
-        plan.buffers.push(Buffer { name: format!("_stage{name}"), dtype, len: 0, role: BufferRole::Staging { array } });
-        streams.push(RecordStream { array, staging, width });
+        plan.buffers.push(Buffer {
+            name: format!("_stage{name}"),
+            dtype,
+            len: 0,
+            role: BufferRole::Staging { array },
+        });
+        streams.push(RecordStream {
+            array,
+            staging,
+            width,
+        });
     }
     let bits = match bits {
         Some(source) => {
@@ -601,13 +672,20 @@ fn add_recorder(
                     Some(Symbol::Array { array, .. }) => plan.buffer_of(array),
                     _ => None,
                 };
-                array.ok_or_else(|| Error::internal(format!("spike bits: no recorded array '{var}'")).in_object(&co.owner, &co.name))
+                array.ok_or_else(|| {
+                    Error::internal(format!("spike bits: no recorded array '{var}'"))
+                        .in_object(&co.owner, &co.name)
+                })
             };
-            let index_values = plan
-                .buffer_of(&source.index_array)
-                .ok_or_else(|| Error::internal(format!("spike bits: no array '{}'", source.index_array)))?;
-            let (start, stop) = (constant_u64(co, "_source_start")?, constant_u64(co, "_source_stop")?);
-            let (index_array, time_array) = (stream_of(&source.index_var)?, stream_of(&source.time_var)?);
+            let index_values = plan.buffer_of(&source.index_array).ok_or_else(|| {
+                Error::internal(format!("spike bits: no array '{}'", source.index_array))
+            })?;
+            let (start, stop) = (
+                constant_u64(co, "_source_start")?,
+                constant_u64(co, "_source_stop")?,
+            );
+            let (index_array, time_array) =
+                (stream_of(&source.index_var)?, stream_of(&source.time_var)?);
             let words = add_internal(plan, format!("_bits_{}", co.owner), Dtype::Uint32, 0);
             let times = add_internal(plan, format!("_bits_t_{}", co.owner), Dtype::Float64, 0);
             Some(SpikeBits {
@@ -623,22 +701,32 @@ fn add_recorder(
         }
         None => None,
     };
-    plan.recorders.push(Recorder { owner: co.owner.clone(), fill, streams, records_per_step: per_step, bits });
+    plan.recorders.push(Recorder {
+        owner: co.owner.clone(),
+        fill,
+        streams,
+        records_per_step: per_step,
+        bits,
+    });
     Ok(())
 }
 
 /// A buffer for the values of every TimedArray the code object reads.
 fn add_static_buffers(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<()> {
     for symbol in co.symbols.values() {
-        let Symbol::Function(Function::TimedArray { values, .. }) = symbol else { continue };
+        let Symbol::Function(Function::TimedArray { values, .. }) = symbol else {
+            continue;
+        };
         if plan.array_buffers.contains_key(values) {
             continue;
         }
-        let decl = export
-            .static_arrays
-            .get(values)
-            .ok_or_else(|| Error::internal(format!("TimedArray values '{values}' are not in the export")))?;
-        plan.array_buffers.insert(values.clone(), plan.buffers.len());
+        let decl = export.static_arrays.get(values).ok_or_else(|| {
+            Error::internal(format!(
+                "TimedArray values '{values}' are not in the export"
+            ))
+        })?;
+        plan.array_buffers
+            .insert(values.clone(), plan.buffers.len());
         plan.buffers.push(Buffer {
             name: values.clone(),
             dtype: Dtype::Float64,
@@ -654,7 +742,9 @@ fn add_step(export: &Export, plan: &mut Plan) -> Result<()> {
     let mut clocks = Vec::new();
     for c in &export.clocks {
         let buf = |name: &str| {
-            plan.buffer_of(name).ok_or_else(|| Error::internal(format!("clock array '{name}' is not in the export")))
+            plan.buffer_of(name).ok_or_else(|| {
+                Error::internal(format!("clock array '{name}' is not in the export"))
+            })
         };
         clocks.push(StepClock {
             name: c.name.clone(),
@@ -663,7 +753,12 @@ fn add_step(export: &Export, plan: &mut Plan) -> Result<()> {
             event: c.times_array.is_some(),
         });
     }
-    let state = add_internal(plan, "_step_state".to_string(), Dtype::Uint64, 1 + 2 * clocks.len() as u64);
+    let state = add_internal(
+        plan,
+        "_step_state".to_string(),
+        Dtype::Uint64,
+        1 + 2 * clocks.len() as u64,
+    );
     plan.kernels.push(Kernel {
         symbol: "brisk_step_tick".to_string(),
         code_object: String::new(),
@@ -674,13 +769,22 @@ fn add_step(export: &Export, plan: &mut Plan) -> Result<()> {
         then: None,
         last_block_stores: false,
     });
-    plan.step = StepPlan { state, clocks, tick: plan.kernels.len() - 1 };
+    plan.step = StepPlan {
+        state,
+        clocks,
+        tick: plan.kernels.len() - 1,
+    };
     Ok(())
 }
 
 /// Adds one of Brisk's own buffers (zero-filled at allocation).
 fn add_internal(plan: &mut Plan, name: String, dtype: Dtype, len: u64) -> usize {
-    plan.buffers.push(Buffer { name, dtype, len, role: BufferRole::Internal });
+    plan.buffers.push(Buffer {
+        name,
+        dtype,
+        len,
+        role: BufferRole::Internal,
+    });
     plan.buffers.len() - 1
 }
 
@@ -700,8 +804,11 @@ fn is_elementwise(template: &Template) -> bool {
 pub fn constant_u64(co: &CodeObject, name: &str) -> Result<u64> {
     match co.symbols.get(name) {
         Some(Symbol::Constant { value, .. }) => Ok(value.as_f64().max(0.0) as u64),
-        _ => Err(Error::internal(format!("the {} template needs a constant '{name}'", co.template.name()))
-            .in_object(&co.owner, &co.name)),
+        _ => Err(Error::internal(format!(
+            "the {} template needs a constant '{name}'",
+            co.template.name()
+        ))
+        .in_object(&co.owner, &co.name)),
     }
 }
 
@@ -720,14 +827,16 @@ pub fn size_of(plan: &Plan, co: &CodeObject, name: &str) -> Result<LoopSize> {
                 .ok_or_else(|| Error::internal(format!("array '{array}' is not in the export")))?;
             Ok(LoopSize::BufferValue(buf))
         }
-        _ => Err(Error::internal(format!("the {} template needs '{name}'", co.template.name()))
-            .in_object(&co.owner, &co.name)),
+        _ => Err(Error::internal(format!(
+            "the {} template needs '{name}'",
+            co.template.name()
+        ))
+        .in_object(&co.owner, &co.name)),
     }
 }
 
 fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<CodeObjectPlan> {
-    let mut entry =
-        CodeObjectPlan {
+    let mut entry = CodeObjectPlan {
         main: None,
         before_run: None,
         after_run: None,
@@ -779,7 +888,12 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
     // shared variable: every block computes the new value from the old one, and the
     // last block to finish stores it (`_loop_tail.cu`), through the sync words.
     if scalar_stores_last {
-        entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
+        entry.sync = Some(add_internal(
+            plan,
+            format!("_sync_{}", co.name),
+            Dtype::Uint32,
+            SYNC_LEN,
+        ));
     }
     match &co.template {
         Template::Stateupdate | Template::GroupVariableSetConditional => {
@@ -791,17 +905,39 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
                 Some(Symbol::Array { array, .. }) => plan.buffer_of(array),
                 _ => None,
             }
-            .ok_or_else(|| Error::internal("group_variable_set needs '_group_idx'").in_object(&co.owner, &co.name))?;
-            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::BufferLen(buf)));
+            .ok_or_else(|| {
+                Error::internal("group_variable_set needs '_group_idx'")
+                    .in_object(&co.owner, &co.name)
+            })?;
+            entry.main = Some(push(
+                plan,
+                Phase::Main,
+                Launch::Grid,
+                LoopSize::BufferLen(buf),
+            ));
         }
         Template::Threshold => {
             // (a NeuronGroup's N is a constant: validation checked it)
             let n = constant_u64(co, "N")?;
-            entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
-            entry.chunk_status =
-                Some(add_internal(plan, format!("_chunks_{}", co.name), Dtype::Uint64, n.div_ceil(CHUNK).max(1)));
+            entry.sync = Some(add_internal(
+                plan,
+                format!("_sync_{}", co.name),
+                Dtype::Uint32,
+                SYNC_LEN,
+            ));
+            entry.chunk_status = Some(add_internal(
+                plan,
+                format!("_chunks_{}", co.name),
+                Dtype::Uint64,
+                n.div_ceil(CHUNK).max(1),
+            ));
             entry.main = Some(push(plan, Phase::Main, Launch::Chunks, LoopSize::Fixed(n)));
-            entry.after_run = Some(push(plan, Phase::AfterRun, Launch::Block, LoopSize::Fixed(1)));
+            entry.after_run = Some(push(
+                plan,
+                Phase::AfterRun,
+                Launch::Block,
+                LoopSize::Fixed(1),
+            ));
         }
         Template::Reset => {
             let n = eventspace_len(plan)?;
@@ -809,8 +945,18 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         }
         Template::Spikemonitor => {
             let n = eventspace_len(plan)?;
-            entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
-            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(n.clamp(1, EVENT_THREADS))));
+            entry.sync = Some(add_internal(
+                plan,
+                format!("_sync_{}", co.name),
+                Dtype::Uint32,
+                SYNC_LEN,
+            ));
+            entry.main = Some(push(
+                plan,
+                Phase::Main,
+                Launch::Grid,
+                LoopSize::Fixed(n.clamp(1, EVENT_THREADS)),
+            ));
         }
         Template::Statemonitor => {
             let indices = match co.symbols.get("_indices") {
@@ -818,8 +964,18 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
                 _ => None,
             }
             .unwrap_or(0);
-            entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
-            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(indices)));
+            entry.sync = Some(add_internal(
+                plan,
+                format!("_sync_{}", co.name),
+                Dtype::Uint32,
+                SYNC_LEN,
+            ));
+            entry.main = Some(push(
+                plan,
+                Phase::Main,
+                Launch::Grid,
+                LoopSize::Fixed(indices),
+            ));
         }
         Template::Ratemonitor => {
             entry.main = Some(push(plan, Phase::Main, Launch::Block, LoopSize::Fixed(1)));
@@ -832,14 +988,32 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         }
         Template::SynapsesCreateArray => {
             let sources = synapses::var_buffer(plan, co, "sources")?;
-            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::BufferLen(sources)));
+            entry.main = Some(push(
+                plan,
+                Phase::Main,
+                Launch::Grid,
+                LoopSize::BufferLen(sources),
+            ));
             synapses::add_connect(plan, co, None, None)?;
         }
         Template::SynapsesPushSpikes => {
-            let sources = co.pathway().map(|p| p.spikes_stop - p.spikes_start).unwrap_or(1);
+            let sources = co
+                .pathway()
+                .map(|p| p.spikes_stop - p.spikes_start)
+                .unwrap_or(1);
             let threads = u64::try_from(sources).unwrap_or(1).clamp(1, EVENT_THREADS);
-            entry.sync = Some(add_internal(plan, format!("_sync_{}", co.name), Dtype::Uint32, SYNC_LEN));
-            entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(threads)));
+            entry.sync = Some(add_internal(
+                plan,
+                format!("_sync_{}", co.name),
+                Dtype::Uint32,
+                SYNC_LEN,
+            ));
+            entry.main = Some(push(
+                plan,
+                Phase::Main,
+                Launch::Grid,
+                LoopSize::Fixed(threads),
+            ));
             entry.prepares = co.pathway().map(|p| p.name.clone());
         }
         Template::Synapses => {
@@ -847,14 +1021,24 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             // the code is race-free as atomics; else a thread per target
             // element where the writes allow it; else one thread.
             entry.atomic = crate::analysis::atomic_updates(co);
-            let by_target = if entry.atomic.is_none() { synapses::add_by_target(plan, co)? } else { None };
+            let by_target = if entry.atomic.is_none() {
+                synapses::add_by_target(plan, co)?
+            } else {
+                None
+            };
             let (launch, size) = match (&entry.atomic, by_target) {
-                (Some(_), _) => (Launch::Grid, LoopSize::Fixed(synapses::delivery_threads(co))),
+                (Some(_), _) => (
+                    Launch::Grid,
+                    LoopSize::Fixed(synapses::delivery_threads(co)),
+                ),
                 (None, Some(groups)) => (Launch::Grid, LoopSize::Fixed(groups)),
                 (None, None) => (Launch::Block, LoopSize::Fixed(1)),
             };
             entry.main = Some(push(plan, Phase::Main, launch, size.clone()));
-            let profiled = export.main_queue.iter().any(|e| matches!(e, QueueEntry::RunNetwork(r) if r.profile));
+            let profiled = export
+                .main_queue
+                .iter()
+                .any(|e| matches!(e, QueueEntry::RunNetwork(r) if r.profile));
             if profiled {
                 entry.walk = Some(push(plan, Phase::QueueWalk, launch, size));
             }
@@ -872,9 +1056,19 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             let sp = spatial::add(plan, co)?;
             let (n, sections) = (sp.compartments, sp.sections);
             plan.spatial.insert(co.name.clone(), sp);
-            entry.before_run = Some(push(plan, Phase::BeforeRun, Launch::Block, LoopSize::Fixed(1)));
+            entry.before_run = Some(push(
+                plan,
+                Phase::BeforeRun,
+                Launch::Block,
+                LoopSize::Fixed(1),
+            ));
             let main = push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(n));
-            let steps = push(plan, Phase::Sections, Launch::Grid, LoopSize::Fixed(sections));
+            let steps = push(
+                plan,
+                Phase::Sections,
+                Launch::Grid,
+                LoopSize::Fixed(sections),
+            );
             let coupling = push(plan, Phase::Coupling, Launch::Block, LoopSize::Fixed(1));
             let voltage = push(plan, Phase::Voltage, Launch::Grid, LoopSize::Fixed(n));
             plan.kernels[main].then = Some(steps);
@@ -882,7 +1076,11 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             plan.kernels[coupling].then = Some(voltage);
             entry.main = Some(main);
         }
-        other => return Err(other.unsupported(&co.owner_class, &co.owner).in_object(&co.owner, &co.name)),
+        other => {
+            return Err(other
+                .unsupported(&co.owner_class, &co.owner)
+                .in_object(&co.owner, &co.name))
+        }
     }
     Ok(entry)
 }
@@ -893,22 +1091,37 @@ mod tests {
 
     #[test]
     fn spike_monitors_of_i_and_t_record_bits_in_two_halves() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports/threshold_reset/export");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/exports/threshold_reset/export");
         let export = Export::read(&dir).expect("fixture export");
         let code_objects = crate::ir::lower::lower_all(&export).expect("lowered");
         let plan = build(&export, &code_objects).expect("plan");
-        let rec = |owner: &str| plan.recorders.iter().find(|r| r.owner == owner).expect("recorder");
+        let rec = |owner: &str| {
+            plan.recorders
+                .iter()
+                .find(|r| r.owner == owner)
+                .expect("recorder")
+        };
         // i and t only: bits, one word for the 5 neurons, and their slot times
         let bits = rec("spikemonitor").bits.as_ref().expect("spike bits");
-        assert_eq!((bits.words_per_slot, bits.source_start, bits.source_stop), (1, 0, 5));
+        assert_eq!(
+            (bits.words_per_slot, bits.source_start, bits.source_stop),
+            (1, 0, 5)
+        );
         assert_eq!(plan.buffers[bits.words].len, 2 * plan.block_iterations);
         assert_eq!(plan.buffers[bits.times].len, 2 * plan.block_iterations);
-        assert!(rec("spikemonitor").streams.iter().all(|s| plan.buffers[s.staging].len == 0));
+        assert!(rec("spikemonitor")
+            .streams
+            .iter()
+            .all(|s| plan.buffers[s.staging].len == 0));
         // recording v and c too: records, room for every neuron in every step, in two halves
         let records = rec("spikemonitor_1");
         assert!(records.bits.is_none());
         for s in &records.streams {
-            assert_eq!(plan.buffers[s.staging].len, 2 * plan.block_iterations * records.records_per_step);
+            assert_eq!(
+                plan.buffers[s.staging].len,
+                2 * plan.block_iterations * records.records_per_step
+            );
         }
         assert_eq!(plan.buffers[records.fill].len, 2);
     }

@@ -44,8 +44,10 @@ fn array_len(plan: &Plan, co: &CodeObject, var: &str) -> Result<u64> {
             .buffer_of(array)
             .map(|b| plan.buffers[b].len)
             .ok_or_else(|| Error::internal(format!("array '{array}' is not in the export"))),
-        _ => Err(Error::internal(format!("the spatialstateupdate template needs array '{var}'"))
-            .in_object(&co.owner, &co.name)),
+        _ => Err(Error::internal(format!(
+            "the spatialstateupdate template needs array '{var}'"
+        ))
+        .in_object(&co.owner, &co.name)),
     }
 }
 
@@ -63,5 +65,10 @@ pub fn add(plan: &mut Plan, co: &CodeObject) -> Result<SpatialPlan> {
         len: compartments.max(1),
         role: BufferRole::Internal,
     });
-    Ok(SpatialPlan { compartments, sections, children_row_length: children / children_rows, section_of })
+    Ok(SpatialPlan {
+        compartments,
+        sections,
+        children_row_length: children / children_rows,
+        section_of,
+    })
 }

@@ -9,7 +9,10 @@
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
 use crate::ir::{CodeObject, Symbol, Template, TemplateData};
-use crate::plan::{constant_u64, size_of, Buffer, BufferRole, ByTargetPlan, ConnectPlan, LoopSize, PathwayPlan, Plan};
+use crate::plan::{
+    constant_u64, size_of, Buffer, BufferRole, ByTargetPlan, ConnectPlan, LoopSize, PathwayPlan,
+    Plan,
+};
 
 /// A summed variable on CUDA: the target range's synapses grouped by target
 /// (a CSR the runtime builds when a run starts), so that a thread per target
@@ -31,14 +34,30 @@ pub struct SummedPlan {
 
 /// Adds the buffers of a summed variable's CSR.
 pub fn add_summed(plan: &mut Plan, co: &CodeObject) -> Result<SummedPlan> {
-    let TemplateData::Summed { summed: decl, target_size_name } = &co.data else {
+    let TemplateData::Summed {
+        summed: decl,
+        target_size_name,
+    } = &co.data
+    else {
         return Err(Error::internal("no summed target").in_object(&co.owner, &co.name));
     };
     let index = array_buffer(plan, co, &decl.index)?;
     let size = size_of(plan, co, target_size_name)?;
-    let by_target_start = add_buffer(plan, format!("_by_target_start_{}", co.name), Dtype::Int64, 0);
+    let by_target_start = add_buffer(
+        plan,
+        format!("_by_target_start_{}", co.name),
+        Dtype::Int64,
+        0,
+    );
     let by_target = add_buffer(plan, format!("_by_target_{}", co.name), Dtype::Int32, 0);
-    Ok(SummedPlan { synapses: co.owner.clone(), index, start: decl.start, size, by_target_start, by_target })
+    Ok(SummedPlan {
+        synapses: co.owner.clone(),
+        index,
+        start: decl.start,
+        size,
+        by_target_start,
+        by_target,
+    })
 }
 
 /// Most threads of a parallel `synapses` launch on CUDA (the kernel strides over its work).
@@ -48,9 +67,14 @@ pub const DELIVERY_THREADS: u64 = 256 * 256;
 /// kernel gives each spiking neuron of a slot a block), at most
 /// [`DELIVERY_THREADS`].
 pub fn delivery_threads(co: &CodeObject) -> u64 {
-    let sources = co.pathway().map(|p| p.spikes_stop - p.spikes_start).unwrap_or(i64::MAX);
+    let sources = co
+        .pathway()
+        .map(|p| p.spikes_stop - p.spikes_start)
+        .unwrap_or(i64::MAX);
     let sources = u64::try_from(sources).unwrap_or(0).max(1);
-    sources.saturating_mul(u64::from(crate::plan::CUDA_BLOCK)).min(DELIVERY_THREADS)
+    sources
+        .saturating_mul(u64::from(crate::plan::CUDA_BLOCK))
+        .min(DELIVERY_THREADS)
 }
 
 /// A delivery grouped by target for a `synapses` code object, when its
@@ -58,7 +82,9 @@ pub fn delivery_threads(co: &CodeObject) -> u64 {
 /// arrays have a fixed length: adds its tables to the pathway and returns
 /// the number of target elements (threads of the launch).
 pub fn add_by_target(plan: &mut Plan, co: &CodeObject) -> Result<Option<u64>> {
-    let Some((index_name, atomic)) = crate::analysis::by_target_index(co) else { return Ok(None) };
+    let Some((index_name, atomic)) = crate::analysis::by_target_index(co) else {
+        return Ok(None);
+    };
     let index = var_buffer(plan, co, &index_name)?;
     // The arrays written through the index: their (fixed) length is the number of targets.
     let mut groups = 0u64;
@@ -67,7 +93,13 @@ pub fn add_by_target(plan: &mut Plan, co: &CodeObject) -> Result<Option<u64>> {
             if atomic.contains(&stmt.var) {
                 continue;
             }
-            if let Some(Symbol::Array { array, index: crate::ir::Index::Via(_), dynamic, .. }) = co.symbols.get(&stmt.var) {
+            if let Some(Symbol::Array {
+                array,
+                index: crate::ir::Index::Via(_),
+                dynamic,
+                ..
+            }) = co.symbols.get(&stmt.var)
+            {
                 if *dynamic {
                     return Ok(None);
                 }
@@ -75,7 +107,9 @@ pub fn add_by_target(plan: &mut Plan, co: &CodeObject) -> Result<Option<u64>> {
             }
         }
     }
-    let Some(p) = co.pathway() else { return Ok(None) };
+    let Some(p) = co.pathway() else {
+        return Ok(None);
+    };
     let name = p.name.clone();
     if groups == 0 || !plan.pathways.contains_key(&name) {
         return Ok(None);
@@ -85,7 +119,12 @@ pub fn add_by_target(plan: &mut Plan, co: &CodeObject) -> Result<Option<u64>> {
         index,
         groups,
         atomic,
-        start: add_buffer(plan, format!("_by_target_start_{name}"), Dtype::Int64, groups + 1),
+        start: add_buffer(
+            plan,
+            format!("_by_target_start_{name}"),
+            Dtype::Int64,
+            groups + 1,
+        ),
         synapse: add_buffer(plan, format!("_by_target_synapse_{name}"), Dtype::Int32, 0),
         source: add_buffer(plan, format!("_by_target_source_{name}"), Dtype::Int32, 0),
         delay: add_buffer(plan, format!("_by_target_delay_{name}"), Dtype::Int32, 0),
@@ -100,37 +139,55 @@ pub fn add_by_target(plan: &mut Plan, co: &CodeObject) -> Result<Option<u64>> {
 pub const QUEUE_STATE_LEN: u64 = 8;
 
 fn add_buffer(plan: &mut Plan, name: String, dtype: Dtype, len: u64) -> usize {
-    plan.buffers.push(Buffer { name, dtype, len, role: BufferRole::Internal });
+    plan.buffers.push(Buffer {
+        name,
+        dtype,
+        len,
+        role: BufferRole::Internal,
+    });
     plan.buffers.len() - 1
 }
 
 fn array_buffer(plan: &Plan, co: &CodeObject, array: &str) -> Result<usize> {
-    plan.buffer_of(array)
-        .ok_or_else(|| Error::internal(format!("array '{array}' is not in the export")).in_object(&co.owner, &co.name))
+    plan.buffer_of(array).ok_or_else(|| {
+        Error::internal(format!("array '{array}' is not in the export"))
+            .in_object(&co.owner, &co.name)
+    })
 }
 
 /// The buffer of the array behind variable `var` of a code object.
 pub fn var_buffer(plan: &Plan, co: &CodeObject, var: &str) -> Result<usize> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => array_buffer(plan, co, array),
-        _ => Err(Error::internal(format!("the {} template needs an array variable '{var}'", co.template.name()))
-            .in_object(&co.owner, &co.name)),
+        _ => Err(Error::internal(format!(
+            "the {} template needs an array variable '{var}'",
+            co.template.name()
+        ))
+        .in_object(&co.owner, &co.name)),
     }
 }
 
 /// Adds the buffers of a pathway (once per pathway) for its push and synapses code objects.
 pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
-    if !matches!(co.template, Template::SynapsesPushSpikes | Template::Synapses) {
+    if !matches!(
+        co.template,
+        Template::SynapsesPushSpikes | Template::Synapses
+    ) {
         return Ok(());
     }
     let p = co.pathway().ok_or_else(|| {
-        Error::internal(format!("the {} code object has no pathway", co.template.name())).in_object(&co.owner, &co.name)
+        Error::internal(format!(
+            "the {} code object has no pathway",
+            co.template.name()
+        ))
+        .in_object(&co.owner, &co.name)
     })?;
     if plan.pathways.contains_key(&p.name) {
         return Ok(());
     }
     let num_sources = u64::try_from(p.spikes_stop - p.spikes_start).map_err(|_| {
-        Error::internal(format!("pathway '{}' has an empty source range", p.name)).in_object(&co.owner, &co.name)
+        Error::internal(format!("pathway '{}' has an empty source range", p.name))
+            .in_object(&co.owner, &co.name)
     })?;
     let sources = array_buffer(plan, co, &p.sources)?;
     let delay = array_buffer(plan, co, &p.delay)?;
@@ -146,8 +203,18 @@ pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
         num_sources,
         source_dt,
         history: add_buffer(plan, format!("_history_{name}"), Dtype::Int32, 0),
-        state: add_buffer(plan, format!("_qstate_{name}"), Dtype::Int64, QUEUE_STATE_LEN),
-        by_source_start: add_buffer(plan, format!("_by_source_start_{name}"), Dtype::Int64, num_sources + 1),
+        state: add_buffer(
+            plan,
+            format!("_qstate_{name}"),
+            Dtype::Int64,
+            QUEUE_STATE_LEN,
+        ),
+        by_source_start: add_buffer(
+            plan,
+            format!("_by_source_start_{name}"),
+            Dtype::Int64,
+            num_sources + 1,
+        ),
         by_source: add_buffer(plan, format!("_by_source_{name}"), Dtype::Int32, 0),
         by_source_delay: add_buffer(plan, format!("_by_source_delay_{name}"), Dtype::Int32, 0),
         carry_start: add_buffer(plan, format!("_carry_start_{name}"), Dtype::Int64, 1),
@@ -167,26 +234,59 @@ pub fn outer_size(plan: &Plan, co: &CodeObject) -> Result<LoopSize> {
 }
 
 /// Adds a connect() code object's buffers and its [`ConnectPlan`].
-pub fn add_connect(plan: &mut Plan, co: &CodeObject, outer: Option<LoopSize>, count_kernel: Option<usize>) -> Result<()> {
+pub fn add_connect(
+    plan: &mut Plan,
+    co: &CodeObject,
+    outer: Option<LoopSize>,
+    count_kernel: Option<usize>,
+) -> Result<()> {
     let (decl, generator) = match &co.data {
         TemplateData::Generator { connect, generator } => (connect, Some(generator)),
         TemplateData::FromArrays { connect } => (connect, None),
-        _ => return Err(Error::internal("connect() code object without 'connect'").in_object(&co.owner, &co.name)),
+        _ => {
+            return Err(Error::internal("connect() code object without 'connect'")
+                .in_object(&co.owner, &co.name))
+        }
     };
     let counts_len = match &outer {
         Some(LoopSize::Fixed(n)) => (*n).max(1),
         _ => 1,
     };
-    let counts = add_buffer(plan, format!("_counts_{}", co.name), Dtype::Int64, counts_len);
+    let counts = add_buffer(
+        plan,
+        format!("_counts_{}", co.name),
+        Dtype::Int64,
+        counts_len,
+    );
     let error = add_buffer(plan, format!("_error_{}", co.name), Dtype::Int64, 3);
-    let registered = decl.registered.iter().map(|a| array_buffer(plan, co, a)).collect::<Result<Vec<_>>>()?;
-    let multisynaptic_index = decl.multisynaptic_index.as_deref().map(|a| array_buffer(plan, co, a)).transpose()?;
-    let sources = if outer.is_none() { Some(var_buffer(plan, co, "sources")?) } else { None };
-    let offset = |name: &str| if co.symbols.contains_key(name) { constant_u64(co, name) } else { Ok(0) };
+    let registered = decl
+        .registered
+        .iter()
+        .map(|a| array_buffer(plan, co, a))
+        .collect::<Result<Vec<_>>>()?;
+    let multisynaptic_index = decl
+        .multisynaptic_index
+        .as_deref()
+        .map(|a| array_buffer(plan, co, a))
+        .transpose()?;
+    let sources = if outer.is_none() {
+        Some(var_buffer(plan, co, "sources")?)
+    } else {
+        None
+    };
+    let offset = |name: &str| {
+        if co.symbols.contains_key(name) {
+            constant_u64(co, name)
+        } else {
+            Ok(0)
+        }
+    };
     let entry = ConnectPlan {
         synapses: decl.synapses.clone(),
         outer_index: generator.map(|g| g.outer_index.clone()).unwrap_or_default(),
-        result_index: generator.map(|g| g.result_index.clone()).unwrap_or_default(),
+        result_index: generator
+            .map(|g| g.result_index.clone())
+            .unwrap_or_default(),
         outer,
         sources,
         counts,

@@ -83,7 +83,12 @@ impl ByTargetTables {
             source[j] = source_of[k];
             delay[j] = by_delay[k];
         }
-        Ok(ByTargetTables { start, synapse, source, delay })
+        Ok(ByTargetTables {
+            start,
+            synapse,
+            source,
+            delay,
+        })
     }
 }
 
@@ -111,11 +116,24 @@ mod tests {
 
     /// Brian's order for one step in which every source spiked: delay
     /// descending, source ascending, then the tables' order.
-    fn by_sorting(start: &[i64], by_source: &[i32], by_delay: &[i32], targets: &[i32], groups: usize) -> ByTargetTables {
+    fn by_sorting(
+        start: &[i64],
+        by_source: &[i32],
+        by_delay: &[i32],
+        targets: &[i32],
+        groups: usize,
+    ) -> ByTargetTables {
         let mut entries = Vec::new();
         for src in 0..start.len() - 1 {
             for k in start[src] as usize..start[src + 1] as usize {
-                entries.push((targets[by_source[k] as usize], -by_delay[k], src as i32, k, by_source[k], by_delay[k]));
+                entries.push((
+                    targets[by_source[k] as usize],
+                    -by_delay[k],
+                    src as i32,
+                    k,
+                    by_source[k],
+                    by_delay[k],
+                ));
             }
         }
         entries.sort();
@@ -130,16 +148,29 @@ mod tests {
     #[test]
     fn each_target_gets_its_synapses_in_brians_order() {
         let mut next = crate::runtime::test_lcg(99);
-        for (n, n_src, groups, max_d) in [(0usize, 3usize, 4usize, 2i32), (1, 1, 1, 1), (400, 9, 13, 6), (3000, 50, 7, 2000), (10, 3, 4, 1000)] {
+        for (n, n_src, groups, max_d) in [
+            (0usize, 3usize, 4usize, 2i32),
+            (1, 1, 1, 1),
+            (400, 9, 13, 6),
+            (3000, 50, 7, 2000),
+            (10, 3, 4, 1000),
+        ] {
             // delay tables: synapses grouped by source, by delay, then index
-            let mut syn: Vec<(i32, i32, i32)> = (0..n as i32).map(|s| (next(n_src as u64), next(max_d as u64), s)).collect();
+            let mut syn: Vec<(i32, i32, i32)> = (0..n as i32)
+                .map(|s| (next(n_src as u64), next(max_d as u64), s))
+                .collect();
             syn.sort();
             let start = starts(syn.iter().map(|s| s.0 as usize), n_src);
             let by_source: Vec<i32> = syn.iter().map(|s| s.2).collect();
             let by_delay: Vec<i32> = syn.iter().map(|s| s.1).collect();
             let targets: Vec<i32> = (0..n).map(|_| next(groups as u64)).collect();
-            let got = ByTargetTables::build(&start, &by_source, &by_delay, &targets, groups as u64).unwrap();
-            assert_eq!(got, by_sorting(&start, &by_source, &by_delay, &targets, groups), "n={n}");
+            let got = ByTargetTables::build(&start, &by_source, &by_delay, &targets, groups as u64)
+                .unwrap();
+            assert_eq!(
+                got,
+                by_sorting(&start, &by_source, &by_delay, &targets, groups),
+                "n={n}"
+            );
         }
     }
 

@@ -77,15 +77,21 @@ pub fn cache_root() -> PathBuf {
 /// `G` or `T` suffix, optionally followed by `B` or `iB`).
 pub fn max_bytes() -> Result<u64> {
     match std::env::var(MAX_BYTES_ENV) {
-        Ok(text) => parse_size(&text)
-            .ok_or_else(|| Error::runtime(format!("{MAX_BYTES_ENV}={text:?} is not a size (bytes, or e.g. 500M, 2G)"))),
+        Ok(text) => parse_size(&text).ok_or_else(|| {
+            Error::runtime(format!(
+                "{MAX_BYTES_ENV}={text:?} is not a size (bytes, or e.g. 500M, 2G)"
+            ))
+        }),
         Err(_) => Ok(DEFAULT_MAX_BYTES),
     }
 }
 
 fn parse_size(text: &str) -> Option<u64> {
     let t = text.trim();
-    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
     let (digits, shift) = match t.chars().last()?.to_ascii_uppercase() {
         'K' => (&t[..t.len() - 1], 10),
         'M' => (&t[..t.len() - 1], 20),
@@ -93,7 +99,11 @@ fn parse_size(text: &str) -> Option<u64> {
         'T' => (&t[..t.len() - 1], 40),
         _ => (t, 0),
     };
-    digits.trim().parse::<u64>().ok()?.checked_mul(1u64 << shift)
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(1u64 << shift)
 }
 
 /// Hex SHA-256 of the key parts (each length-prefixed).
@@ -108,7 +118,11 @@ pub fn key(parts: &[&[u8]]) -> String {
 
 /// Returns the artefact for `key_parts` from the user's cache
 /// ([`cache_root`], [`max_bytes`]), calling `build(tmp_path)` when it is missing.
-pub fn cached(kind: &str, key_parts: &[&[u8]], build: impl FnOnce(&Path) -> Result<()>) -> Result<(Entry, bool)> {
+pub fn cached(
+    kind: &str,
+    key_parts: &[&[u8]],
+    build: impl FnOnce(&Path) -> Result<()>,
+) -> Result<(Entry, bool)> {
     Cache::new(cache_root(), max_bytes()?).get_or_build(kind, key_parts, build)
 }
 
@@ -204,13 +218,21 @@ impl Cache {
         build: impl FnOnce(&Path) -> Result<()>,
     ) -> Result<(Entry, bool)> {
         let dir = self.root.join(kind);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::runtime(format!("cannot create cache folder {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Error::runtime(format!("cannot create cache folder {}: {e}", dir.display()))
+        })?;
         let key = key(key_parts);
         let path = dir.join(&key);
         if let Some(file) = open_locked(&path)? {
             let _ = file.set_modified(SystemTime::now());
-            return Ok((Entry { path, _lock: file, private: false }, true));
+            return Ok((
+                Entry {
+                    path,
+                    _lock: file,
+                    private: false,
+                },
+                true,
+            ));
         }
         let n = BUILDS.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".tmp-{}-{n}-{key}", std::process::id()));
@@ -218,19 +240,33 @@ impl Cache {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
-        let stored = |e: std::io::Error| Error::runtime(format!("cannot store {} in the cache: {e}", path.display()));
+        let stored = |e: std::io::Error| {
+            Error::runtime(format!("cannot store {} in the cache: {e}", path.display()))
+        };
         let file = File::open(&tmp).map_err(stored)?;
         flock(&file, FlockOperation::LockShared).map_err(|e| stored(e.into()))?;
         let entry = match std::fs::hard_link(&tmp, &path) {
             Ok(()) => {
                 let _ = std::fs::remove_file(&tmp);
-                Entry { path, _lock: file, private: false }
+                Entry {
+                    path,
+                    _lock: file,
+                    private: false,
+                }
             }
             // a concurrent build of the same key published first: use this build's own file
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => Entry { path: tmp, _lock: file, private: true },
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Entry {
+                path: tmp,
+                _lock: file,
+                private: true,
+            },
             Err(_) => {
                 std::fs::rename(&tmp, &path).map_err(stored)?;
-                Entry { path, _lock: file, private: false }
+                Entry {
+                    path,
+                    _lock: file,
+                    private: false,
+                }
             }
         };
         // best effort: a cache that cannot shrink still gives the artefact
@@ -245,7 +281,12 @@ impl Cache {
         let kinds = match std::fs::read_dir(&self.root) {
             Ok(k) => k,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(Error::runtime(format!("cannot read the cache folder {}: {e}", self.root.display()))),
+            Err(e) => {
+                return Err(Error::runtime(format!(
+                    "cannot read the cache folder {}: {e}",
+                    self.root.display()
+                )))
+            }
         };
         let now = SystemTime::now();
         for kind in kinds.flatten() {
@@ -253,7 +294,9 @@ impl Cache {
                 continue;
             }
             let kind_name = kind.file_name().to_string_lossy().into_owned();
-            let Ok(files) = std::fs::read_dir(kind.path()) else { continue };
+            let Ok(files) = std::fs::read_dir(kind.path()) else {
+                continue;
+            };
             for f in files.flatten() {
                 let Ok(meta) = f.metadata() else { continue };
                 if !meta.is_file() {
@@ -266,7 +309,14 @@ impl Cache {
                     }
                     continue;
                 }
-                out.push((kind_name.clone(), Listed { path: f.path(), bytes: meta.len(), used }));
+                out.push((
+                    kind_name.clone(),
+                    Listed {
+                        path: f.path(),
+                        bytes: meta.len(),
+                        used,
+                    },
+                ));
             }
         }
         out.sort_by_key(|(_, l)| l.used);
@@ -309,7 +359,10 @@ impl Cache {
                 }
                 Ok(false) => removed.in_use += 1,
                 Err(e) => {
-                    return Err(Error::runtime(format!("cannot delete the cache entry {}: {e}", l.path.display())))
+                    return Err(Error::runtime(format!(
+                        "cannot delete the cache entry {}: {e}",
+                        l.path.display()
+                    )))
                 }
             }
         }
@@ -325,7 +378,12 @@ impl Cache {
 /// The entry at `path`, open and shared-locked, or None if there is none
 /// (or it was evicted while we waited for the lock).
 fn open_locked(path: &Path) -> Result<Option<File>> {
-    let fail = |e: std::io::Error| Error::runtime(format!("cannot open the cache entry {}: {e}", path.display()));
+    let fail = |e: std::io::Error| {
+        Error::runtime(format!(
+            "cannot open the cache entry {}: {e}",
+            path.display()
+        ))
+    };
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
@@ -369,12 +427,18 @@ mod tests {
     use std::sync::Arc;
 
     fn write(bytes: usize, byte: u8) -> impl FnOnce(&Path) -> Result<()> {
-        move |p: &Path| std::fs::write(p, vec![byte; bytes]).map_err(|e| Error::runtime(e.to_string()))
+        move |p: &Path| {
+            std::fs::write(p, vec![byte; bytes]).map_err(|e| Error::runtime(e.to_string()))
+        }
     }
 
     fn set_used(cache: &Cache, kind: &str, parts: &[&[u8]], secs_ago: u64) {
-        let f = File::options().write(true).open(cache.root.join(kind).join(key(parts))).unwrap();
-        f.set_modified(SystemTime::now() - Duration::from_secs(secs_ago)).unwrap();
+        let f = File::options()
+            .write(true)
+            .open(cache.root.join(kind).join(key(parts)))
+            .unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(secs_ago))
+            .unwrap();
     }
 
     #[test]
@@ -393,20 +457,35 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path().to_path_buf(), 350);
         for (name, ago) in [(b"a", 30), (b"b", 20), (b"c", 10)] {
-            let (_, hit) = cache.get_or_build("cpp", &[name], write(100, name[0])).unwrap();
+            let (_, hit) = cache
+                .get_or_build("cpp", &[name], write(100, name[0]))
+                .unwrap();
             assert!(!hit);
             set_used(&cache, "cpp", &[name], ago);
         }
         // a hit makes `a` the most recently used
-        let (a, hit) = cache.get_or_build("cpp", &[b"a"], |_| panic!("a hit builds nothing")).unwrap();
+        let (a, hit) = cache
+            .get_or_build("cpp", &[b"a"], |_| panic!("a hit builds nothing"))
+            .unwrap();
         assert!(hit);
         assert_eq!(std::fs::read(a.path()).unwrap(), vec![b'a'; 100]);
         drop(a);
         // 400 bytes > 350: `b` goes
-        drop(cache.get_or_build("cpp", &[b"d"], write(100, b'd')).unwrap());
+        drop(
+            cache
+                .get_or_build("cpp", &[b"d"], write(100, b'd'))
+                .unwrap(),
+        );
         let exists = |n: &[u8]| cache.root.join("cpp").join(key(&[n])).exists();
         assert!(exists(b"a") && !exists(b"b") && exists(b"c") && exists(b"d"));
-        assert_eq!(cache.info().unwrap(), Info { entries: 3, bytes: 300, kinds: vec![("cpp".into(), 3, 300)] });
+        assert_eq!(
+            cache.info().unwrap(),
+            Info {
+                entries: 3,
+                bytes: 300,
+                kinds: vec![("cpp".into(), 3, 300)]
+            }
+        );
     }
 
     #[test]
@@ -414,14 +493,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path().to_path_buf(), 0);
         let (held, _) = cache.get_or_build("ptx", &[b"held"], write(10, 1)).unwrap();
-        drop(cache.get_or_build("ptx", &[b"other"], write(10, 2)).unwrap());
+        drop(
+            cache
+                .get_or_build("ptx", &[b"other"], write(10, 2))
+                .unwrap(),
+        );
         // limit 0: each build's eviction skipped the entries in use (its own included)
         assert!(held.path().exists());
         assert_eq!(cache.info().unwrap().entries, 2);
-        assert_eq!(cache.clear().unwrap(), Removed { entries: 1, bytes: 10, in_use: 1 });
+        assert_eq!(
+            cache.clear().unwrap(),
+            Removed {
+                entries: 1,
+                bytes: 10,
+                in_use: 1
+            }
+        );
         assert!(held.path().exists());
         drop(held);
-        assert_eq!(cache.clear().unwrap(), Removed { entries: 1, bytes: 10, in_use: 0 });
+        assert_eq!(
+            cache.clear().unwrap(),
+            Removed {
+                entries: 1,
+                bytes: 10,
+                in_use: 0
+            }
+        );
         assert_eq!(cache.info().unwrap().entries, 0);
     }
 
@@ -460,10 +557,12 @@ mod tests {
                     let mut reads = 0;
                     while !stop.load(Ordering::Relaxed) || reads < 50 {
                         let k = [b'r', r, (reads % 3) as u8];
-                        let (entry, _) = cache.get_or_build("cpp", &[&k], write(4096, k[2])).unwrap();
+                        let (entry, _) =
+                            cache.get_or_build("cpp", &[&k], write(4096, k[2])).unwrap();
                         // the artefact is read by its path, as dlopen does, while others evict
                         std::thread::yield_now();
-                        let bytes = std::fs::read(entry.path()).unwrap_or_else(|e| panic!("{}: {e}", entry.display()));
+                        let bytes = std::fs::read(entry.path())
+                            .unwrap_or_else(|e| panic!("{}: {e}", entry.display()));
                         assert_eq!(bytes, vec![k[2]; 4096]);
                         reads += 1;
                     }
@@ -476,7 +575,11 @@ mod tests {
                 let cache = Arc::clone(&cache);
                 std::thread::spawn(move || {
                     for i in 0..64u8 {
-                        drop(cache.get_or_build("ptx", &[&[w, i]], write(4096, i)).unwrap());
+                        drop(
+                            cache
+                                .get_or_build("ptx", &[&[w, i]], write(4096, i))
+                                .unwrap(),
+                        );
                     }
                 })
             })

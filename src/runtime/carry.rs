@@ -36,7 +36,12 @@ pub struct Carried {
 /// The buffers that hold state between runs: Brian's arrays and the pathways' queues.
 fn carried_buffers(plan: &Plan) -> Vec<usize> {
     let mut bufs: Vec<usize> = (0..plan.buffers.len())
-        .filter(|&b| matches!(plan.buffers[b].role, BufferRole::Array | BufferRole::Recorded))
+        .filter(|&b| {
+            matches!(
+                plan.buffers[b].role,
+                BufferRole::Array | BufferRole::Recorded
+            )
+        })
         .collect();
     for p in plan.pathways.values() {
         bufs.extend(p.queue_buffers());
@@ -81,21 +86,39 @@ impl Executor<'_> {
     /// Puts carried state into this (new, just initialised) executor.
     pub fn restore_carried(&mut self, carried: Carried) -> Result<()> {
         let plan = std::sync::Arc::clone(&self.plan);
-        let by_name: HashMap<&str, usize> = plan.buffers.iter().enumerate().map(|(i, b)| (b.name.as_str(), i)).collect();
+        let by_name: HashMap<&str, usize> = plan
+            .buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.name.as_str(), i))
+            .collect();
         for (name, len, bytes) in carried.buffers {
             let Some(&buf) = by_name.get(name.as_str()) else {
-                return Err(Error::internal(format!("the rebuilt program has no buffer '{name}'")));
+                return Err(Error::internal(format!(
+                    "the rebuilt program has no buffer '{name}'"
+                )));
             };
             let recorded = plan.buffers[buf].role == BufferRole::Recorded;
             if !recorded && bytes.len() != len as usize * self.dtype(buf).size() {
-                return Err(Error::internal(format!("the buffer '{name}' changed its type in the rebuilt program")));
+                return Err(Error::internal(format!(
+                    "the buffer '{name}' changed its type in the rebuilt program"
+                )));
             }
             self.load_buffer(buf, len, bytes)?;
         }
         for (key, snap, names) in carried.snapshots {
             let renumbered = snap
-                .renumber(|old| names.get(old).and_then(|n| by_name.get(n.as_str()).copied()))
-                .ok_or_else(|| Error::internal(format!("the stored state '{}' names a buffer the rebuilt program lacks", key.1)))?;
+                .renumber(|old| {
+                    names
+                        .get(old)
+                        .and_then(|n| by_name.get(n.as_str()).copied())
+                })
+                .ok_or_else(|| {
+                    Error::internal(format!(
+                        "the stored state '{}' names a buffer the rebuilt program lacks",
+                        key.1
+                    ))
+                })?;
             self.snapshots.insert(key, renumbered);
         }
         self.seed = carried.seed;

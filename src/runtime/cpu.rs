@@ -21,14 +21,26 @@ fn compiler() -> String {
 }
 
 /// Flags as cpp_standalone's defaults, for the same arithmetic.
-pub const CXX_FLAGS: &[&str] =
-    &["-O3", "-ffast-math", "-fno-finite-math-only", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w"];
+pub const CXX_FLAGS: &[&str] = &[
+    "-O3",
+    "-ffast-math",
+    "-fno-finite-math-only",
+    "-march=native",
+    "-std=c++17",
+    "-shared",
+    "-fPIC",
+    "-w",
+];
 
 /// Extra compiler flags from `BRISK_CXXFLAGS_EXTRA` (whitespace-separated),
 /// after [`CXX_FLAGS`]: a test hook (`scripts/sanitize` builds the generated
 /// code with AddressSanitizer and UBSan); part of the cache key.
 fn extra_flags() -> Vec<String> {
-    std::env::var("BRISK_CXXFLAGS_EXTRA").unwrap_or_default().split_whitespace().map(str::to_string).collect()
+    std::env::var("BRISK_CXXFLAGS_EXTRA")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
 }
 
 fn compiler_version(cxx: &str) -> String {
@@ -47,27 +59,38 @@ pub fn compile(program: &Program) -> Result<(cache::Entry, bool)> {
     let version = compiler_version(&cxx);
     let extra = extra_flags();
     let flags = format!("{} {}", CXX_FLAGS.join(" "), extra.join(" "));
-    cache::cached("cpp", &[program.source.as_bytes(), flags.as_bytes(), version.as_bytes()], |out: &Path| {
-        let src = out.with_extension("cpp");
-        std::fs::write(&src, &program.source)?;
-        let output = Command::new(&cxx)
-            .args(CXX_FLAGS)
-            .args(&extra)
-            .arg("-o")
-            .arg(out)
-            .arg(&src)
-            .output()
-            .map_err(|e| Error::runtime(format!("cannot run the C++ compiler '{cxx}': {e}")))?;
-        let _ = std::fs::remove_file(&src);
-        if !output.status.success() {
-            let log = String::from_utf8_lossy(&output.stderr).into_owned();
-            return Err(Error::compile(
-                format!("the C++ compiler rejected the generated code{}", first_error_context(&log, &program.source)),
-                log,
-            ));
-        }
-        Ok(())
-    })
+    cache::cached(
+        "cpp",
+        &[
+            program.source.as_bytes(),
+            flags.as_bytes(),
+            version.as_bytes(),
+        ],
+        |out: &Path| {
+            let src = out.with_extension("cpp");
+            std::fs::write(&src, &program.source)?;
+            let output = Command::new(&cxx)
+                .args(CXX_FLAGS)
+                .args(&extra)
+                .arg("-o")
+                .arg(out)
+                .arg(&src)
+                .output()
+                .map_err(|e| Error::runtime(format!("cannot run the C++ compiler '{cxx}': {e}")))?;
+            let _ = std::fs::remove_file(&src);
+            if !output.status.success() {
+                let log = String::from_utf8_lossy(&output.stderr).into_owned();
+                return Err(Error::compile(
+                    format!(
+                        "the C++ compiler rejected the generated code{}",
+                        first_error_context(&log, &program.source)
+                    ),
+                    log,
+                ));
+            }
+            Ok(())
+        },
+    )
 }
 
 /// `: <line>` naming the generated function and line of the first compiler error.
@@ -76,15 +99,22 @@ pub fn first_error_context(log: &str, source: &str) -> String {
     for l in log.lines() {
         // gcc: path.cpp:LINE:COL: error: ...
         let mut parts = l.split(':');
-        let (_, Some(line), _) = (parts.next(), parts.next(), parts.next()) else { continue };
-        let Ok(n) = line.trim().parse::<usize>() else { continue };
+        let (_, Some(line), _) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let Ok(n) = line.trim().parse::<usize>() else {
+            continue;
+        };
         if !l.contains("error") || n == 0 || n > lines.len() {
             continue;
         }
         let function = lines[..n]
             .iter()
             .rev()
-            .find_map(|s| s.strip_prefix("extern \"C\" ").and_then(|s| s.split('(').next()))
+            .find_map(|s| {
+                s.strip_prefix("extern \"C\" ")
+                    .and_then(|s| s.split('(').next())
+            })
             .unwrap_or("the support code");
         return format!(" (in {function}, line {n}: `{}`)", lines[n - 1].trim());
     }
@@ -125,23 +155,40 @@ impl CpuDevice {
             // which is exactly `KernelFn`; the pointer stays valid while `lib` lives,
             // and `CpuDevice` keeps `lib` for as long as it holds the pointers.
             let f: KernelFn = unsafe {
-                *lib.get::<KernelFn>(symbol.as_bytes())
-                    .map_err(|e| Error::runtime(format!("generated library lacks '{symbol}': {e}")))?
+                *lib.get::<KernelFn>(symbol.as_bytes()).map_err(|e| {
+                    Error::runtime(format!("generated library lacks '{symbol}': {e}"))
+                })?
             };
             kernels.push(Some(f));
         }
-        Ok(CpuDevice { _library: lib, kernels, buffers: Vec::new(), names: Vec::new(), table: Vec::new(), lens: Vec::new(), timers: Vec::new(), reads: Vec::new() })
+        Ok(CpuDevice {
+            _library: lib,
+            kernels,
+            buffers: Vec::new(),
+            names: Vec::new(),
+            table: Vec::new(),
+            lens: Vec::new(),
+            timers: Vec::new(),
+            reads: Vec::new(),
+        })
     }
 
     fn bytes_mut(&mut self, buf: usize) -> Result<&mut [u8]> {
-        let b = self.buffers.get_mut(buf).ok_or_else(|| Error::runtime(format!("no buffer {buf}")))?;
+        let b = self
+            .buffers
+            .get_mut(buf)
+            .ok_or_else(|| Error::runtime(format!("no buffer {buf}")))?;
         // SAFETY: a Vec<u64> of n words is n*8 initialised bytes; u8 has no alignment
         // requirement and the slice borrows the vector mutably for its lifetime.
         Ok(unsafe { std::slice::from_raw_parts_mut(b.as_mut_ptr().cast::<u8>(), b.len() * 8) })
     }
 
     fn refresh_table(&mut self) {
-        self.table = self.buffers.iter_mut().map(|b| b.as_mut_ptr().cast::<c_void>()).collect();
+        self.table = self
+            .buffers
+            .iter_mut()
+            .map(|b| b.as_mut_ptr().cast::<c_void>())
+            .collect();
     }
 }
 
@@ -154,7 +201,9 @@ fn grow(v: &mut Vec<u64>, bytes: usize, name: &str) -> Result<()> {
     let n = words(bytes);
     if n > v.len() {
         v.try_reserve_exact(n - v.len()).map_err(|_| {
-            Error::runtime(format!("out of host memory: cannot allocate {bytes} bytes for the array '{name}'"))
+            Error::runtime(format!(
+                "out of host memory: cannot allocate {bytes} bytes for the array '{name}'"
+            ))
         })?;
     }
     v.resize(n, 0);
@@ -184,7 +233,11 @@ impl Device for CpuDevice {
         let dst = self.bytes_mut(buf)?;
         let end = offset + data.len();
         if end > dst.len() {
-            return Err(Error::runtime(format!("write of {} bytes at {offset} past buffer {buf} ({} bytes)", data.len(), dst.len())));
+            return Err(Error::runtime(format!(
+                "write of {} bytes at {offset} past buffer {buf} ({} bytes)",
+                data.len(),
+                dst.len()
+            )));
         }
         dst[offset..end].copy_from_slice(data);
         Ok(())
@@ -194,7 +247,9 @@ impl Device for CpuDevice {
         let src = self.bytes_mut(buf)?;
         let end = offset + len;
         if end > src.len() {
-            return Err(Error::runtime(format!("read of {len} bytes at {offset} past buffer {buf}")));
+            return Err(Error::runtime(format!(
+                "read of {len} bytes at {offset} past buffer {buf}"
+            )));
         }
         Ok(src[offset..end].to_vec())
     }
@@ -205,7 +260,9 @@ impl Device for CpuDevice {
         // records, which the end-to-end tests against cpp_standalone would show.
         let size = self.bytes_mut(buf)?.len();
         if offset.checked_add(len).is_none_or(|end| end > size) {
-            return Err(Error::runtime(format!("read of {len} bytes at {offset} past buffer {buf}")));
+            return Err(Error::runtime(format!(
+                "read of {len} bytes at {offset} past buffer {buf}"
+            )));
         }
         self.reads.push((buf, offset, len));
         Ok(())
@@ -214,9 +271,9 @@ impl Device for CpuDevice {
     fn take_reads(&mut self, f: &mut dyn FnMut(usize, &[u8]) -> Result<()>) -> Result<()> {
         for (k, (buf, offset, len)) in std::mem::take(&mut self.reads).into_iter().enumerate() {
             let bytes = self.bytes_mut(buf)?;
-            let bytes = bytes
-                .get(offset..offset + len)
-                .ok_or_else(|| Error::internal(format!("buffer {buf} shrank while a drain read it")))?;
+            let bytes = bytes.get(offset..offset + len).ok_or_else(|| {
+                Error::internal(format!("buffer {buf} shrank while a drain read it"))
+            })?;
             f(k, bytes)?;
         }
         Ok(())
@@ -224,7 +281,10 @@ impl Device for CpuDevice {
 
     fn resize(&mut self, buf: usize, bytes: usize) -> Result<()> {
         let name = self.names.get(buf).map_or("?", String::as_str);
-        let b = self.buffers.get_mut(buf).ok_or_else(|| Error::runtime(format!("no buffer {buf}")))?;
+        let b = self
+            .buffers
+            .get_mut(buf)
+            .ok_or_else(|| Error::runtime(format!("no buffer {buf}")))?;
         grow(b, bytes, name)?;
         // Zero what lies past the new end in the last word stays harmless; the tail beyond
         // the old length is zero from `resize`.
@@ -238,12 +298,10 @@ impl Device for CpuDevice {
     }
 
     fn launch(&mut self, kernel: usize, _launch: Launch, args: &StepArgs) -> Result<()> {
-        let f = self
-            .kernels
-            .get(kernel)
-            .copied()
-            .flatten()
-            .ok_or_else(|| Error::internal(format!("the C++ program has no kernel {kernel}")))?;
+        let f =
+            self.kernels.get(kernel).copied().flatten().ok_or_else(|| {
+                Error::internal(format!("the C++ program has no kernel {kernel}"))
+            })?;
         let a = BriskArgs::new(self.table.as_ptr() as u64, self.lens.as_ptr() as u64, args);
         // SAFETY: `a` points at the live pointer and size tables; every buffer the
         // kernel indexes was allocated by `allocate`/`resize` with the plan's size
@@ -255,7 +313,13 @@ impl Device for CpuDevice {
         Ok(())
     }
 
-    fn launch_timed(&mut self, kernel: usize, launch: Launch, args: &StepArgs, slot: usize) -> Result<()> {
+    fn launch_timed(
+        &mut self,
+        kernel: usize,
+        launch: Launch,
+        args: &StepArgs,
+        slot: usize,
+    ) -> Result<()> {
         // The generated C++ runs to its end inside `launch`: wall time is its time.
         let start = std::time::Instant::now();
         self.launch(kernel, launch, args)?;
@@ -282,7 +346,10 @@ mod tests {
         let bytes = usize::MAX / 4;
         let e = grow(&mut v, bytes, "_array_neurongroup_v").unwrap_err();
         assert!(e.message.contains("out of host memory"), "{e}");
-        assert!(e.message.contains("_array_neurongroup_v") && e.message.contains(&bytes.to_string()), "{e}");
+        assert!(
+            e.message.contains("_array_neurongroup_v") && e.message.contains(&bytes.to_string()),
+            "{e}"
+        );
         grow(&mut v, 24, "_array_neurongroup_v").unwrap();
         assert_eq!(v, vec![0u64; 3]);
     }

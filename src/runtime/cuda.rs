@@ -23,20 +23,19 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::{Arc, OnceLock};
 
 use cudarc::driver::{
-    result as cu_result, sys as cu_sys, CudaContext, CudaEvent, CudaFunction, CudaGraph, CudaModule, CudaSlice,
-    CudaStream, PinnedHostSlice,
-    DevicePtr,
-    DeviceRepr, DriverError, LaunchConfig, PushKernelArg,
+    result as cu_result, sys as cu_sys, CudaContext, CudaEvent, CudaFunction, CudaGraph,
+    CudaModule, CudaSlice, CudaStream, DevicePtr, DeviceRepr, DriverError, LaunchConfig,
+    PinnedHostSlice, PushKernelArg,
 };
 use cudarc::nvrtc::Ptx;
 
-use crate::plan::CUDA_BLOCK;
 use crate::diag::{Error, Result};
 use crate::plan::Launch;
+use crate::plan::CUDA_BLOCK;
 use crate::runtime::nvrtc::{c_text, code_object_of, guard, NVRTC};
 pub use crate::runtime::nvrtc::{
-    compile_ptx, compile_ptx_cached, load_nvrtc, nvrtc_available, nvrtc_info, nvrtc_options, NvrtcInfo,
-    NVRTC_LIB_ENV, NVRTC_OPTIONS, NVRTC_REQUIREMENT,
+    compile_ptx, compile_ptx_cached, load_nvrtc, nvrtc_available, nvrtc_info, nvrtc_options,
+    NvrtcInfo, NVRTC_LIB_ENV, NVRTC_OPTIONS, NVRTC_REQUIREMENT,
 };
 use crate::runtime::{BriskArgs, Device, StepArgs};
 
@@ -90,7 +89,9 @@ pub fn driver_info() -> Result<DriverInfo> {
         return Ok(info.clone());
     }
     // SAFETY: only dlopen-probes the candidate names and closes them again.
-    let present = guard("looking for libcuda", || Ok(unsafe { cu_sys::is_culib_present() }))?;
+    let present = guard("looking for libcuda", || {
+        Ok(unsafe { cu_sys::is_culib_present() })
+    })?;
     if !present {
         return Err(Error::runtime(
             "no NVIDIA driver: libcuda.so.1 was not found, so the CUDA target cannot run on this machine \
@@ -104,7 +105,8 @@ pub fn driver_info() -> Result<DriverInfo> {
         unsafe { cu_sys::cuDriverGetVersion(&mut version) }
             .result()
             .map_err(driver_error("cuDriverGetVersion failed"))?;
-        let devices = cu_result::device::get_count().map_err(driver_error("cannot count CUDA devices"))?;
+        let devices =
+            cu_result::device::get_count().map_err(driver_error("cannot count CUDA devices"))?;
         let name = if devices > 0 {
             cu_result::device::get(0)
                 .and_then(|d| cu_result::device::get_name(d))
@@ -112,7 +114,11 @@ pub fn driver_info() -> Result<DriverInfo> {
         } else {
             String::new()
         };
-        Ok(DriverInfo { version: (version / 1000, (version % 1000) / 10), devices, name })
+        Ok(DriverInfo {
+            version: (version / 1000, (version % 1000) / 10),
+            devices,
+            name,
+        })
     })?;
     if info.devices < 1 {
         return Err(Error::runtime("the NVIDIA driver reports no CUDA device"));
@@ -129,13 +135,17 @@ pub fn driver_available() -> bool {
 pub fn compute_capability() -> Result<(i32, i32)> {
     driver_info()?;
     guard("querying the GPU", || {
-        let device = cu_result::device::get(0).map_err(driver_error("cannot open CUDA device 0"))?;
+        let device =
+            cu_result::device::get(0).map_err(driver_error("cannot open CUDA device 0"))?;
         let attribute = |a| {
             // SAFETY: `device` is a valid device handle from `cuDeviceGet`.
-            unsafe { cu_result::device::get_attribute(device, a) }.map_err(driver_error("cannot query CUDA device 0"))
+            unsafe { cu_result::device::get_attribute(device, a) }
+                .map_err(driver_error("cannot query CUDA device 0"))
         };
-        let major = attribute(cu_sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)?;
-        let minor = attribute(cu_sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)?;
+        let major =
+            attribute(cu_sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)?;
+        let minor =
+            attribute(cu_sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)?;
         Ok((major, minor))
     })
 }
@@ -163,7 +173,9 @@ pub fn device_arch() -> Result<String> {
 /// Blocks of a `Grid` launch of `n` elements.
 fn grid_blocks(n: i64, max_blocks: u32) -> u32 {
     let n = u64::try_from(n).unwrap_or(0);
-    let blocks = n.div_ceil(u64::from(CUDA_BLOCK)).clamp(1, u64::from(max_blocks.max(1)));
+    let blocks = n
+        .div_ceil(u64::from(CUDA_BLOCK))
+        .clamp(1, u64::from(max_blocks.max(1)));
     u32::try_from(blocks).unwrap_or(max_blocks)
 }
 
@@ -184,7 +196,8 @@ fn chunk_blocks(n: i64, max_blocks: u32) -> Result<u32> {
 // BriskArgs _a` parameter; cuLaunchKernel copies it from the pointer cudarc passes.
 unsafe impl DeviceRepr for BriskArgs {}
 
-const _: () = assert!(std::mem::size_of::<BriskArgs>() == 72 && std::mem::align_of::<BriskArgs>() == 8);
+const _: () =
+    assert!(std::mem::size_of::<BriskArgs>() == 72 && std::mem::align_of::<BriskArgs>() == 8);
 
 /// Plan buffers in GPU memory and the program's kernels, on device 0.
 pub struct CudaDevice {
@@ -241,7 +254,8 @@ pub fn module_image(ptx: &str, source: &str, emulation: bool) -> String {
     if !emulation {
         return ptx.to_string();
     }
-    let mut image = String::with_capacity(ptx.len() + source.len() + 4 * source.lines().count() + 64);
+    let mut image =
+        String::with_capacity(ptx.len() + source.len() + 4 * source.lines().count() + 64);
     image.push_str(ptx);
     if !ptx.ends_with('\n') {
         image.push('\n');
@@ -258,15 +272,20 @@ pub fn module_image(ptx: &str, source: &str, emulation: bool) -> String {
 
 /// The `.version` line of a PTX text.
 fn ptx_version(ptx: &str) -> &str {
-    ptx.lines().find(|l| l.trim_start().starts_with(".version")).map(str::trim).unwrap_or("(no .version line)")
+    ptx.lines()
+        .find(|l| l.trim_start().starts_with(".version"))
+        .map(str::trim)
+        .unwrap_or("(no .version line)")
 }
 
 /// The driver JIT's error log for `ptx` (loaded again with a log buffer), when it has one.
 fn jit_log(ctx: &CudaContext, ptx: &CString) -> Option<String> {
     ctx.bind_to_thread().ok()?;
     let mut log = vec![0 as c_char; 16 * 1024];
-    let mut options =
-        [cu_sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER, cu_sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES];
+    let mut options = [
+        cu_sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER,
+        cu_sys::CUjit_option::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+    ];
     let mut values: [*mut c_void; 2] = [log.as_mut_ptr().cast(), log.len() as *mut c_void];
     let mut module: cu_sys::CUmodule = std::ptr::null_mut();
     // SAFETY: `ptx` is a NUL-terminated PTX image; `options` and `values` have
@@ -274,7 +293,13 @@ fn jit_log(ctx: &CudaContext, ptx: &CString) -> Option<String> {
     // (passed by value in the pointer slot, as the driver API specifies), and
     // `module` is valid for one write. The context is current on this thread.
     let status = unsafe {
-        cu_sys::cuModuleLoadDataEx(&mut module, ptx.as_ptr().cast(), 2, options.as_mut_ptr(), values.as_mut_ptr())
+        cu_sys::cuModuleLoadDataEx(
+            &mut module,
+            ptx.as_ptr().cast(),
+            2,
+            options.as_mut_ptr(),
+            values.as_mut_ptr(),
+        )
     };
     if status == cu_sys::CUresult::CUDA_SUCCESS && !module.is_null() {
         // SAFETY: `module` was just loaded and is not used afterwards.
@@ -286,9 +311,18 @@ fn jit_log(ctx: &CudaContext, ptx: &CString) -> Option<String> {
 
 /// The error for a PTX module the driver refused.
 fn module_error(ctx: &CudaContext, ptx: &CString, text: &str, e: DriverError) -> Error {
-    let mut message = format!("the CUDA driver cannot load the compiled program: {}", describe(e));
-    let driver = DRIVER.get().map(|d| format!("{}.{}", d.version.0, d.version.1)).unwrap_or_else(|| "?".into());
-    let nvrtc = NVRTC.get().map(|n| format!("{}.{}", n.version.0, n.version.1)).unwrap_or_else(|| "?".into());
+    let mut message = format!(
+        "the CUDA driver cannot load the compiled program: {}",
+        describe(e)
+    );
+    let driver = DRIVER
+        .get()
+        .map(|d| format!("{}.{}", d.version.0, d.version.1))
+        .unwrap_or_else(|| "?".into());
+    let nvrtc = NVRTC
+        .get()
+        .map(|n| format!("{}.{}", n.version.0, n.version.1))
+        .unwrap_or_else(|| "?".into());
     if matches!(
         e.0,
         cu_sys::CUresult::CUDA_ERROR_UNSUPPORTED_PTX_VERSION
@@ -313,12 +347,16 @@ impl CudaDevice {
     pub fn new(ptx: &str, source: &str, kernel_symbols: &[String]) -> Result<CudaDevice> {
         driver_info()?;
         let image = module_image(ptx, source, emulation_requested());
-        let c_ptx = CString::new(image.as_str()).map_err(|_| Error::runtime("the PTX contains a NUL byte"))?;
+        let c_ptx = CString::new(image.as_str())
+            .map_err(|_| Error::runtime("the PTX contains a NUL byte"))?;
         if let Some(bad) = kernel_symbols.iter().find(|s| s.contains('\0')) {
-            return Err(Error::runtime(format!("kernel symbol {bad:?} contains a NUL byte")));
+            return Err(Error::runtime(format!(
+                "kernel symbol {bad:?} contains a NUL byte"
+            )));
         }
         guard("starting the CUDA device", || {
-            let ctx = CudaContext::new(0).map_err(driver_error("cannot create a CUDA context on device 0"))?;
+            let ctx = CudaContext::new(0)
+                .map_err(driver_error("cannot create a CUDA context on device 0"))?;
             // SAFETY: called before any allocation. Allocation, copies and launches
             // use one stream, except the drains' copies to the host, which `read_async`
             // orders after the kernels with an event of its own and `take_reads` waits
@@ -327,25 +365,38 @@ impl CudaDevice {
             // is resized or freed while a drain is pending (`collect_drain` ends runs).
             unsafe { ctx.disable_event_tracking() };
             // A stream of its own: the legacy default stream cannot be captured into graphs.
-            let stream = ctx.new_stream().map_err(driver_error("cannot create a CUDA stream"))?;
-            let copy_stream = ctx.new_stream().map_err(driver_error("cannot create a CUDA stream"))?;
+            let stream = ctx
+                .new_stream()
+                .map_err(driver_error("cannot create a CUDA stream"))?;
+            let copy_stream = ctx
+                .new_stream()
+                .map_err(driver_error("cannot create a CUDA stream"))?;
             let name = ctx.name().unwrap_or_else(|_| "CUDA device 0".to_string());
-            let compute_capability = ctx.compute_capability().map_err(driver_error("cannot query CUDA device 0"))?;
-            let module =
-                ctx.load_module(Ptx::from_src(image.as_str())).map_err(|e| module_error(&ctx, &c_ptx, ptx, e))?;
+            let compute_capability = ctx
+                .compute_capability()
+                .map_err(driver_error("cannot query CUDA device 0"))?;
+            let module = ctx
+                .load_module(Ptx::from_src(image.as_str()))
+                .map_err(|e| module_error(&ctx, &c_ptx, ptx, e))?;
             let mut functions = Vec::with_capacity(kernel_symbols.len());
             for symbol in kernel_symbols {
-                let f = module
-                    .load_function(symbol)
-                    .map_err(driver_error(format!("the compiled program has no kernel '{symbol}'")))?;
+                let f = module.load_function(symbol).map_err(driver_error(format!(
+                    "the compiled program has no kernel '{symbol}'"
+                )))?;
                 functions.push(f);
             }
             let max_grid = ctx
                 .attribute(cu_sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X)
                 .map_err(driver_error("cannot query CUDA device 0"))?;
-            let max_grid = u32::try_from(max_grid).unwrap_or(1).clamp(1, MAX_GRID_BLOCKS);
-            let pointers = stream.alloc_zeros::<u64>(1).map_err(driver_error("cannot allocate GPU memory"))?;
-            let sizes = stream.alloc_zeros::<i64>(1).map_err(driver_error("cannot allocate GPU memory"))?;
+            let max_grid = u32::try_from(max_grid)
+                .unwrap_or(1)
+                .clamp(1, MAX_GRID_BLOCKS);
+            let pointers = stream
+                .alloc_zeros::<u64>(1)
+                .map_err(driver_error("cannot allocate GPU memory"))?;
+            let sizes = stream
+                .alloc_zeros::<i64>(1)
+                .map_err(driver_error("cannot allocate GPU memory"))?;
             let pointers_addr = address(&pointers, &stream);
             let sizes_addr = address(&sizes, &stream);
             let sync_each_launch = std::env::var(SYNC_ENV).is_ok_and(|v| v == "1");
@@ -389,32 +440,49 @@ impl CudaDevice {
 
     /// Allocates `bytes` zeroed bytes (at least [`MIN_ALLOCATION`]).
     fn alloc(&self, bytes: usize, what: &str) -> Result<CudaSlice<u8>> {
-        self.stream.alloc_zeros::<u8>(bytes.max(MIN_ALLOCATION)).map_err(|e| {
-            let free = self
-                .ctx
-                .mem_get_info()
-                .map(|(free, total)| format!(" ({} of {} MiB free)", free >> 20, total >> 20))
-                .unwrap_or_default();
-            Error::runtime(format!("cannot allocate {bytes} bytes of GPU memory for {what}{free}: {}", describe(e)))
-        })
+        self.stream
+            .alloc_zeros::<u8>(bytes.max(MIN_ALLOCATION))
+            .map_err(|e| {
+                let free = self
+                    .ctx
+                    .mem_get_info()
+                    .map(|(free, total)| format!(" ({} of {} MiB free)", free >> 20, total >> 20))
+                    .unwrap_or_default();
+                Error::runtime(format!(
+                    "cannot allocate {bytes} bytes of GPU memory for {what}{free}: {}",
+                    describe(e)
+                ))
+            })
     }
 
     /// A buffer for messages: the array's name.
     fn buffer_name(&self, buf: usize) -> String {
-        self.names.get(buf).map(|n| format!("the array '{n}'")).unwrap_or_else(|| format!("buffer {buf}"))
+        self.names
+            .get(buf)
+            .map(|n| format!("the array '{n}'"))
+            .unwrap_or_else(|| format!("buffer {buf}"))
     }
 
     /// Waits for the stream, naming the last kernel launched if something failed.
     fn wait(&mut self, during: &str) -> Result<()> {
-        let synced = self.stream.synchronize().and_then(|()| self.ctx.check_err());
+        let synced = self
+            .stream
+            .synchronize()
+            .and_then(|()| self.ctx.check_err());
         let in_flight = self.in_flight.take();
         synced.map_err(|e| {
-            let kernel = in_flight.and_then(|k| self.symbols.get(k)).map(String::as_str);
+            let kernel = in_flight
+                .and_then(|k| self.symbols.get(k))
+                .map(String::as_str);
             let mut message = format!("CUDA failed {during}: {}", describe(e));
             if let Some(kernel) = kernel {
                 message.push_str(&format!(
                     "\n  last kernel launched before this point: {kernel}{}",
-                    if self.sync_each_launch { "" } else { " (set BRISK_CUDA_SYNC=1 to stop at the failing kernel)" }
+                    if self.sync_each_launch {
+                        ""
+                    } else {
+                        " (set BRISK_CUDA_SYNC=1 to stop at the failing kernel)"
+                    }
                 ));
             }
             let mut err = Error::runtime(message);
@@ -427,7 +495,11 @@ impl CudaDevice {
 
     /// Uploads the address of every buffer (after `allocate` and `resize`).
     fn upload_pointers(&mut self) -> Result<()> {
-        let table: Vec<u64> = self.buffers.iter().map(|b| address(b, &self.stream)).collect();
+        let table: Vec<u64> = self
+            .buffers
+            .iter()
+            .map(|b| address(b, &self.stream))
+            .collect();
         if self.pointers.len() != table.len().max(1) {
             self.pointers = self
                 .stream
@@ -445,11 +517,16 @@ impl CudaDevice {
 
     fn check_range(&self, buf: usize, offset: usize, len: usize, op: &str) -> Result<()> {
         let size = *self.lens.get(buf).ok_or_else(|| {
-            Error::runtime(format!("{op}: no buffer {buf} (the device has {} buffers)", self.lens.len()))
+            Error::runtime(format!(
+                "{op}: no buffer {buf} (the device has {} buffers)",
+                self.lens.len()
+            ))
         })?;
         match offset.checked_add(len) {
             Some(end) if end <= size => Ok(()),
-            _ => Err(Error::runtime(format!("{op} of {len} bytes at {offset} past buffer {buf} ({size} bytes)"))),
+            _ => Err(Error::runtime(format!(
+                "{op} of {len} bytes at {offset} past buffer {buf} ({size} bytes)"
+            ))),
         }
     }
 }
@@ -483,7 +560,9 @@ impl Device for CudaDevice {
             return Ok(());
         }
         let mut dst = self.buffers[buf].slice_mut(offset..offset + data.len());
-        self.stream.memcpy_htod(data, &mut dst).map_err(driver_error(format!("cannot copy to GPU buffer {buf}")))?;
+        self.stream
+            .memcpy_htod(data, &mut dst)
+            .map_err(driver_error(format!("cannot copy to GPU buffer {buf}")))?;
         self.wait(&format!("writing GPU buffer {buf}"))
     }
 
@@ -493,7 +572,9 @@ impl Device for CudaDevice {
         let mut out = vec![0u8; len];
         if len > 0 {
             let src = self.buffers[buf].slice(offset..offset + len);
-            self.stream.memcpy_dtoh(&src, &mut out).map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
+            self.stream
+                .memcpy_dtoh(&src, &mut out)
+                .map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
             self.wait(&format!("reading GPU buffer {buf}"))?;
         }
         Ok(out)
@@ -510,20 +591,34 @@ impl Device for CudaDevice {
             // SAFETY: the allocation is `bytes` bytes of page-locked host memory, not yet
             // initialised; it is zeroed through its pointer, valid for exactly those
             // bytes, before anything reads it.
-            let mut p = unsafe { self.ctx.alloc_pinned_with_flags::<u8>(bytes, 0) }
-                .map_err(driver_error(format!("cannot allocate {bytes} bytes of page-locked host memory")))?;
-            let ptr = p.as_mut_ptr().map_err(driver_error("cannot use page-locked host memory"))?;
+            let mut p = unsafe { self.ctx.alloc_pinned_with_flags::<u8>(bytes, 0) }.map_err(
+                driver_error(format!(
+                    "cannot allocate {bytes} bytes of page-locked host memory"
+                )),
+            )?;
+            let ptr = p
+                .as_mut_ptr()
+                .map_err(driver_error("cannot use page-locked host memory"))?;
             // SAFETY: `ptr` points at the `bytes` bytes allocated just above.
             unsafe { std::ptr::write_bytes(ptr, 0, bytes) };
             self.pinned[k] = Some(p);
         }
         if len > 0 {
             // after the work launched so far on the kernels' stream
-            let launched = self.stream.record_event(None).map_err(driver_error("cannot record a CUDA event"))?;
-            self.copy_stream.wait(&launched).map_err(driver_error("cannot order the copy stream"))?;
+            let launched = self
+                .stream
+                .record_event(None)
+                .map_err(driver_error("cannot record a CUDA event"))?;
+            self.copy_stream
+                .wait(&launched)
+                .map_err(driver_error("cannot order the copy stream"))?;
             let src = address(&self.buffers[buf], &self.copy_stream) + offset as u64;
-            let pinned = self.pinned[k].as_mut().ok_or_else(|| Error::internal("no page-locked buffer for a drain"))?;
-            let dst = pinned.as_mut_ptr().map_err(driver_error("cannot use page-locked host memory"))?;
+            let pinned = self.pinned[k]
+                .as_mut()
+                .ok_or_else(|| Error::internal("no page-locked buffer for a drain"))?;
+            let dst = pinned
+                .as_mut_ptr()
+                .map_err(driver_error("cannot use page-locked host memory"))?;
             // (not `CudaStream::memcpy_dtoh`: it copies as many bytes as the whole host
             // buffer holds, past the source range; the emulated driver showed it)
             // SAFETY: `dst` points at a page-locked buffer of at least `len` bytes
@@ -532,7 +627,11 @@ impl Device for CudaDevice {
             // (`check_range`), which is not resized or freed while a drain is pending
             // (`Executor::collect_drain` ends every run).
             unsafe {
-                cu_result::memcpy_dtoh_async(std::slice::from_raw_parts_mut(dst, len), src, self.copy_stream.cu_stream())
+                cu_result::memcpy_dtoh_async(
+                    std::slice::from_raw_parts_mut(dst, len),
+                    src,
+                    self.copy_stream.cu_stream(),
+                )
             }
             .map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
         }
@@ -544,15 +643,20 @@ impl Device for CudaDevice {
         // Wait for the copies. (Not through the page-locked slices' own events: with
         // cudarc's event tracking off, the copies do not record them, so they would
         // not wait; the emulated driver, which makes such copies late, showed it.)
-        self.copy_stream.synchronize().map_err(driver_error("CUDA failed copying records to the host"))?;
+        self.copy_stream
+            .synchronize()
+            .map_err(driver_error("CUDA failed copying records to the host"))?;
         for (k, (slot, len)) in std::mem::take(&mut self.reads).into_iter().enumerate() {
             if len == 0 {
                 f(k, &[])?;
                 continue;
             }
             let pinned = self.pinned.get(slot).and_then(Option::as_ref);
-            let pinned = pinned.ok_or_else(|| Error::internal("no page-locked buffer for a drain"))?;
-            let host = pinned.as_slice().map_err(driver_error("CUDA failed copying records to the host"))?;
+            let pinned =
+                pinned.ok_or_else(|| Error::internal("no page-locked buffer for a drain"))?;
+            let host = pinned
+                .as_slice()
+                .map_err(driver_error("CUDA failed copying records to the host"))?;
             f(k, &host[..len])?;
         }
         Ok(())
@@ -565,17 +669,24 @@ impl Device for CudaDevice {
         }
         let mut dst = self.buffers[buf].slice_mut(offset..offset + len);
         // stream-ordered: after the kernels launched so far, before the ones launched next
-        self.stream.memset_zeros(&mut dst).map_err(driver_error(format!("cannot zero GPU buffer {buf}")))
+        self.stream
+            .memset_zeros(&mut dst)
+            .map_err(driver_error(format!("cannot zero GPU buffer {buf}")))
     }
 
     fn resize(&mut self, buf: usize, bytes: usize) -> Result<()> {
-        let old = *self.lens.get(buf).ok_or_else(|| Error::runtime(format!("resize: no buffer {buf}")))?;
+        let old = *self
+            .lens
+            .get(buf)
+            .ok_or_else(|| Error::runtime(format!("resize: no buffer {buf}")))?;
         let mut new = self.alloc(bytes, &self.buffer_name(buf))?;
         let keep = old.min(bytes);
         if keep > 0 {
             let src = self.buffers[buf].slice(..keep);
             let mut dst = new.slice_mut(..keep);
-            self.stream.memcpy_dtod(&src, &mut dst).map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
+            self.stream
+                .memcpy_dtod(&src, &mut dst)
+                .map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
         }
         // The old allocation is freed in stream order, after the copy and any kernel using it.
         self.buffers[buf] = new;
@@ -594,24 +705,35 @@ impl Device for CudaDevice {
         if lens.is_empty() {
             return Ok(());
         }
-        self.stream.memcpy_htod(lens, &mut self.sizes).map_err(driver_error("cannot upload the size table"))?;
+        self.stream
+            .memcpy_htod(lens, &mut self.sizes)
+            .map_err(driver_error("cannot upload the size table"))?;
         self.wait("uploading the size table")
     }
 
     fn launch(&mut self, kernel: usize, launch: Launch, args: &StepArgs) -> Result<()> {
-        let symbol = self
-            .symbols
-            .get(kernel)
-            .ok_or_else(|| Error::runtime(format!("no kernel {kernel} (the program has {})", self.symbols.len())))?;
+        let symbol = self.symbols.get(kernel).ok_or_else(|| {
+            Error::runtime(format!(
+                "no kernel {kernel} (the program has {})",
+                self.symbols.len()
+            ))
+        })?;
         if args.n < 0 {
-            return Err(Error::runtime(format!("kernel {symbol}: negative element count {}", args.n)));
+            return Err(Error::runtime(format!(
+                "kernel {symbol}: negative element count {}",
+                args.n
+            )));
         }
         let grid = match launch {
             Launch::Grid => grid_blocks(args.n, self.max_grid),
             Launch::Block => 1,
             Launch::Chunks => chunk_blocks(args.n, self.max_grid)?,
         };
-        let cfg = LaunchConfig { grid_dim: (grid, 1, 1), block_dim: (CUDA_BLOCK, 1, 1), shared_mem_bytes: 0 };
+        let cfg = LaunchConfig {
+            grid_dim: (grid, 1, 1),
+            block_dim: (CUDA_BLOCK, 1, 1),
+            shared_mem_bytes: 0,
+        };
         let params = BriskArgs::new(self.pointers_addr, self.sizes_addr, args);
         let mut builder = self.stream.launch_builder(&self.functions[kernel]);
         builder.arg(&params);
@@ -623,7 +745,8 @@ impl Device for CudaDevice {
         // plan's sizes and loop over `n` elements with grid-stride loops, so
         // any grid size is valid. `Block` kernels assume `blockDim.x ==
         // BRISK_BLOCK == CUDA_BLOCK`, which `cfg` provides.
-        unsafe { builder.launch(cfg) }.map_err(driver_error(format!("cannot launch kernel {symbol}")))?;
+        unsafe { builder.launch(cfg) }
+            .map_err(driver_error(format!("cannot launch kernel {symbol}")))?;
         self.in_flight = Some(kernel);
         if self.sync_each_launch {
             let during = format!("in kernel {symbol}");
@@ -632,11 +755,23 @@ impl Device for CudaDevice {
         Ok(())
     }
 
-    fn launch_timed(&mut self, kernel: usize, launch: Launch, args: &StepArgs, slot: usize) -> Result<()> {
+    fn launch_timed(
+        &mut self,
+        kernel: usize,
+        launch: Launch,
+        args: &StepArgs,
+        slot: usize,
+    ) -> Result<()> {
         let timing = Some(cu_sys::CUevent_flags::CU_EVENT_DEFAULT);
-        let before = self.stream.record_event(timing).map_err(driver_error("cannot record a CUDA event"))?;
+        let before = self
+            .stream
+            .record_event(timing)
+            .map_err(driver_error("cannot record a CUDA event"))?;
         self.launch(kernel, launch, args)?;
-        let after = self.stream.record_event(timing).map_err(driver_error("cannot record a CUDA event"))?;
+        let after = self
+            .stream
+            .record_event(timing)
+            .map_err(driver_error("cannot record a CUDA event"))?;
         self.timed.push((slot, before, after));
         if self.timed.len() >= MAX_TIMED_LAUNCHES {
             self.resolve_timers()?;
@@ -662,7 +797,10 @@ impl Device for CudaDevice {
     }
 
     fn buffer_address(&self, buf: usize) -> Result<u64> {
-        let b = self.buffers.get(buf).ok_or_else(|| Error::runtime(format!("no buffer {buf}")))?;
+        let b = self
+            .buffers
+            .get(buf)
+            .ok_or_else(|| Error::runtime(format!("no buffer {buf}")))?;
         Ok(address(b, &self.stream))
     }
 
@@ -683,8 +821,12 @@ impl Device for CudaDevice {
     }
 
     fn launch_graph(&mut self, graph: usize) -> Result<()> {
-        let g = self.graphs.get(graph).ok_or_else(|| Error::runtime(format!("no CUDA graph {graph}")))?;
-        g.launch().map_err(driver_error("cannot launch a CUDA graph"))?;
+        let g = self
+            .graphs
+            .get(graph)
+            .ok_or_else(|| Error::runtime(format!("no CUDA graph {graph}")))?;
+        g.launch()
+            .map_err(driver_error("cannot launch a CUDA graph"))?;
         self.in_flight = None;
         Ok(())
     }
@@ -705,7 +847,9 @@ impl CudaDevice {
         }
         self.wait("while running profiled kernels")?;
         for (slot, before, after) in std::mem::take(&mut self.timed) {
-            let ms = before.elapsed_ms(&after).map_err(driver_error("cannot read a CUDA event"))?;
+            let ms = before
+                .elapsed_ms(&after)
+                .map_err(driver_error("cannot read a CUDA event"))?;
             super::add_to_timer(&mut self.timers, slot, f64::from(ms) / 1000.0);
         }
         Ok(())
@@ -719,7 +863,10 @@ mod tests {
 
     #[test]
     fn code_objects_of_symbols() {
-        assert_eq!(code_object_of("brisk_a_codeobject").as_deref(), Some("a_codeobject"));
+        assert_eq!(
+            code_object_of("brisk_a_codeobject").as_deref(),
+            Some("a_codeobject")
+        );
         assert_eq!(code_object_of("brisk_a_before_run").as_deref(), Some("a"));
         assert_eq!(code_object_of("other"), None);
     }
@@ -750,6 +897,9 @@ mod tests {
         assert_eq!(module_image(ptx, "int x;\n", false), ptx);
         let image = module_image(ptx, "int x;\n\nvoid f() {}", true);
         assert_eq!(&image[..ptx.len()], ptx);
-        assert_eq!(&image[ptx.len()..], "//@brisk-cuda-emulation-source\n//|int x;\n//|\n//|void f() {}\n");
+        assert_eq!(
+            &image[ptx.len()..],
+            "//@brisk-cuda-emulation-source\n//|int x;\n//|\n//|void f() {}\n"
+        );
     }
 }

@@ -67,7 +67,11 @@ pub(super) fn due_clocks(clocks: &[ClockState], due: &mut [bool]) -> Option<f64>
 impl ClockState {
     fn t(&self) -> f64 {
         if self.buf_times.is_some() {
-            usize::try_from(self.timestep).ok().and_then(|i| self.times.get(i)).copied().unwrap_or(f64::INFINITY)
+            usize::try_from(self.timestep)
+                .ok()
+                .and_then(|i| self.times.get(i))
+                .copied()
+                .unwrap_or(f64::INFINITY)
         } else {
             self.timestep as f64 * self.dt
         }
@@ -85,11 +89,12 @@ impl ClockState {
         let fround = |x: f64| (x + 0.5) as i64;
         let i_start = fround(start / self.dt);
         let t_start = i_start as f64 * self.dt;
-        self.timestep = if t_start == start || (t_start - start).abs() <= CLOCK_EPSILON * t_start.abs() {
-            i_start
-        } else {
-            (start / self.dt).ceil() as i64
-        };
+        self.timestep =
+            if t_start == start || (t_start - start).abs() <= CLOCK_EPSILON * t_start.abs() {
+                i_start
+            } else {
+                (start / self.dt).ceil() as i64
+            };
         self.i_end = fround(end / self.dt);
         let t_end = self.i_end as f64 * self.dt;
         if !(t_end == end || (t_end - end).abs() <= CLOCK_EPSILON * t_end.abs()) {
@@ -156,10 +161,15 @@ pub const FUSION_ENV: &str = "BRISK_CUDA_FUSION";
 /// The `k`-th unseeded seed: from [`DEFAULT_SEED_ENV`] when it is set (a
 /// different seed for each `k`), else random.
 fn unseeded_seed(k: u64) -> u64 {
-    match std::env::var(DEFAULT_SEED_ENV).ok().and_then(|v| v.trim().parse::<u64>().ok()) {
+    match std::env::var(DEFAULT_SEED_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
         Some(base) => {
             // splitmix64 of base + k: distinct, reproducible seeds
-            let mut z = base.wrapping_add(k.wrapping_mul(0x9E37_79B9_7F4A_7C15)).wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = base
+                .wrapping_add(k.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+                .wrapping_add(0x9E37_79B9_7F4A_7C15);
             z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
@@ -170,14 +180,23 @@ fn unseeded_seed(k: u64) -> u64 {
 
 fn random_seed() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
     h.write_u32(std::process::id());
     h.finish()
 }
 
 impl<'a> Executor<'a> {
     /// Allocates every buffer and applies Brian's array initialisation (zeros, arange).
-    pub fn new(export: Arc<Export>, plan: Arc<Plan>, mut device: Box<dyn Device + 'a>) -> Result<Executor<'a>> {
+    pub fn new(
+        export: Arc<Export>,
+        plan: Arc<Plan>,
+        mut device: Box<dyn Device + 'a>,
+    ) -> Result<Executor<'a>> {
         let (export_ref, plan_ref) = (Arc::clone(&export), Arc::clone(&plan));
         let (export, plan) = (&*export_ref, &*plan_ref);
         let mut lens: Vec<u64> = plan.buffers.iter().map(|b| b.len).collect();
@@ -186,7 +205,11 @@ impl<'a> Executor<'a> {
                 lens[i] = 0;
             }
         }
-        let bytes: Vec<usize> = lens.iter().zip(&plan.buffers).map(|(&n, b)| n as usize * b.dtype.size()).collect();
+        let bytes: Vec<usize> = lens
+            .iter()
+            .zip(&plan.buffers)
+            .map(|(&n, b)| n as usize * b.dtype.size())
+            .collect();
         let names: Vec<String> = plan.buffers.iter().map(|b| b.name.clone()).collect();
         device.allocate(&bytes, &names)?;
         let mut exec = Executor {
@@ -227,7 +250,9 @@ impl<'a> Executor<'a> {
         }
         for clock in &export.clocks {
             let buf = |name: &str| {
-                plan.buffer_of(name).ok_or_else(|| Error::export(format!("clock array '{name}' is not in the export")))
+                plan.buffer_of(name).ok_or_else(|| {
+                    Error::export(format!("clock array '{name}' is not in the export"))
+                })
             };
             exec.clocks.insert(
                 clock.name.clone(),
@@ -256,7 +281,9 @@ impl<'a> Executor<'a> {
     }
 
     pub(super) fn array(&self, name: &str) -> Result<usize> {
-        self.plan.buffer_of(name).ok_or_else(|| Error::export(format!("unknown array '{name}' in the main queue")))
+        self.plan
+            .buffer_of(name)
+            .ok_or_else(|| Error::export(format!("unknown array '{name}' in the main queue")))
     }
 
     pub(super) fn dtype(&self, buf: usize) -> Dtype {
@@ -271,11 +298,19 @@ impl<'a> Executor<'a> {
             .checked_mul(width)
             .and_then(|n| n.checked_mul(self.dtype(buf).size() as u64))
             .and_then(|b| usize::try_from(b).ok())
-            .ok_or_else(|| Error::runtime(format!("the array '{name}' would grow to {len} rows of {width}: too large")))?;
+            .ok_or_else(|| {
+                Error::runtime(format!(
+                    "the array '{name}' would grow to {len} rows of {width}: too large"
+                ))
+            })?;
         if self.plan.buffers[buf].role == BufferRole::Recorded {
             let rec = self.recorded.entry(buf).or_default();
             rec.try_reserve_exact(bytes.saturating_sub(rec.len()))
-                .map_err(|_| Error::runtime(format!("out of host memory: cannot allocate {bytes} bytes for the array '{name}'")))?;
+                .map_err(|_| {
+                    Error::runtime(format!(
+                        "out of host memory: cannot allocate {bytes} bytes for the array '{name}'"
+                    ))
+                })?;
             rec.resize(bytes, 0);
             return Ok(());
         }
@@ -294,12 +329,18 @@ impl<'a> Executor<'a> {
 
     fn read_scalar_f64(&mut self, buf: usize) -> Result<f64> {
         let bytes = self.device.read(buf, 0, 8)?;
-        Ok(f64::from_le_bytes(bytes.try_into().map_err(|_| Error::runtime("short read"))?))
+        Ok(f64::from_le_bytes(
+            bytes.try_into().map_err(|_| Error::runtime("short read"))?,
+        ))
     }
 
     /// A clock with its current dt (regular) or times (event) read from the device.
     fn current_clock(&mut self, name: &str) -> Result<ClockState> {
-        let mut c = self.clocks.get(name).cloned().ok_or_else(|| Error::export(format!("unknown clock '{name}'")))?;
+        let mut c = self
+            .clocks
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::export(format!("unknown clock '{name}'")))?;
         if let Some(buf) = c.buf_dt {
             c.dt = self.read_scalar_f64(buf)?;
         }
@@ -312,34 +353,49 @@ impl<'a> Executor<'a> {
     /// Brian's run_args (`group.variable=value`): the arrays they set and the values.
     pub fn set_run_args(&mut self, args: &[String]) -> Result<()> {
         for arg in args {
-            let (name, value) = arg
-                .split_once('=')
-                .ok_or_else(|| Error::runtime(format!("run_args entry '{arg}' is not of the form name=value")))?;
-            let (owner, var) = name
-                .rsplit_once('.')
-                .ok_or_else(|| Error::runtime(format!("run_args name '{name}' is not of the form group.variable")))?;
-            let buf = if var == "values" && self.plan.buffer_of(&format!("{owner}_values")).is_some() {
-                self.plan.buffer_of(&format!("{owner}_values"))
-            } else {
-                self.export
-                    .arrays
-                    .iter()
-                    .position(|a| a.owner.as_deref() == Some(owner) && a.var == var && !a.read_only)
-            }
-            .ok_or_else(|| Error::runtime(format!("run_args: no writable variable '{name}' in this simulation")))?;
+            let (name, value) = arg.split_once('=').ok_or_else(|| {
+                Error::runtime(format!(
+                    "run_args entry '{arg}' is not of the form name=value"
+                ))
+            })?;
+            let (owner, var) = name.rsplit_once('.').ok_or_else(|| {
+                Error::runtime(format!(
+                    "run_args name '{name}' is not of the form group.variable"
+                ))
+            })?;
+            let buf =
+                if var == "values" && self.plan.buffer_of(&format!("{owner}_values")).is_some() {
+                    self.plan.buffer_of(&format!("{owner}_values"))
+                } else {
+                    self.export.arrays.iter().position(|a| {
+                        a.owner.as_deref() == Some(owner) && a.var == var && !a.read_only
+                    })
+                }
+                .ok_or_else(|| {
+                    Error::runtime(format!(
+                        "run_args: no writable variable '{name}' in this simulation"
+                    ))
+                })?;
             let dtype = self.dtype(buf);
             let value = match value {
                 "true" | "True" => RunArgValue::Scalar(Value::Bool(true)),
                 "false" | "False" => RunArgValue::Scalar(Value::Bool(false)),
                 v if v.starts_with('-') || v.starts_with(|c: char| c.is_ascii_digit()) => {
-                    let x: f64 = v.parse().map_err(|_| Error::runtime(format!("run_args: '{v}' is not a number")))?;
-                    RunArgValue::Scalar(if dtype.is_float() { Value::Float(x) } else { Value::Int(x as i64) })
+                    let x: f64 = v
+                        .parse()
+                        .map_err(|_| Error::runtime(format!("run_args: '{v}' is not a number")))?;
+                    RunArgValue::Scalar(if dtype.is_float() {
+                        Value::Float(x)
+                    } else {
+                        Value::Int(x as i64)
+                    })
                 }
                 file => {
                     let project = self.export.dir.parent().unwrap_or(&self.export.dir);
                     let path = project.join(file);
-                    let bytes = std::fs::read(&path)
-                        .map_err(|e| Error::runtime(format!("run_args: cannot read {}: {e}", path.display())))?;
+                    let bytes = std::fs::read(&path).map_err(|e| {
+                        Error::runtime(format!("run_args: cannot read {}: {e}", path.display()))
+                    })?;
                     RunArgValue::Bytes(bytes)
                 }
             };
@@ -374,7 +430,12 @@ impl<'a> Executor<'a> {
     /// Runs the whole main queue.
     pub fn run_queue(&mut self, out: &mut dyn Write) -> Result<()> {
         // Brian < 2.10 has no apply_run_args entry: run_args apply before anything runs.
-        if !self.export.main_queue.iter().any(|e| matches!(e, QueueEntry::ApplyRunArgs)) {
+        if !self
+            .export
+            .main_queue
+            .iter()
+            .any(|e| matches!(e, QueueEntry::ApplyRunArgs))
+        {
             self.apply_run_args()?;
         }
         let export = Arc::clone(&self.export);
@@ -386,14 +447,24 @@ impl<'a> Executor<'a> {
 
     /// A live session: runs the main queue's entries from `from` on (those
     /// added since the last call), continuing from the current state.
-    pub fn run_entries(&mut self, from: usize, out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
+    pub fn run_entries(
+        &mut self,
+        from: usize,
+        out: &mut dyn Write,
+        host: &mut dyn Host,
+    ) -> Result<()> {
         let export = Arc::clone(&self.export);
         self.run_given(export.main_queue.get(from..).unwrap_or_default(), out, host)
     }
 
     /// A live session: runs `entries`, validated against this executor's export
     /// (`validate::queue_entries`), as if its main queue held them.
-    pub fn run_given(&mut self, entries: &[QueueEntry], out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
+    pub fn run_given(
+        &mut self,
+        entries: &[QueueEntry],
+        out: &mut dyn Write,
+        host: &mut dyn Host,
+    ) -> Result<()> {
         for entry in entries {
             self.run_entry(entry, out, host)?;
         }
@@ -411,7 +482,11 @@ impl<'a> Executor<'a> {
     /// A live session: loads the Brian static array `name` (TimedArray values)
     /// again into its buffer, after Python wrote new values under that name.
     pub fn reload_static(&mut self, name: &str) -> Result<()> {
-        let found = self.plan.buffers.iter().position(|b| b.name == name && b.role == BufferRole::Static);
+        let found = self
+            .plan
+            .buffers
+            .iter()
+            .position(|b| b.name == name && b.role == BufferRole::Static);
         if let Some(buf) = found {
             let values = self.static_values(name, self.dtype(buf))?;
             if values.len() as u64 != self.lens[buf] * self.dtype(buf).size() as u64 {
@@ -431,11 +506,17 @@ impl<'a> Executor<'a> {
             .plan
             .buffer_of(name)
             .filter(|&b| b < self.export.arrays.len())
-            .ok_or_else(|| Error::runtime(format!("read: no Brian array '{name}' in this simulation")))?;
+            .ok_or_else(|| {
+                Error::runtime(format!("read: no Brian array '{name}' in this simulation"))
+            })?;
         let size = self.dtype(buf).size() as u64;
         let (len, bytes) = self.save_buffer(buf)?;
         // (a recorded array's element count is its data's)
-        let len = if self.plan.buffers[buf].role == BufferRole::Recorded { bytes.len() as u64 / size } else { len };
+        let len = if self.plan.buffers[buf].role == BufferRole::Recorded {
+            bytes.len() as u64 / size
+        } else {
+            len
+        };
         Ok((bytes, len))
     }
 
@@ -445,15 +526,23 @@ impl<'a> Executor<'a> {
     pub fn invalid_values(&mut self, names: &[String]) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for name in names {
-            let Some(buf) = self.plan.buffer_of(name).filter(|&b| b < self.export.arrays.len()) else { continue };
+            let Some(buf) = self
+                .plan
+                .buffer_of(name)
+                .filter(|&b| b < self.export.arrays.len())
+            else {
+                continue;
+            };
             let dtype = self.dtype(buf);
             let (_, bytes) = self.save_buffer(buf)?;
             let bad = |x: f64| x.is_nan() || x.abs() > 1e50;
             let invalid = match dtype {
-                Dtype::Float64 => bytes.chunks_exact(8).any(|c| bad(f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))),
-                Dtype::Float32 => {
-                    bytes.chunks_exact(4).any(|c| bad(f32::from_le_bytes(c.try_into().unwrap_or([0; 4])) as f64))
-                }
+                Dtype::Float64 => bytes
+                    .chunks_exact(8)
+                    .any(|c| bad(f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))),
+                Dtype::Float32 => bytes
+                    .chunks_exact(4)
+                    .any(|c| bad(f32::from_le_bytes(c.try_into().unwrap_or([0; 4])) as f64)),
                 _ => false,
             };
             if invalid {
@@ -477,7 +566,14 @@ impl<'a> Executor<'a> {
     /// (a live session validates the runs it repeats with them).
     pub fn clock_dts(&mut self) -> Result<BTreeMap<String, f64>> {
         let bufs: Vec<usize> = self.clocks.values().filter_map(|c| c.buf_dt).collect();
-        bufs.into_iter().map(|buf| Ok((self.plan.buffers[buf].name.clone(), self.read_scalar_f64(buf)?))).collect()
+        bufs.into_iter()
+            .map(|buf| {
+                Ok((
+                    self.plan.buffers[buf].name.clone(),
+                    self.read_scalar_f64(buf)?,
+                ))
+            })
+            .collect()
     }
 
     /// Each network's time (a live session reports it after every run).
@@ -495,7 +591,12 @@ impl<'a> Executor<'a> {
         self.profile.as_deref()
     }
 
-    fn run_entry(&mut self, entry: &QueueEntry, out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
+    fn run_entry(
+        &mut self,
+        entry: &QueueEntry,
+        out: &mut dyn Write,
+        host: &mut dyn Host,
+    ) -> Result<()> {
         if !matches!(entry, QueueEntry::RunNetwork(_)) {
             self.scalar_cache.clear();
         }
@@ -512,11 +613,17 @@ impl<'a> Executor<'a> {
                 let len = self.lens[buf] as i64;
                 let index = if *item < 0 { len + item } else { *item };
                 if index < 0 || index >= len {
-                    return Err(Error::runtime(format!("index {item} out of range for '{array}' ({len} elements)")));
+                    return Err(Error::runtime(format!(
+                        "index {item} out of range for '{array}' ({len} elements)"
+                    )));
                 }
-                self.device.write(buf, index as usize * dtype.size(), &value.to_bytes(dtype))?;
+                self.device
+                    .write(buf, index as usize * dtype.size(), &value.to_bytes(dtype))?;
             }
-            QueueEntry::SetByArray { array, static_array } => {
+            QueueEntry::SetByArray {
+                array,
+                static_array,
+            } => {
                 let buf = self.array(array)?;
                 let values = self.static_values(static_array, self.dtype(buf))?;
                 let count = values.len() / self.dtype(buf).size();
@@ -530,15 +637,23 @@ impl<'a> Executor<'a> {
                 }
                 self.device.write(buf, 0, &values)?;
             }
-            QueueEntry::SetArrayByArray { array, static_index, static_value } => {
+            QueueEntry::SetArrayByArray {
+                array,
+                static_index,
+                static_value,
+            } => {
                 let buf = self.array(array)?;
                 let dtype = self.dtype(buf);
                 let indices = self.static_values(static_index, Dtype::Int64)?;
                 let values = self.static_values(static_value, dtype)?;
                 for (k, idx) in indices.chunks_exact(8).enumerate() {
-                    let idx = i64::from_le_bytes(idx.try_into().map_err(|_| Error::runtime("bad index"))?);
+                    let idx = i64::from_le_bytes(
+                        idx.try_into().map_err(|_| Error::runtime("bad index"))?,
+                    );
                     if idx < 0 || idx as u64 >= self.lens[buf] {
-                        return Err(Error::runtime(format!("index {idx} out of range for '{array}'")));
+                        return Err(Error::runtime(format!(
+                            "index {idx} out of range for '{array}'"
+                        )));
                     }
                     let v = &values[k * dtype.size()..(k + 1) * dtype.size()];
                     self.device.write(buf, idx as usize * dtype.size(), v)?;
@@ -563,16 +678,25 @@ impl<'a> Executor<'a> {
                 self.stream = *stream;
             }
             QueueEntry::RunCodeObject { code_object } => self.run_once(code_object, Phase::Main)?,
-            QueueEntry::BeforeRunCodeObject { code_object } => self.run_once(code_object, Phase::BeforeRun)?,
-            QueueEntry::AfterRunCodeObject { code_object } => self.run_once(code_object, Phase::AfterRun)?,
+            QueueEntry::BeforeRunCodeObject { code_object } => {
+                self.run_once(code_object, Phase::BeforeRun)?
+            }
+            QueueEntry::AfterRunCodeObject { code_object } => {
+                self.run_once(code_object, Phase::AfterRun)?
+            }
             QueueEntry::RunNetwork(run) => self.run_network(run, out, host)?,
             QueueEntry::ApplyRunArgs => self.apply_run_args()?,
-            QueueEntry::StoreState { network, name, arrays, pathways } => {
-                self.store_state(network, name, arrays, pathways)?
-            }
-            QueueEntry::RestoreState { network, name, random_state } => {
-                self.restore_state(network, name, *random_state)?
-            }
+            QueueEntry::StoreState {
+                network,
+                name,
+                arrays,
+                pathways,
+            } => self.store_state(network, name, arrays, pathways)?,
+            QueueEntry::RestoreState {
+                network,
+                name,
+                random_state,
+            } => self.restore_state(network, name, *random_state)?,
         }
         Ok(())
     }
@@ -591,31 +715,50 @@ impl<'a> Executor<'a> {
     }
 
     pub(super) fn kernel_of(&self, code_object: &str, phase: Phase) -> Result<Option<usize>> {
-        let co = self
-            .plan
-            .code_objects
-            .get(code_object)
-            .ok_or_else(|| Error::export(format!("the main queue names unknown code object '{code_object}'")))?;
+        let co = self.plan.code_objects.get(code_object).ok_or_else(|| {
+            Error::export(format!(
+                "the main queue names unknown code object '{code_object}'"
+            ))
+        })?;
         Ok(match phase {
             Phase::Main => co.main,
             Phase::Count => co.count,
             Phase::BeforeRun => co.before_run,
             Phase::AfterRun => co.after_run,
             // launched after the main kernel (`Kernel::then`)
-            Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick | Phase::Fused | Phase::QueueWalk => None,
+            Phase::Sections
+            | Phase::Coupling
+            | Phase::Voltage
+            | Phase::Tick
+            | Phase::Fused
+            | Phase::QueueWalk => None,
         })
     }
 
-    pub(super) fn step_args(&mut self, kernel: usize, clock: Option<&ClockState>) -> Result<StepArgs> {
+    pub(super) fn step_args(
+        &mut self,
+        kernel: usize,
+        clock: Option<&ClockState>,
+    ) -> Result<StepArgs> {
         let (size, rng_streams) = {
             let k = &self.plan.kernels[kernel];
             (k.size.clone(), k.rng_streams)
         };
         let n = self.size_value(&size)?;
-        let (t, dt, timestep) = clock.map(|c| (c.t(), c.dt, c.timestep)).unwrap_or((0.0, 0.0, 0));
+        let (t, dt, timestep) = clock
+            .map(|c| (c.t(), c.dt, c.timestep))
+            .unwrap_or((0.0, 0.0, 0));
         let stream = self.stream;
         self.stream += rng_streams;
-        Ok(StepArgs { t, dt, timestep, seed: self.seed, stream, n: n as i64, step: 0 })
+        Ok(StepArgs {
+            t,
+            dt,
+            timestep,
+            seed: self.seed,
+            stream,
+            n: n as i64,
+            step: 0,
+        })
     }
 
     /// The current value of a loop size.
@@ -639,7 +782,12 @@ impl<'a> Executor<'a> {
     fn run_once(&mut self, code_object: &str, phase: Phase) -> Result<()> {
         if phase == Phase::Main && self.plan.connects.contains_key(code_object) {
             let start = Instant::now();
-            let owner = self.plan.connects.get(code_object).map(|c| c.synapses.clone()).unwrap_or_default();
+            let owner = self
+                .plan
+                .connects
+                .get(code_object)
+                .map(|c| c.synapses.clone())
+                .unwrap_or_default();
             let shown = crate::progress::phase(format!("connect() of {owner}"));
             self.connect(code_object)?;
             self.device.synchronize()?;
@@ -648,7 +796,12 @@ impl<'a> Executor<'a> {
             return Ok(());
         }
         if phase == Phase::BeforeRun {
-            if let Some(pathway) = self.plan.code_objects.get(code_object).and_then(|c| c.prepares.clone()) {
+            if let Some(pathway) = self
+                .plan
+                .code_objects
+                .get(code_object)
+                .and_then(|c| c.prepares.clone())
+            {
                 return self.prepare_pathway(&pathway);
             }
         }
@@ -672,15 +825,23 @@ impl<'a> Executor<'a> {
             Some(name) => {
                 let mut c = self.current_clock(&name)?;
                 let ts = self.device.read(c.buf_timestep, 0, 8)?;
-                c.timestep = i64::from_le_bytes(ts.try_into().map_err(|_| Error::runtime("short read"))?);
+                c.timestep =
+                    i64::from_le_bytes(ts.try_into().map_err(|_| Error::runtime("short read"))?);
                 Some(c)
             }
             None => None,
         })
     }
 
-    fn run_network(&mut self, run: &RunNetwork, out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
-        let t_start = run.t_start.unwrap_or_else(|| *self.network_t.get(&run.network).unwrap_or(&0.0));
+    fn run_network(
+        &mut self,
+        run: &RunNetwork,
+        out: &mut dyn Write,
+        host: &mut dyn Host,
+    ) -> Result<()> {
+        let t_start = run
+            .t_start
+            .unwrap_or_else(|| *self.network_t.get(&run.network).unwrap_or(&0.0));
         let t_end = t_start + run.duration;
         // The clocks of this run, in name order, with dt from their arrays.
         let mut names: Vec<String> = run.objects.iter().map(|o| o.clock.clone()).collect();
@@ -694,14 +855,18 @@ impl<'a> Executor<'a> {
         }
         // CUDA: fused state updates, thresholds and resets (not when profiled: Brian's
         // profile names every code object's own time).
-        let fused = self.device.runs_fused() && !run.profile && !std::env::var(FUSION_ENV).is_ok_and(|v| v == "0");
+        let fused = self.device.runs_fused()
+            && !run.profile
+            && !std::env::var(FUSION_ENV).is_ok_and(|v| v == "0");
         let objects: Vec<(usize, Option<usize>)> = run
             .objects
             .iter()
             .map(|o| {
                 let clock = names.iter().position(|n| *n == o.clock).unwrap_or(0);
                 let kernel = match &o.code_object {
-                    Some(co) => self.kernel_of(co, Phase::Main).map(|k| self.plan.network_kernel(co, k, fused)),
+                    Some(co) => self
+                        .kernel_of(co, Phase::Main)
+                        .map(|k| self.plan.network_kernel(co, k, fused)),
                     None => Ok(None),
                 };
                 kernel.map(|k| (clock, k))
@@ -709,7 +874,11 @@ impl<'a> Executor<'a> {
             .collect::<Result<_>>()?;
         // Summed variables sum per target element: group their synapses by target for this run.
         for o in &run.objects {
-            if let Some(co) = o.code_object.as_deref().filter(|co| self.plan.summed.contains_key(*co)) {
+            if let Some(co) = o
+                .code_object
+                .as_deref()
+                .filter(|co| self.plan.summed.contains_key(*co))
+            {
                 self.prepare_summed(co)?;
             }
             self.check_recorded_indices(o.code_object.as_deref().unwrap_or_default())?;
@@ -719,14 +888,20 @@ impl<'a> Executor<'a> {
             self.device.take_timers()?;
         }
         let walks = self.queue_walks(run);
-        let mirrored: Vec<bool> = names.iter().map(|n| self.plan.mirrored_clocks.contains(n)).collect();
+        let mirrored: Vec<bool> = names
+            .iter()
+            .map(|n| self.plan.mirrored_clocks.contains(n))
+            .collect();
         for (c, _) in clocks.iter().zip(&mirrored).filter(|(_, m)| **m) {
             self.mirror_clock(c)?;
         }
         // a live session's network_operations: Python is called between two code objects
         let operations: Vec<Option<u32>> = run.objects.iter().map(|o| o.operation).collect();
-        let mut graphs =
-            if operations.iter().any(Option::is_some) { None } else { self.step_graphs(&names, &clocks, run.profile)? };
+        let mut graphs = if operations.iter().any(Option::is_some) {
+            None
+        } else {
+            self.step_graphs(&names, &clocks, run.profile)?
+        };
         let report = Reporter::new(run, t_start);
         report.start(out, host)?;
         let started = Instant::now();
@@ -734,7 +909,9 @@ impl<'a> Executor<'a> {
         let mut due = vec![false; clocks.len()];
         let mut stopped = false;
         loop {
-            let Some(t_min) = due_clocks(&clocks, &mut due) else { break };
+            let Some(t_min) = due_clocks(&clocks, &mut due) else {
+                break;
+            };
             // a live session's "stop requested" (Ctrl-C, Network.stop()): Brian ends the run here
             if super::stop::take() {
                 stopped = true;
@@ -750,8 +927,13 @@ impl<'a> Executor<'a> {
             // Graphs: the coming steps in which every clock is due, up to the next drain, run as one replay.
             let mut steps = 1;
             if let Some(g) = graphs.as_mut() {
-                let room = self.plan.block_iterations.saturating_sub(self.pending).max(1);
-                steps = super::graphs::uniform_steps(&clocks, room.min(super::graphs::MAX_GRAPH_STEPS));
+                let room = self
+                    .plan
+                    .block_iterations
+                    .saturating_sub(self.pending)
+                    .max(1);
+                steps =
+                    super::graphs::uniform_steps(&clocks, room.min(super::graphs::MAX_GRAPH_STEPS));
                 self.step_by_graph(g, &objects, &due, steps)?;
             }
             let mut stop_after_step = false;
@@ -821,7 +1003,11 @@ impl<'a> Executor<'a> {
             super::profile::attribute_queue_walks(&mut profiled, &walks, objects.len());
             profiled.resize(objects.len(), 0.0);
             let all = self.profile.get_or_insert_with(Vec::new);
-            let named = run.objects.iter().zip(profiled).filter_map(|(o, secs)| Some((o.code_object.clone()?, secs)));
+            let named = run
+                .objects
+                .iter()
+                .zip(profiled)
+                .filter_map(|(o, secs)| Some((o.code_object.clone()?, secs)));
             for (name, secs) in named {
                 match all.iter_mut().find(|(n, _)| *n == name) {
                     Some(entry) => entry.1 += secs,
@@ -831,11 +1017,19 @@ impl<'a> Executor<'a> {
         }
         // a stopped run ends at the time of its earliest clock, as Brian's
         let t_now = if stopped {
-            clocks.iter().map(ClockState::t).fold(f64::INFINITY, f64::min).min(t_end)
+            clocks
+                .iter()
+                .map(ClockState::t)
+                .fold(f64::INFINITY, f64::min)
+                .min(t_end)
         } else {
             t_end
         };
-        let completed = if run.duration > 0.0 { (t_now - t_start) / run.duration } else { 1.0 };
+        let completed = if run.duration > 0.0 {
+            (t_now - t_start) / run.duration
+        } else {
+            1.0
+        };
         self.network_t.insert(run.network.clone(), t_now);
         self.last_run = (elapsed, completed);
         report.progress(out, host, elapsed, completed)?;
@@ -844,7 +1038,8 @@ impl<'a> Executor<'a> {
 
     /// Writes a clock's `timestep` and `t` to its arrays on the device.
     fn mirror_clock(&mut self, c: &ClockState) -> Result<()> {
-        self.device.write(c.buf_timestep, 0, &c.timestep.to_le_bytes())?;
+        self.device
+            .write(c.buf_timestep, 0, &c.timestep.to_le_bytes())?;
         self.device.write(c.buf_t, 0, &c.t().to_le_bytes())
     }
 
@@ -862,7 +1057,11 @@ impl<'a> Executor<'a> {
         let mut drain = Drain::default();
         for rec in &plan.recorders {
             let fill = self.device.read(rec.fill, 0, 16)?;
-            let word = |k: usize| fill.get(8 * k..8 * k + 8).and_then(|b| b.try_into().ok()).map(i64::from_le_bytes);
+            let word = |k: usize| {
+                fill.get(8 * k..8 * k + 8)
+                    .and_then(|b| b.try_into().ok())
+                    .map(i64::from_le_bytes)
+            };
             let (Some(records), Some(half)) = (word(0), word(1)) else {
                 return Err(Error::runtime("short read of a monitor's fill counter"));
             };
@@ -870,27 +1069,39 @@ impl<'a> Executor<'a> {
                 continue;
             }
             let (records, half) = (records as usize, half.clamp(0, 1) as usize);
-            let flip: Vec<u8> = [0i64, 1 - half as i64].iter().flat_map(|w| w.to_le_bytes()).collect();
+            let flip: Vec<u8> = [0i64, 1 - half as i64]
+                .iter()
+                .flat_map(|w| w.to_le_bytes())
+                .collect();
             self.device.write(rec.fill, 0, &flip)?;
             let at = |width: u64, size: usize| half * plan.staging_half(rec, width) as usize * size;
             if let Some(bits) = &rec.bits {
                 // the values recorded as `i` are constant (a group's `i`): read once
                 let b = bits.index_values;
                 if !self.bits_index.contains_key(&b) {
-                    let values = self.device.read(b, 0, self.lens[b] as usize * self.dtype(b).size())?;
+                    let values =
+                        self.device
+                            .read(b, 0, self.lens[b] as usize * self.dtype(b).size())?;
                     self.bits_index.insert(b, values);
                 }
                 let words = records * bits.words_per_slot as usize * 4;
                 self.device.read_async(bits.times, at(1, 8), records * 8)?;
-                self.device.read_async(bits.words, at(bits.words_per_slot, 4), words)?;
+                self.device
+                    .read_async(bits.words, at(bits.words_per_slot, 4), words)?;
                 drain.reads.push(DrainRead::BitsTimes);
                 drain.reads.push(DrainRead::BitsWords(bits.clone()));
-                drain.zero.push((bits.words, at(bits.words_per_slot, 4), words));
+                drain
+                    .zero
+                    .push((bits.words, at(bits.words_per_slot, 4), words));
                 continue;
             }
             for s in &rec.streams {
                 let size = self.dtype(s.array).size();
-                self.device.read_async(s.staging, at(s.width, size), records * s.width as usize * size)?;
+                self.device.read_async(
+                    s.staging,
+                    at(s.width, size),
+                    records * s.width as usize * size,
+                )?;
                 drain.reads.push(DrainRead::Stream(s.array));
             }
         }
@@ -901,17 +1112,34 @@ impl<'a> Executor<'a> {
     /// Appends the records of the last [`drain`](Self::drain) once they are on the host,
     /// and zeroes the spike bits it took (before any later kernel records into them).
     fn collect_drain(&mut self) -> Result<()> {
-        let Some(drain) = self.drain_in_flight.take() else { return Ok(()) };
-        let Executor { device, recorded, bits_index, plan, .. } = self;
+        let Some(drain) = self.drain_in_flight.take() else {
+            return Ok(());
+        };
+        let Executor {
+            device,
+            recorded,
+            bits_index,
+            plan,
+            ..
+        } = self;
         let mut times = Vec::new();
         device.take_reads(&mut |k, bytes| {
             match drain.reads.get(k) {
-                None => return Err(Error::internal(format!("a drain got copy {k} of {}", drain.reads.len()))),
-                Some(DrainRead::Stream(array)) => recorded.entry(*array).or_default().extend_from_slice(bytes),
+                None => {
+                    return Err(Error::internal(format!(
+                        "a drain got copy {k} of {}",
+                        drain.reads.len()
+                    )))
+                }
+                Some(DrainRead::Stream(array)) => {
+                    recorded.entry(*array).or_default().extend_from_slice(bytes)
+                }
                 Some(DrainRead::BitsTimes) => times = bytes.to_vec(),
                 Some(DrainRead::BitsWords(bits)) => {
                     let index = super::spike_bits::IndexValues {
-                        bytes: bits_index.get(&bits.index_values).map_or(&[][..], Vec::as_slice),
+                        bytes: bits_index
+                            .get(&bits.index_values)
+                            .map_or(&[][..], Vec::as_slice),
                         size: plan.buffers[bits.index_values].dtype.size(),
                     };
                     let mut i = std::mem::take(recorded.entry(bits.index_array).or_default());
@@ -946,7 +1174,12 @@ impl<'a> Executor<'a> {
             };
             arrays.push(bytes);
         }
-        Ok(Finished { arrays, last_run: self.last_run, profile: self.profile, connect_seconds: self.connect_seconds })
+        Ok(Finished {
+            arrays,
+            last_run: self.last_run,
+            profile: self.profile,
+            connect_seconds: self.connect_seconds,
+        })
     }
 }
 
@@ -966,4 +1199,3 @@ enum DrainRead {
     BitsTimes,
     BitsWords(crate::plan::SpikeBits),
 }
-

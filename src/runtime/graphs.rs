@@ -58,7 +58,12 @@ pub(super) struct StepGraphs {
 
 impl Executor<'_> {
     /// The graphs of a run, when it can be replayed that way (see the module docs).
-    pub(super) fn step_graphs(&mut self, names: &[String], clocks: &[ClockState], profile: bool) -> Result<Option<StepGraphs>> {
+    pub(super) fn step_graphs(
+        &mut self,
+        names: &[String],
+        clocks: &[ClockState],
+        profile: bool,
+    ) -> Result<Option<StepGraphs>> {
         let off = std::env::var(GRAPHS_ENV).is_ok_and(|v| v == "0");
         let step = &self.plan.step;
         if off || profile || !self.device.supports_graphs() || step.clocks.len() > 64 {
@@ -82,7 +87,11 @@ impl Executor<'_> {
         let state_buf = step.state;
         self.device.write(state_buf, 0, &bytes)?;
         let state = self.device.buffer_address(state_buf)?;
-        Ok(Some(StepGraphs { clock_index, state, graphs: BTreeMap::new() }))
+        Ok(Some(StepGraphs {
+            clock_index,
+            state,
+            graphs: BTreeMap::new(),
+        }))
     }
 
     /// `steps` network steps with the same due clocks by one graph replay: the
@@ -94,7 +103,11 @@ impl Executor<'_> {
         due: &[bool],
         steps: u64,
     ) -> Result<()> {
-        let mask = due.iter().zip(&graphs.clock_index).filter(|(d, _)| **d).fold(0u64, |m, (_, &i)| m | (1 << i));
+        let mask = due
+            .iter()
+            .zip(&graphs.clock_index)
+            .filter(|(d, _)| **d)
+            .fold(0u64, |m, (_, &i)| m | (1 << i));
         if !graphs.graphs.contains_key(&(mask, steps)) {
             // Every size first (a size may be read from the device, which capture forbids).
             let mut launches = Vec::new();
@@ -119,12 +132,23 @@ impl Executor<'_> {
                     next = kernel.then;
                 }
             }
-            let tick = StepArgs { t: 0.0, dt: 0.0, timestep: 0, seed: self.seed, stream: rng, n: mask as i64, step: graphs.state };
+            let tick = StepArgs {
+                t: 0.0,
+                dt: 0.0,
+                timestep: 0,
+                seed: self.seed,
+                stream: rng,
+                n: mask as i64,
+                step: graphs.state,
+            };
             launches.push((self.plan.step.tick, Launch::Block, tick));
             // each step reads its clocks and stream from the step state, which the tick advances
             self.device.begin_capture()?;
-            let captured = (0..steps)
-                .try_for_each(|_| launches.iter().try_for_each(|(k, launch, args)| self.device.launch(*k, *launch, args)));
+            let captured = (0..steps).try_for_each(|_| {
+                launches
+                    .iter()
+                    .try_for_each(|(k, launch, args)| self.device.launch(*k, *launch, args))
+            });
             let graph = self.device.end_capture();
             captured?;
             graphs.graphs.insert((mask, steps), (graph?, rng));

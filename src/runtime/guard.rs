@@ -19,7 +19,11 @@ use crate::diag::Error;
 const SIGNALS: [(libc::c_int, &str, &str); 5] = [
     (libc::SIGSEGV, "SIGSEGV", "an invalid memory access"),
     (libc::SIGBUS, "SIGBUS", "an invalid memory access"),
-    (libc::SIGFPE, "SIGFPE", "an arithmetic fault, such as an integer division by zero"),
+    (
+        libc::SIGFPE,
+        "SIGFPE",
+        "an arithmetic fault, such as an integer division by zero",
+    ),
     (libc::SIGILL, "SIGILL", "an illegal instruction"),
     (libc::SIGABRT, "SIGABRT", "an abort"),
 ];
@@ -41,10 +45,13 @@ pub fn install(kernels: &[KernelInfo]) {
     let render = |k: Option<&KernelInfo>, name: &str, meaning: &str| -> Vec<u8> {
         let e = match k {
             Some(k) => Error::runtime(format!(
-                "the generated code crashed with {name} ({meaning}) in kernel '{}'", k.symbol
+                "the generated code crashed with {name} ({meaning}) in kernel '{}'",
+                k.symbol
             ))
             .in_object(&k.owner, &k.code_object),
-            None => Error::runtime(format!("brisk crashed with {name} ({meaning}) outside generated code")),
+            None => Error::runtime(format!(
+                "brisk crashed with {name} ({meaning}) outside generated code"
+            )),
         };
         format!("brisk: error: {e}\n{}\n", e.to_json_line()).into_bytes()
     };
@@ -78,10 +85,16 @@ pub fn set_current(kernel: usize) {
 }
 
 extern "C" fn on_signal(signal: libc::c_int) {
-    let Some(messages) = MESSAGES.get() else { return };
-    let Some(slot) = SIGNALS.iter().position(|(s, _, _)| *s == signal) else { return };
+    let Some(messages) = MESSAGES.get() else {
+        return;
+    };
+    let Some(slot) = SIGNALS.iter().position(|(s, _, _)| *s == signal) else {
+        return;
+    };
     let current = CURRENT.load(Ordering::Relaxed);
-    let row = messages.get(current).unwrap_or(&messages[messages.len() - 1]);
+    let row = messages
+        .get(current)
+        .unwrap_or(&messages[messages.len() - 1]);
     let text = &row[slot];
     // SAFETY: write(2) on fd 2 with a pointer and length of a live, immutable buffer.
     unsafe {

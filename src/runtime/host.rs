@@ -33,7 +33,13 @@ impl Host for NoHost {
         )))
     }
 
-    fn report(&mut self, _elapsed: f64, _completed: f64, _t_start: f64, _duration: f64) -> Result<()> {
+    fn report(
+        &mut self,
+        _elapsed: f64,
+        _completed: f64,
+        _t_start: f64,
+        _duration: f64,
+    ) -> Result<()> {
         Ok(())
     }
 }

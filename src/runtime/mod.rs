@@ -19,14 +19,14 @@ pub mod cpu;
 #[allow(unsafe_code)]
 pub mod cuda;
 pub mod exec;
-pub mod host;
+mod graphs;
 #[allow(unsafe_code)]
 pub mod guard;
+pub mod host;
 #[allow(unsafe_code)]
 pub mod nvrtc;
-mod graphs;
-mod report;
 mod profile;
+mod report;
 mod snapshot;
 mod snapshot_file;
 mod spike_bits;
@@ -38,7 +38,9 @@ mod synapses;
 fn test_lcg(seed: u64) -> impl FnMut(u64) -> i32 {
     let mut x = seed;
     move |m| {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((x >> 33) % m) as i32
     }
 }
@@ -137,7 +139,13 @@ pub trait Device {
     /// Runs kernel `kernel` and adds its duration to timer `slot`
     /// (`run(..., profile=True)`): wall time on the CPU, the time between
     /// two CUDA events around the launch on a GPU, with no synchronisation.
-    fn launch_timed(&mut self, kernel: usize, launch: Launch, args: &StepArgs, slot: usize) -> Result<()>;
+    fn launch_timed(
+        &mut self,
+        kernel: usize,
+        launch: Launch,
+        args: &StepArgs,
+        slot: usize,
+    ) -> Result<()>;
     /// Seconds per timer slot since the last call (index = slot), once the
     /// timed launches have finished; the timers restart from zero.
     fn take_timers(&mut self) -> Result<Vec<f64>>;
@@ -154,19 +162,31 @@ pub trait Device {
     }
     /// The device address of buffer `buf` (graphs: the step state).
     fn buffer_address(&self, buf: usize) -> Result<u64> {
-        Err(crate::diag::Error::runtime(format!("no device address for buffer {buf} on the {} backend", self.backend())))
+        Err(crate::diag::Error::runtime(format!(
+            "no device address for buffer {buf} on the {} backend",
+            self.backend()
+        )))
     }
     /// From here to `end_capture`, launches are recorded into a graph instead of run.
     fn begin_capture(&mut self) -> Result<()> {
-        Err(crate::diag::Error::runtime(format!("the {} backend has no graphs", self.backend())))
+        Err(crate::diag::Error::runtime(format!(
+            "the {} backend has no graphs",
+            self.backend()
+        )))
     }
     /// Ends a capture; returns the graph's number.
     fn end_capture(&mut self) -> Result<usize> {
-        Err(crate::diag::Error::runtime(format!("the {} backend has no graphs", self.backend())))
+        Err(crate::diag::Error::runtime(format!(
+            "the {} backend has no graphs",
+            self.backend()
+        )))
     }
     /// Replays graph `graph` (its launches, in capture order).
     fn launch_graph(&mut self, graph: usize) -> Result<()> {
-        Err(crate::diag::Error::runtime(format!("the {} backend has no graph {graph}", self.backend())))
+        Err(crate::diag::Error::runtime(format!(
+            "the {} backend has no graph {graph}",
+            self.backend()
+        )))
     }
     /// Frees every graph.
     fn clear_graphs(&mut self) {}

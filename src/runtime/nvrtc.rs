@@ -59,7 +59,8 @@ fn open_global(path: &Path) -> std::result::Result<(), String> {
     use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
     // SAFETY: loading libnvrtc runs only its own initialisers, which set up
     // NVRTC's internal state and have no preconditions on the caller.
-    let lib = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_GLOBAL) }.map_err(|e| e.to_string())?;
+    let lib =
+        unsafe { Library::open(Some(path), RTLD_NOW | RTLD_GLOBAL) }.map_err(|e| e.to_string())?;
     // Never unloaded: cudarc keeps using the symbols for the life of the process.
     std::mem::forget(lib);
     Ok(())
@@ -84,9 +85,9 @@ fn open_nvrtc(path: &Path) -> std::result::Result<(), String> {
                 .filter_map(|e| e.ok())
                 .map(|e| e.path())
                 .filter(|p| {
-                    p.file_name()
-                        .map(|n| n.to_string_lossy())
-                        .is_some_and(|n| n.starts_with("libnvrtc-builtins.so.") && !n.contains(".alt."))
+                    p.file_name().map(|n| n.to_string_lossy()).is_some_and(|n| {
+                        n.starts_with("libnvrtc-builtins.so.") && !n.contains(".alt.")
+                    })
                 })
                 .collect();
             builtins.sort();
@@ -110,7 +111,9 @@ pub fn load_nvrtc(path: &Path) -> Result<()> {
 pub(crate) fn wheel_candidates(prefixes: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for prefix in prefixes {
-        let Ok(entries) = std::fs::read_dir(prefix.join("lib")) else { continue };
+        let Ok(entries) = std::fs::read_dir(prefix.join("lib")) else {
+            continue;
+        };
         let mut pythons: Vec<PathBuf> = entries
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
@@ -118,7 +121,12 @@ pub(crate) fn wheel_candidates(prefixes: &[PathBuf]) -> Vec<PathBuf> {
             .collect();
         pythons.sort();
         for python in pythons {
-            let candidate = python.join("site-packages").join("nvidia").join("cu13").join("lib").join(NVRTC_FILE);
+            let candidate = python
+                .join("site-packages")
+                .join("nvidia")
+                .join("cu13")
+                .join("lib")
+                .join(NVRTC_FILE);
             if candidate.is_file() && !out.contains(&candidate) {
                 out.push(candidate);
             }
@@ -158,13 +166,18 @@ pub(crate) fn python_prefixes() -> Vec<PathBuf> {
 
 pub(crate) fn preload() -> &'static Preload {
     PRELOAD.get_or_init(|| {
-        let mut p = Preload { loaded: None, failures: Vec::new(), explicit_failed: false };
+        let mut p = Preload {
+            loaded: None,
+            failures: Vec::new(),
+            explicit_failed: false,
+        };
         if let Some(path) = std::env::var_os(NVRTC_LIB_ENV).filter(|v| !v.is_empty()) {
             let path = PathBuf::from(path);
             match open_nvrtc(&path) {
                 Ok(()) => p.loaded = Some(path),
                 Err(e) => {
-                    p.failures.push(format!("{NVRTC_LIB_ENV}={}: {e}", path.display()));
+                    p.failures
+                        .push(format!("{NVRTC_LIB_ENV}={}: {e}", path.display()));
                     p.explicit_failed = true;
                 }
             }
@@ -198,9 +211,10 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 pub(crate) fn guard<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
-        Err(payload) => {
-            Err(Error::runtime(format!("{what}: the CUDA library failed: {}", panic_message(payload.as_ref()))))
-        }
+        Err(payload) => Err(Error::runtime(format!(
+            "{what}: the CUDA library failed: {}",
+            panic_message(payload.as_ref())
+        ))),
     }
 }
 
@@ -248,7 +262,9 @@ pub fn nvrtc_info() -> Result<NvrtcInfo> {
         return Err(missing_nvrtc(p));
     }
     // SAFETY: only dlopen-probes the candidate names and closes them again.
-    let present = guard("looking for libnvrtc", || Ok(unsafe { nvrtc_sys::is_culib_present() }))?;
+    let present = guard("looking for libnvrtc", || {
+        Ok(unsafe { nvrtc_sys::is_culib_present() })
+    })?;
     if !present {
         return Err(missing_nvrtc(p));
     }
@@ -270,7 +286,11 @@ pub fn nvrtc_info() -> Result<NvrtcInfo> {
                 .result()
                 .map_err(|e| nvrtc_error("nvrtcGetSupportedArchs", e))?;
         }
-        Ok(NvrtcInfo { version: (major, minor), archs, library: p.loaded.clone() })
+        Ok(NvrtcInfo {
+            version: (major, minor),
+            archs,
+            library: p.loaded.clone(),
+        })
     })?;
     Ok(NVRTC.get_or_init(|| info).clone())
 }
@@ -292,13 +312,19 @@ impl Drop for NvrtcProgram {
 
 /// NVRTC's C string buffer (log, PTX) as text, up to its terminating NUL.
 pub(crate) fn c_text(buf: &[c_char]) -> String {
-    let bytes: Vec<u8> = buf.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let bytes: Vec<u8> = buf
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// Checks an architecture name: `compute_90`, `sm_90`, `compute_90a`, ...
 pub(crate) fn check_arch(arch: &str) -> Result<()> {
-    let digits = arch.strip_prefix("compute_").or_else(|| arch.strip_prefix("sm_"));
+    let digits = arch
+        .strip_prefix("compute_")
+        .or_else(|| arch.strip_prefix("sm_"));
     let ok = digits.is_some_and(|d| {
         let d = d.strip_suffix(['a', 'f']).unwrap_or(d);
         !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
@@ -306,7 +332,9 @@ pub(crate) fn check_arch(arch: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::runtime(format!("'{arch}' is not a CUDA architecture (expected e.g. compute_90)")))
+        Err(Error::runtime(format!(
+            "'{arch}' is not a CUDA architecture (expected e.g. compute_90)"
+        )))
     }
 }
 
@@ -324,18 +352,25 @@ pub fn nvrtc_options(arch: &str) -> Vec<String> {
 pub fn compile_ptx(source: &str, arch: &str) -> Result<String> {
     check_arch(arch)?;
     nvrtc_info()?;
-    let c_source = CString::new(source)
-        .map_err(|_| Error::compile("the generated CUDA source contains a NUL byte", String::new()))?;
+    let c_source = CString::new(source).map_err(|_| {
+        Error::compile(
+            "the generated CUDA source contains a NUL byte",
+            String::new(),
+        )
+    })?;
     let options = nvrtc_options(arch);
     guard("compiling with NVRTC", || {
         let program = NvrtcProgram(
-            nvrtc_result::create_program(&c_source, None).map_err(|e| nvrtc_error("nvrtcCreateProgram", e))?,
+            nvrtc_result::create_program(&c_source, None)
+                .map_err(|e| nvrtc_error("nvrtcCreateProgram", e))?,
         );
         // SAFETY: `program` is a live program; the options contain no NUL bytes
         // (fixed strings and an architecture checked by `check_arch`).
         let compiled = unsafe { nvrtc_result::compile_program(program.0, &options) };
         // SAFETY: `program` is a live program.
-        let log = unsafe { nvrtc_result::get_program_log(program.0) }.map(|l| c_text(&l)).unwrap_or_default();
+        let log = unsafe { nvrtc_result::get_program_log(program.0) }
+            .map(|l| c_text(&l))
+            .unwrap_or_default();
         match compiled {
             Ok(()) => {}
             Err(e) if e.0 == nvrtc_sys::nvrtcResult::NVRTC_ERROR_COMPILATION => {
@@ -343,13 +378,15 @@ pub fn compile_ptx(source: &str, arch: &str) -> Result<String> {
             }
             Err(e) => {
                 let mut err = nvrtc_error("nvrtcCompileProgram", e);
-                err.message.push_str(&format!(" (options: {})", options.join(" ")));
+                err.message
+                    .push_str(&format!(" (options: {})", options.join(" ")));
                 err.log = Some(log);
                 return Err(err);
             }
         }
         // SAFETY: `program` is a live, successfully compiled program.
-        let ptx = unsafe { nvrtc_result::get_ptx(program.0) }.map_err(|e| nvrtc_error("nvrtcGetPTX", e))?;
+        let ptx = unsafe { nvrtc_result::get_ptx(program.0) }
+            .map_err(|e| nvrtc_error("nvrtcGetPTX", e))?;
         Ok(c_text(&ptx))
     })
 }
@@ -362,11 +399,20 @@ pub fn compile_ptx_cached(source: &str, arch: &str) -> Result<(String, bool)> {
     let info = nvrtc_info()?;
     let version = format!("nvrtc {}.{}", info.version.0, info.version.1);
     let options = nvrtc_options(arch).join(" ");
-    let (entry, hit) =
-        cache::cached("ptx", &[source.as_bytes(), arch.as_bytes(), options.as_bytes(), version.as_bytes()], |out| {
+    let (entry, hit) = cache::cached(
+        "ptx",
+        &[
+            source.as_bytes(),
+            arch.as_bytes(),
+            options.as_bytes(),
+            version.as_bytes(),
+        ],
+        |out| {
             let ptx = compile_ptx(source, arch)?;
-            std::fs::write(out, ptx).map_err(|e| Error::runtime(format!("cannot write {}: {e}", out.display())))
-        })?;
+            std::fs::write(out, ptx)
+                .map_err(|e| Error::runtime(format!("cannot write {}: {e}", out.display())))
+        },
+    )?;
     // (read while `entry` holds the file against eviction)
     let ptx = std::fs::read_to_string(entry.path())
         .map_err(|e| Error::runtime(format!("cannot read cached PTX {}: {e}", entry.display())))?;
@@ -389,13 +435,18 @@ pub(crate) fn log_errors(log: &str) -> Vec<Diagnostic> {
         let mut rest = l;
         while let Some(open) = rest.find('(') {
             let after = &rest[open + 1..];
-            let Some(close) = after.find("): ") else { break };
+            let Some(close) = after.find("): ") else {
+                break;
+            };
             let number = &after[..close];
             let text = &after[close + 3..];
             if let Ok(line) = number.parse::<usize>() {
                 let is_error = text.starts_with("error") || text.starts_with("catastrophic error");
                 if is_error && line > 0 {
-                    out.push(Diagnostic { line, text: text.to_string() });
+                    out.push(Diagnostic {
+                        line,
+                        text: text.to_string(),
+                    });
                 }
                 break;
             }
@@ -417,7 +468,10 @@ pub(crate) fn kernel_at(source: &[&str], line: usize) -> Option<String> {
 /// The code object behind a kernel symbol (`brisk_<code object>[_before_run|_after_run]`).
 pub(crate) fn code_object_of(symbol: &str) -> Option<String> {
     let name = symbol.strip_prefix("brisk_")?;
-    let name = name.strip_suffix("_before_run").or_else(|| name.strip_suffix("_after_run")).unwrap_or(name);
+    let name = name
+        .strip_suffix("_before_run")
+        .or_else(|| name.strip_suffix("_after_run"))
+        .unwrap_or(name);
     Some(name.to_string())
 }
 
@@ -448,10 +502,16 @@ pub(crate) fn compile_failure(source: &str, log: &str) -> Error {
             first_kernel = kernel.clone();
         }
         let quoted = lines.get(d.line - 1).map(|l| l.trim()).unwrap_or("");
-        message.push_str(&format!("\n  generated line {} {place}: {}\n    | {quoted}", d.line, d.text));
+        message.push_str(&format!(
+            "\n  generated line {} {place}: {}\n    | {quoted}",
+            d.line, d.text
+        ));
     }
     if errors.len() > QUOTED_ERRORS {
-        message.push_str(&format!("\n  ... and {} more (see the log)", errors.len() - QUOTED_ERRORS));
+        message.push_str(&format!(
+            "\n  ... and {} more (see the log)",
+            errors.len() - QUOTED_ERRORS
+        ));
     }
     let mut err = Error::compile(message, log);
     err.code_object = first_kernel.as_deref().and_then(code_object_of);
@@ -473,24 +533,37 @@ mod tests {
         assert_eq!(e.kind, crate::diag::ErrorKind::Compile);
         assert!(e.message.contains("2 errors"), "{}", e.message);
         assert!(
-            e.message.contains("generated line 5 in kernel brisk_neurongroup_stateupdater_codeobject"),
+            e.message
+                .contains("generated line 5 in kernel brisk_neurongroup_stateupdater_codeobject"),
             "{}",
             e.message
         );
-        assert!(e.message.contains("| v = undefined_thing;"), "{}", e.message);
         assert!(
-            e.message.contains("generated line 10 in kernel brisk_spikemonitor_codeobject_after_run"),
+            e.message.contains("| v = undefined_thing;"),
             "{}",
             e.message
         );
-        assert_eq!(e.code_object.as_deref(), Some("neurongroup_stateupdater_codeobject"));
+        assert!(
+            e.message
+                .contains("generated line 10 in kernel brisk_spikemonitor_codeobject_after_run"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            e.code_object.as_deref(),
+            Some("neurongroup_stateupdater_codeobject")
+        );
         assert_eq!(e.log.as_deref(), Some(log));
     }
 
     #[test]
     fn errors_before_any_kernel_are_in_the_support_code() {
         let e = compile_failure(SOURCE, "default_program(2): error: bad\n");
-        assert!(e.message.contains("generated line 2 in the support code"), "{}", e.message);
+        assert!(
+            e.message.contains("generated line 2 in the support code"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.code_object, None);
         let e = compile_failure(SOURCE, "nvrtc: error: something odd\n");
         assert!(e.message.contains("see the log"), "{}", e.message);
@@ -498,10 +571,15 @@ mod tests {
 
     #[test]
     fn log_parsing_ignores_other_parentheses() {
-        let d = log_errors("default_program(x)(12): catastrophic error: cannot open source file \"a.h\"\n");
+        let d = log_errors(
+            "default_program(x)(12): catastrophic error: cannot open source file \"a.h\"\n",
+        );
         assert_eq!(
             d,
-            vec![Diagnostic { line: 12, text: "catastrophic error: cannot open source file \"a.h\"".into() }]
+            vec![Diagnostic {
+                line: 12,
+                text: "catastrophic error: cannot open source file \"a.h\"".into()
+            }]
         );
     }
 
@@ -518,19 +596,38 @@ mod tests {
     #[test]
     fn wheel_libraries_are_found_under_python_prefixes() {
         let venv = tempfile::tempdir().unwrap();
-        let lib = venv.path().join("lib/python3.13/site-packages/nvidia/cu13/lib");
+        let lib = venv
+            .path()
+            .join("lib/python3.13/site-packages/nvidia/cu13/lib");
         std::fs::create_dir_all(&lib).unwrap();
         std::fs::create_dir_all(venv.path().join("lib/python3.12/site-packages")).unwrap();
         std::fs::write(lib.join(NVRTC_FILE), b"").unwrap();
-        let prefixes = vec![venv.path().to_path_buf(), venv.path().join("missing"), venv.path().to_path_buf()];
+        let prefixes = vec![
+            venv.path().to_path_buf(),
+            venv.path().join("missing"),
+            venv.path().to_path_buf(),
+        ];
         assert_eq!(wheel_candidates(&prefixes), vec![lib.join(NVRTC_FILE)]);
     }
 
     #[test]
     fn missing_nvrtc_says_how_to_install() {
-        let e = missing_nvrtc(&Preload { loaded: None, failures: vec!["x: nope".into()], explicit_failed: false });
+        let e = missing_nvrtc(&Preload {
+            loaded: None,
+            failures: vec!["x: nope".into()],
+            explicit_failed: false,
+        });
         assert_eq!(e.kind, crate::diag::ErrorKind::Runtime);
-        assert!(e.message.contains("pip install \"nvidia-cuda-nvrtc==13.0.*\""), "{}", e.message);
-        assert!(e.message.contains("could not load x: nope"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("pip install \"nvidia-cuda-nvrtc==13.0.*\""),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("could not load x: nope"),
+            "{}",
+            e.message
+        );
     }
 }

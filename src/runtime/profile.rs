@@ -34,13 +34,22 @@ impl Executor<'_> {
         if !run.profile {
             return Vec::new();
         }
-        let plan_of = |name: &Option<String>| name.as_deref().and_then(|n| self.plan.code_objects.get(n));
+        let plan_of =
+            |name: &Option<String>| name.as_deref().and_then(|n| self.plan.code_objects.get(n));
         run.objects
             .iter()
             .map(|o| {
                 let walk = plan_of(&o.code_object)?.walk?;
-                let pathway = self.export.code_object(o.code_object.as_deref()?)?.pathway.as_ref()?.name.as_str();
-                let push = run.objects.iter().position(|p| plan_of(&p.code_object).is_some_and(|c| c.prepares.as_deref() == Some(pathway)))?;
+                let pathway = self
+                    .export
+                    .code_object(o.code_object.as_deref()?)?
+                    .pathway
+                    .as_ref()?
+                    .name
+                    .as_str();
+                let push = run.objects.iter().position(|p| {
+                    plan_of(&p.code_object).is_some_and(|c| c.prepares.as_deref() == Some(pathway))
+                })?;
                 Some((walk, push))
             })
             .collect()
@@ -48,11 +57,20 @@ impl Executor<'_> {
 
     /// Before scheduled object `slot` runs: its queue walk, if any, timed in
     /// timer slot `objects + slot`.
-    pub(super) fn launch_queue_walk(&mut self, walks: &Walks, slot: usize, objects: usize, clock: &ClockState) -> Result<()> {
-        let Some(&Some((kernel, _))) = walks.get(slot) else { return Ok(()) };
+    pub(super) fn launch_queue_walk(
+        &mut self,
+        walks: &Walks,
+        slot: usize,
+        objects: usize,
+        clock: &ClockState,
+    ) -> Result<()> {
+        let Some(&Some((kernel, _))) = walks.get(slot) else {
+            return Ok(());
+        };
         let args = self.step_args(kernel, Some(clock))?;
         let launch = self.plan.kernels[kernel].launch;
-        self.device.launch_timed(kernel, launch, &args, objects + slot)
+        self.device
+            .launch_timed(kernel, launch, &args, objects + slot)
     }
 }
 
@@ -84,10 +102,17 @@ mod tests {
         let mut timers = vec![0.01, 0.5, 0.2, 0.0, 0.3];
         attribute_queue_walks(&mut timers, &vec![None, Some((9, 0)), None], 3);
         assert_eq!(timers.len(), 3);
-        assert!((timers[0] - 0.31).abs() < 1e-12 && (timers[1] - 0.2).abs() < 1e-12 && timers[2] == 0.2);
+        assert!(
+            (timers[0] - 0.31).abs() < 1e-12 && (timers[1] - 0.2).abs() < 1e-12 && timers[2] == 0.2
+        );
         // a walk longer than its delivery (timer noise) leaves the delivery a tenth of its time
         let mut timers = vec![0.0, 0.1, 0.0, 0.0, 0.2];
         attribute_queue_walks(&mut timers, &vec![None, Some((9, 0))], 3);
-        assert!((timers[0] - 0.09).abs() < 1e-12 && (timers[1] - 0.01).abs() < 1e-12 && timers[2] == 0.0, "{timers:?}");
+        assert!(
+            (timers[0] - 0.09).abs() < 1e-12
+                && (timers[1] - 0.01).abs() < 1e-12
+                && timers[2] == 0.0,
+            "{timers:?}"
+        );
     }
 }

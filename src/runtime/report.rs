@@ -35,7 +35,11 @@ impl Reporter {
             Some("python") => Some(ReportStream::Host),
             _ => None,
         };
-        Reporter { stream, t_start, duration: run.duration }
+        Reporter {
+            stream,
+            t_start,
+            duration: run.duration,
+        }
     }
 
     pub(super) fn enabled(&self) -> bool {
@@ -57,11 +61,24 @@ impl Reporter {
         if matches!(self.stream, Some(ReportStream::Host)) {
             return host.report(0.0, 0.0, self.t_start, self.duration);
         }
-        self.emit(out, &format!("Starting simulation at t={} s for duration {} s", fmt_g(self.t_start), fmt_g(self.duration)));
+        self.emit(
+            out,
+            &format!(
+                "Starting simulation at t={} s for duration {} s",
+                fmt_g(self.t_start),
+                fmt_g(self.duration)
+            ),
+        );
         Ok(())
     }
 
-    pub(super) fn progress(&self, out: &mut dyn Write, host: &mut dyn Host, elapsed: f64, completed: f64) -> Result<()> {
+    pub(super) fn progress(
+        &self,
+        out: &mut dyn Write,
+        host: &mut dyn Host,
+        elapsed: f64,
+        completed: f64,
+    ) -> Result<()> {
         if matches!(self.stream, Some(ReportStream::Host)) {
             return host.report(elapsed, completed, self.t_start, self.duration);
         }
@@ -73,7 +90,10 @@ impl Reporter {
         );
         if completed < 1.0 && completed > 0.0 {
             let remaining = ((1.0 - completed) / completed * elapsed + 0.5) as i64;
-            line.push_str(&format!(", estimated {} remaining.", format_time(remaining as f64)));
+            line.push_str(&format!(
+                ", estimated {} remaining.",
+                format_time(remaining as f64)
+            ));
         }
         self.emit(out, &line);
         Ok(())
@@ -91,7 +111,11 @@ fn fmt_g(x: f64) -> String {
     }
     let decimals = (5 - exp).max(0) as usize;
     let s = format!("{:.*}", decimals, x);
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// Brian's `_format_time`: `1h 2m 3s`, or `< 1s`.
@@ -105,5 +129,9 @@ fn format_time(seconds: f64) -> String {
             parts.push(format!("{n}{letter}"));
         }
     }
-    if parts.is_empty() { "< 1s".to_string() } else { parts.join(" ") }
+    if parts.is_empty() {
+        "< 1s".to_string()
+    } else {
+        parts.join(" ")
+    }
 }

@@ -49,14 +49,31 @@ impl Snapshot {
             network_t: self.network_t,
             seed: self.seed,
             stream: self.stream,
-            buffers: self.buffers.iter().map(|b| (b.buf, b.len, b.bytes.as_slice())).collect(),
+            buffers: self
+                .buffers
+                .iter()
+                .map(|b| (b.buf, b.len, b.bytes.as_slice()))
+                .collect(),
         }
     }
 
     /// A snapshot from its contents: (buffer, elements, bytes), checked by the caller.
-    pub(super) fn from_parts(network_t: Option<f64>, seed: u64, stream: u64, buffers: Vec<(usize, u64, Vec<u8>)>) -> Snapshot {
-        let buffers = buffers.into_iter().map(|(buf, len, bytes)| SavedBuffer { buf, len, bytes }).collect();
-        Snapshot { network_t, seed, stream, buffers }
+    pub(super) fn from_parts(
+        network_t: Option<f64>,
+        seed: u64,
+        stream: u64,
+        buffers: Vec<(usize, u64, Vec<u8>)>,
+    ) -> Snapshot {
+        let buffers = buffers
+            .into_iter()
+            .map(|(buf, len, bytes)| SavedBuffer { buf, len, bytes })
+            .collect();
+        Snapshot {
+            network_t,
+            seed,
+            stream,
+            buffers,
+        }
     }
 
     /// The same snapshot for another plan: `renumber` maps each buffer to its
@@ -65,7 +82,12 @@ impl Snapshot {
         let buffers = self
             .buffers
             .into_iter()
-            .map(|b| Some(SavedBuffer { buf: renumber(b.buf)?, ..b }))
+            .map(|b| {
+                Some(SavedBuffer {
+                    buf: renumber(b.buf)?,
+                    ..b
+                })
+            })
             .collect::<Option<Vec<_>>>()?;
         Some(Snapshot { buffers, ..self })
     }
@@ -79,7 +101,11 @@ impl Executor<'_> {
             return Ok((0, self.recorded.get(&buf).cloned().unwrap_or_default()));
         }
         let len = self.lens[buf];
-        Ok((len, self.device.read(buf, 0, len as usize * self.dtype(buf).size())?))
+        Ok((
+            len,
+            self.device
+                .read(buf, 0, len as usize * self.dtype(buf).size())?,
+        ))
     }
 
     /// Puts back what [`save_buffer`](Self::save_buffer) gave, resizing the buffer
@@ -101,17 +127,22 @@ impl Executor<'_> {
     }
 
     /// `store_state`: keeps the state of `arrays` and `pathways` under (`network`, `name`).
-    pub(super) fn store_state(&mut self, network: &str, name: &str, arrays: &[String], pathways: &[String]) -> Result<()> {
+    pub(super) fn store_state(
+        &mut self,
+        network: &str,
+        name: &str,
+        arrays: &[String],
+        pathways: &[String],
+    ) -> Result<()> {
         let mut bufs = Vec::new();
         for array in arrays {
             bufs.push(self.array(array)?);
         }
         for pathway in pathways {
-            let p = self
-                .plan
-                .pathways
-                .get(pathway)
-                .ok_or_else(|| Error::export(format!("store(): unknown pathway '{pathway}'")))?;
+            let p =
+                self.plan.pathways.get(pathway).ok_or_else(|| {
+                    Error::export(format!("store(): unknown pathway '{pathway}'"))
+                })?;
             bufs.extend(p.queue_buffers());
         }
         bufs.sort_unstable();
@@ -121,19 +152,33 @@ impl Executor<'_> {
             let (len, bytes) = self.save_buffer(buf)?;
             buffers.push(SavedBuffer { buf, len, bytes });
         }
-        let snapshot =
-            Snapshot { network_t: self.network_t.get(network).copied(), seed: self.seed, stream: self.stream, buffers };
-        self.snapshots.insert((network.to_string(), name.to_string()), snapshot);
+        let snapshot = Snapshot {
+            network_t: self.network_t.get(network).copied(),
+            seed: self.seed,
+            stream: self.stream,
+            buffers,
+        };
+        self.snapshots
+            .insert((network.to_string(), name.to_string()), snapshot);
         Ok(())
     }
 
     /// `restore_state`: puts back what `store_state` kept under (`network`, `name`).
-    pub(super) fn restore_state(&mut self, network: &str, name: &str, random_state: bool) -> Result<()> {
+    pub(super) fn restore_state(
+        &mut self,
+        network: &str,
+        name: &str,
+        random_state: bool,
+    ) -> Result<()> {
         let snapshot = self
             .snapshots
             .get(&(network.to_string(), name.to_string()))
             .cloned()
-            .ok_or_else(|| Error::runtime(format!("restore(): network '{network}' has no stored state '{name}'")))?;
+            .ok_or_else(|| {
+                Error::runtime(format!(
+                    "restore(): network '{network}' has no stored state '{name}'"
+                ))
+            })?;
         for saved in snapshot.buffers {
             self.load_buffer(saved.buf, saved.len, saved.bytes)?;
         }

@@ -44,7 +44,11 @@ impl Executor<'_> {
         let snapshot = self
             .snapshots
             .get(&(network.to_string(), name.to_string()))
-            .ok_or_else(|| Error::runtime(format!("store(): network '{network}' has no stored state '{name}'")))?;
+            .ok_or_else(|| {
+                Error::runtime(format!(
+                    "store(): network '{network}' has no stored state '{name}'"
+                ))
+            })?;
         let parts = snapshot.parts();
         let header = Header {
             format: FORMAT.to_string(),
@@ -73,25 +77,51 @@ impl Executor<'_> {
     /// Keeps the state in `data` (from [`save_state`](Self::save_state), in
     /// this process or another) under (`network`, `name`), for a `restore_state`.
     pub fn load_state(&mut self, network: &str, name: &str, data: &[u8]) -> Result<()> {
-        let bad = |why: String| Error::runtime(format!("restore(filename=...): the stored state '{name}' {why}"));
-        let split = data.iter().position(|&b| b == b'\n').ok_or_else(|| bad("is not a Brisk stored state".into()))?;
-        let header: Header =
-            serde_json::from_slice(&data[..split]).map_err(|e| bad(format!("is not a Brisk stored state ({e})")))?;
+        let bad = |why: String| {
+            Error::runtime(format!(
+                "restore(filename=...): the stored state '{name}' {why}"
+            ))
+        };
+        let split = data
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| bad("is not a Brisk stored state".into()))?;
+        let header: Header = serde_json::from_slice(&data[..split])
+            .map_err(|e| bad(format!("is not a Brisk stored state ({e})")))?;
         if header.format != FORMAT || header.version != VERSION {
-            return Err(bad(format!("has format {} version {}, this brisk reads version {VERSION}", header.format, header.version)));
+            return Err(bad(format!(
+                "has format {} version {}, this brisk reads version {VERSION}",
+                header.format, header.version
+            )));
         }
-        let by_name: HashMap<&str, usize> =
-            self.plan.buffers.iter().enumerate().map(|(i, b)| (b.name.as_str(), i)).collect();
+        let by_name: HashMap<&str, usize> = self
+            .plan
+            .buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.name.as_str(), i))
+            .collect();
         let mut rest = &data[split + 1..];
         let mut buffers = Vec::with_capacity(header.buffers.len());
         for b in &header.buffers {
-            let &buf = by_name
-                .get(b.name.as_str())
-                .ok_or_else(|| bad(format!("holds the array '{}', which this simulation does not have", b.name)))?;
+            let &buf = by_name.get(b.name.as_str()).ok_or_else(|| {
+                bad(format!(
+                    "holds the array '{}', which this simulation does not have",
+                    b.name
+                ))
+            })?;
             let size = self.plan.buffers[buf].dtype.size() as u64;
-            let n = usize::try_from(b.bytes).ok().filter(|&n| n <= rest.len()).ok_or_else(|| bad("is cut short".into()))?;
+            let n = usize::try_from(b.bytes)
+                .ok()
+                .filter(|&n| n <= rest.len())
+                .ok_or_else(|| bad("is cut short".into()))?;
             let recorded = self.plan.buffers[buf].role == BufferRole::Recorded;
-            let declared = self.export.arrays.get(buf).filter(|a| !a.dynamic).map(|_| self.plan.buffers[buf].len);
+            let declared = self
+                .export
+                .arrays
+                .get(buf)
+                .filter(|a| !a.dynamic)
+                .map(|_| self.plan.buffers[buf].len);
             let fits = b.bytes % size == 0
                 && (recorded || b.len.checked_mul(size) == Some(b.bytes))
                 && declared.is_none_or(|len| recorded || len == b.len);
@@ -108,7 +138,8 @@ impl Executor<'_> {
             return Err(bad("has bytes after its last array".into()));
         }
         let snapshot = Snapshot::from_parts(header.network_t, header.seed, header.stream, buffers);
-        self.snapshots.insert((network.to_string(), name.to_string()), snapshot);
+        self.snapshots
+            .insert((network.to_string(), name.to_string()), snapshot);
         Ok(())
     }
 }

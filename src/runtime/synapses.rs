@@ -45,11 +45,17 @@ const STATE_BRIAN_LEN: usize = 7;
 const MAX_RING_BYTES: u128 = 16 << 30;
 
 fn i64s(bytes: &[u8]) -> Vec<i64> {
-    bytes.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8]))).collect()
+    bytes
+        .chunks_exact(8)
+        .map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+        .collect()
 }
 
 fn i32s(bytes: &[u8]) -> Vec<i32> {
-    bytes.chunks_exact(4).map(|b| i32::from_le_bytes(b.try_into().unwrap_or([0; 4]))).collect()
+    bytes
+        .chunks_exact(4)
+        .map(|b| i32::from_le_bytes(b.try_into().unwrap_or([0; 4])))
+        .collect()
 }
 
 fn bytes_i64(values: &[i64]) -> Vec<u8> {
@@ -84,8 +90,12 @@ impl Executor<'_> {
         let chunks = bytes.chunks_exact(dtype.size());
         Ok(match dtype {
             Dtype::Float64 => chunks.map(|b| f(LittleEndian::read_f64(b))).collect(),
-            Dtype::Float32 => chunks.map(|b| f(f64::from(LittleEndian::read_f32(b)))).collect(),
-            _ => chunks.map(|b| f(Value::from_bytes(dtype, b).as_f64())).collect(),
+            Dtype::Float32 => chunks
+                .map(|b| f(f64::from(LittleEndian::read_f32(b))))
+                .collect(),
+            _ => chunks
+                .map(|b| f(Value::from_bytes(dtype, b).as_f64()))
+                .collect(),
         })
     }
 
@@ -106,7 +116,9 @@ impl Executor<'_> {
     pub(super) fn connect(&mut self, code_object: &str) -> Result<()> {
         let c: ConnectPlan = self.plan.connects[code_object].clone();
         let in_object = |e: Error| e.in_object(&c.synapses, code_object);
-        let fill = self.kernel_of(code_object, crate::plan::Phase::Main)?.ok_or_else(|| Error::runtime("connect() without a kernel"))?;
+        let fill = self
+            .kernel_of(code_object, crate::plan::Phase::Main)?
+            .ok_or_else(|| Error::runtime("connect() without a kernel"))?;
         let old = self.lens[c.synaptic_pre];
         let incoming = self.size_value(&c.incoming_len.0)? + c.incoming_len.1;
         let outgoing = self.size_value(&c.outgoing_len.0)? + c.outgoing_len.1;
@@ -123,7 +135,8 @@ impl Executor<'_> {
                 if self.lens[c.counts] < outer {
                     self.resize(c.counts, outer)?;
                 }
-                self.device.launch(count, self.plan.kernels[count].launch, &args)?;
+                self.device
+                    .launch(count, self.plan.kernels[count].launch, &args)?;
                 self.check_connect_error(&c).map_err(in_object)?;
                 let counts = i64s(&self.device.read(c.counts, 0, outer as usize * 8)?);
                 let mut offsets = Vec::with_capacity(counts.len());
@@ -138,7 +151,8 @@ impl Executor<'_> {
                 total as u64
             }
             _ => {
-                self.device.write(c.counts, 0, &(old as i64).to_le_bytes())?;
+                self.device
+                    .write(c.counts, 0, &(old as i64).to_le_bytes())?;
                 c.sources.map(|b| self.lens[b]).unwrap_or(0)
             }
         };
@@ -151,10 +165,12 @@ impl Executor<'_> {
         for &buf in &c.registered {
             self.resize(buf, total)?;
         }
-        self.device.launch(fill, self.plan.kernels[fill].launch, &args)?;
+        self.device
+            .launch(fill, self.plan.kernels[fill].launch, &args)?;
         self.check_connect_error(&c).map_err(in_object)?;
         let n_dtype = self.dtype(c.n);
-        self.device.write(c.n, 0, &Value::Int(total as i64).to_bytes(n_dtype))?;
+        self.device
+            .write(c.n, 0, &Value::Int(total as i64).to_bytes(n_dtype))?;
         self.scalar_cache.clear();
         if let Some(number) = c.multisynaptic_index {
             let pre = self.read_i32s(c.synaptic_pre)?;
@@ -170,7 +186,10 @@ impl Executor<'_> {
                 })
                 .collect();
             let dtype = self.dtype(number);
-            let bytes: Vec<u8> = numbers.iter().flat_map(|&n| Value::Int(i64::from(n)).to_bytes(dtype)).collect();
+            let bytes: Vec<u8> = numbers
+                .iter()
+                .flat_map(|&n| Value::Int(i64::from(n)).to_bytes(dtype))
+                .collect();
             self.device.write(number, 0, &bytes)?;
         }
         Ok(())
@@ -207,16 +226,23 @@ impl Executor<'_> {
         let in_object = |e: Error| e.in_object(&p.synapses, name);
         let dt = self.read_f64s(p.source_dt)?.first().copied().unwrap_or(0.0);
         if dt <= 0.0 {
-            return Err(in_object(Error::runtime(format!("pathway '{name}': the source clock has dt = {dt}"))));
+            return Err(in_object(Error::runtime(format!(
+                "pathway '{name}': the source clock has dt = {dt}"
+            ))));
         }
         let n = self.lens[p.sources] as usize;
         // Brian's conversion to steps, as int: (int)(delay / dt + 0.5).
         let steps = self.read_as(p.delay, |d| (d / dt + 0.5) as i32)?;
         if !p.delay_scalar && steps.len() != n {
-            return Err(in_object(Error::runtime(format!("pathway '{name}' has {} delays for {n} synapses", steps.len()))));
+            return Err(in_object(Error::runtime(format!(
+                "pathway '{name}' has {} delays for {n} synapses",
+                steps.len()
+            ))));
         }
         if let Some(&bad) = steps.iter().find(|&&d| d < 0) {
-            return Err(in_object(Error::runtime(format!("pathway '{name}' has a negative delay ({bad} steps)"))));
+            return Err(in_object(Error::runtime(format!(
+                "pathway '{name}' has a negative delay ({bad} steps)"
+            ))));
         }
         let min_d = i64::from(steps.iter().copied().min().unwrap_or(0));
         let max_d = i64::from(steps.iter().copied().max().unwrap_or(0));
@@ -230,22 +256,38 @@ impl Executor<'_> {
         }
 
         let old = self.read_i64s(p.state)?;
-        let (carried, queue_len) = if old[STATE_D] > 0 { self.pending(&p, &old, dt)? } else { (Vec::new(), 1) };
+        let (carried, queue_len) = if old[STATE_D] > 0 {
+            self.pending(&p, &old, dt)?
+        } else {
+            (Vec::new(), 1)
+        };
 
         // The sources, relative to the pathway's source range.
         let mut scratch = self.device.read(p.sources, 0, n * 4)?;
         let mut sources = vec![0i32; n];
         LittleEndian::read_i32_into(&scratch, &mut sources);
-        let tables = DelayTables::build(&sources, &steps, p.delay_scalar, p.spikes_start, p.num_sources)
-            .map_err(|(s, src)| {
-                in_object(Error::runtime(format!("synapse {s} has source neuron {src}, outside the pathway's source range")))
-            })?;
+        let tables = DelayTables::build(
+            &sources,
+            &steps,
+            p.delay_scalar,
+            p.spikes_start,
+            p.num_sources,
+        )
+        .map_err(|(s, src)| {
+            in_object(Error::runtime(format!(
+                "synapse {s} has source neuron {src}, outside the pathway's source range"
+            )))
+        })?;
         drop(sources);
         drop(steps);
         // A delivery grouped by target: each target's synapses in Brian's order
         // (CUDA only: the C++ target delivers serially and never reads these tables).
         let mut carried = carried;
-        if let Some(g) = p.by_target.as_ref().filter(|_| self.device.backend() == "cuda") {
+        if let Some(g) = p
+            .by_target
+            .as_ref()
+            .filter(|_| self.device.backend() == "cuda")
+        {
             let targets = self.read_i32s(g.index)?;
             let t = ByTargetTables::build(&tables.start, &tables.by_source, &tables.by_delay, &targets, g.groups)
                 .map_err(|(s, t)| {
@@ -262,7 +304,8 @@ impl Executor<'_> {
                 carry_by_target(step, &targets);
             }
         }
-        self.device.write(p.by_source_start, 0, &bytes_i64(&tables.start))?;
+        self.device
+            .write(p.by_source_start, 0, &bytes_i64(&tables.start))?;
         // `scratch` holds n int32 values' bytes: reused for both tables.
         LittleEndian::write_i32_into(&tables.by_source, &mut scratch);
         self.replace(p.by_source, n as u64, &scratch)?;
@@ -278,7 +321,11 @@ impl Executor<'_> {
             carry.extend_from_slice(step);
             carry_start.push(carry.len() as i64);
         }
-        self.replace(p.carry_start, carry_start.len() as u64, &bytes_i64(&carry_start))?;
+        self.replace(
+            p.carry_start,
+            carry_start.len() as u64,
+            &bytes_i64(&carry_start),
+        )?;
         self.replace(p.carry, carry.len() as u64, &bytes_i32(&carry))?;
         let brian_len = queue_len.max(max_d + 1);
         let mut state = [0i64; 8];
@@ -300,15 +347,25 @@ impl Executor<'_> {
         // (owned copies: the checks below read the device through `self`)
         let (dynamic, indices, monitor) = {
             let export = &self.export;
-            let Some(co) = export.code_object(code_object).filter(|c| c.template == "statemonitor") else {
+            let Some(co) = export
+                .code_object(code_object)
+                .filter(|c| c.template == "statemonitor")
+            else {
                 return Ok(());
             };
             let dynamic: Vec<(String, String)> = crate::validate::monitored_group(co)
                 .into_iter()
                 .filter_map(|(_, array)| export.array(array).filter(|a| a.dynamic))
-                .map(|a| (a.name.clone(), a.owner.clone().unwrap_or_else(|| a.name.clone())))
+                .map(|a| {
+                    (
+                        a.name.clone(),
+                        a.owner.clone().unwrap_or_else(|| a.name.clone()),
+                    )
+                })
                 .collect();
-            let Some(VariableDecl::Array { array, .. }) = co.variables.get("_indices") else { return Ok(()) };
+            let Some(VariableDecl::Array { array, .. }) = co.variables.get("_indices") else {
+                return Ok(());
+            };
             (dynamic, array.clone(), co.owner.name.clone())
         };
         let mut size: Option<(u64, String)> = None;
@@ -318,7 +375,9 @@ impl Executor<'_> {
                 size = Some((len, owner));
             }
         }
-        let Some((size, group)) = size else { return Ok(()) };
+        let Some((size, group)) = size else {
+            return Ok(());
+        };
         let buf = self.array(&indices)?;
         let values = self.read_as(buf, |x| x as i64)?;
         if let Some(bad) = values.into_iter().find(|&i| i < 0 || i as u64 >= size) {
@@ -378,10 +437,14 @@ impl Executor<'_> {
         let carry = self.read_i32s(p.carry)?;
         let step = old[STATE_CARRY_STEP];
         let carried_len = (old[STATE_CARRY_LEN] - step).max(0) as usize + 1;
-        let mut queue: Vec<Vec<i32>> = vec![Vec::new(); brian_len.max(max_d as usize + 1).max(carried_len)];
+        let mut queue: Vec<Vec<i32>> =
+            vec![Vec::new(); brian_len.max(max_d as usize + 1).max(carried_len)];
         for c in (step + 1).max(0)..old[STATE_CARRY_LEN] {
             let k = (c - step) as usize;
-            let (a, b) = (carry_start[c as usize] as usize, carry_start[c as usize + 1] as usize);
+            let (a, b) = (
+                carry_start[c as usize] as usize,
+                carry_start[c as usize + 1] as usize,
+            );
             queue[k].extend_from_slice(&carry[a..b]);
         }
         let history = self.read_i32s(p.history)?;
@@ -392,7 +455,10 @@ impl Executor<'_> {
             let slot = ((cursor - age).rem_euclid(slots)) as usize * slot_len;
             let count = history[slot + slot_len - 1] as usize;
             for &src in &history[slot..slot + count] {
-                let (a, b) = (start[src as usize] as usize, start[src as usize + 1] as usize);
+                let (a, b) = (
+                    start[src as usize] as usize,
+                    start[src as usize + 1] as usize,
+                );
                 for k in a..b {
                     let d = i64::from(by_delay[k]);
                     if d > age {
@@ -475,13 +541,21 @@ impl DelayTables {
                 by_source[k] = s as i32;
                 by_delay[k] = d;
             }
-            return Ok(DelayTables { start, by_source, by_delay });
+            return Ok(DelayTables {
+                start,
+                by_source,
+                by_delay,
+            });
         }
         // Within each source, stable by delay: a counting sort over the
         // source's own synapses, or a merge sort where delays are many.
         let buckets = steps.iter().copied().max().unwrap_or(0).max(0) as usize + 2;
         // (no table for delays far beyond the number of synapses: merge sorts then)
-        let mut counts = if buckets <= 4 * n + 16 { vec![0usize; buckets] } else { Vec::new() };
+        let mut counts = if buckets <= 4 * n + 16 {
+            vec![0usize; buckets]
+        } else {
+            Vec::new()
+        };
         let mut segment: Vec<u32> = Vec::new();
         for src in 0..n_src {
             let (a, b) = (start[src] as usize, start[src + 1] as usize);
@@ -511,7 +585,11 @@ impl DelayTables {
                 }
             }
         }
-        Ok(DelayTables { start, by_source, by_delay })
+        Ok(DelayTables {
+            start,
+            by_source,
+            by_delay,
+        })
     }
 }
 
@@ -520,10 +598,17 @@ mod tests {
     use super::DelayTables;
 
     /// The tables by a plain sort on (source, delay, index).
-    fn by_sorting(sources: &[i32], steps: &[i32], scalar: bool, spikes_start: i64, n_src: usize) -> DelayTables {
+    fn by_sorting(
+        sources: &[i32],
+        steps: &[i32],
+        scalar: bool,
+        spikes_start: i64,
+        n_src: usize,
+    ) -> DelayTables {
         let delay = |s: usize| if scalar { steps[0] } else { steps[s] };
-        let mut order: Vec<(i64, i32, i32)> =
-            (0..sources.len()).map(|s| (i64::from(sources[s]) - spikes_start, delay(s), s as i32)).collect();
+        let mut order: Vec<(i64, i32, i32)> = (0..sources.len())
+            .map(|s| (i64::from(sources[s]) - spikes_start, delay(s), s as i32))
+            .collect();
         order.sort_unstable();
         let mut start = vec![0i64; n_src + 1];
         for o in &order {
@@ -532,7 +617,11 @@ mod tests {
         for k in 0..n_src {
             start[k + 1] += start[k];
         }
-        DelayTables { start, by_source: order.iter().map(|o| o.2).collect(), by_delay: order.iter().map(|o| o.1).collect() }
+        DelayTables {
+            start,
+            by_source: order.iter().map(|o| o.2).collect(),
+            by_delay: order.iter().map(|o| o.1).collect(),
+        }
     }
 
     #[test]
@@ -540,22 +629,40 @@ mod tests {
         // A small linear congruential generator: synapses in no particular order.
         // The last case has many delays per few synapses (the merge-sort path).
         let mut next = crate::runtime::test_lcg(12345);
-        for (n, n_src, max_d, start) in [(0usize, 4usize, 3u64, 0i64), (1, 1, 1, 0), (500, 7, 5, 10), (5000, 100, 40, 3), (300, 50, 1000, 0)] {
+        for (n, n_src, max_d, start) in [
+            (0usize, 4usize, 3u64, 0i64),
+            (1, 1, 1, 0),
+            (500, 7, 5, 10),
+            (5000, 100, 40, 3),
+            (300, 50, 1000, 0),
+        ] {
             let sources: Vec<i32> = (0..n).map(|_| next(n_src as u64) + start as i32).collect();
             let steps: Vec<i32> = (0..n).map(|_| next(max_d)).collect();
             let got = DelayTables::build(&sources, &steps, false, start, n_src as u64).unwrap();
-            assert_eq!(got, by_sorting(&sources, &steps, false, start, n_src), "n={n}");
+            assert_eq!(
+                got,
+                by_sorting(&sources, &steps, false, start, n_src),
+                "n={n}"
+            );
             let scalar = [2];
             let got = DelayTables::build(&sources, &scalar, true, start, n_src as u64).unwrap();
-            assert_eq!(got, by_sorting(&sources, &scalar, true, start, n_src), "n={n}, one delay");
+            assert_eq!(
+                got,
+                by_sorting(&sources, &scalar, true, start, n_src),
+                "n={n}, one delay"
+            );
         }
     }
 
     #[test]
     fn huge_delays_need_no_table_of_that_size() {
         // one delay of 10^9 steps: the per-source merge sort, not a 10^9-entry count table
-        let got = DelayTables::build(&[0, 0, 1, 0], &[1_000_000_000, 5, 7, 5], false, 0, 2).unwrap();
-        assert_eq!(got, by_sorting(&[0, 0, 1, 0], &[1_000_000_000, 5, 7, 5], false, 0, 2));
+        let got =
+            DelayTables::build(&[0, 0, 1, 0], &[1_000_000_000, 5, 7, 5], false, 0, 2).unwrap();
+        assert_eq!(
+            got,
+            by_sorting(&[0, 0, 1, 0], &[1_000_000_000, 5, 7, 5], false, 0, 2)
+        );
         assert_eq!(got.by_source, vec![1, 3, 0, 2]);
     }
 

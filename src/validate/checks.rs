@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 use crate::export::{
-    ArrayDecl, ArrayInit, ArraySize, ClockKind, CodeObjectDecl, Export, QueueEntry, StaticArrayDecl, VariableDecl,
+    ArrayDecl, ArrayInit, ArraySize, ClockKind, CodeObjectDecl, Export, QueueEntry,
+    StaticArrayDecl, VariableDecl,
 };
 
 use super::is_identifier;
@@ -27,7 +28,11 @@ pub fn validate(export: &Export) -> Result<()> {
     for (i, co) in export.code_objects.iter().enumerate() {
         v.code_object(i, co)?;
     }
-    let dts = export.clocks.iter().filter_map(|c| c.dt_array.clone().map(|a| (a, c.dt.unwrap_or(0.0)))).collect();
+    let dts = export
+        .clocks
+        .iter()
+        .filter_map(|c| c.dt_array.clone().map(|a| (a, c.dt.unwrap_or(0.0))))
+        .collect();
     v.queue(&export.main_queue, dts, "main_queue")?;
     Ok(())
 }
@@ -47,7 +52,10 @@ pub fn queue_entries(
     for (name, decl) in added {
         let path = format!("{what}.static_arrays.{name}");
         if !is_identifier(name) {
-            return Err(err(&path, format!("'{name}' is not a name of a static array")));
+            return Err(err(
+                &path,
+                format!("'{name}' is not a name of a static array"),
+            ));
         }
         v.static_array(name, decl, &path)?;
     }
@@ -64,9 +72,12 @@ fn err(path: &str, message: String) -> Error {
 
 impl<'a> Validator<'a> {
     fn array(&self, name: &str, path: &str) -> Result<&'a ArrayDecl> {
-        self.export
-            .array(name)
-            .ok_or_else(|| err(path, format!("names the array '{name}', which is not in the export's arrays")))
+        self.export.array(name).ok_or_else(|| {
+            err(
+                path,
+                format!("names the array '{name}', which is not in the export's arrays"),
+            )
+        })
     }
 
     fn arrays(&self) -> Result<()> {
@@ -83,20 +94,46 @@ impl<'a> Validator<'a> {
                     "array '{}' declares {:?} elements of {} bytes: more than {MAX_ARRAY_BYTES} bytes", a.name, a.size, a.dtype.size()
                 )));
             }
-            if matches!(a.size, ArraySize::TwoD(_)) != (a.ndim == 2) || !(1..=2).contains(&a.ndim) || (a.ndim == 2 && !a.dynamic) {
-                return Err(err(&format!("{path}.ndim"), format!("array '{}' has ndim {} and size {:?}", a.name, a.ndim, a.size)));
+            if matches!(a.size, ArraySize::TwoD(_)) != (a.ndim == 2)
+                || !(1..=2).contains(&a.ndim)
+                || (a.ndim == 2 && !a.dynamic)
+            {
+                return Err(err(
+                    &format!("{path}.ndim"),
+                    format!(
+                        "array '{}' has ndim {} and size {:?}",
+                        a.name, a.ndim, a.size
+                    ),
+                ));
             }
             if a.scalar && a.size.len() != 1 {
-                return Err(err(&format!("{path}.size"), format!("scalar array '{}' has {} elements", a.name, a.size.len())));
+                return Err(err(
+                    &format!("{path}.size"),
+                    format!("scalar array '{}' has {} elements", a.name, a.size.len()),
+                ));
             }
-            if a.init == ArrayInit::Arange && a.arange_start.checked_add(a.size.len() as i64).is_none() {
-                return Err(err(&format!("{path}.arange_start"), format!("array '{}' counts past 2^63", a.name)));
+            if a.init == ArrayInit::Arange
+                && a.arange_start.checked_add(a.size.len() as i64).is_none()
+            {
+                return Err(err(
+                    &format!("{path}.arange_start"),
+                    format!("array '{}' counts past 2^63", a.name),
+                ));
             }
             if let Some(other) = files.insert(a.file.as_str(), &a.name) {
-                return Err(err(&format!("{path}.file"), format!("arrays '{other}' and '{}' share the results file '{}'", a.name, a.file)));
+                return Err(err(
+                    &format!("{path}.file"),
+                    format!(
+                        "arrays '{other}' and '{}' share the results file '{}'",
+                        a.name, a.file
+                    ),
+                ));
             }
             if self.export.array_position(&a.name) != Some(i) {
-                return Err(err(&format!("{path}.name"), format!("the array '{}' is declared twice", a.name)));
+                return Err(err(
+                    &format!("{path}.name"),
+                    format!("the array '{}' is declared twice", a.name),
+                ));
             }
         }
         Ok(())
@@ -110,15 +147,37 @@ impl<'a> Validator<'a> {
     }
 
     fn static_array(&self, name: &str, decl: &StaticArrayDecl, path: &str) -> Result<()> {
-        let expected = decl.size.checked_mul(decl.dtype.size() as u64).filter(|&b| b <= MAX_ARRAY_BYTES);
+        let expected = decl
+            .size
+            .checked_mul(decl.dtype.size() as u64)
+            .filter(|&b| b <= MAX_ARRAY_BYTES);
         let Some(expected) = expected else {
-            return Err(err(path, format!("static array '{name}' declares {} elements: too many", decl.size)));
+            return Err(err(
+                path,
+                format!(
+                    "static array '{name}' declares {} elements: too many",
+                    decl.size
+                ),
+            ));
         };
         let file = self.export.static_dir().join(name);
-        let meta = std::fs::symlink_metadata(&file)
-            .map_err(|e| err(path, format!("cannot read static array '{name}' ({}): {e}", file.display())))?;
+        let meta = std::fs::symlink_metadata(&file).map_err(|e| {
+            err(
+                path,
+                format!(
+                    "cannot read static array '{name}' ({}): {e}",
+                    file.display()
+                ),
+            )
+        })?;
         if !meta.is_file() {
-            return Err(err(path, format!("static array '{name}' ({}) is not a regular file", file.display())));
+            return Err(err(
+                path,
+                format!(
+                    "static array '{name}' ({}) is not a regular file",
+                    file.display()
+                ),
+            ));
         }
         if meta.len() != expected {
             return Err(err(path, format!(
@@ -133,21 +192,39 @@ impl<'a> Validator<'a> {
         for (i, c) in self.export.clocks.iter().enumerate() {
             let path = format!("clocks[{i}]");
             self.scalar_of(&c.t_array, Dtype::Float64, &format!("{path}.t_array"))?;
-            self.scalar_of(&c.timestep_array, Dtype::Int64, &format!("{path}.timestep_array"))?;
+            self.scalar_of(
+                &c.timestep_array,
+                Dtype::Int64,
+                &format!("{path}.timestep_array"),
+            )?;
             match c.kind {
                 ClockKind::Regular => {
                     let dt = c.dt.unwrap_or(f64::NAN);
                     if !(dt.is_finite() && dt > 0.0) {
-                        return Err(err(&format!("{path}.dt"), format!("clock '{}' has dt = {dt}: dt must be finite and > 0", c.name)));
+                        return Err(err(
+                            &format!("{path}.dt"),
+                            format!(
+                                "clock '{}' has dt = {dt}: dt must be finite and > 0",
+                                c.name
+                            ),
+                        ));
                     }
-                    let dt_array = c.dt_array.as_deref().ok_or_else(|| err(&path, format!("clock '{}' has no dt array", c.name)))?;
+                    let dt_array = c
+                        .dt_array
+                        .as_deref()
+                        .ok_or_else(|| err(&path, format!("clock '{}' has no dt array", c.name)))?;
                     self.scalar_of(dt_array, Dtype::Float64, &format!("{path}.dt_array"))?;
                 }
                 ClockKind::Event => {
-                    let times = c.times_array.as_deref().ok_or_else(|| err(&path, format!("event clock '{}' has no times", c.name)))?;
+                    let times = c.times_array.as_deref().ok_or_else(|| {
+                        err(&path, format!("event clock '{}' has no times", c.name))
+                    })?;
                     let a = self.array(times, &format!("{path}.times_array"))?;
                     if a.dtype != Dtype::Float64 || a.size.len() == 0 {
-                        return Err(err(&format!("{path}.times_array"), format!("event clock '{}' needs float64 times", c.name)));
+                        return Err(err(
+                            &format!("{path}.times_array"),
+                            format!("event clock '{}' needs float64 times", c.name),
+                        ));
                     }
                 }
             }
@@ -159,7 +236,15 @@ impl<'a> Validator<'a> {
     fn scalar_of(&self, name: &str, dtype: Dtype, path: &str) -> Result<&'a ArrayDecl> {
         let a = self.array(name, path)?;
         if a.dtype != dtype || a.size.len() != 1 || a.dynamic {
-            return Err(err(path, format!("'{name}' must be one {} element (it is {:?} of {})", dtype.name(), a.size, a.dtype.name())));
+            return Err(err(
+                path,
+                format!(
+                    "'{name}' must be one {} element (it is {:?} of {})",
+                    dtype.name(),
+                    a.size,
+                    a.dtype.name()
+                ),
+            ));
         }
         Ok(a)
     }
@@ -168,7 +253,10 @@ impl<'a> Validator<'a> {
         if self.export.clocks.iter().any(|c| c.name == name) {
             Ok(())
         } else {
-            Err(err(path, format!("names the clock '{name}', which is not in the export's clocks")))
+            Err(err(
+                path,
+                format!("names the clock '{name}', which is not in the export's clocks"),
+            ))
         }
     }
 
@@ -176,24 +264,34 @@ impl<'a> Validator<'a> {
         let path = format!("code_objects[{i}]");
         let within = |e: Error| e.in_object(&co.owner.name, &co.name);
         if self.export.code_object_position(&co.name) != Some(i) {
-            return Err(within(err(&format!("{path}.name"), "the code object is declared twice".to_string())));
+            return Err(within(err(
+                &format!("{path}.name"),
+                "the code object is declared twice".to_string(),
+            )));
         }
         if let Some(clock) = &co.clock {
-            self.clock_exists(clock, &format!("{path}.clock")).map_err(within)?;
+            self.clock_exists(clock, &format!("{path}.clock"))
+                .map_err(within)?;
         }
         for (name, var) in &co.variables {
-            self.variable(co, var, &format!("{path}.variables.{name}")).map_err(within)?;
+            self.variable(co, var, &format!("{path}.variables.{name}"))
+                .map_err(within)?;
         }
         for (var, index) in &co.indices {
             // Brian lists indices of variables the code object may not have;
             // an index that is a variable of it must be an integer array
             let ok = match co.variables.get(index) {
                 None => true,
-                Some(VariableDecl::Array { dtype, .. } | VariableDecl::Auxiliary { dtype }) => dtype.is_integer(),
+                Some(VariableDecl::Array { dtype, .. } | VariableDecl::Auxiliary { dtype }) => {
+                    dtype.is_integer()
+                }
                 Some(_) => false,
             };
             if !ok {
-                return Err(within(err(&format!("{path}.indices.{var}"), format!("'{var}' is indexed by '{index}', which is not an integer variable"))));
+                return Err(within(err(
+                    &format!("{path}.indices.{var}"),
+                    format!("'{var}' is indexed by '{index}', which is not an integer variable"),
+                )));
             }
         }
         self.keywords(co, &path).map_err(within)?;
@@ -204,12 +302,24 @@ impl<'a> Validator<'a> {
 
     fn variable(&self, co: &CodeObjectDecl, var: &VariableDecl, path: &str) -> Result<()> {
         match var {
-            VariableDecl::Array { array, dtype, ndim, dynamic, index, .. } => {
+            VariableDecl::Array {
+                array,
+                dtype,
+                ndim,
+                dynamic,
+                index,
+                ..
+            } => {
                 let a = self.array(array, &format!("{path}.array"))?;
                 if a.dtype != *dtype {
-                    return Err(err(&format!("{path}.dtype"), format!(
-                        "the variable is {} but its array '{array}' is {}", dtype.name(), a.dtype.name()
-                    )));
+                    return Err(err(
+                        &format!("{path}.dtype"),
+                        format!(
+                            "the variable is {} but its array '{array}' is {}",
+                            dtype.name(),
+                            a.dtype.name()
+                        ),
+                    ));
                 }
                 if a.ndim != *ndim || a.dynamic != *dynamic {
                     return Err(err(&format!("{path}.ndim"), format!(
@@ -217,18 +327,44 @@ impl<'a> Validator<'a> {
                     )));
                 }
                 if index != "_idx" && index != "0" && !co.variables.contains_key(index) {
-                    return Err(err(&format!("{path}.index"), format!("the index '{index}' is not a variable of the code object")));
+                    return Err(err(
+                        &format!("{path}.index"),
+                        format!("the index '{index}' is not a variable of the code object"),
+                    ));
                 }
             }
-            VariableDecl::TimedArray { ndim, shape, dt, values, .. } => {
-                let decl = self.export.static_arrays.get(values)
-                    .ok_or_else(|| err(&format!("{path}.values"), format!("the TimedArray's values '{values}' are not a static array")))?;
+            VariableDecl::TimedArray {
+                ndim,
+                shape,
+                dt,
+                values,
+                ..
+            } => {
+                let decl = self.export.static_arrays.get(values).ok_or_else(|| {
+                    err(
+                        &format!("{path}.values"),
+                        format!("the TimedArray's values '{values}' are not a static array"),
+                    )
+                })?;
                 let count = shape.iter().try_fold(1u64, |acc, &n| acc.checked_mul(n));
-                if usize::from(*ndim) != shape.len() || !(1..=2).contains(ndim) || count != Some(decl.size) || decl.size == 0 {
-                    return Err(err(&format!("{path}.shape"), format!("the TimedArray's shape {shape:?} does not match its {} values", decl.size)));
+                if usize::from(*ndim) != shape.len()
+                    || !(1..=2).contains(ndim)
+                    || count != Some(decl.size)
+                    || decl.size == 0
+                {
+                    return Err(err(
+                        &format!("{path}.shape"),
+                        format!(
+                            "the TimedArray's shape {shape:?} does not match its {} values",
+                            decl.size
+                        ),
+                    ));
                 }
                 if !(dt.is_finite() && *dt > 0.0) {
-                    return Err(err(&format!("{path}.dt"), format!("the TimedArray's dt = {dt} must be finite and > 0")));
+                    return Err(err(
+                        &format!("{path}.dt"),
+                        format!("the TimedArray's dt = {dt} must be finite and > 0"),
+                    ));
                 }
             }
             VariableDecl::UserFunction { dependencies, .. } => {
@@ -254,12 +390,21 @@ impl<'a> Validator<'a> {
         let k = &co.template_kwds;
         for (key, value) in k.names() {
             if !value.is_empty() && !is_identifier(value) {
-                return Err(err(&format!("{path}.template_kwds.{key}"), format!("{value:?} is not a valid name")));
+                return Err(err(
+                    &format!("{path}.template_kwds.{key}"),
+                    format!("{value:?} is not a valid name"),
+                ));
             }
         }
-        for (key, map) in [("record_variables", &k.record_variables), ("_recorded_variables", &k.recorded_variables)] {
+        for (key, map) in [
+            ("record_variables", &k.record_variables),
+            ("_recorded_variables", &k.recorded_variables),
+        ] {
             if let Some(bad) = map.iter().find(|n| !is_identifier(n)) {
-                return Err(err(&format!("{path}.template_kwds.{key}"), format!("{bad:?} is not a valid name")));
+                return Err(err(
+                    &format!("{path}.template_kwds.{key}"),
+                    format!("{bad:?} is not a valid name"),
+                ));
             }
         }
         Ok(())
@@ -277,13 +422,19 @@ impl<'a> Validator<'a> {
         };
         let n = constant("N");
         if n.is_some_and(|n| !(0..=1 << 40).contains(&n)) {
-            return Err(err(&format!("{path}.variables.N"), format!("N = {} is out of range", n.unwrap_or(0))));
+            return Err(err(
+                &format!("{path}.variables.N"),
+                format!("N = {} is out of range", n.unwrap_or(0)),
+            ));
         }
         // the event space holds the whole source group and the count
         if let Some(space) = &co.eventspace {
             let a = self.array(space, &format!("{path}.eventspace"))?;
             if a.dtype != Dtype::Int32 || a.dynamic {
-                return Err(err(&format!("{path}.eventspace"), format!("the event space '{space}' must be a fixed int32 array")));
+                return Err(err(
+                    &format!("{path}.eventspace"),
+                    format!("the event space '{space}' must be a fixed int32 array"),
+                ));
             }
             let needed = match co.template.as_str() {
                 "threshold" | "reset" => n,
@@ -292,15 +443,24 @@ impl<'a> Validator<'a> {
             };
             if let Some(needed) = needed {
                 if a.size.len() < needed.max(0) as u64 + 1 {
-                    return Err(err(&format!("{path}.eventspace"), format!(
-                        "the event space '{space}' has {} elements, the {} needs {} + 1", a.size.len(), co.template, needed
-                    )));
+                    return Err(err(
+                        &format!("{path}.eventspace"),
+                        format!(
+                            "the event space '{space}' has {} elements, the {} needs {} + 1",
+                            a.size.len(),
+                            co.template,
+                            needed
+                        ),
+                    ));
                 }
             }
         }
         if let (Some(start), Some(stop)) = (constant("_source_start"), constant("_source_stop")) {
             if !(0 <= start && start <= stop) {
-                return Err(err(&format!("{path}.variables._source_start"), format!("the source range {start}..{stop} is empty or negative")));
+                return Err(err(
+                    &format!("{path}.variables._source_start"),
+                    format!("the source range {start}..{stop} is empty or negative"),
+                ));
             }
         }
         // arrays indexed by `_idx` hold the N elements a code object with a
@@ -309,18 +469,33 @@ impl<'a> Validator<'a> {
         if let Some(n) = n {
             let group_template = matches!(
                 co.template.as_str(),
-                "stateupdate" | "threshold" | "reset" | "group_variable_set" | "group_variable_set_conditional"
+                "stateupdate"
+                    | "threshold"
+                    | "reset"
+                    | "group_variable_set"
+                    | "group_variable_set_conditional"
             );
             for (name, var) in &co.variables {
-                if let VariableDecl::Array { array, scalar: false, dynamic: false, index, .. } = var {
+                if let VariableDecl::Array {
+                    array,
+                    scalar: false,
+                    dynamic: false,
+                    index,
+                    ..
+                } = var
+                {
                     let a = self.array(array, path)?;
                     // `_group_idx` (group_variable_set on a subgroup) holds the indices, checked below
-                    let per_element =
-                        name != "_group_idx" && (group_template || a.owner.as_deref() == Some(co.owner.name.as_str()));
+                    let per_element = name != "_group_idx"
+                        && (group_template || a.owner.as_deref() == Some(co.owner.name.as_str()));
                     if per_element && index == "_idx" && a.size.len() < n as u64 {
-                        return Err(err(&format!("{path}.variables.{name}"), format!(
-                            "'{name}' ({array}) has {} elements, the group has N = {n}", a.size.len()
-                        )));
+                        return Err(err(
+                            &format!("{path}.variables.{name}"),
+                            format!(
+                                "'{name}' ({array}) has {} elements, the group has N = {n}",
+                                a.size.len()
+                            ),
+                        ));
                     }
                 }
             }
@@ -328,13 +503,24 @@ impl<'a> Validator<'a> {
         // group_variable_set on a subgroup: `_num_group_idx` indices, each inside the group
         if let (Some(indices), Some(count)) = (array_of("_group_idx"), constant("_num_group_idx")) {
             if (indices.size.len() as i64) < count {
-                return Err(err(&format!("{path}.variables._group_idx"), format!(
-                    "'_group_idx' has {} elements, the code sets {count}", indices.size.len()
-                )));
+                return Err(err(
+                    &format!("{path}.variables._group_idx"),
+                    format!(
+                        "'_group_idx' has {} elements, the code sets {count}",
+                        indices.size.len()
+                    ),
+                ));
             }
             if let Some(n) = n {
-                if let Some((value, origin)) = self.written_values(indices)?.into_iter().find(|(v, _)| !(0..n).contains(v)) {
-                    return Err(err(&origin, format!("sets element {value} of a group of N = {n}")));
+                if let Some((value, origin)) = self
+                    .written_values(indices)?
+                    .into_iter()
+                    .find(|(v, _)| !(0..n).contains(v))
+                {
+                    return Err(err(
+                        &origin,
+                        format!("sets element {value} of a group of N = {n}"),
+                    ));
                 }
             }
         }
@@ -343,14 +529,28 @@ impl<'a> Validator<'a> {
         }
         if let Some(p) = &co.pathway {
             let space = self.array(&p.eventspace, &format!("{path}.pathway.eventspace"))?;
-            if !(0 <= p.spikes_start && p.spikes_start <= p.spikes_stop && (p.spikes_stop as u64) < space.size.len()) {
-                return Err(err(&format!("{path}.pathway.spikes_stop"), format!(
-                    "the pathway '{}' reads neurons {}..{} of an event space of {} elements", p.name, p.spikes_start, p.spikes_stop, space.size.len()
-                )));
+            if !(0 <= p.spikes_start
+                && p.spikes_start <= p.spikes_stop
+                && (p.spikes_stop as u64) < space.size.len())
+            {
+                return Err(err(
+                    &format!("{path}.pathway.spikes_stop"),
+                    format!(
+                        "the pathway '{}' reads neurons {}..{} of an event space of {} elements",
+                        p.name,
+                        p.spikes_start,
+                        p.spikes_stop,
+                        space.size.len()
+                    ),
+                ));
             }
             self.array(&p.sources, &format!("{path}.pathway.sources"))?;
             self.array(&p.delay, &format!("{path}.pathway.delay"))?;
-            self.scalar_of(&p.source_dt, Dtype::Float64, &format!("{path}.pathway.source_dt"))?;
+            self.scalar_of(
+                &p.source_dt,
+                Dtype::Float64,
+                &format!("{path}.pathway.source_dt"),
+            )?;
         }
         if let Some(s) = &co.summed {
             let target = self.array(&s.target, &format!("{path}.summed.target"))?;
@@ -362,9 +562,16 @@ impl<'a> Validator<'a> {
                 0 <= s.start && s.start <= s.stop && s.stop as u64 <= target.size.len()
             };
             if !in_range {
-                return Err(err(&format!("{path}.summed.stop"), format!(
-                    "the summed variable writes {}..{} of '{}' ({} elements)", s.start, s.stop, s.target, target.size.len()
-                )));
+                return Err(err(
+                    &format!("{path}.summed.stop"),
+                    format!(
+                        "the summed variable writes {}..{} of '{}' ({} elements)",
+                        s.start,
+                        s.stop,
+                        s.target,
+                        target.size.len()
+                    ),
+                ));
             }
         }
         if let Some(c) = &co.connect {
@@ -384,8 +591,14 @@ impl<'a> Validator<'a> {
     /// arrays are dynamic: their size is the number of synapses, made by
     /// `connect()`, so the runtime checks those indices when a run starts
     /// ([`monitored_group`]).
-    fn statemonitor(&self, co: &CodeObjectDecl, array_of: &dyn Fn(&str) -> Option<&'a ArrayDecl>) -> Result<()> {
-        let Some(indices) = array_of("_indices") else { return Ok(()) };
+    fn statemonitor(
+        &self,
+        co: &CodeObjectDecl,
+        array_of: &dyn Fn(&str) -> Option<&'a ArrayDecl>,
+    ) -> Result<()> {
+        let Some(indices) = array_of("_indices") else {
+            return Ok(());
+        };
         let group = monitored_group(co)
             .into_iter()
             .filter_map(|(_, array)| self.export.array(array))
@@ -413,20 +626,33 @@ impl<'a> Validator<'a> {
         let mut out = Vec::new();
         if a.init == ArrayInit::Arange && a.size.len() > 0 {
             out.push((a.arange_start, format!("arrays[{i}].arange_start")));
-            out.push((a.arange_start + a.size.len() as i64 - 1, format!("arrays[{i}].arange_start")));
+            out.push((
+                a.arange_start + a.size.len() as i64 - 1,
+                format!("arrays[{i}].arange_start"),
+            ));
         }
         for (q, entry) in self.export.main_queue.iter().enumerate() {
             let qpath = format!("main_queue[{q}]");
             match entry {
-                QueueEntry::SetByConstant { array, value } | QueueEntry::SetBySingleValue { array, value, .. } if *array == a.name => {
+                QueueEntry::SetByConstant { array, value }
+                | QueueEntry::SetBySingleValue { array, value, .. }
+                    if *array == a.name =>
+                {
                     out.push((value.as_i64(), format!("{qpath}.value")));
                 }
-                QueueEntry::SetByArray { array, static_array } if *array == a.name => {
+                QueueEntry::SetByArray {
+                    array,
+                    static_array,
+                } if *array == a.name => {
                     for v in self.static_values(static_array, &format!("{qpath}.static_array"))? {
                         out.push((v, format!("{qpath}.static_array")));
                     }
                 }
-                QueueEntry::SetArrayByArray { array, static_value, .. } if *array == a.name => {
+                QueueEntry::SetArrayByArray {
+                    array,
+                    static_value,
+                    ..
+                } if *array == a.name => {
                     for v in self.static_values(static_value, &format!("{qpath}.static_value"))? {
                         out.push((v, format!("{qpath}.static_value")));
                     }
@@ -439,20 +665,38 @@ impl<'a> Validator<'a> {
 
     /// The values of static array `name` (read errors name `path`).
     fn static_decoded(&self, name: &str, path: &str) -> Result<Vec<Value>> {
-        let (dtype, bytes) = self.export.read_static_array(name).map_err(|e| e.at_path(path))?;
-        Ok(bytes.chunks_exact(dtype.size()).map(|b| Value::from_bytes(dtype, b)).collect())
+        let (dtype, bytes) = self
+            .export
+            .read_static_array(name)
+            .map_err(|e| e.at_path(path))?;
+        Ok(bytes
+            .chunks_exact(dtype.size())
+            .map(|b| Value::from_bytes(dtype, b))
+            .collect())
     }
 
     fn static_values(&self, name: &str, path: &str) -> Result<Vec<i64>> {
-        Ok(self.static_decoded(name, path)?.into_iter().map(Value::as_i64).collect())
+        Ok(self
+            .static_decoded(name, path)?
+            .into_iter()
+            .map(Value::as_i64)
+            .collect())
     }
 
-    fn queue(&self, entries: &[QueueEntry], mut dts: BTreeMap<String, f64>, what: &str) -> Result<()> {
+    fn queue(
+        &self,
+        entries: &[QueueEntry],
+        mut dts: BTreeMap<String, f64>,
+        what: &str,
+    ) -> Result<()> {
         let code_object = |name: &str, path: &str| {
             if self.export.code_object(name).is_some() {
                 Ok(())
             } else {
-                Err(err(path, format!("names the code object '{name}', which is not in the export")))
+                Err(err(
+                    path,
+                    format!("names the code object '{name}', which is not in the export"),
+                ))
             }
         };
         let static_array = |name: &str, path: &str| -> Result<u64> {
@@ -460,7 +704,12 @@ impl<'a> Validator<'a> {
                 .static_arrays
                 .get(name)
                 .map(|d| d.size)
-                .ok_or_else(|| err(path, format!("names the static array '{name}', which is not in the export")))
+                .ok_or_else(|| {
+                    err(
+                        path,
+                        format!("names the static array '{name}', which is not in the export"),
+                    )
+                })
         };
         // (`dts`: the dt each clock has when a run starts)
         for (q, entry) in entries.iter().enumerate() {
@@ -468,16 +717,33 @@ impl<'a> Validator<'a> {
             match entry {
                 QueueEntry::RunCodeObject { code_object: c }
                 | QueueEntry::BeforeRunCodeObject { code_object: c }
-                | QueueEntry::AfterRunCodeObject { code_object: c } => code_object(c, &format!("{path}.code_object"))?,
+                | QueueEntry::AfterRunCodeObject { code_object: c } => {
+                    code_object(c, &format!("{path}.code_object"))?
+                }
                 QueueEntry::RunNetwork(run) => {
                     if run.t_start.is_some_and(|t| !(t.is_finite() && t >= 0.0)) {
-                        return Err(err(&format!("{path}.t_start"), "the run's start time must be finite and >= 0".to_string()));
+                        return Err(err(
+                            &format!("{path}.t_start"),
+                            "the run's start time must be finite and >= 0".to_string(),
+                        ));
                     }
                     if !(run.duration.is_finite() && run.duration >= 0.0) {
-                        return Err(err(&format!("{path}.duration"), format!("run() for {} s: the duration must be finite and >= 0", run.duration)));
+                        return Err(err(
+                            &format!("{path}.duration"),
+                            format!(
+                                "run() for {} s: the duration must be finite and >= 0",
+                                run.duration
+                            ),
+                        ));
                     }
                     if !(run.report_period.is_finite() && run.report_period > 0.0) {
-                        return Err(err(&format!("{path}.report_period"), format!("report_period = {} s must be finite and > 0", run.report_period)));
+                        return Err(err(
+                            &format!("{path}.report_period"),
+                            format!(
+                                "report_period = {} s must be finite and > 0",
+                                run.report_period
+                            ),
+                        ));
                     }
                     for (j, o) in run.objects.iter().enumerate() {
                         let opath = format!("{path}.objects[{j}]");
@@ -486,7 +752,10 @@ impl<'a> Validator<'a> {
                             code_object(c, &format!("{opath}.code_object"))?;
                         }
                         let clock = self.export.clocks.iter().find(|c| c.name == o.clock);
-                        if let Some(dt) = clock.and_then(|c| c.dt_array.as_deref()).and_then(|a| dts.get(a)) {
+                        if let Some(dt) = clock
+                            .and_then(|c| c.dt_array.as_deref())
+                            .and_then(|a| dts.get(a))
+                        {
                             if run.duration / dt > MAX_STEPS {
                                 return Err(err(&format!("{path}.duration"), format!(
                                     "run() for {} s at dt = {dt} s of clock '{}' would take more than 2^53 steps", run.duration, o.clock
@@ -495,12 +764,16 @@ impl<'a> Validator<'a> {
                         }
                     }
                 }
-                QueueEntry::SetByConstant { array, value } | QueueEntry::SetBySingleValue { array, value, .. } => {
+                QueueEntry::SetByConstant { array, value }
+                | QueueEntry::SetBySingleValue { array, value, .. } => {
                     let a = self.array(array, &format!("{path}.array"))?;
                     if let QueueEntry::SetBySingleValue { item, .. } = entry {
                         let len = a.size.len() as i64;
                         if !a.dynamic && !(-len <= *item && *item < len) {
-                            return Err(err(&format!("{path}.item"), format!("item {item} of '{array}' ({len} elements)")));
+                            return Err(err(
+                                &format!("{path}.item"),
+                                format!("item {item} of '{array}' ({len} elements)"),
+                            ));
                         }
                     }
                     if let Some(dt) = dts.get_mut(array.as_str()) {
@@ -508,38 +781,67 @@ impl<'a> Validator<'a> {
                         self.check_dt(*dt, &format!("{path}.value"))?;
                     }
                 }
-                QueueEntry::SetByArray { array, static_array: s } => {
+                QueueEntry::SetByArray {
+                    array,
+                    static_array: s,
+                } => {
                     let a = self.array(array, &format!("{path}.array"))?;
                     let n = static_array(s, &format!("{path}.static_array"))?;
                     if !a.dynamic && n != a.size.len() && n != 1 {
-                        return Err(err(&format!("{path}.static_array"), format!(
-                            "sets '{array}' ({} elements) from '{s}' ({n} elements)", a.size.len()
-                        )));
+                        return Err(err(
+                            &format!("{path}.static_array"),
+                            format!(
+                                "sets '{array}' ({} elements) from '{s}' ({n} elements)",
+                                a.size.len()
+                            ),
+                        ));
                     }
                     if dts.contains_key(array.as_str()) {
                         let field = format!("{path}.static_array");
-                        for dt in self.static_decoded(s, &field)?.into_iter().map(Value::as_f64) {
+                        for dt in self
+                            .static_decoded(s, &field)?
+                            .into_iter()
+                            .map(Value::as_f64)
+                        {
                             self.check_dt(dt, &field)?;
                             dts.insert(array.clone(), dt);
                         }
                     }
                 }
-                QueueEntry::SetArrayByArray { array, static_index, static_value } => {
+                QueueEntry::SetArrayByArray {
+                    array,
+                    static_index,
+                    static_value,
+                } => {
                     let a = self.array(array, &format!("{path}.array"))?;
                     let ni = static_array(static_index, &format!("{path}.static_index"))?;
                     let nv = static_array(static_value, &format!("{path}.static_value"))?;
                     if nv != ni && nv != 1 {
-                        return Err(err(&format!("{path}.static_value"), format!("{ni} indices and {nv} values")));
+                        return Err(err(
+                            &format!("{path}.static_value"),
+                            format!("{ni} indices and {nv} values"),
+                        ));
                     }
                     if !a.dynamic {
                         let len = a.size.len() as i64;
-                        if let Some(bad) = self.static_values(static_index, &format!("{path}.static_index"))?.into_iter().find(|&k| !(-len <= k && k < len)) {
-                            return Err(err(&format!("{path}.static_index"), format!("index {bad} of '{array}' ({len} elements)")));
+                        if let Some(bad) = self
+                            .static_values(static_index, &format!("{path}.static_index"))?
+                            .into_iter()
+                            .find(|&k| !(-len <= k && k < len))
+                        {
+                            return Err(err(
+                                &format!("{path}.static_index"),
+                                format!("index {bad} of '{array}' ({len} elements)"),
+                            ));
                         }
                     }
                     if dts.contains_key(array.as_str()) {
                         let field = format!("{path}.static_value");
-                        for dt in self.static_decoded(static_value, &field)?.into_iter().map(Value::as_f64) {
+                        for dt in self
+                            .static_decoded(static_value, &field)?
+                            .into_iter()
+                            .map(Value::as_f64)
+                        {
                             self.check_dt(dt, &field)?;
                         }
                     }
@@ -547,10 +849,19 @@ impl<'a> Validator<'a> {
                 QueueEntry::ResizeArray { array, size } => {
                     let a = self.array(array, &format!("{path}.array"))?;
                     if !a.dynamic {
-                        return Err(err(&format!("{path}.array"), format!("resizes the fixed-size array '{array}'")));
+                        return Err(err(
+                            &format!("{path}.array"),
+                            format!("resizes the fixed-size array '{array}'"),
+                        ));
                     }
-                    if !size.checked_mul(a.dtype.size() as u64).is_some_and(|b| b <= MAX_ARRAY_BYTES) {
-                        return Err(err(&format!("{path}.size"), format!("resizes '{array}' to {size} elements: too many")));
+                    if !size
+                        .checked_mul(a.dtype.size() as u64)
+                        .is_some_and(|b| b <= MAX_ARRAY_BYTES)
+                    {
+                        return Err(err(
+                            &format!("{path}.size"),
+                            format!("resizes '{array}' to {size} elements: too many"),
+                        ));
                     }
                 }
                 QueueEntry::StoreState { arrays, .. } => {
@@ -571,7 +882,10 @@ impl<'a> Validator<'a> {
         if dt.is_finite() && dt > 0.0 {
             Ok(())
         } else {
-            Err(err(path, format!("sets a clock's dt to {dt} s: dt must be finite and > 0")))
+            Err(err(
+                path,
+                format!("sets a clock's dt to {dt} s: dt must be finite and > 0"),
+            ))
         }
     }
 }
@@ -586,9 +900,13 @@ pub fn monitored_group(co: &CodeObjectDecl) -> Vec<(&str, &str)> {
     co.variables
         .iter()
         .filter_map(|(name, var)| match var {
-            VariableDecl::Array { array, scalar: false, index, owner, .. }
-                if index == "_idx" && owner.as_deref() != Some(co.owner.name.as_str()) =>
-            {
+            VariableDecl::Array {
+                array,
+                scalar: false,
+                index,
+                owner,
+                ..
+            } if index == "_idx" && owner.as_deref() != Some(co.owner.name.as_str()) => {
                 Some((name.as_str(), array.as_str()))
             }
             _ => None,

@@ -77,7 +77,12 @@ pub fn names(root: &serde_json::Value) -> Result<()> {
 
 /// `key`: the object key this value is under; `parent`: the key of the
 /// object holding it (`indices` maps names to index names or `0`).
-fn walk(value: &serde_json::Value, path: &str, key: Option<&str>, parent: Option<&str>) -> Result<()> {
+fn walk(
+    value: &serde_json::Value,
+    path: &str,
+    key: Option<&str>,
+    parent: Option<&str>,
+) -> Result<()> {
     use serde_json::Value as J;
     if parent == Some("indices") {
         return match value {
@@ -88,17 +93,24 @@ fn walk(value: &serde_json::Value, path: &str, key: Option<&str>, parent: Option
     }
     if key.is_some_and(|k| FREE_TEXT.contains(&k)) {
         return match (key, value) {
-            (Some("index"), J::String(s)) if s != "0" && !is_identifier(s) => Err(bad_name(path, s)),
+            (Some("index"), J::String(s)) if s != "0" && !is_identifier(s) => {
+                Err(bad_name(path, s))
+            }
             _ => Ok(()),
         };
     }
     match value {
         J::String(s) if !is_identifier(s) => Err(bad_name(path, s)),
-        J::Array(items) => {
-            items.iter().enumerate().try_for_each(|(i, v)| walk(v, &format!("{path}[{i}]"), key, parent))
-        }
+        J::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| walk(v, &format!("{path}[{i}]"), key, parent)),
         J::Object(map) => map.iter().try_for_each(|(k, v)| {
-            let sub = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            let sub = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
             if !is_identifier(k) {
                 return Err(bad_name(&sub, k));
             }
@@ -125,7 +137,18 @@ mod tests {
     fn identifiers() {
         assert!(is_identifier("_array_neurongroup_v"));
         assert!(is_identifier("x1"));
-        for bad in ["", "1x", "a b", "a;b", "../x", "a/b", "a.b", "x\n", "v); system(\"rm\"", "é"] {
+        for bad in [
+            "",
+            "1x",
+            "a b",
+            "a;b",
+            "../x",
+            "a/b",
+            "a.b",
+            "x\n",
+            "v); system(\"rm\"",
+            "é",
+        ] {
             assert!(!is_identifier(bad), "{bad:?}");
         }
         assert!(!is_identifier(&"a".repeat(MAX_NAME + 1)));
@@ -142,6 +165,9 @@ mod tests {
         let ok = serde_json::json!({"code_objects": [{"blocks": [{"abstract_code": "v = 1; x"}], "index": "0"}]});
         names(&ok).unwrap();
         let key = serde_json::json!({"code_objects": [{"variables": {"v;": {}}}]});
-        assert_eq!(names(&key).unwrap_err().path.as_deref(), Some("code_objects[0].variables.v;"));
+        assert_eq!(
+            names(&key).unwrap_err().path.as_deref(),
+            Some("code_objects[0].variables.v;")
+        );
     }
 }

@@ -27,14 +27,24 @@ enum Need {
 
 fn needs(co: &CodeObjectDecl) -> Vec<(String, Need)> {
     use Need::*;
-    let fixed = |names: &[(&str, Need)]| names.iter().map(|(n, k)| (n.to_string(), *k)).collect::<Vec<_>>();
+    let fixed = |names: &[(&str, Need)]| {
+        names
+            .iter()
+            .map(|(n, k)| (n.to_string(), *k))
+            .collect::<Vec<_>>()
+    };
     let k = &co.template_kwds;
     let mut out = match co.template.as_str() {
         "stateupdate" | "group_variable_set_conditional" => fixed(&[("N", Size)]),
         // a group's thresholder: its chunked launch is sized when the plan is made
         "threshold" => fixed(&[("N", Constant)]),
         "group_variable_set" => fixed(&[("_group_idx", Array)]),
-        "spikemonitor" => fixed(&[("_source_start", Constant), ("_source_stop", Constant), ("count", Array), ("N", Array)]),
+        "spikemonitor" => fixed(&[
+            ("_source_start", Constant),
+            ("_source_stop", Constant),
+            ("count", Array),
+            ("N", Array),
+        ]),
         "statemonitor" => fixed(&[("N", Array), ("_indices", Array), ("t", Array)]),
         "ratemonitor" => fixed(&[
             ("_source_start", Constant),
@@ -74,12 +84,19 @@ fn needs(co: &CodeObjectDecl) -> Vec<(String, Need)> {
             v
         }
         "summed_variable" => {
-            let target = k.target_size_name.clone().unwrap_or_else(|| "N_post".to_string());
+            let target = k
+                .target_size_name
+                .clone()
+                .unwrap_or_else(|| "N_post".to_string());
             vec![("N".into(), Size), (target, Size)]
         }
         "spatialstateupdate" => {
             let mut v = fixed(&[("N", Constant)]);
-            for a in SECTION_ARRAYS.iter().chain(COMPARTMENT_ARRAYS).chain(&["_starts", "_morph_children", "_morph_children_num"]) {
+            for a in SECTION_ARRAYS.iter().chain(COMPARTMENT_ARRAYS).chain(&[
+                "_starts",
+                "_morph_children",
+                "_morph_children_num",
+            ]) {
                 v.push((a.to_string(), Array));
             }
             v
@@ -98,9 +115,27 @@ fn needs(co: &CodeObjectDecl) -> Vec<(String, Need)> {
 }
 
 /// SpatialNeuron arrays with one value per section, and per compartment.
-const SECTION_ARRAYS: &[&str] = &["_ends", "_morph_parent_i", "_morph_idxchild", "_invr0", "_invrn", "_P_parent"];
-const COMPARTMENT_ARRAYS: &[&str] =
-    &["v", "Cm", "Ic", "area", "r_length_1", "r_length_2", "_invr", "_c", "_v_star", "_u_plus", "_u_minus"];
+const SECTION_ARRAYS: &[&str] = &[
+    "_ends",
+    "_morph_parent_i",
+    "_morph_idxchild",
+    "_invr0",
+    "_invrn",
+    "_P_parent",
+];
+const COMPARTMENT_ARRAYS: &[&str] = &[
+    "v",
+    "Cm",
+    "Ic",
+    "area",
+    "r_length_1",
+    "r_length_2",
+    "_invr",
+    "_c",
+    "_v_star",
+    "_u_plus",
+    "_u_minus",
+];
 
 /// Checks that `co` (at `path`) declares every variable its template needs.
 pub fn check(export: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
@@ -110,7 +145,9 @@ pub fn check(export: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
             (Some(VariableDecl::Array { .. }), Need::Array) => true,
             (Some(VariableDecl::Constant { .. }), Need::Constant) => true,
             (Some(VariableDecl::Constant { .. }), Need::Size) => true,
-            (Some(VariableDecl::Array { array, .. }), Need::Size) => export.array(array).is_some_and(|a| a.scalar),
+            (Some(VariableDecl::Array { array, .. }), Need::Size) => {
+                export.array(array).is_some_and(|a| a.scalar)
+            }
             _ => false,
         };
         if !ok {
@@ -119,17 +156,28 @@ pub fn check(export: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
                 Need::Constant => "a constant",
                 Need::Size => "a size (a constant or a scalar array)",
             };
-            return Err(Error::export(format!("the {} template needs '{name}' as {what}", co.template)).at_path(&at));
+            return Err(Error::export(format!(
+                "the {} template needs '{name}' as {what}",
+                co.template
+            ))
+            .at_path(&at));
         }
     }
     let missing = |what: &str, at: &str| {
-        Err(Error::export(format!("the {} template needs {what}", co.template)).at_path(&format!("{path}.{at}")))
+        Err(
+            Error::export(format!("the {} template needs {what}", co.template))
+                .at_path(&format!("{path}.{at}")),
+        )
     };
     match co.template.as_str() {
-        "threshold" | "reset" | "spikemonitor" | "synapses_push_spikes" if co.eventspace.is_none() => {
+        "threshold" | "reset" | "spikemonitor" | "synapses_push_spikes"
+            if co.eventspace.is_none() =>
+        {
             return missing("an event space", "eventspace");
         }
-        "synapses" | "synapses_push_spikes" if co.pathway.is_none() => return missing("a pathway", "pathway"),
+        "synapses" | "synapses_push_spikes" if co.pathway.is_none() => {
+            return missing("a pathway", "pathway")
+        }
         "summed_variable" if co.summed.is_none() => return missing("a summed target", "summed"),
         "synapses_create_generator" | "synapses_create_array" if co.connect.is_none() => {
             return missing("its connect() arrays", "connect");
@@ -160,11 +208,16 @@ fn generator_keywords(co: &CodeObjectDecl, path: &str) -> Result<()> {
     ];
     for (key, value) in keywords {
         if value.is_none() {
-            return Err(Error::export(format!("connect() needs the template keyword '{key}'"))
-                .at_path(&format!("{path}.template_kwds.{key}")));
+            return Err(
+                Error::export(format!("connect() needs the template keyword '{key}'"))
+                    .at_path(&format!("{path}.template_kwds.{key}")),
+            );
         }
     }
-    let mut arrays = [k.outer_index_array.as_deref(), k.result_index_array.as_deref()];
+    let mut arrays = [
+        k.outer_index_array.as_deref(),
+        k.result_index_array.as_deref(),
+    ];
     arrays.sort();
     if arrays != [Some("_post_idx"), Some("_pre_idx")] {
         return Err(Error::export(format!(
@@ -187,7 +240,11 @@ fn spatial_lengths(export: &Export, co: &CodeObjectDecl, path: &str) -> Result<(
         Some(VariableDecl::Constant { value, .. }) => value.as_f64().max(0.0) as u64,
         _ => 0,
     };
-    let (sections, children, rows) = (len("_starts"), len("_morph_children"), len("_morph_children_num"));
+    let (sections, children, rows) = (
+        len("_starts"),
+        len("_morph_children"),
+        len("_morph_children_num"),
+    );
     if sections == 0 || rows != sections + 1 || children % rows != 0 {
         return Err(Error::export(format!(
             "inconsistent morphology arrays: {sections} sections, {rows} rows of {children} children"
@@ -196,14 +253,18 @@ fn spatial_lengths(export: &Export, co: &CodeObjectDecl, path: &str) -> Result<(
     }
     for name in SECTION_ARRAYS {
         if len(name) != sections {
-            return Err(Error::export(format!("'{name}' does not have one value per section ({sections})"))
-                .at_path(&format!("{path}.variables.{name}")));
+            return Err(Error::export(format!(
+                "'{name}' does not have one value per section ({sections})"
+            ))
+            .at_path(&format!("{path}.variables.{name}")));
         }
     }
     for name in COMPARTMENT_ARRAYS {
         if len(name) < compartments {
-            return Err(Error::export(format!("'{name}' has fewer values than the {compartments} compartments"))
-                .at_path(&format!("{path}.variables.{name}")));
+            return Err(Error::export(format!(
+                "'{name}' has fewer values than the {compartments} compartments"
+            ))
+            .at_path(&format!("{path}.variables.{name}")));
         }
     }
     Ok(())
