@@ -15,7 +15,7 @@
 //! and, when a bundle runs, the program of a target: the generated source,
 //! or the file in `generated/` when its hash differs from the one recorded
 //! (a hand edit, used and reported). The export of a bundle passes the same
-//! validation as any export ([`crate::export::Export::read`]).
+//! validation as any export ([`crate::validate::read`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -150,30 +150,28 @@ impl Bundle {
         self.dir.join("export")
     }
 
-    /// The program to run: `generated` (freshly generated from the export),
-    /// or the bundle's file when it was edited by hand (its hash differs from
-    /// the one recorded), with a note saying so.
-    pub fn program(&self, generated: Program) -> Result<(Program, Option<String>)> {
-        let name = source_name(generated.target);
+    /// The bundle's program for `target` when it was edited by hand (its hash
+    /// differs from the one recorded), with a note saying so; `None` runs the
+    /// program generated from the export.
+    pub fn edited_program(&self, target: Target) -> Option<(Program, String)> {
+        let name = source_name(target);
         let path = self.dir.join("generated").join(&name);
-        let Ok(on_disk) = std::fs::read_to_string(&path) else {
-            return Ok((generated, None));
-        };
+        let on_disk = std::fs::read_to_string(&path).ok()?;
         match self.info.sources.get(&name) {
             Some(recorded) if *recorded != sha256(&on_disk) => {
                 let note = format!(
                     "using the hand-edited {} (it differs from the generated source)",
                     path.display()
                 );
-                Ok((
+                Some((
                     Program {
-                        target: generated.target,
+                        target,
                         source: on_disk,
                     },
-                    Some(note),
+                    note,
                 ))
             }
-            _ => Ok((generated, None)),
+            _ => None,
         }
     }
 }

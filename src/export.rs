@@ -2,7 +2,8 @@
 //!
 //! In: an export folder (`manifest.json`, plus `../static_arrays/` beside it,
 //! as Brian's `write_static_arrays` leaves them). Out: [`Export`], checked for
-//! its format name and version, and [`Export::read_static_array`] for the raw
+//! its format name and version ([`Export::read_json`]; [`crate::validate::read`]
+//! reads and validates an export), and [`Export::read_static_array`] for the raw
 //! static arrays. The format is documented in `docs/export-format.md`; this
 //! module mirrors `python/brian2brisk/export.py` and is the only place that
 //! knows its JSON shape.
@@ -509,9 +510,10 @@ pub struct ScheduledObject {
 }
 
 impl Export {
-    /// Reads `<dir>/manifest.json` and validates it ([`crate::validate`]):
-    /// the only way to an `Export`, so every one is validated.
-    pub fn read(dir: &Path) -> Result<Export> {
+    /// Reads `<dir>/manifest.json` as JSON and checks its format name and
+    /// version: the first step of [`crate::validate::read`], the only way to
+    /// an `Export` outside tests.
+    pub fn read_json(dir: &Path) -> Result<serde_json::Value> {
         let path = dir.join("manifest.json");
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::export(format!("cannot read {}: {e}", path.display())))?;
@@ -534,12 +536,18 @@ impl Export {
                 version
             )));
         }
-        crate::validate::names(&probe)?;
-        let mut export: Export = serde_path_to_error::deserialize(probe).map_err(|e| {
+        Ok(probe)
+    }
+
+    /// The export in `json` (from [`Export::read_json`] of `dir`, its names
+    /// checked): the second step of [`crate::validate::read`], which then
+    /// validates it.
+    pub fn from_json(dir: &Path, json: serde_json::Value) -> Result<Export> {
+        let mut export: Export = serde_path_to_error::deserialize(json).map_err(|e| {
             let at = e.path().to_string();
             Error::export(format!(
                 "malformed export {}: {}",
-                path.display(),
+                dir.join("manifest.json").display(),
                 e.into_inner()
             ))
             .at_path(&at)
@@ -551,7 +559,6 @@ impl Export {
         for (i, c) in export.code_objects.iter().enumerate() {
             export.index.code_objects.entry(c.name.clone()).or_insert(i);
         }
-        crate::validate::validate(&export)?;
         Ok(export)
     }
 

@@ -4,7 +4,7 @@
 //! [`export`] (the Python device's manifest) → [`validate`] (the one place
 //! that checks it) → [`parse`] (pest grammar for
 //! Brian's abstract code) → [`ir`] (typed, validated code objects; built by
-//! [`ir::lower`] with [`analysis`]) → [`schedule`] (network order) →
+//! [`lower`] with [`analysis`]) → [`schedule`] (network order) →
 //! [`plan`] (buffers, kernels, monitor recorders) → [`codegen`] (askama
 //! templates, CUDA and C++) → [`runtime`] (NVRTC + cudarc, or the system
 //! C++ compiler) → [`results`] (Brian's raw results folder). [`session`]
@@ -18,6 +18,7 @@ pub mod diag;
 pub mod dtype;
 pub mod export;
 pub mod ir;
+pub mod lower;
 pub mod parse;
 pub mod pipeline;
 pub mod plan;

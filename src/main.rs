@@ -173,14 +173,14 @@ fn run(
     let results = results.unwrap_or(default_results);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut timings = pipeline::run(
-        &prepared,
-        target,
-        &results,
-        run_args,
-        bundle.as_ref(),
-        &mut out,
-    )?;
+    let edited = bundle
+        .as_ref()
+        .and_then(|b| b.edited_program(target))
+        .map(|(program, note)| {
+            eprintln!("brisk: {note}");
+            program
+        });
+    let mut timings = pipeline::run(&prepared, target, &results, run_args, edited, &mut out)?;
     timings.prepare = prepare_time;
     let _ = out.flush();
     if print_timings {

@@ -12,7 +12,8 @@ use std::time::Instant;
 use crate::codegen::{self, Program, Target};
 use crate::diag::{Error, Result};
 use crate::export::Export;
-use crate::ir::{self, CodeObject};
+use crate::ir::CodeObject;
+use crate::lower;
 use crate::plan::{self, Plan};
 use crate::results;
 use crate::runtime::exec::Executor;
@@ -29,12 +30,12 @@ pub struct Prepared {
 
 /// Reads, lowers, schedules and plans an export.
 pub fn prepare(export_dir: &Path) -> Result<Prepared> {
-    prepare_export(Export::read(export_dir)?)
+    prepare_export(crate::validate::read(export_dir)?)
 }
 
 /// Lowers, schedules and plans an export that has been read (and so validated).
 pub fn prepare_export(export: Export) -> Result<Prepared> {
-    let code_objects = ir::lower::lower_all(&export)?;
+    let code_objects = lower::lower_all(&export)?;
     let schedules = schedule::build(&export)?;
     let plan = plan::build(&export, &code_objects)?;
     Ok(Prepared {
@@ -170,26 +171,24 @@ pub fn compile(prepared: &Prepared, target: Target) -> Result<Timings> {
     Ok(timings)
 }
 
-/// Runs a prepared export on `target` and writes the results folder.
+/// Runs a prepared export on `target` and writes the results folder; with
+/// `edited`, that program (a bundle's hand-edited source) instead of the
+/// generated one.
 pub fn run(
     prepared: &Prepared,
     target: Target,
     results_dir: &Path,
     run_args: &[String],
-    bundle: Option<&crate::bundle::Bundle>,
+    edited: Option<Program>,
     out: &mut dyn Write,
 ) -> Result<Timings> {
     let lock = results::ResultsLock::acquire(results_dir)?;
     let mut timings = Timings::default();
     let start = Instant::now();
-    let mut program = codegen::generate(&prepared.plan, &prepared.code_objects, target)?;
-    if let Some(bundle) = bundle {
-        let (chosen, note) = bundle.program(program)?;
-        program = chosen;
-        if let Some(note) = note {
-            eprintln!("brisk: {note}");
-        }
-    }
+    let program = match edited {
+        Some(program) => program,
+        None => codegen::generate(&prepared.plan, &prepared.code_objects, target)?,
+    };
     timings.generate = start.elapsed().as_secs_f64();
     let device = build_device(prepared, &program, &mut timings)?;
     let start = Instant::now();

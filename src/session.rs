@@ -49,7 +49,7 @@ use serde_json::json;
 
 use crate::codegen::{self, Target};
 use crate::diag::{Error, Result};
-use crate::export::{Export, QueueEntry, StaticArrayDecl};
+use crate::export::{QueueEntry, StaticArrayDecl};
 use crate::pipeline::{self, Backend, Prepared, Timings};
 use crate::runtime::exec::Executor;
 use crate::runtime::host::Host;
@@ -178,7 +178,7 @@ pub fn serve(backend: Backend, input: &mut dyn BufRead, reply: &mut dyn Write) -
 /// Reads the export in `dir` with the runs of earlier syncs before its entries; returns it
 /// prepared and the number of entries put before (not to be run again).
 fn prepare(dir: &std::path::Path, past_runs: &[QueueEntry]) -> Result<(Prepared, usize)> {
-    let mut export = Export::read(dir)?;
+    let mut export = crate::validate::read(dir)?;
     export.main_queue.splice(0..0, past_runs.iter().cloned());
     Ok((pipeline::prepare_export(export)?, past_runs.len()))
 }

@@ -6,13 +6,12 @@
 use std::path::Path;
 
 use brisk::codegen::{generate, Target, SUPPORT_HEADER};
-use brisk::export::Export;
 
 /// The program of the fixture export in `dir` for `target`: every fixture
 /// lowers, plans and generates for both targets (a failure fails the test).
 fn program_text(dir: &Path, target: Target) -> String {
-    let export = Export::read(dir).expect("fixture export reads");
-    let cos = brisk::ir::lower::lower_all(&export)
+    let export = brisk::validate::read(dir).expect("fixture export reads");
+    let cos = brisk::lower::lower_all(&export)
         .unwrap_or_else(|e| panic!("fixture {} does not lower: {e}", dir.display()));
     let plan = brisk::plan::build(&export, &cos)
         .unwrap_or_else(|e| panic!("fixture {}: no plan: {e}", dir.display()));
@@ -60,8 +59,8 @@ fn generation_is_deterministic() {
 fn plans() {
     insta::glob!("../fixtures/exports", "*/export/manifest.json", |path| {
         let dir = path.parent().expect("export folder");
-        let export = Export::read(dir).expect("fixture export reads");
-        let cos = brisk::ir::lower::lower_all(&export).expect("fixture lowers");
+        let export = brisk::validate::read(dir).expect("fixture export reads");
+        let cos = brisk::lower::lower_all(&export).expect("fixture lowers");
         let plan = brisk::plan::build(&export, &cos).expect("plan");
         insta::assert_json_snapshot!("plan", plan);
     });

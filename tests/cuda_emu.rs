@@ -150,7 +150,7 @@ fn fixtures_agree_across_schedules_and_with_the_cpu() {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let export = Export::read(&export_dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let export = brisk::validate::read(&export_dir).unwrap_or_else(|e| panic!("{name}: {e}"));
         let cpu_dir = tmp.path().join(format!("{name}-cpu"));
         brisk(&export_dir, "cpu", "forward", &cpu_dir);
         let cpu = results(&export, &cpu_dir);

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use brisk::dtype::Dtype;
 use brisk::export::Export;
-use brisk::ir::lower::{lower, lower_all};
 use brisk::ir::{AccessInfo, Block, CodeObject, Expr, ExprKind, Index, Stmt, Symbol};
+use brisk::lower::{lower, lower_all};
 use brisk::parse::ast::{assign_op_str, binary_op_str, float_repr, unary_op_str};
 
 fn short(d: Dtype) -> &'static str {
@@ -161,7 +161,7 @@ fn dump(co: &CodeObject) -> String {
 
 fn read_export(manifest: &Path) -> Export {
     let dir = manifest.parent().expect("manifest has a folder");
-    Export::read(dir).unwrap_or_else(|e| panic!("{}: {e}", manifest.display()))
+    brisk::validate::read(dir).unwrap_or_else(|e| panic!("{}: {e}", manifest.display()))
 }
 
 /// The dump of every code object of the export at `path`.

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use brisk::codegen::{self, Target, SUPPORT_HEADER};
 use brisk::diag::ErrorKind;
-use brisk::export::Export;
 use brisk::runtime::cuda;
 
 mod common;
@@ -79,8 +78,8 @@ fn fixture_exports() -> Vec<PathBuf> {
 }
 
 fn cuda_program(dir: &Path) -> brisk::diag::Result<(String, Vec<String>)> {
-    let export = Export::read(dir)?;
-    let code_objects = brisk::ir::lower::lower_all(&export)?;
+    let export = brisk::validate::read(dir)?;
+    let code_objects = brisk::lower::lower_all(&export)?;
     let plan = brisk::plan::build(&export, &code_objects)?;
     let program = codegen::generate(&plan, &code_objects, Target::Cuda)?;
     let symbols = plan.kernels.iter().map(|k| k.symbol.clone()).collect();

@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use brisk::export::Export;
 use brisk::parse::{ast, parse_block, parse_expression, parse_statement};
 
 fn dump_block(statements: &[ast::Statement]) -> String {
@@ -152,7 +151,8 @@ fn every_exported_statement_parses() {
     assert!(!dirs.is_empty(), "no fixture exports found");
     let mut count = 0;
     for dir in dirs {
-        let export = Export::read(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let export =
+            brisk::validate::read(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         for co in &export.code_objects {
             for block in &co.blocks {
                 if let Err(e) = parse_block(&block.abstract_code) {

@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 
 use brisk::codegen::{generate, Target};
 use brisk::diag::Error;
-use brisk::export::Export;
 use serde_json::{json, Value};
 
 fn fixtures() -> Vec<PathBuf> {
@@ -72,7 +71,7 @@ fn read_edited(name: &str, edit: impl FnOnce(&mut Value)) -> Error {
     edit(&mut m);
     let dir = tempfile::tempdir().unwrap();
     let export = write_export(dir.path(), &fx, &m);
-    match Export::read(&export) {
+    match brisk::validate::read(&export) {
         Ok(_) => panic!("the edited export of {name} was accepted"),
         Err(e) => e,
     }
@@ -90,7 +89,8 @@ fn code_object<'a>(m: &'a mut Value, template: &str) -> &'a mut Value {
 #[test]
 fn fixtures_pass_validation() {
     for fx in fixtures() {
-        Export::read(&fx.join("export")).unwrap_or_else(|e| panic!("{}: {e}", fx.display()));
+        brisk::validate::read(&fx.join("export"))
+            .unwrap_or_else(|e| panic!("{}: {e}", fx.display()));
     }
 }
 
@@ -231,7 +231,8 @@ fn statemonitor_indices_lie_inside_the_monitored_group() {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    Export::read(&write_export(dir.path(), &fx, &m)).unwrap_or_else(|e| panic!("refused: {e}"));
+    brisk::validate::read(&write_export(dir.path(), &fx, &m))
+        .unwrap_or_else(|e| panic!("refused: {e}"));
     // a subgroup of 2 neurons (`_sub_idx`): index 2..5 lie outside it
     let e = read_edited("monitors", |m| {
         monitor_through_index(m, "_sub_idx", "subgroup", false, 2)
@@ -415,8 +416,8 @@ fn mutate(m: &mut Value, rng: &mut Rng) {
 fn pipeline(export: &Path) -> Option<String> {
     let internal =
         |e: brisk::diag::Error| (e.kind == brisk::diag::ErrorKind::Internal).then(|| e.to_string());
-    let export = Export::read(export).ok()?;
-    let cos = match brisk::ir::lower::lower_all(&export) {
+    let export = brisk::validate::read(export).ok()?;
+    let cos = match brisk::lower::lower_all(&export) {
         Ok(cos) => cos,
         Err(e) => return internal(e),
     };
@@ -459,7 +460,7 @@ fn mutated_exports_never_panic() {
             }
             let export = write_export(dir.path(), &fx, &m);
             total += 1;
-            accepted += usize::from(Export::read(&export).is_ok());
+            accepted += usize::from(brisk::validate::read(&export).is_ok());
             let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| pipeline(&export)));
             let failure = match outcome {
                 Err(_) => Some("panic".to_string()),
@@ -501,7 +502,7 @@ fn accepted_mutations(fx: &Path, n: usize, rng: &mut Rng, dir: &Path) -> Vec<Val
             continue;
         }
         let export = write_export(dir, fx, &m);
-        if Export::read(&export).is_ok() {
+        if brisk::validate::read(&export).is_ok() {
             out.push(m);
         }
     }
@@ -643,9 +644,9 @@ fn a_shared_write_outside_a_state_update_is_rejected() {
     reset["blocks"][0]["scalar"] = json!([{"var": "s", "op": "=", "expr": "s + 1", "dtype": "float64",
         "constant": false, "scalar": true}]);
     let dir = tempfile::tempdir().unwrap();
-    let export = Export::read(&write_export(dir.path(), &fx, &m)).expect("a valid export");
-    let e = brisk::ir::lower::lower_all(&export)
-        .expect_err("lowering accepts a shared write in a reset");
+    let export = brisk::validate::read(&write_export(dir.path(), &fx, &m)).expect("a valid export");
+    let e =
+        brisk::lower::lower_all(&export).expect_err("lowering accepts a shared write in a reset");
     assert!(e.message.contains("writes the shared variable 's'"), "{e}");
     assert_eq!(e.object.as_deref(), Some("neurongroup_1"), "{e}");
 }

@@ -123,7 +123,8 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
 }
 
 fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) -> Result<String> {
-    let view = views::KernelView::new(plan, co, kernel)?;
+    let mut view = views::KernelView::new(plan, co, kernel)?;
+    synviews::fill(plan, co, kernel, &mut view)?;
     let text = match kernel.phase {
         _ if co.template == crate::ir::Template::Spatialstateupdate => {
             views::render_spatial(&view, target)

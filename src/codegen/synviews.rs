@@ -8,7 +8,7 @@
 use crate::codegen::body::{pointer_name, render_part, render_part_atomic};
 use crate::codegen::views::{indent, KernelView};
 use crate::diag::{Error, Result};
-use crate::ir::{CodeObject, ConnectIterator, Symbol, TemplateData};
+use crate::ir::{CodeObject, ConnectIterator, Symbol, Template, TemplateData};
 use crate::plan::{Kernel, Phase, Plan};
 
 /// `((T*)_a.arrays[buf])`.
@@ -43,6 +43,19 @@ fn size_expr(co: &CodeObject, name: &str) -> Result<String> {
 }
 
 /// connect(): generator keywords and blocks, or the array form's buffers.
+/// The synapse templates' parts of a kernel's view (`KernelView::new` makes
+/// the rest): connect(), the pathways' pushes and deliveries, summed variables.
+pub fn fill(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelView) -> Result<()> {
+    match co.template {
+        Template::SynapsesCreateGenerator | Template::SynapsesCreateArray => {
+            connect(plan, co, kernel, view)
+        }
+        Template::SynapsesPushSpikes | Template::Synapses => pathway(plan, co, view),
+        Template::SummedVariable => summed(plan, co, view),
+        _ => Ok(()),
+    }
+}
+
 pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelView) -> Result<()> {
     let c = plan
         .connects

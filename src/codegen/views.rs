@@ -526,12 +526,6 @@ fn template_specific(
                 });
             }
         }
-        BrianTemplate::SynapsesCreateGenerator | BrianTemplate::SynapsesCreateArray => {
-            crate::codegen::synviews::connect(plan, co, kernel, view)?;
-        }
-        BrianTemplate::SynapsesPushSpikes | BrianTemplate::Synapses => {
-            crate::codegen::synviews::pathway(plan, co, view)?;
-        }
         BrianTemplate::Spikegenerator => {
             view.events = array_pointer(co, "_spikespace")?;
             let spikespace = array_name(co, "_spikespace")?;
@@ -549,9 +543,6 @@ fn template_specific(
                 neuron_index: array_pointer(co, "neuron_index")?,
                 period_bins: array_pointer(co, "_period_bins")?,
             };
-        }
-        BrianTemplate::SummedVariable => {
-            crate::codegen::synviews::summed(plan, co, view)?;
         }
         BrianTemplate::Spatialstateupdate => {
             view.sp = SpatialView::new(plan, co, kernel)?;

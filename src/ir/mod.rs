@@ -16,8 +16,6 @@
 //! statement and stored back after the last. A write to a variable listed in
 //! [`CodeObject::conditional_writes`] happens only where its guard is true.
 
-pub mod lower;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;

@@ -3,7 +3,7 @@
 //! In: built by [`crate::parse`] from `grammars/abstract_code.pest`. Out:
 //! [`Statement`] and [`Expr`] with names as plain strings and literals as
 //! written (`True`, `3`, `0.5`); nothing is resolved or typed here (that is
-//! [`crate::ir::lower`]). [`Expr::sexpr`] prints a tree as an S-expression,
+//! [`crate::lower`]). [`Expr::sexpr`] prints a tree as an S-expression,
 //! [`Expr::python`] as fully parenthesised Python/Brian syntax.
 
 use std::fmt::Write as _;

@@ -223,8 +223,8 @@ mod tests {
             .join("fixtures/exports")
             .join(name)
             .join("export");
-        let export = Export::read(&dir).expect("fixture export");
-        let code_objects = crate::ir::lower::lower_all(&export).expect("lowered");
+        let export = crate::validate::read(&dir).expect("fixture export");
+        let code_objects = crate::lower::lower_all(&export).expect("lowered");
         (export, code_objects)
     }
 

@@ -1093,8 +1093,8 @@ mod tests {
     fn spike_monitors_of_i_and_t_record_bits_in_two_halves() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/exports/threshold_reset/export");
-        let export = Export::read(&dir).expect("fixture export");
-        let code_objects = crate::ir::lower::lower_all(&export).expect("lowered");
+        let export = crate::validate::read(&dir).expect("fixture export");
+        let code_objects = crate::lower::lower_all(&export).expect("lowered");
         let plan = build(&export, &code_objects).expect("plan");
         let rec = |owner: &str| {
             plan.recorders

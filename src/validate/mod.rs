@@ -1,7 +1,7 @@
 //! Validation: the one place that checks the export.
 //!
 //! In: the manifest as JSON and the [`Export`] deserialised from it (by
-//! [`Export::read`], which calls [`names`] before and [`validate`] after
+//! [`read`], which calls [`names`] before and [`validate`] after
 //! deserialising). Out: `Ok(())`, or an [`Error`] naming the export's JSON
 //! path (`code_objects[3].variables.v.dtype`) and the Brian object.
 //!
@@ -39,6 +39,20 @@ mod needs;
 use crate::diag::{Error, Result};
 
 pub use checks::{monitored_group, queue_entries, validate};
+
+use std::path::Path;
+
+use crate::export::Export;
+
+/// Reads the export in `dir` and validates it: its format and version, its
+/// names ([`names`]), its structure and [`validate`]. The way to an `Export`.
+pub fn read(dir: &Path) -> Result<Export> {
+    let json = Export::read_json(dir)?;
+    names(&json)?;
+    let export = Export::from_json(dir, json)?;
+    validate(&export)?;
+    Ok(export)
+}
 
 /// The longest name accepted (C compilers accept far longer; this keeps
 /// generated identifiers and file names sane).
