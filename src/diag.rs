@@ -50,6 +50,11 @@ pub struct Error {
     pub log: Option<String>,
     /// The JSON path in the export's manifest (`code_objects[3].variables.v.dtype`).
     pub path: Option<String>,
+    /// The generated kernel it happened in (a compile error's first): the
+    /// plan's kernel table names its code object and Brian object
+    /// ([`Error::in_kernel_of`]).
+    #[serde(skip)]
+    pub kernel: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -65,6 +70,7 @@ impl Error {
             line: None,
             log: None,
             path: None,
+            kernel: None,
         }
     }
     pub fn export(message: impl Into<String>) -> Error {
@@ -104,6 +110,20 @@ impl Error {
         self.code_object
             .get_or_insert_with(|| code_object.to_string());
         self
+    }
+    /// The code object and Brian object of the error's [`Error::kernel`],
+    /// from `table`: (kernel symbol, owner, code object) per plan kernel.
+    pub fn in_kernel_of<'a>(
+        self,
+        table: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> Error {
+        let Some(kernel) = self.kernel.clone() else {
+            return self;
+        };
+        match table.into_iter().find(|(symbol, _, _)| *symbol == kernel) {
+            Some((_, owner, code_object)) => self.in_object(owner, code_object),
+            None => self,
+        }
     }
     /// Adds the block and line, keeping what is already set.
     pub fn at(mut self, block: &str, line: &str) -> Error {

@@ -124,12 +124,7 @@ pub fn build_device(
                 .iter()
                 .map(|k| guard::KernelInfo {
                     code_object: k.code_object.clone(),
-                    owner: prepared
-                        .code_objects
-                        .iter()
-                        .find(|c| c.name == k.code_object)
-                        .map(|c| c.owner.clone())
-                        .unwrap_or_default(),
+                    owner: k.owner.clone(),
                     symbol: k.symbol.clone(),
                 })
                 .collect();
@@ -151,7 +146,8 @@ pub fn build_device(
         Target::Cuda => {
             let arch = cuda::device_arch()?;
             let shown = crate::progress::phase(format!("compiling the generated CUDA for {arch}"));
-            let (ptx, hit) = cuda::compile_ptx_cached(&program.source, &arch)?;
+            let (ptx, hit) = cuda::compile_ptx_cached(&program.source, &arch)
+                .map_err(|e| e.in_kernel_of(prepared.plan.kernel_table()))?;
             shown.finish(if hit { "found in the cache" } else { "done" });
             timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();

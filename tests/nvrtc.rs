@@ -193,8 +193,8 @@ fn broken_source_is_a_compile_error_naming_the_line() {
         e.message
     );
     assert_eq!(
-        e.code_object.as_deref(),
-        Some("neurongroup_stateupdater_codeobject")
+        e.kernel.as_deref(),
+        Some("brisk_neurongroup_stateupdater_codeobject")
     );
 }
 

@@ -650,3 +650,36 @@ fn a_shared_write_outside_a_state_update_is_rejected() {
     assert!(e.message.contains("writes the shared variable 's'"), "{e}");
     assert_eq!(e.object.as_deref(), Some("neurongroup_1"), "{e}");
 }
+
+#[test]
+fn sizes_and_offsets_that_would_overflow_are_rejected() {
+    // (found by the run fuzzer: a summed variable's N_post of 1e308 overflowed its CSR's
+    // length; a connect()'s _target_offset of 2^64-1 wrapped N_incoming's length around,
+    // and the generated code wrote past it)
+    let e = read_edited("synapses", |m| {
+        code_object(m, "summed_variable")["variables"]["N_post"]["value"] = json!(1e308);
+    });
+    assert!(
+        e.path.as_deref().unwrap().ends_with(".variables.N_post"),
+        "{e}"
+    );
+    let e = read_edited("synapses", |m| {
+        code_object(m, "summed_variable")["variables"]["N_post"]["value"] = json!(5);
+    });
+    assert!(e.message.contains("its range 0..4 has 4"), "{e}");
+    let e = read_edited("synapses_delays", |m| {
+        code_object(m, "synapses_create_generator")["variables"]["_target_offset"]["value"] =
+            json!(u64::MAX);
+    });
+    assert!(
+        e.path
+            .as_deref()
+            .unwrap()
+            .ends_with(".variables._target_offset"),
+        "{e}"
+    );
+    let e = read_edited("synapses_delays", |m| {
+        code_object(m, "synapses_create_generator")["variables"]["N_pre"]["value"] = json!(-3);
+    });
+    assert!(e.message.contains("a size is a whole number"), "{e}");
+}

@@ -288,6 +288,8 @@ pub struct Kernel {
     /// The C symbol.
     pub symbol: String,
     pub code_object: String,
+    /// The Brian object of the code object (errors in the kernel name it).
+    pub owner: String,
     pub phase: Phase,
     pub launch: Launch,
     /// Elements per launch.
@@ -301,6 +303,16 @@ pub struct Kernel {
     /// A grid whose scalar code writes shared variables: the last block to
     /// finish stores them (through the code object's sync words).
     pub last_block_stores: bool,
+}
+
+impl Plan {
+    /// Per kernel: its symbol, Brian object and code object (the table that
+    /// attributes an error in generated code, on both targets).
+    pub fn kernel_table(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.kernels
+            .iter()
+            .map(|k| (k.symbol.as_str(), k.owner.as_str(), k.code_object.as_str()))
+    }
 }
 
 /// Where a kernel's element count comes from.
@@ -564,6 +576,7 @@ fn add_fusion(plan: &mut Plan, code_objects: &[CodeObject], parts: fusion::Parts
     plan.kernels.push(Kernel {
         symbol: format!("brisk_{}_fused", th.name),
         code_object: th.name.clone(),
+        owner: th.owner.clone(),
         phase: Phase::Fused,
         launch: Launch::Chunks,
         size: LoopSize::Fixed(constant_u64(th, "N")?),
@@ -762,6 +775,7 @@ fn add_step(export: &Export, plan: &mut Plan) -> Result<()> {
     plan.kernels.push(Kernel {
         symbol: "brisk_step_tick".to_string(),
         code_object: String::new(),
+        owner: String::new(),
         phase: Phase::Tick,
         launch: Launch::Block,
         size: LoopSize::Fixed(1),
@@ -866,6 +880,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         plan.kernels.push(Kernel {
             symbol: format!("brisk_{}{suffix}", co.name),
             code_object: co.name.clone(),
+            owner: co.owner.clone(),
             phase,
             launch,
             size,

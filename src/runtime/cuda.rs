@@ -32,7 +32,7 @@ use cudarc::nvrtc::Ptx;
 use crate::diag::{Error, Result};
 use crate::plan::Launch;
 use crate::plan::CUDA_BLOCK;
-use crate::runtime::nvrtc::{c_text, code_object_of, guard, NVRTC};
+use crate::runtime::nvrtc::{c_text, guard, NVRTC};
 pub use crate::runtime::nvrtc::{
     compile_ptx, compile_ptx_cached, load_nvrtc, nvrtc_available, nvrtc_info, nvrtc_options,
     NvrtcInfo, NVRTC_LIB_ENV, NVRTC_OPTIONS, NVRTC_REQUIREMENT,
@@ -487,7 +487,8 @@ impl CudaDevice {
             }
             let mut err = Error::runtime(message);
             if self.sync_each_launch {
-                err.code_object = kernel.and_then(code_object_of);
+                // (the executor names its code object from the plan's kernel table)
+                err.kernel = kernel.map(str::to_string);
             }
             err
         })
@@ -859,18 +860,6 @@ impl CudaDevice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::nvrtc::code_object_of;
-
-    #[test]
-    fn code_objects_of_symbols() {
-        assert_eq!(
-            code_object_of("brisk_a_codeobject").as_deref(),
-            Some("a_codeobject")
-        );
-        assert_eq!(code_object_of("brisk_a_before_run").as_deref(), Some("a"));
-        assert_eq!(code_object_of("other"), None);
-    }
-
     #[test]
     fn ptx_arch_is_the_newest_not_above_the_device() {
         let nvrtc13 = [75, 80, 86, 87, 88, 89, 90, 100, 103, 110, 120, 121];

@@ -439,10 +439,7 @@ impl<'a> Executor<'a> {
             self.apply_run_args()?;
         }
         let export = Arc::clone(&self.export);
-        for entry in &export.main_queue {
-            self.run_entry(entry, out, &mut NoHost)?;
-        }
-        self.device.synchronize()
+        self.run_given(&export.main_queue, out, &mut NoHost)
     }
 
     /// A live session: runs the main queue's entries from `from` on (those
@@ -465,10 +462,12 @@ impl<'a> Executor<'a> {
         out: &mut dyn Write,
         host: &mut dyn Host,
     ) -> Result<()> {
-        for entry in entries {
-            self.run_entry(entry, out, host)?;
-        }
-        self.device.synchronize()
+        let ran = entries
+            .iter()
+            .try_for_each(|entry| self.run_entry(entry, out, host));
+        // an error in a kernel names its code object from the plan's kernel table
+        ran.and_then(|()| self.device.synchronize())
+            .map_err(|e| e.in_kernel_of(self.plan.kernel_table()))
     }
 
     /// A live session: the export and plan of a newer export of the same

@@ -465,16 +465,6 @@ pub(crate) fn kernel_at(source: &[&str], line: usize) -> Option<String> {
     })
 }
 
-/// The code object behind a kernel symbol (`brisk_<code object>[_before_run|_after_run]`).
-pub(crate) fn code_object_of(symbol: &str) -> Option<String> {
-    let name = symbol.strip_prefix("brisk_")?;
-    let name = name
-        .strip_suffix("_before_run")
-        .or_else(|| name.strip_suffix("_after_run"))
-        .unwrap_or(name);
-    Some(name.to_string())
-}
-
 /// Most diagnostics quoted in a compile error's message (all are in the log).
 const QUOTED_ERRORS: usize = 5;
 
@@ -514,7 +504,8 @@ pub(crate) fn compile_failure(source: &str, log: &str) -> Error {
         ));
     }
     let mut err = Error::compile(message, log);
-    err.code_object = first_kernel.as_deref().and_then(code_object_of);
+    // (the plan's kernel table names its code object: `Error::in_kernel_of`)
+    err.kernel = first_kernel;
     err
 }
 
@@ -550,10 +541,25 @@ mod tests {
             e.message
         );
         assert_eq!(
+            e.kernel.as_deref(),
+            Some("brisk_neurongroup_stateupdater_codeobject")
+        );
+        assert_eq!(e.log.as_deref(), Some(log));
+        // the plan's kernel table names the Brian object and code object
+        let table = [
+            ("brisk_other", "ng", "other"),
+            (
+                "brisk_neurongroup_stateupdater_codeobject",
+                "neurongroup",
+                "neurongroup_stateupdater_codeobject",
+            ),
+        ];
+        let e = e.in_kernel_of(table);
+        assert_eq!(
             e.code_object.as_deref(),
             Some("neurongroup_stateupdater_codeobject")
         );
-        assert_eq!(e.log.as_deref(), Some(log));
+        assert_eq!(e.object.as_deref(), Some("neurongroup"));
     }
 
     #[test]
@@ -564,7 +570,7 @@ mod tests {
             "{}",
             e.message
         );
-        assert_eq!(e.code_object, None);
+        assert_eq!(e.kernel, None);
         let e = compile_failure(SOURCE, "nvrtc: error: something odd\n");
         assert!(e.message.contains("see the log"), "{}", e.message);
     }

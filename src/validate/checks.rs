@@ -561,6 +561,29 @@ impl<'a> Validator<'a> {
             } else {
                 0 <= s.start && s.start <= s.stop && s.stop as u64 <= target.size.len()
             };
+            // the number of target elements the code sums into, when a constant, fits the range
+            let size = co
+                .template_kwds
+                .target_size_name
+                .as_deref()
+                .unwrap_or("N_post");
+            if let (false, Some(VariableDecl::Constant { value, .. })) =
+                (target.dynamic, co.variables.get(size))
+            {
+                if value.as_f64() > (s.stop - s.start) as f64 {
+                    return Err(err(
+                        &format!("{path}.variables.{size}"),
+                        format!(
+                            "the summed variable sums into {:?} elements of '{}', its range {}..{} has {}",
+                            value.as_f64(),
+                            s.target,
+                            s.start,
+                            s.stop,
+                            s.stop - s.start
+                        ),
+                    ));
+                }
+            }
             if !in_range {
                 return Err(err(
                     &format!("{path}.summed.stop"),

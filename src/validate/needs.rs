@@ -114,6 +114,10 @@ fn needs(co: &CodeObjectDecl) -> Vec<(String, Need)> {
     out
 }
 
+/// The largest size (a group's or a range's element count) an export may
+/// declare: the most elements an array may have (no overflow in `size + 1`).
+const MAX_SIZE: f64 = (super::checks::MAX_ARRAY_BYTES / 8) as f64;
+
 /// SpatialNeuron arrays with one value per section, and per compartment.
 const SECTION_ARRAYS: &[&str] = &[
     "_ends",
@@ -144,7 +148,17 @@ pub fn check(export: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
         let ok = match (co.variables.get(&name), need) {
             (Some(VariableDecl::Array { .. }), Need::Array) => true,
             (Some(VariableDecl::Constant { .. }), Need::Constant) => true,
-            (Some(VariableDecl::Constant { .. }), Need::Size) => true,
+            (Some(VariableDecl::Constant { value, .. }), Need::Size) => {
+                let n = value.as_f64();
+                if !(n >= 0.0 && n.fract() == 0.0 && n <= MAX_SIZE) {
+                    return Err(Error::export(format!(
+                        "the {} template's size '{name}' is {n:?}: a size is a whole number from 0 to {MAX_SIZE:?}",
+                        co.template
+                    ))
+                    .at_path(&at));
+                }
+                true
+            }
             (Some(VariableDecl::Array { array, .. }), Need::Size) => {
                 export.array(array).is_some_and(|a| a.scalar)
             }
@@ -182,7 +196,23 @@ pub fn check(export: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
         "synapses_create_generator" | "synapses_create_array" if co.connect.is_none() => {
             return missing("its connect() arrays", "connect");
         }
-        "synapses_create_generator" => generator_keywords(co, path)?,
+        "synapses_create_generator" | "synapses_create_array" => {
+            // a subgroup's offsets: with the sizes, the lengths of N_incoming and N_outgoing
+            for name in ["_source_offset", "_target_offset"] {
+                if let Some(VariableDecl::Constant { value, .. }) = co.variables.get(name) {
+                    let n = value.as_f64();
+                    if !(n >= 0.0 && n.fract() == 0.0 && n <= MAX_SIZE) {
+                        return Err(Error::export(format!(
+                            "connect()'s '{name}' is {n:?}: an offset is a whole number from 0 to {MAX_SIZE:?}"
+                        ))
+                        .at_path(&format!("{path}.variables.{name}")));
+                    }
+                }
+            }
+            if co.template == "synapses_create_generator" {
+                generator_keywords(co, path)?;
+            }
+        }
         "spatialstateupdate" => spatial_lengths(export, co, path)?,
         _ => {}
     }
