@@ -163,10 +163,7 @@ fn run(
         let mut timings = pipeline::compile(&prepared, target)?;
         timings.prepare = prepare_time;
         if print_timings {
-            eprintln!(
-                "brisk-timings: {}",
-                serde_json::to_string(&timings).unwrap_or_default()
-            );
+            eprintln!("brisk-timings: {}", timings_json(&timings, backend_name));
         }
         return Ok(());
     }
@@ -184,12 +181,17 @@ fn run(
     timings.prepare = prepare_time;
     let _ = out.flush();
     if print_timings {
-        eprintln!(
-            "brisk-timings: {}",
-            serde_json::to_string(&timings).unwrap_or_default()
-        );
+        eprintln!("brisk-timings: {}", timings_json(&timings, backend_name));
     }
     Ok(())
+}
+
+/// The `brisk-timings:` line's JSON (`--timings`, read by the Python device):
+/// the backend that ran and the seconds of each stage.
+fn timings_json(timings: &pipeline::Timings, backend: &str) -> String {
+    let mut json = serde_json::to_value(timings).unwrap_or_default();
+    json["backend"] = serde_json::json!(backend);
+    json.to_string()
 }
 
 fn session(backend: Backend, reply_fd: u32) -> Result<()> {

@@ -651,10 +651,11 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
             Network._globally_running = False
         self.timers["run_binary"] = time.time() - start
         for line in output.splitlines():
-            if line.startswith("brisk: backend "):
-                self.backend_used = line.split()[2]
-            elif line.startswith("brisk-timings: "):
-                self._keep_timings(json.loads(line[len("brisk-timings: "):]))
+            if line.startswith("brisk-timings: "):
+                # (the binary's machine-readable line: the backend it ran, each stage's seconds)
+                timings = json.loads(line[len("brisk-timings: "):])
+                self.backend_used = timings.pop("backend", None)
+                self._keep_timings(timings)
         self._results_ready()
 
     #: the stages of a build (the rest of a run's timings are the run's own)

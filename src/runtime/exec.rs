@@ -17,6 +17,7 @@ use crate::dtype::{Dtype, Value};
 use crate::export::{Export, QueueEntry, RunNetwork};
 use crate::plan::{BufferRole, LoopSize, Phase, Plan};
 use crate::runtime::host::{Host, NoHost};
+use crate::runtime::morphology;
 use crate::runtime::report::Reporter;
 use crate::runtime::{Device, StepArgs};
 
@@ -551,6 +552,53 @@ impl<'a> Executor<'a> {
         Ok(out)
     }
 
+    /// A SpatialNeuron's morphology arrays hold indices the spatial kernels can
+    /// follow (`runtime::morphology`); checked before its code runs.
+    fn check_morphology(&mut self, code_object: &str) -> Result<()> {
+        let Some(sp) = self.plan.spatial.get(code_object).cloned() else {
+            return Ok(());
+        };
+        let mut read = |var: &str| -> Result<Vec<i64>> {
+            let array = match self
+                .export
+                .code_object(code_object)
+                .and_then(|c| c.variables.get(var))
+            {
+                Some(crate::export::VariableDecl::Array { array, .. }) => array.clone(),
+                _ => {
+                    return Err(Error::internal(format!(
+                        "'{code_object}' has no array '{var}'"
+                    )))
+                }
+            };
+            let buf = self.array(&array)?;
+            let dtype = self.dtype(buf);
+            let bytes = self
+                .device
+                .read(buf, 0, self.lens[buf] as usize * dtype.size())?;
+            Ok(bytes
+                .chunks_exact(dtype.size())
+                .map(|b| Value::from_bytes(dtype, b).as_i64())
+                .collect())
+        };
+        let m = morphology::Morphology {
+            starts: read("_starts")?,
+            ends: read("_ends")?,
+            parent: read("_morph_parent_i")?,
+            idxchild: read("_morph_idxchild")?,
+            children_num: read("_morph_children_num")?,
+            children: read("_morph_children")?,
+        };
+        morphology::check(&sp, &m).map_err(|message| {
+            let owner = self
+                .export
+                .code_object(code_object)
+                .map(|c| c.owner.name.clone())
+                .unwrap_or_default();
+            Error::runtime(message).in_object(&owner, code_object)
+        })
+    }
+
     /// The export and plan the executor runs now.
     pub fn export_and_plan(&self) -> (Arc<Export>, Arc<Plan>) {
         (Arc::clone(&self.export), Arc::clone(&self.plan))
@@ -678,6 +726,7 @@ impl<'a> Executor<'a> {
             }
             QueueEntry::RunCodeObject { code_object } => self.run_once(code_object, Phase::Main)?,
             QueueEntry::BeforeRunCodeObject { code_object } => {
+                self.check_morphology(code_object)?;
                 self.run_once(code_object, Phase::BeforeRun)?
             }
             QueueEntry::AfterRunCodeObject { code_object } => {
@@ -881,6 +930,7 @@ impl<'a> Executor<'a> {
                 self.prepare_summed(co)?;
             }
             self.check_recorded_indices(o.code_object.as_deref().unwrap_or_default())?;
+            self.check_morphology(o.code_object.as_deref().unwrap_or_default())?;
         }
         // Profiling: seconds per scheduled object (timer slot = its position).
         if run.profile {

@@ -23,6 +23,7 @@ mod graphs;
 #[allow(unsafe_code)]
 pub mod guard;
 pub mod host;
+mod morphology;
 #[allow(unsafe_code)]
 pub mod nvrtc;
 mod profile;
