@@ -134,12 +134,15 @@ pub fn build_device(
             shown.finish(if hit { "found in the cache" } else { "done" });
             timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();
-            // (the C++ target runs fused parts one by one and has no fused kernels)
+            // (a target without fusion has no fused kernels: `Target::fuses`)
             let cpp: Vec<Option<String>> = prepared
                 .plan
                 .kernels
                 .iter()
-                .map(|k| (k.phase != plan::Phase::Fused).then(|| k.symbol.clone()))
+                .map(|k| {
+                    (k.phase != plan::Phase::Fused || program.target.fuses())
+                        .then(|| k.symbol.clone())
+                })
                 .collect();
             Box::new(cpu::CpuDevice::load(&lib, &cpp)?)
         }

@@ -23,28 +23,7 @@ use crate::plan::{Kernel, Phase, Plan};
 
 pub use views::SUPPORT_HEADER;
 
-/// The two code-generation targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub enum Target {
-    Cpp,
-    Cuda,
-}
-
-impl Target {
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::Cpp => "cpp",
-            Target::Cuda => "cuda",
-        }
-    }
-    /// File extension of the generated source.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Target::Cpp => "cpp",
-            Target::Cuda => "cu",
-        }
-    }
-}
+pub use crate::plan::Target;
 
 /// A generated translation unit.
 #[derive(Debug, Clone)]

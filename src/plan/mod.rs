@@ -28,6 +28,35 @@ pub mod spatial;
 pub mod synapses;
 
 /// Elements a `Chunks` block takes (threshold: `THRESHOLD_ROUNDS` rounds of one element per thread).
+/// The two code-generation targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum Target {
+    Cpp,
+    Cuda,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Cpp => "cpp",
+            Target::Cuda => "cuda",
+        }
+    }
+    /// Whether the target runs the plan's fused kernels (`fusion`: a state
+    /// update, threshold and reset in one launch; the C++ target runs the parts
+    /// one by one, which costs it nothing).
+    pub fn fuses(self) -> bool {
+        self == Target::Cuda
+    }
+    /// File extension of the generated source.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Target::Cpp => "cpp",
+            Target::Cuda => "cu",
+        }
+    }
+}
+
 /// Threads per block of CUDA kernels (a multiple of 32; `Block` kernels use one block).
 pub const CUDA_BLOCK: u32 = 256;
 

@@ -215,6 +215,10 @@ impl Device for CpuDevice {
         "cpu"
     }
 
+    fn target(&self) -> crate::plan::Target {
+        crate::plan::Target::Cpp
+    }
+
     fn allocate(&mut self, bytes: &[usize], names: &[String]) -> Result<()> {
         self.names = names.to_vec();
         let mut buffers = Vec::with_capacity(bytes.len());

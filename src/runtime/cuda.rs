@@ -537,6 +537,10 @@ impl Device for CudaDevice {
         "cuda"
     }
 
+    fn target(&self) -> crate::plan::Target {
+        crate::plan::Target::Cuda
+    }
+
     fn allocate(&mut self, bytes: &[usize], names: &[String]) -> Result<()> {
         self.names = names.to_vec();
         let mut buffers = Vec::with_capacity(bytes.len());
@@ -791,10 +795,6 @@ impl Device for CudaDevice {
 
     fn supports_graphs(&self) -> bool {
         !self.sync_each_launch
-    }
-
-    fn runs_fused(&self) -> bool {
-        true
     }
 
     fn buffer_address(&self, buf: usize) -> Result<u64> {

@@ -903,7 +903,7 @@ impl<'a> Executor<'a> {
         }
         // CUDA: fused state updates, thresholds and resets (not when profiled: Brian's
         // profile names every code object's own time).
-        let fused = self.device.runs_fused()
+        let fused = self.device.target().fuses()
             && !run.profile
             && !std::env::var(FUSION_ENV).is_ok_and(|v| v == "0");
         let objects: Vec<(usize, Option<usize>)> = run

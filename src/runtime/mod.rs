@@ -110,6 +110,8 @@ fn add_to_timer(timers: &mut Vec<f64>, slot: usize, seconds: f64) {
 pub trait Device {
     /// `cpu` or `cuda`.
     fn backend(&self) -> &'static str;
+    /// The target whose program the device runs (what the plan decided for it applies).
+    fn target(&self) -> crate::plan::Target;
     /// Allocates every buffer, zero-filled (`bytes[i]` bytes for buffer `i`;
     /// zero-length buffers are allowed). `names[i]` names buffer `i` in
     /// errors (out of memory names the array and the bytes).
@@ -155,10 +157,6 @@ pub trait Device {
 
     /// Whether launches can be captured into graphs and replayed (CUDA).
     fn supports_graphs(&self) -> bool {
-        false
-    }
-    /// Whether the program has the plan's fused kernels (`plan::fusion`; CUDA).
-    fn runs_fused(&self) -> bool {
         false
     }
     /// The device address of buffer `buf` (graphs: the step state).

@@ -16,6 +16,8 @@ use super::is_identifier;
 /// far from overflowing `u64`/`usize` arithmetic on element offsets).
 pub const MAX_ARRAY_BYTES: u64 = 1 << 48;
 
+const _: () = assert!(MAX_ARRAY_BYTES / 8 == super::needs::MAX_ELEMENTS);
+
 /// The most steps one `run()` may take.
 pub const MAX_STEPS: f64 = (1u64 << 53) as f64;
 

@@ -115,8 +115,10 @@ fn needs(co: &CodeObjectDecl) -> Vec<(String, Need)> {
 }
 
 /// The largest size (a group's or a range's element count) an export may
-/// declare: the most elements an array may have (no overflow in `size + 1`).
-const MAX_SIZE: f64 = (super::checks::MAX_ARRAY_BYTES / 8) as f64;
+/// declare: the most 8-byte elements an array may have (`checks` asserts it
+/// equals `MAX_ARRAY_BYTES / 8`; no overflow in `size + 1`).
+pub const MAX_ELEMENTS: u64 = 1 << 45;
+const MAX_SIZE: f64 = MAX_ELEMENTS as f64;
 
 /// SpatialNeuron arrays with one value per section, and per compartment.
 const SECTION_ARRAYS: &[&str] = &[
