@@ -13,6 +13,7 @@ use std::time::Instant;
 use brisk::codegen::{self, Target};
 use brisk::diag::{Error, Result};
 use brisk::pipeline::{self, Backend};
+use brisk::plan::Delivery;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -293,12 +294,14 @@ fn inspect(export: &Path) -> Result<()> {
             .pathways
             .get(&pathway.name)
             .and_then(|p| p.by_target.as_ref());
-        let mode = match (&entry.atomic, grouped) {
-            (Some(vars), _) => serde_json::json!({"mode": "atomic", "atomic": vars}),
-            (None, Some(g)) => {
+        let mode = match (&entry.delivery, grouped) {
+            (Some(Delivery::Atomic(vars)), _) => {
+                serde_json::json!({"mode": "atomic", "atomic": vars})
+            }
+            (Some(Delivery::ByTarget), Some(g)) => {
                 serde_json::json!({"mode": "by_target", "index": g.index_name, "targets": g.groups, "atomic": g.atomic})
             }
-            (None, None) => serde_json::json!({"mode": "serial"}),
+            _ => serde_json::json!({"mode": "serial"}),
         };
         delivery.insert(co.name.clone(), mode);
     }

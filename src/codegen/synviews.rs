@@ -9,7 +9,7 @@ use crate::codegen::body::{pointer_name, render_part, render_part_atomic};
 use crate::codegen::views::{indent, KernelView};
 use crate::diag::{Error, Result};
 use crate::ir::{CodeObject, ConnectIterator, Symbol, Template, TemplateData};
-use crate::plan::{Kernel, Phase, Plan};
+use crate::plan::{Delivery, Kernel, Phase, Plan};
 
 /// `((T*)_a.arrays[buf])`.
 fn pointer(plan: &Plan, buf: usize) -> String {
@@ -131,7 +131,6 @@ pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()
     s.spikes_start = decl.spikes_start;
     s.spikes_stop = decl.spikes_stop;
     if let Some(g) = &p.by_target {
-        s.grouped = true;
         s.grouped_start = pointer(plan, g.start);
         s.grouped_synapse = pointer(plan, g.synapse);
         s.grouped_source = pointer(plan, g.source);
@@ -146,11 +145,16 @@ pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()
             s.vector_grouped = indent(&vector, 4);
         }
     }
-    let atomic = plan
+    let delivery = plan
         .code_objects
         .get(&co.name)
-        .and_then(|e| e.atomic.as_ref());
-    if let (Some(block), Some(atomic)) = (co.blocks.first(), atomic) {
+        .and_then(|e| e.delivery.as_ref());
+    s.delivery = match delivery {
+        Some(Delivery::Atomic(_)) => "atomic",
+        Some(Delivery::ByTarget) => "by_target",
+        Some(Delivery::Serial) | None => "serial",
+    };
+    if let (Some(block), Some(Delivery::Atomic(atomic))) = (co.blocks.first(), delivery) {
         let (mut vector, stores) =
             render_part_atomic(co, &block.vector, &block.vector_info, atomic);
         vector.extend(stores);

@@ -60,8 +60,6 @@ pub struct KernelView {
     pub lastspike: String,
     /// group_variable_set: pointer to `_group_idx`.
     pub group_idx: String,
-    /// CUDA: the kernel runs in one block (scalar writes, ordered output).
-    pub block_launch: bool,
     /// CUDA multi-block kernels: the uint32 coordination words (`plan::SYNC_LEN`) and,
     /// for the threshold, the per-chunk look-back words.
     pub sync: String,
@@ -252,9 +250,10 @@ pub struct SynView {
     pub spikes_stop: i64,
     /// The vector code with shared writes as atomic additions (parallel CUDA delivery).
     pub vector_atomic: String,
+    /// The plan's `Delivery` on CUDA: `serial`, `by_target` or `atomic`.
+    pub delivery: &'static str,
     /// CUDA delivery grouped by target (`plan::ByTargetPlan`): its tables, the
     /// index array of each synapse's target, and the number of targets.
-    pub grouped: bool,
     pub grouped_start: String,
     pub grouped_synapse: String,
     pub grouped_source: String,
@@ -350,7 +349,6 @@ impl KernelView {
         if co.template == BrianTemplate::GroupVariableSet {
             view.group_idx = array_pointer(co, "_group_idx")?;
         }
-        view.block_launch = kernel.launch == crate::plan::Launch::Block;
         view.stores_last = kernel.last_block_stores;
         if let Some(cp) = plan.code_objects.get(&co.name) {
             if let Some(b) = cp.sync {

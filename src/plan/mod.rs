@@ -344,6 +344,19 @@ impl Plan {
     }
 }
 
+/// How a `synapses` code object delivers its events on a GPU.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Delivery {
+    /// A thread per synapse; these target variables are written with atomic
+    /// additions (the code is race-free as atomics).
+    Atomic(std::collections::BTreeSet<String>),
+    /// A thread per target element, over the pathway's `by_target` tables
+    /// (the writes go to one target element each, in Brian's order).
+    ByTarget,
+    /// One thread, in Brian's order (the writes are not race-free).
+    Serial,
+}
+
 /// Where a kernel's element count comes from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum LoopSize {
@@ -369,10 +382,10 @@ pub struct CodeObjectPlan {
     pub sync: Option<usize>,
     /// Threshold: one uint64 per chunk, its count and prefix for the look-back.
     pub chunk_status: Option<usize>,
-    /// `synapses` (delivery): the target variables written with atomic
-    /// additions when the delivery runs a thread per synapse; `None` when the
-    /// writes are not race-free and the delivery runs in one thread.
-    pub atomic: Option<std::collections::BTreeSet<String>>,
+    /// `synapses`: how its delivery runs on a GPU (the C++ target delivers
+    /// in one thread, in Brian's order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
     /// `synapses`, when a run is profiled: its [`Phase::QueueWalk`] kernel.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub walk: Option<usize>,
@@ -888,7 +901,7 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         prepares: None,
         sync: None,
         chunk_status: None,
-        atomic: None,
+        delivery: None,
         walk: None,
     };
     let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
@@ -1064,20 +1077,18 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             // Parallel delivery: a thread per synapse with atomic writes where
             // the code is race-free as atomics; else a thread per target
             // element where the writes allow it; else one thread.
-            entry.atomic = crate::analysis::atomic_updates(co);
-            let by_target = if entry.atomic.is_none() {
-                synapses::add_by_target(plan, co)?
-            } else {
-                None
-            };
-            let (launch, size) = match (&entry.atomic, by_target) {
-                (Some(_), _) => (
+            let (delivery, launch, size) = match crate::analysis::atomic_updates(co) {
+                Some(atomic) => (
+                    Delivery::Atomic(atomic),
                     Launch::Grid,
                     LoopSize::Fixed(synapses::delivery_threads(co)),
                 ),
-                (None, Some(groups)) => (Launch::Grid, LoopSize::Fixed(groups)),
-                (None, None) => (Launch::Block, LoopSize::Fixed(1)),
+                None => match synapses::add_by_target(plan, co)? {
+                    Some(groups) => (Delivery::ByTarget, Launch::Grid, LoopSize::Fixed(groups)),
+                    None => (Delivery::Serial, Launch::Block, LoopSize::Fixed(1)),
+                },
             };
+            entry.delivery = Some(delivery);
             entry.main = Some(push(plan, Phase::Main, launch, size.clone()));
             let profiled = export
                 .main_queue

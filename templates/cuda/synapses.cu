@@ -1,4 +1,4 @@
-{%- if k.block_launch %}
+{%- if s.delivery == "serial" %}
 // synapses: deliver {{ s.pathway }} in one thread, in Brian's queue order (the code reads what other synapses write)
 {% include "cuda/_head.cu" %}
     if (threadIdx.x != 0) return;
@@ -6,7 +6,7 @@
 {% include "common/_scalar.txt" %}
 {% include "common/_synapses_serial.txt" %}
 }
-{%- else if s.grouped %}
+{%- else if s.delivery == "by_target" %}
 // synapses: deliver {{ s.pathway }} grouped by target: a thread per target element ({{ s.grouped_index_name }}, {{ s.groups }})
 // applies its synapses in Brian's queue order (the code reads what it writes, so one thread owns a target)
 {% include "cuda/_head.cu" %}
