@@ -336,10 +336,7 @@ impl KernelView {
         }
         if let Some(events) = co.eventspace() {
             view.events = pointer_name(events);
-            let buf = plan
-                .buffer_of(events)
-                .ok_or_else(|| Error::internal(format!("no buffer for '{events}'")))?;
-            view.num_source = plan.buffers[buf].len.saturating_sub(1);
+            view.num_source = events_of(plan, co)?;
         }
         view.uses_refractory = co.uses_refractory();
         if view.uses_refractory {
@@ -526,11 +523,7 @@ fn template_specific(
         }
         BrianTemplate::Spikegenerator => {
             view.events = array_pointer(co, "_spikespace")?;
-            let spikespace = array_name(co, "_spikespace")?;
-            let buf = plan
-                .buffer_of(&spikespace)
-                .ok_or_else(|| Error::internal(format!("no buffer for '{spikespace}'")))?;
-            view.num_source = plan.buffers[buf].len.saturating_sub(1);
+            view.num_source = events_of(plan, co)?;
             let timebins = array_name(co, "_timebins")?;
             view.sg = SpikeGeneratorView {
                 lastindex: array_pointer(co, "_lastindex")?,
@@ -554,15 +547,21 @@ fn template_specific(
             view.source_stop = constant_u64(co, "_source_stop")?;
             view.num_source_neurons = constant_u64(co, "_num_source_neurons")?;
             view.events = array_pointer(co, "_spikespace")?;
-            let name = array_name(co, "_spikespace")?;
-            let buf = plan
-                .buffer_of(&name)
-                .ok_or_else(|| Error::internal(format!("no buffer for '{name}'")))?;
-            view.num_source = plan.buffers[buf].len.saturating_sub(1);
+            view.num_source = events_of(plan, co)?;
         }
         _ => {}
     }
     Ok(())
+}
+
+/// The elements of `co`'s event space, as the plan counted them.
+fn events_of(plan: &Plan, co: &CodeObject) -> Result<u64> {
+    plan.code_objects
+        .get(&co.name)
+        .and_then(|e| e.events)
+        .ok_or_else(|| {
+            Error::internal("the plan has no event space").in_object(&co.owner, &co.name)
+        })
 }
 
 macro_rules! kernel_templates {

@@ -370,6 +370,10 @@ pub enum LoopSize {
 /// The kernels of one code object.
 #[derive(Debug, Clone, Serialize)]
 pub struct CodeObjectPlan {
+    /// The elements of its event space (`_spikespace` without the count slot),
+    /// when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<u64>,
     pub main: Option<usize>,
     pub before_run: Option<usize>,
     pub after_run: Option<usize>,
@@ -891,8 +895,21 @@ pub fn size_of(plan: &Plan, co: &CodeObject, name: &str) -> Result<LoopSize> {
     }
 }
 
+/// The elements of `co`'s event space (its `eventspace`, or a spike
+/// generator's `_spikespace`), without the count slot.
+fn events_len(plan: &Plan, co: &CodeObject) -> Option<u64> {
+    let name = match (co.eventspace(), co.symbols.get("_spikespace")) {
+        (Some(name), _) => name,
+        (None, Some(Symbol::Array { array, .. })) => array.as_str(),
+        _ => return None,
+    };
+    plan.buffer_of(name)
+        .map(|b| plan.buffers[b].len.saturating_sub(1))
+}
+
 fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<CodeObjectPlan> {
     let mut entry = CodeObjectPlan {
+        events: events_len(plan, co),
         main: None,
         before_run: None,
         after_run: None,
@@ -932,14 +949,9 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
         });
         plan.kernels.len() - 1
     };
-    let eventspace_len = |plan: &Plan| -> Result<u64> {
-        let name = co
-            .eventspace()
-            .ok_or_else(|| Error::internal("missing event space").in_object(&co.owner, &co.name))?;
-        let buf = plan
-            .buffer_of(name)
-            .ok_or_else(|| Error::internal(format!("event space '{name}' is not in the export")))?;
-        Ok(plan.buffers[buf].len.saturating_sub(1))
+    let events = entry.events;
+    let eventspace_len = || -> Result<u64> {
+        events.ok_or_else(|| Error::internal("missing event space").in_object(&co.owner, &co.name))
     };
     // The element-wise templates run as a grid even when their scalar code writes a
     // shared variable: every block computes the new value from the old one, and the
@@ -997,11 +1009,11 @@ fn add_kernels(export: &Export, plan: &mut Plan, co: &CodeObject) -> Result<Code
             ));
         }
         Template::Reset => {
-            let n = eventspace_len(plan)?;
+            let n = eventspace_len()?;
             entry.main = Some(push(plan, Phase::Main, Launch::Grid, LoopSize::Fixed(n)));
         }
         Template::Spikemonitor => {
-            let n = eventspace_len(plan)?;
+            let n = eventspace_len()?;
             entry.sync = Some(add_internal(
                 plan,
                 format!("_sync_{}", co.name),
