@@ -683,3 +683,31 @@ fn sizes_and_offsets_that_would_overflow_are_rejected() {
     });
     assert!(e.message.contains("a size is a whole number"), "{e}");
 }
+
+#[test]
+fn connect_resizes_every_per_synapse_array_it_needs() {
+    // (found by the run fuzzer: a connect() entry whose resized arrays lacked
+    // `_synaptic_post` let the generated code write past its end)
+    let e = read_edited("synapses_grouped", |m| {
+        code_object(m, "synapses_create_generator")["connect"]["registered"] = json!([]);
+    });
+    assert!(e.message.contains("does not resize it"), "{e}");
+    let e = read_edited("synapses_grouped", |m| {
+        let registered = code_object(m, "synapses_create_generator")["connect"]["registered"]
+            .as_array_mut()
+            .unwrap();
+        registered.retain(|a| a != "_dynamic_array_synapses_w");
+    });
+    assert!(e.message.contains("'_dynamic_array_synapses_w'"), "{e}");
+    // another object's array is not the Synapses' to resize
+    let e = read_edited("synapses_delays", |m| {
+        let registered = code_object(m, "synapses_create_generator")["connect"]["registered"]
+            .as_array_mut()
+            .unwrap();
+        registered.push(json!("_dynamic_array_synapses_1__synaptic_pre"));
+    });
+    assert!(
+        e.message.contains("not a per-synapse array of 'synapses'"),
+        "{e}"
+    );
+}

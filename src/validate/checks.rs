@@ -600,8 +600,56 @@ impl<'a> Validator<'a> {
             }
         }
         if let Some(c) = &co.connect {
+            // the arrays connect() resizes to the new number of synapses: the Synapses' own
+            // per-synapse arrays, among them every array its code and the runtime write
             for (j, a) in c.registered.iter().enumerate() {
-                self.array(a, &format!("{path}.connect.registered[{j}]"))?;
+                let at = format!("{path}.connect.registered[{j}]");
+                let decl = self.array(a, &at)?;
+                if !decl.dynamic || decl.owner.as_deref() != Some(c.synapses.as_str()) {
+                    return Err(err(
+                        &at,
+                        format!(
+                            "connect() resizes '{a}', which is not a per-synapse array of '{}'",
+                            c.synapses
+                        ),
+                    ));
+                }
+            }
+            let mut written: Vec<&str> = ["_synaptic_pre", "_synaptic_post"]
+                .into_iter()
+                .filter_map(|v| match co.variables.get(v) {
+                    Some(VariableDecl::Array { array, .. }) => Some(array.as_str()),
+                    _ => None,
+                })
+                .collect();
+            written.extend(c.multisynaptic_index.as_deref());
+            // (the Synapses' other per-synapse arrays, read by its code with synapse indices;
+            // N_incoming and N_outgoing have one element per neuron, a scalar delay one)
+            let per_neuron: Vec<&str> = ["N_incoming", "N_outgoing"]
+                .into_iter()
+                .filter_map(|v| match co.variables.get(v) {
+                    Some(VariableDecl::Array { array, .. }) => Some(array.as_str()),
+                    _ => None,
+                })
+                .collect();
+            written.extend(
+                self.export
+                    .arrays
+                    .iter()
+                    .filter(|a| {
+                        a.dynamic && !a.scalar && a.owner.as_deref() == Some(c.synapses.as_str())
+                    })
+                    .map(|a| a.name.as_str())
+                    .filter(|a| !per_neuron.contains(a)),
+            );
+            if let Some(array) = written
+                .into_iter()
+                .find(|a| !c.registered.iter().any(|r| r == a))
+            {
+                return Err(err(
+                    &format!("{path}.connect.registered"),
+                    format!("connect() writes '{array}' but does not resize it with the synapses"),
+                ));
             }
             if let Some(m) = &c.multisynaptic_index {
                 self.array(m, &format!("{path}.connect.multisynaptic_index"))?;
