@@ -8,14 +8,7 @@
 {{ k.scalar_code }}
         for (int32_t _j = _start; _j < _end; _j++)
         {
-            const int64_t _idx = _events[_j];
-            const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
-{{ k.vector_code }}
-{%- for r in k.records %}
-            {{ r.staging }}[_base + (_j - _start)] = {{ r.local }};
-{%- endfor %}
-            {{ k.count }}[_idx - {{ k.source_start }}]++;
+{% include "common/_spikemonitor_event.txt" %}
         }
         _fill[0] = _base + (_end - _start);
         {{ k.n_array }}[0] += _end - _start;

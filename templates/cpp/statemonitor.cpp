@@ -8,15 +8,7 @@
 {{ k.scalar_code }}
     for (int64_t _i = 0; _i < {{ k.num_indices }}LL; _i++)
     {
-        {
-            const int64_t _idx = {{ k.indices }}[_i];
-            const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
-{{ k.vector_code }}
-{%- for r in k.records %}
-            {{ r.staging }}[_row * {{ r.width }}LL + _i] = {{ r.local }};
-{%- endfor %}
-        }
+{% include "common/_statemonitor_record.txt" %}
     }
     _fill[0] = _row + 1;
     {{ k.n_array }}[0] += 1;

@@ -9,14 +9,7 @@
 {{ k.scalar_code }}
         for (int64_t _j = _start + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _j < _end; _j += (int64_t)gridDim.x * blockDim.x)
         {
-            const int64_t _idx = _events[_j];
-            const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
-{{ k.vector_code }}
-{%- for r in k.records %}
-            {{ r.staging }}[_base + (_j - _start)] = {{ r.local }};
-{%- endfor %}
-            {{ k.count }}[_idx - {{ k.source_start }}]++;
+{% include "common/_spikemonitor_event.txt" %}
         }
     }
 {% include "cuda/_last_block.cu" %}

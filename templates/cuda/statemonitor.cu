@@ -9,7 +9,7 @@
 {{ k.scalar_code }}
     for (int64_t _i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _i < {{ k.num_indices }}LL; _i += (int64_t)gridDim.x * blockDim.x)
     {
-{% include "cuda/_statemonitor_record.cu" %}
+{% include "common/_statemonitor_record.txt" %}
     }
 {% include "cuda/_last_block.cu" %}
         {{ k.t_staging }}[_row] = _a.t;
