@@ -11,6 +11,7 @@ use std::process::Command;
 use crate::codegen::Program;
 use crate::diag::{Error, Result};
 use crate::plan::Launch;
+use crate::runtime::compile_log::{compile_failure, Compiler};
 use crate::runtime::{cache, BriskArgs, Device, StepArgs};
 
 type KernelFn = unsafe extern "C" fn(*const BriskArgs);
@@ -80,45 +81,11 @@ pub fn compile(program: &Program) -> Result<(cache::Entry, bool)> {
             let _ = std::fs::remove_file(&src);
             if !output.status.success() {
                 let log = String::from_utf8_lossy(&output.stderr).into_owned();
-                return Err(Error::compile(
-                    format!(
-                        "the C++ compiler rejected the generated code{}",
-                        first_error_context(&log, &program.source)
-                    ),
-                    log,
-                ));
+                return Err(compile_failure(Compiler::Cxx, &program.source, &log));
             }
             Ok(())
         },
     )
-}
-
-/// `: <line>` naming the generated function and line of the first compiler error.
-pub fn first_error_context(log: &str, source: &str) -> String {
-    let lines: Vec<&str> = source.lines().collect();
-    for l in log.lines() {
-        // gcc: path.cpp:LINE:COL: error: ...
-        let mut parts = l.split(':');
-        let (_, Some(line), _) = (parts.next(), parts.next(), parts.next()) else {
-            continue;
-        };
-        let Ok(n) = line.trim().parse::<usize>() else {
-            continue;
-        };
-        if !l.contains("error") || n == 0 || n > lines.len() {
-            continue;
-        }
-        let function = lines[..n]
-            .iter()
-            .rev()
-            .find_map(|s| {
-                s.strip_prefix("extern \"C\" ")
-                    .and_then(|s| s.split('(').next())
-            })
-            .unwrap_or("the support code");
-        return format!(" (in {function}, line {n}: `{}`)", lines[n - 1].trim());
-    }
-    String::new()
 }
 
 /// Host buffers and the loaded kernels.

@@ -14,6 +14,7 @@
 mod by_target;
 pub mod cache;
 mod carry;
+pub mod compile_log;
 #[allow(unsafe_code)]
 pub mod cpu;
 #[allow(unsafe_code)]

@@ -20,6 +20,7 @@ use cudarc::nvrtc::{result as nvrtc_result, sys as nvrtc_sys};
 
 use crate::diag::{Error, Result};
 use crate::runtime::cache;
+use crate::runtime::compile_log::{compile_failure, Compiler};
 
 /// Environment variable naming libnvrtc by absolute path.
 pub const NVRTC_LIB_ENV: &str = "BRISK_NVRTC_LIB";
@@ -374,7 +375,7 @@ pub fn compile_ptx(source: &str, arch: &str) -> Result<String> {
         match compiled {
             Ok(()) => {}
             Err(e) if e.0 == nvrtc_sys::nvrtcResult::NVRTC_ERROR_COMPILATION => {
-                return Err(compile_failure(source, &log));
+                return Err(compile_failure(Compiler::Nvrtc, source, &log));
             }
             Err(e) => {
                 let mut err = nvrtc_error("nvrtcCompileProgram", e);
@@ -419,175 +420,9 @@ pub fn compile_ptx_cached(source: &str, arch: &str) -> Result<(String, bool)> {
     Ok((ptx, hit))
 }
 
-/// One located NVRTC diagnostic.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Diagnostic {
-    /// 1-based line in the generated source.
-    line: usize,
-    /// `error: ...` as NVRTC wrote it.
-    text: String,
-}
-
-/// The error diagnostics of an NVRTC log (`default_program(LINE): error: ...`).
-pub(crate) fn log_errors(log: &str) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for l in log.lines() {
-        let mut rest = l;
-        while let Some(open) = rest.find('(') {
-            let after = &rest[open + 1..];
-            let Some(close) = after.find("): ") else {
-                break;
-            };
-            let number = &after[..close];
-            let text = &after[close + 3..];
-            if let Ok(line) = number.parse::<usize>() {
-                let is_error = text.starts_with("error") || text.starts_with("catastrophic error");
-                if is_error && line > 0 {
-                    out.push(Diagnostic {
-                        line,
-                        text: text.to_string(),
-                    });
-                }
-                break;
-            }
-            rest = after;
-        }
-    }
-    out
-}
-
-/// The `extern "C"` function defined before 1-based `line` of `source`.
-pub(crate) fn kernel_at(source: &[&str], line: usize) -> Option<String> {
-    source[..line.min(source.len())].iter().rev().find_map(|l| {
-        let rest = &l[l.find("extern \"C\"")? + "extern \"C\"".len()..];
-        let head = rest.split('(').next()?;
-        head.split_whitespace().last().map(str::to_string)
-    })
-}
-
-/// Most diagnostics quoted in a compile error's message (all are in the log).
-const QUOTED_ERRORS: usize = 5;
-
-/// The compile error for an NVRTC rejection: each error located in the
-/// generated source, with its kernel and line quoted.
-pub(crate) fn compile_failure(source: &str, log: &str) -> Error {
-    let lines: Vec<&str> = source.lines().collect();
-    let errors = log_errors(log);
-    let mut first_kernel = None;
-    let mut message = format!(
-        "NVRTC rejected the generated CUDA code ({} error{})",
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" }
-    );
-    if errors.is_empty() {
-        message = "NVRTC rejected the generated CUDA code (see the log)".to_string();
-    }
-    for d in errors.iter().take(QUOTED_ERRORS) {
-        let kernel = kernel_at(&lines, d.line);
-        let place = match &kernel {
-            Some(k) => format!("in kernel {k}"),
-            None => "in the support code".to_string(),
-        };
-        if first_kernel.is_none() {
-            first_kernel = kernel.clone();
-        }
-        let quoted = lines.get(d.line - 1).map(|l| l.trim()).unwrap_or("");
-        message.push_str(&format!(
-            "\n  generated line {} {place}: {}\n    | {quoted}",
-            d.line, d.text
-        ));
-    }
-    if errors.len() > QUOTED_ERRORS {
-        message.push_str(&format!(
-            "\n  ... and {} more (see the log)",
-            errors.len() - QUOTED_ERRORS
-        ));
-    }
-    let mut err = Error::compile(message, log);
-    // (the plan's kernel table names its code object: `Error::in_kernel_of`)
-    err.kernel = first_kernel;
-    err
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const SOURCE: &str = "// header\nint x;\nextern \"C\" __global__ void brisk_neurongroup_stateupdater_codeobject(const BriskArgs _a)\n{\n    v = undefined_thing;\n}\nextern \"C\" __global__ void brisk_spikemonitor_codeobject_after_run(const BriskArgs _a)\n{\n    w = 1\n}\n";
-
-    #[test]
-    fn compile_errors_name_line_and_kernel() {
-        let log = "default_program(5): error: identifier \"undefined_thing\" is undefined\n\
-                   default_program(9): warning #550-D: variable \"error_count\" was set but never used\n\
-                   default_program(10): error: expected a \";\"\n\n2 errors detected in the compilation of \"default_program\".\n";
-        let e = compile_failure(SOURCE, log);
-        assert_eq!(e.kind, crate::diag::ErrorKind::Compile);
-        assert!(e.message.contains("2 errors"), "{}", e.message);
-        assert!(
-            e.message
-                .contains("generated line 5 in kernel brisk_neurongroup_stateupdater_codeobject"),
-            "{}",
-            e.message
-        );
-        assert!(
-            e.message.contains("| v = undefined_thing;"),
-            "{}",
-            e.message
-        );
-        assert!(
-            e.message
-                .contains("generated line 10 in kernel brisk_spikemonitor_codeobject_after_run"),
-            "{}",
-            e.message
-        );
-        assert_eq!(
-            e.kernel.as_deref(),
-            Some("brisk_neurongroup_stateupdater_codeobject")
-        );
-        assert_eq!(e.log.as_deref(), Some(log));
-        // the plan's kernel table names the Brian object and code object
-        let table = [
-            ("brisk_other", "ng", "other"),
-            (
-                "brisk_neurongroup_stateupdater_codeobject",
-                "neurongroup",
-                "neurongroup_stateupdater_codeobject",
-            ),
-        ];
-        let e = e.in_kernel_of(table);
-        assert_eq!(
-            e.code_object.as_deref(),
-            Some("neurongroup_stateupdater_codeobject")
-        );
-        assert_eq!(e.object.as_deref(), Some("neurongroup"));
-    }
-
-    #[test]
-    fn errors_before_any_kernel_are_in_the_support_code() {
-        let e = compile_failure(SOURCE, "default_program(2): error: bad\n");
-        assert!(
-            e.message.contains("generated line 2 in the support code"),
-            "{}",
-            e.message
-        );
-        assert_eq!(e.kernel, None);
-        let e = compile_failure(SOURCE, "nvrtc: error: something odd\n");
-        assert!(e.message.contains("see the log"), "{}", e.message);
-    }
-
-    #[test]
-    fn log_parsing_ignores_other_parentheses() {
-        let d = log_errors(
-            "default_program(x)(12): catastrophic error: cannot open source file \"a.h\"\n",
-        );
-        assert_eq!(
-            d,
-            vec![Diagnostic {
-                line: 12,
-                text: "catastrophic error: cannot open source file \"a.h\"".into()
-            }]
-        );
-    }
 
     #[test]
     fn arch_names() {
