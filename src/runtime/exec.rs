@@ -16,8 +16,8 @@ use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 use crate::export::{Export, QueueEntry, RunNetwork};
 use crate::plan::{BufferRole, LoopSize, Phase, Plan};
+use crate::runtime::drain::Drain;
 use crate::runtime::host::{Host, NoHost};
-use crate::runtime::morphology;
 use crate::runtime::report::Reporter;
 use crate::runtime::{Device, StepArgs};
 
@@ -39,7 +39,7 @@ pub struct Finished {
 pub(super) struct ClockState {
     buf_t: usize,
     /// Regular clocks: the `dt` array.
-    buf_dt: Option<usize>,
+    pub(super) buf_dt: Option<usize>,
     buf_timestep: usize,
     /// Event clocks: the `times` array.
     buf_times: Option<usize>,
@@ -114,9 +114,9 @@ pub struct Executor<'a> {
     /// Host data of recorded (monitor) arrays.
     pub(super) recorded: BTreeMap<usize, Vec<u8>>,
     /// Spike bits: the values recorded as `i`, by buffer (read at the first drain).
-    bits_index: BTreeMap<usize, Vec<u8>>,
+    pub(super) bits_index: BTreeMap<usize, Vec<u8>>,
     /// The copies of the last drain, not yet appended.
-    drain_in_flight: Option<Drain>,
+    pub(super) drain_in_flight: Option<Drain>,
     pub(super) seed: u64,
     /// Seeds chosen without a value so far (see [`unseeded_seed`]).
     pub(super) unseeded: u64,
@@ -328,7 +328,7 @@ impl<'a> Executor<'a> {
         }
     }
 
-    fn read_scalar_f64(&mut self, buf: usize) -> Result<f64> {
+    pub(super) fn read_scalar_f64(&mut self, buf: usize) -> Result<f64> {
         let bytes = self.device.read(buf, 0, 8)?;
         Ok(f64::from_le_bytes(
             bytes.try_into().map_err(|_| Error::runtime("short read"))?,
@@ -471,173 +471,6 @@ impl<'a> Executor<'a> {
             .map_err(|e| e.in_kernel_of(self.plan.kernel_table()))
     }
 
-    /// A live session: the export and plan of a newer export of the same
-    /// program (the same plan: every buffer keeps its number), whose main
-    /// queue has more entries.
-    pub fn rebind(&mut self, export: Arc<Export>, plan: Arc<Plan>) {
-        self.export = export;
-        self.plan = plan;
-    }
-
-    /// A live session: loads the Brian static array `name` (TimedArray values)
-    /// again into its buffer, after Python wrote new values under that name.
-    pub fn reload_static(&mut self, name: &str) -> Result<()> {
-        let found = self
-            .plan
-            .buffers
-            .iter()
-            .position(|b| b.name == name && b.role == BufferRole::Static);
-        if let Some(buf) = found {
-            let values = self.static_values(name, self.dtype(buf))?;
-            if values.len() as u64 != self.lens[buf] * self.dtype(buf).size() as u64 {
-                return Err(Error::runtime(format!(
-                    "the values of '{name}' changed their size between runs; make a TimedArray of another name"
-                )));
-            }
-            self.device.write(buf, 0, &values)?;
-        }
-        Ok(())
-    }
-
-    /// The current values of the Brian array `name` (recorded data included),
-    /// as its raw little-endian bytes, and its element count.
-    pub fn read_array(&mut self, name: &str) -> Result<(Vec<u8>, u64)> {
-        let buf = self
-            .plan
-            .buffer_of(name)
-            .filter(|&b| b < self.export.arrays.len())
-            .ok_or_else(|| {
-                Error::runtime(format!("read: no Brian array '{name}' in this simulation"))
-            })?;
-        let size = self.dtype(buf).size() as u64;
-        let (len, bytes) = self.save_buffer(buf)?;
-        // (a recorded array's element count is its data's)
-        let len = if self.plan.buffers[buf].role == BufferRole::Recorded {
-            bytes.len() as u64 / size
-        } else {
-            len
-        };
-        Ok((bytes, len))
-    }
-
-    /// Those of the float arrays `names` that hold a NaN or a value beyond
-    /// 1e50 in magnitude (Brian's runtime warns of them after every run);
-    /// names of no array of this simulation are skipped.
-    pub fn invalid_values(&mut self, names: &[String]) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for name in names {
-            let Some(buf) = self
-                .plan
-                .buffer_of(name)
-                .filter(|&b| b < self.export.arrays.len())
-            else {
-                continue;
-            };
-            let dtype = self.dtype(buf);
-            let (_, bytes) = self.save_buffer(buf)?;
-            let bad = |x: f64| x.is_nan() || x.abs() > 1e50;
-            let invalid = match dtype {
-                Dtype::Float64 => bytes
-                    .chunks_exact(8)
-                    .any(|c| bad(f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))),
-                Dtype::Float32 => bytes
-                    .chunks_exact(4)
-                    .any(|c| bad(f32::from_le_bytes(c.try_into().unwrap_or([0; 4])) as f64)),
-                _ => false,
-            };
-            if invalid {
-                out.push(name.clone());
-            }
-        }
-        Ok(out)
-    }
-
-    /// A SpatialNeuron's morphology arrays hold indices the spatial kernels can
-    /// follow (`runtime::morphology`); checked before its code runs.
-    fn check_morphology(&mut self, code_object: &str) -> Result<()> {
-        let Some(sp) = self.plan.spatial.get(code_object).cloned() else {
-            return Ok(());
-        };
-        let mut read = |var: &str| -> Result<Vec<i64>> {
-            let array = match self
-                .export
-                .code_object(code_object)
-                .and_then(|c| c.variables.get(var))
-            {
-                Some(crate::export::VariableDecl::Array { array, .. }) => array.clone(),
-                _ => {
-                    return Err(Error::internal(format!(
-                        "'{code_object}' has no array '{var}'"
-                    )))
-                }
-            };
-            let buf = self.array(&array)?;
-            let dtype = self.dtype(buf);
-            let bytes = self
-                .device
-                .read(buf, 0, self.lens[buf] as usize * dtype.size())?;
-            Ok(bytes
-                .chunks_exact(dtype.size())
-                .map(|b| Value::from_bytes(dtype, b).as_i64())
-                .collect())
-        };
-        let m = morphology::Morphology {
-            starts: read("_starts")?,
-            ends: read("_ends")?,
-            parent: read("_morph_parent_i")?,
-            idxchild: read("_morph_idxchild")?,
-            children_num: read("_morph_children_num")?,
-            children: read("_morph_children")?,
-        };
-        morphology::check(&sp, &m).map_err(|message| {
-            let owner = self
-                .export
-                .code_object(code_object)
-                .map(|c| c.owner.name.clone())
-                .unwrap_or_default();
-            Error::runtime(message).in_object(&owner, code_object)
-        })
-    }
-
-    /// The export and plan the executor runs now.
-    pub fn export_and_plan(&self) -> (Arc<Export>, Arc<Plan>) {
-        (Arc::clone(&self.export), Arc::clone(&self.plan))
-    }
-
-    /// The random-number state: the key and the launches since it (`device.get_random_state()`).
-    pub fn random_state(&self) -> (u64, u64) {
-        (self.seed, self.stream)
-    }
-
-    /// The dt each regular clock's `dt` array holds now, by the array's name
-    /// (a live session validates the runs it repeats with them).
-    pub fn clock_dts(&mut self) -> Result<BTreeMap<String, f64>> {
-        let bufs: Vec<usize> = self.clocks.values().filter_map(|c| c.buf_dt).collect();
-        bufs.into_iter()
-            .map(|buf| {
-                Ok((
-                    self.plan.buffers[buf].name.clone(),
-                    self.read_scalar_f64(buf)?,
-                ))
-            })
-            .collect()
-    }
-
-    /// Each network's time (a live session reports it after every run).
-    pub fn network_times(&self) -> &BTreeMap<String, f64> {
-        &self.network_t
-    }
-
-    /// Wall-clock seconds and completed fraction of the last network run.
-    pub fn last_run(&self) -> (f64, f64) {
-        self.last_run
-    }
-
-    /// `run(..., profile=True)`: seconds per code object so far.
-    pub fn profile(&self) -> Option<&[(String, f64)]> {
-        self.profile.as_deref()
-    }
-
     fn run_entry(
         &mut self,
         entry: &QueueEntry,
@@ -750,7 +583,7 @@ impl<'a> Executor<'a> {
     }
 
     /// A static array converted to `dtype`, as little-endian bytes.
-    fn static_values(&self, name: &str, dtype: Dtype) -> Result<Vec<u8>> {
+    pub(super) fn static_values(&self, name: &str, dtype: Dtype) -> Result<Vec<u8>> {
         let (from, bytes) = self.export.read_static_array(name)?;
         if from == dtype {
             return Ok(bytes);
@@ -1092,121 +925,6 @@ impl<'a> Executor<'a> {
         self.device.write(c.buf_t, 0, &c.t().to_le_bytes())
     }
 
-    /// Ends a block of steps for the monitors: each switches to its other
-    /// staging half, and the records of this half start their way to the
-    /// host, to be appended (`collect_drain`) at the next drain or at the end
-    /// of the run, so that the copies and the host's appending overlap the
-    /// next block's kernels. The fill counters are read here, which waits
-    /// for the block's kernels.
-    fn drain(&mut self) -> Result<()> {
-        self.collect_drain()?;
-        self.pending = 0;
-        let plan = Arc::clone(&self.plan);
-        let plan = &*plan;
-        let mut drain = Drain::default();
-        for rec in &plan.recorders {
-            let fill = self.device.read(rec.fill, 0, 16)?;
-            let word = |k: usize| {
-                fill.get(8 * k..8 * k + 8)
-                    .and_then(|b| b.try_into().ok())
-                    .map(i64::from_le_bytes)
-            };
-            let (Some(records), Some(half)) = (word(0), word(1)) else {
-                return Err(Error::runtime("short read of a monitor's fill counter"));
-            };
-            if records <= 0 {
-                continue;
-            }
-            let (records, half) = (records as usize, half.clamp(0, 1) as usize);
-            let flip: Vec<u8> = [0i64, 1 - half as i64]
-                .iter()
-                .flat_map(|w| w.to_le_bytes())
-                .collect();
-            self.device.write(rec.fill, 0, &flip)?;
-            let at = |width: u64, size: usize| half * plan.staging_half(rec, width) as usize * size;
-            if let Some(bits) = &rec.bits {
-                // the values recorded as `i` are constant (a group's `i`): read once
-                let b = bits.index_values;
-                if !self.bits_index.contains_key(&b) {
-                    let values =
-                        self.device
-                            .read(b, 0, self.lens[b] as usize * self.dtype(b).size())?;
-                    self.bits_index.insert(b, values);
-                }
-                let words = records * bits.words_per_slot as usize * 4;
-                self.device.read_async(bits.times, at(1, 8), records * 8)?;
-                self.device
-                    .read_async(bits.words, at(bits.words_per_slot, 4), words)?;
-                drain.reads.push(DrainRead::BitsTimes);
-                drain.reads.push(DrainRead::BitsWords(bits.clone()));
-                drain
-                    .zero
-                    .push((bits.words, at(bits.words_per_slot, 4), words));
-                continue;
-            }
-            for s in &rec.streams {
-                let size = self.dtype(s.array).size();
-                self.device.read_async(
-                    s.staging,
-                    at(s.width, size),
-                    records * s.width as usize * size,
-                )?;
-                drain.reads.push(DrainRead::Stream(s.array));
-            }
-        }
-        self.drain_in_flight = Some(drain);
-        Ok(())
-    }
-
-    /// Appends the records of the last [`drain`](Self::drain) once they are on the host,
-    /// and zeroes the spike bits it took (before any later kernel records into them).
-    fn collect_drain(&mut self) -> Result<()> {
-        let Some(drain) = self.drain_in_flight.take() else {
-            return Ok(());
-        };
-        let Executor {
-            device,
-            recorded,
-            bits_index,
-            plan,
-            ..
-        } = self;
-        let mut times = Vec::new();
-        device.take_reads(&mut |k, bytes| {
-            match drain.reads.get(k) {
-                None => {
-                    return Err(Error::internal(format!(
-                        "a drain got copy {k} of {}",
-                        drain.reads.len()
-                    )))
-                }
-                Some(DrainRead::Stream(array)) => {
-                    recorded.entry(*array).or_default().extend_from_slice(bytes)
-                }
-                Some(DrainRead::BitsTimes) => times = bytes.to_vec(),
-                Some(DrainRead::BitsWords(bits)) => {
-                    let index = super::spike_bits::IndexValues {
-                        bytes: bits_index
-                            .get(&bits.index_values)
-                            .map_or(&[][..], Vec::as_slice),
-                        size: plan.buffers[bits.index_values].dtype.size(),
-                    };
-                    let mut i = std::mem::take(recorded.entry(bits.index_array).or_default());
-                    let mut t = std::mem::take(recorded.entry(bits.time_array).or_default());
-                    let shape = (bits.words_per_slot as usize, bits.source_start as usize);
-                    super::spike_bits::decode((bytes, &times), shape, &index, &mut i, &mut t);
-                    recorded.insert(bits.index_array, i);
-                    recorded.insert(bits.time_array, t);
-                }
-            }
-            Ok(())
-        })?;
-        for (buf, offset, len) in drain.zero {
-            self.device.zero(buf, offset, len)?;
-        }
-        Ok(())
-    }
-
     /// Reads back every Brian array.
     pub fn finish(mut self) -> Result<Finished> {
         self.drain()?;
@@ -1230,21 +948,4 @@ impl<'a> Executor<'a> {
             connect_seconds: self.connect_seconds,
         })
     }
-}
-
-/// The copies one drain started (`Device::read_async`, in this order) and the
-/// spike bits to zero once they are done.
-#[derive(Default)]
-struct Drain {
-    reads: Vec<DrainRead>,
-    zero: Vec<(usize, usize, usize)>,
-}
-
-/// What one copy of a drain holds.
-enum DrainRead {
-    /// Records of a recorded array (its buffer).
-    Stream(usize),
-    /// A spike-bit monitor's slot times, then its slot words.
-    BitsTimes,
-    BitsWords(crate::plan::SpikeBits),
 }

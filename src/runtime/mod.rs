@@ -19,11 +19,13 @@ pub mod compile_log;
 pub mod cpu;
 #[allow(unsafe_code)]
 pub mod cuda;
+mod drain;
 pub mod exec;
 mod graphs;
 #[allow(unsafe_code)]
 pub mod guard;
 pub mod host;
+mod live;
 mod morphology;
 #[allow(unsafe_code)]
 pub mod nvrtc;
