@@ -696,9 +696,13 @@ fn connect_resizes_every_per_synapse_array_it_needs() {
         let registered = code_object(m, "synapses_create_generator")["connect"]["registered"]
             .as_array_mut()
             .unwrap();
-        registered.retain(|a| a != "_dynamic_array_synapses_w");
+        registered.retain(|a| a != "_dynamic_array_synapses__synaptic_pre");
     });
-    assert!(e.message.contains("'_dynamic_array_synapses_w'"), "{e}");
+    assert!(
+        e.message
+            .contains("'_dynamic_array_synapses__synaptic_pre'"),
+        "{e}"
+    );
     // another object's array is not the Synapses' to resize
     let e = read_edited("synapses_delays", |m| {
         let registered = code_object(m, "synapses_create_generator")["connect"]["registered"]

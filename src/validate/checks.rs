@@ -600,12 +600,13 @@ impl<'a> Validator<'a> {
             }
         }
         if let Some(c) = &co.connect {
-            // the arrays connect() resizes to the new number of synapses: the Synapses' own
-            // per-synapse arrays, among them every array its code and the runtime write
+            // the arrays connect() resizes to the new number of synapses: per-synapse arrays
+            // (not another object's), among them the arrays its code and the runtime write
             for (j, a) in c.registered.iter().enumerate() {
                 let at = format!("{path}.connect.registered[{j}]");
                 let decl = self.array(a, &at)?;
-                if !decl.dynamic || decl.owner.as_deref() != Some(c.synapses.as_str()) {
+                // (an array whose owner Python no longer knew, a Brian object gone, names none)
+                if !decl.dynamic || decl.owner.as_deref().is_some_and(|o| o != c.synapses) {
                     return Err(err(
                         &at,
                         format!(
@@ -623,25 +624,6 @@ impl<'a> Validator<'a> {
                 })
                 .collect();
             written.extend(c.multisynaptic_index.as_deref());
-            // (the Synapses' other per-synapse arrays, read by its code with synapse indices;
-            // N_incoming and N_outgoing have one element per neuron, a scalar delay one)
-            let per_neuron: Vec<&str> = ["N_incoming", "N_outgoing"]
-                .into_iter()
-                .filter_map(|v| match co.variables.get(v) {
-                    Some(VariableDecl::Array { array, .. }) => Some(array.as_str()),
-                    _ => None,
-                })
-                .collect();
-            written.extend(
-                self.export
-                    .arrays
-                    .iter()
-                    .filter(|a| {
-                        a.dynamic && !a.scalar && a.owner.as_deref() == Some(c.synapses.as_str())
-                    })
-                    .map(|a| a.name.as_str())
-                    .filter(|a| !per_neuron.contains(a)),
-            );
             if let Some(array) = written
                 .into_iter()
                 .find(|a| !c.registered.iter().any(|r| r == a))
