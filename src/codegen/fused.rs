@@ -11,6 +11,7 @@
 
 use askama::Template;
 
+use crate::codegen::filters;
 use crate::codegen::views::KernelView;
 use crate::diag::{Error, Result};
 use crate::ir::CodeObject;

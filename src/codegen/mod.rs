@@ -10,6 +10,7 @@
 
 pub mod body;
 pub mod expr;
+mod filters;
 mod functions;
 mod fused;
 mod synviews;
@@ -131,12 +132,13 @@ fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) 
 /// slot), and nothing is written, drawn or computed.
 fn queue_walk(mut view: views::KernelView) -> views::KernelView {
     let sink = "_walked = _idx;";
-    view.scalar_code = "    volatile int64_t _walked = 0;\n    (void)_walked;".to_string();
+    view.scalar_code = "volatile int64_t _walked = 0;\n(void)_walked;".to_string();
     view.scalar_stores = String::new();
     view.rng_scalar = String::new();
     view.rng_vector = String::new();
-    view.vector_code = format!("                {sink}");
-    view.syn.vector_atomic = format!("            {sink}");
-    view.syn.vector_grouped = format!("                {sink}");
+    // (one level deeper than the templates place the synapse's code)
+    view.vector_code = format!("    {sink}");
+    view.syn.vector_atomic = sink.to_string();
+    view.syn.vector_grouped = sink.to_string();
     view
 }

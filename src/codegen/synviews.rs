@@ -6,7 +6,7 @@
 //! Brian's generator keywords, and the rendered code of each block.
 
 use crate::codegen::body::{pointer_name, render_part, render_part_atomic};
-use crate::codegen::views::{indent, KernelView};
+use crate::codegen::views::{lines, KernelView};
 use crate::diag::{Error, Result};
 use crate::ir::{CodeObject, ConnectIterator, Symbol, Template, TemplateData};
 use crate::plan::{Delivery, Kernel, Phase, Plan};
@@ -24,7 +24,7 @@ fn block_code(co: &CodeObject, name: &str) -> (String, Vec<String>) {
             vector.extend(stores);
             let (mut scalar, sstores) = render_part(co, &block.scalar, &block.scalar_info);
             scalar.extend(sstores);
-            (indent(&vector, 4), scalar)
+            (lines(&vector), scalar)
         }
         None => (String::new(), Vec::new()),
     }
@@ -100,7 +100,7 @@ pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelV
         *slot = vector;
         scalar.extend(sc);
     }
-    view.scalar_code = indent(&scalar, 1);
+    view.scalar_code = lines(&scalar);
     if co.blocks.iter().any(|b| co.stmts_use_rng(&b.scalar)) {
         view.rng_scalar =
             "    BriskRng _rng = brisk_rng_make(_a.seed, _a.stream, 0xFFFFFFFFu);".to_string();
@@ -142,7 +142,7 @@ pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()
             let (mut vector, stores) =
                 render_part_atomic(co, &block.vector, &block.vector_info, &g.atomic);
             vector.extend(stores);
-            s.vector_grouped = indent(&vector, 4);
+            s.vector_grouped = lines(&vector);
         }
     }
     let delivery = plan
@@ -158,7 +158,7 @@ pub fn pathway(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()
         let (mut vector, stores) =
             render_part_atomic(co, &block.vector, &block.vector_info, atomic);
         vector.extend(stores);
-        s.vector_atomic = indent(&vector, 3);
+        s.vector_atomic = lines(&vector);
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 use askama::Template;
 
 use crate::codegen::body::{pointer_name, render_part};
+use crate::codegen::filters;
 use crate::codegen::Target;
 use crate::diag::{Error, Result};
 use crate::ir::{Block, ClockField, CodeObject, Symbol, Template as BrianTemplate};
@@ -279,13 +280,9 @@ pub struct SynView {
     pub by_target_start_buffer: usize,
 }
 
-pub(crate) fn indent(lines: &[String], depth: usize) -> String {
-    let pad = "    ".repeat(depth);
-    lines
-        .iter()
-        .map(|l| format!("{pad}{l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// Lines of generated code as one piece; the template indents it (`|block(n)`).
+pub(crate) fn lines(lines: &[String]) -> String {
+    lines.join("\n")
 }
 
 impl KernelView {
@@ -304,9 +301,9 @@ impl KernelView {
             let (scalar, stores) = render_part(co, &block.scalar, &block.scalar_info);
             let (mut vector, vstores) = render_part(co, &block.vector, &block.vector_info);
             vector.extend(vstores);
-            view.scalar_code = indent(&scalar, 1);
-            view.scalar_stores = indent(&stores, 1);
-            view.vector_code = indent(&vector, 3);
+            view.scalar_code = lines(&scalar);
+            view.scalar_stores = lines(&stores);
+            view.vector_code = lines(&vector);
             if co.stmts_use_rng(&block.scalar) {
                 view.rng_scalar = format!("    {}", rng_line("0xFFFFFFFFu"));
             }
@@ -328,8 +325,8 @@ impl KernelView {
         if let Some(block) = condition_block {
             let (scalar, _) = render_part(co, &block.scalar, &block.scalar_info);
             let (vector, _) = render_part(co, &block.vector, &block.vector_info);
-            view.scalar_code = format!("{}\n{}", indent(&scalar, 1), view.scalar_code);
-            view.condition_code = indent(&vector, 3);
+            view.scalar_code = format!("{}\n{}", lines(&scalar), view.scalar_code);
+            view.condition_code = lines(&vector);
             if co.stmts_use_rng(&block.vector) && view.rng_vector.is_empty() {
                 view.rng_vector = format!("            {}", rng_line("_vectorisation_idx"));
             }
@@ -412,7 +409,7 @@ fn prologue(plan: &Plan, co: &CodeObject) -> Result<String> {
             _ => {}
         }
     }
-    Ok(indent(&lines, 1))
+    Ok(lines.join("\n"))
 }
 
 fn staging_of(plan: &Plan, array: &str) -> Result<String> {

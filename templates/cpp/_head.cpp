@@ -1,4 +1,4 @@
 extern "C" void {{ k.symbol }}(const BriskArgs* _ap)
 {
     const BriskArgs& _a = *_ap;
-{{ k.prologue }}
+{{ k.prologue|block(1) }}

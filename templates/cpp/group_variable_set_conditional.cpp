@@ -7,10 +7,10 @@
         {
             const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ k.condition_code }}
+{{ k.condition_code|block(3) }}
             if (_cond)
             {
-{{ k.vector_code }}
+{{ k.vector_code|block(3) }}
             }
         }
     }

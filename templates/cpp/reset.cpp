@@ -9,7 +9,7 @@
             const int64_t _idx = _events[_index_events];
             const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ k.vector_code }}
+{{ k.vector_code|block(3) }}
         }
     }
 }

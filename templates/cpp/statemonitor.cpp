@@ -5,7 +5,7 @@
     {{ k.t_staging }}[_row] = _a.t;
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
     for (int64_t _i = 0; _i < {{ k.num_indices }}LL; _i++)
     {
 {% include "common/_statemonitor_record.txt" %}

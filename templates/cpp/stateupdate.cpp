@@ -8,7 +8,7 @@
         {
             const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector_ahead }}
-{{ k.vector_code }}
+{{ k.vector_code|block(3) }}
         }
     }
 }

@@ -10,7 +10,7 @@
     {
         const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ k.vector_code }}
+{{ k.vector_code|block(3) }}
         _target[_index[_idx]] += _synaptic_var;
     }
 }

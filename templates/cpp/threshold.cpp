@@ -4,7 +4,7 @@
     int32_t* _events = {{ k.events }};
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
     int64_t _count = 0;
 {{ k.rng_blocks }}
     for (int64_t _idx = 0; _idx < _N; _idx++)
@@ -13,7 +13,7 @@
         {
             const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector_ahead }}
-{{ k.vector_code }}
+{{ k.vector_code|block(3) }}
             _flag = _cond;
         }
         if (_flag)

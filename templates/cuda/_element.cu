@@ -2,14 +2,14 @@
 // also makes a crossing element refractory, as threshold.cu does after the compaction)
 BRISK_FN {% if threshold %}bool{% else %}void{% endif %} {{ k.symbol }}(const BriskArgs _a, const int64_t _idx)
 {
-{{ k.prologue }}
+{{ k.prologue|block(1) }}
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
     {
         const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ k.vector_code }}
+{{ k.vector_code|block(3) }}
 {%- if threshold %}
 {%- if k.uses_refractory %}
         if (_cond)

@@ -3,6 +3,6 @@
     // the old ones; the last block to finish (all others have read them) stores them
     unsigned int* _sync = {{ k.sync }};
 {% include "cuda/_last_block.cu" %}
-{{ k.scalar_stores }}
+{{ k.scalar_stores|block(1) }}
     }
 {%- endif %}

@@ -3,16 +3,16 @@
     const int64_t _N = {{ k.size_expr }};
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
 {% include "cuda/_loop_head.cu" %}
     {
         {
             const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ k.condition_code }}
+{{ k.condition_code|block(3) }}
             if (_cond)
             {
-{{ k.vector_code }}
+{{ k.vector_code|block(3) }}
             }
         }
     }

@@ -4,7 +4,7 @@
     const int64_t _N = _events[{{ k.num_source }}];
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
 {% include "cuda/_loop_head.cu" %}
     {
         const int64_t _index_events = _idx;
@@ -12,7 +12,7 @@
             const int64_t _idx = _events[_index_events];
             const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ k.vector_code }}
+{{ k.vector_code|block(3) }}
         }
     }
 {%- include "cuda/_loop_tail.cu" %}

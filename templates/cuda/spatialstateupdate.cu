@@ -10,7 +10,7 @@
     const int64_t _N = {{ k.size_expr }};
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
 {% include "cuda/_loop_head.cu" %}
     {
 {% include "common/_spatial_compartment.txt" %}

@@ -6,7 +6,7 @@
     {
         const int64_t _vectorisation_idx = 1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
         for (int64_t _j = _start + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _j < _end; _j += (int64_t)gridDim.x * blockDim.x)
         {
 {% include "common/_spikemonitor_event.txt" %}

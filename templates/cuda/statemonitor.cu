@@ -6,7 +6,7 @@
     const int64_t _row = _fill[0];
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
     for (int64_t _i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _i < {{ k.num_indices }}LL; _i += (int64_t)gridDim.x * blockDim.x)
     {
 {% include "common/_statemonitor_record.txt" %}

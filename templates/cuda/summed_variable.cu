@@ -8,7 +8,7 @@
     if (_a.sizes[{{ s.by_target_start_buffer }}] < _size + 1) return;  // not prepared for this run
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
     for (int64_t _t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _t < _size; _t += (int64_t)gridDim.x * blockDim.x)
     {
         {{ s.summed_type }} _sum = 0;
@@ -17,7 +17,7 @@
             const int64_t _idx = _by_target[_k];
             const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ k.vector_code }}
+{{ k.vector_code|block(3) }}
             _sum = ({{ s.summed_type }})(_sum + _synaptic_var);
         }
         _target[{{ s.summed_start }} + _t] = _sum;

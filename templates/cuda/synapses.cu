@@ -18,7 +18,7 @@
     const int32_t* _g_index = {{ s.grouped_index }};
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
     for (int64_t _g = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _g < {{ s.groups }}LL; _g += (int64_t)gridDim.x * blockDim.x)
     {
         if (_carry_step >= 0 && _carry_step < _carry_len)
@@ -30,7 +30,7 @@
                 const int64_t _idx = _carry[_k];
                 const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ s.vector_grouped }}
+{{ s.vector_grouped|block(4) }}
             }
         }
         // this target's synapses: delay descending, then source, then synapse
@@ -51,7 +51,7 @@
                 const int64_t _idx = _g_synapse[_j];
                 const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ s.vector_grouped }}
+{{ s.vector_grouped|block(4) }}
             }
             _j = _run;
         }
@@ -63,7 +63,7 @@
 {% include "common/_pathway_pointers.txt" %}
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
     if (_carry_step >= 0 && _carry_step < _carry_len)
     {
         for (int64_t _k = _carry_start[_carry_step] + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _k < _carry_start[_carry_step + 1]; _k += (int64_t)gridDim.x * blockDim.x)
@@ -71,7 +71,7 @@
             const int64_t _idx = _carry[_k];
             const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ s.vector_atomic }}
+{{ s.vector_atomic|block(3) }}
         }
     }
     for (int64_t _d = _max_delay; _d >= _min_delay; _d--)
@@ -87,7 +87,7 @@
                 const int64_t _idx = _by_source[_k];
                 const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ s.vector_atomic }}
+{{ s.vector_atomic|block(3) }}
             }
         }
     }

@@ -4,10 +4,10 @@
 {% include "cuda/_head.cu" %}
 {% include "cuda/_threshold_chunk.cu" %}    const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar }}
-{{ k.scalar_code }}
+{{ k.scalar_code|block(1) }}
 {% include "cuda/_threshold_open.cu" %}            const int64_t _vectorisation_idx = _idx;
 {{ k.rng_vector }}
-{{ k.vector_code }}
+{{ k.vector_code|block(3) }}
             _flag = _cond;
 {%- if k.uses_refractory %}
             if (_flag)
