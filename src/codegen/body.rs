@@ -15,6 +15,12 @@ pub fn pointer_name(array: &str) -> String {
     format!("_ptr{array}")
 }
 
+/// Runtime buffer `buf` as a pointer to `c_type`: `((T*)_a.arrays[buf])`,
+/// the one way generated code reaches a buffer by number.
+pub fn buffer_pointer(c_type: &str, buf: usize) -> String {
+    format!("(({c_type}*)_a.arrays[{buf}])")
+}
+
 /// The C index expression of an array variable.
 fn index_expr(index: &Index) -> String {
     match index {

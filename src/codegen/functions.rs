@@ -130,6 +130,40 @@ pub fn timed_array(plan: &Plan, name: &str, f: &Function) -> Result<String> {
     render(&reader, name)
 }
 
+#[derive(Template)]
+#[template(path = "common/rng.txt")]
+struct Rng<'a> {
+    kind: &'a str,
+    stream: &'a str,
+    prefetch: &'a str,
+}
+
+/// The random-number generator a piece of code draws from (unindented).
+pub enum RngLines<'a> {
+    /// A generator of its own for the stream `stream` (a C expression).
+    Make(&'a str),
+    /// The blocks a loop prefetches random numbers into.
+    Blocks,
+    /// An element's generator from the prefetched blocks; `prefetch` fills them.
+    Ahead { prefetch: &'a str },
+}
+
+/// The C of `lines` (`templates/common/rng.txt`).
+pub fn rng(lines: RngLines<'_>) -> Result<String> {
+    let (kind, stream, prefetch) = match lines {
+        RngLines::Make(stream) => ("make", stream, ""),
+        RngLines::Blocks => ("blocks", "", ""),
+        RngLines::Ahead { prefetch } => ("ahead", "", prefetch),
+    };
+    Rng {
+        kind,
+        stream,
+        prefetch,
+    }
+    .render()
+    .map_err(|e| Error::internal(format!("template error for the random numbers: {e}")))
+}
+
 fn render(template: &impl Template, what: &str) -> Result<String> {
     let mut text = template
         .render()

@@ -5,7 +5,7 @@
 //! the [`SynView`] part of its [`KernelView`]: buffer pointers from the plan,
 //! Brian's generator keywords, and the rendered code of each block.
 
-use crate::codegen::body::{pointer_name, render_part, render_part_atomic};
+use crate::codegen::body::{buffer_pointer, pointer_name, render_part, render_part_atomic};
 use crate::codegen::views::{lines, KernelView};
 use crate::diag::{Error, Result};
 use crate::ir::{CodeObject, ConnectIterator, Symbol, Template, TemplateData};
@@ -13,7 +13,7 @@ use crate::plan::{Delivery, Kernel, Phase, Plan};
 
 /// `((T*)_a.arrays[buf])`.
 fn pointer(plan: &Plan, buf: usize) -> String {
-    format!("(({}*)_a.arrays[{buf}])", plan.buffers[buf].dtype.c_type())
+    buffer_pointer(plan.buffers[buf].dtype.c_type(), buf)
 }
 
 /// A block's vector code, indented for the generator body; its scalar code is returned apart.
@@ -102,8 +102,9 @@ pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelV
     }
     view.scalar_code = lines(&scalar);
     if co.blocks.iter().any(|b| co.stmts_use_rng(&b.scalar)) {
-        view.rng_scalar =
-            "    BriskRng _rng = brisk_rng_make(_a.seed, _a.stream, 0xFFFFFFFFu);".to_string();
+        view.rng_scalar = crate::codegen::functions::rng(
+            crate::codegen::functions::RngLines::Make("0xFFFFFFFFu"),
+        )?;
     }
     Ok(())
 }

@@ -7,8 +7,9 @@
 
 use askama::Template;
 
-use crate::codegen::body::{pointer_name, render_part};
+use crate::codegen::body::{buffer_pointer, pointer_name, render_part};
 use crate::codegen::filters;
+use crate::codegen::functions::{self, RngLines};
 use crate::codegen::Target;
 use crate::diag::{Error, Result};
 use crate::ir::{Block, ClockField, CodeObject, Symbol, Template as BrianTemplate};
@@ -156,7 +157,7 @@ impl SpatialView {
             n: sp.compartments,
             sections: sp.sections,
             row: sp.children_row_length,
-            section_of: format!("((int32_t*)_a.arrays[{}])", sp.section_of),
+            section_of: buffer_pointer("int32_t", sp.section_of),
             v: p("v")?,
             cm: p("Cm")?,
             ic: p("Ic")?,
@@ -293,9 +294,7 @@ impl KernelView {
         };
         view.prologue = prologue(plan, co)?;
         view.size_expr = "_a.n".to_string();
-        let rng_line = |idx: &str| {
-            format!("BriskRng _rng = brisk_rng_make(_a.seed, _a.stream, (uint32_t){idx});")
-        };
+        let rng_line = |stream: &str| functions::rng(RngLines::Make(stream));
         let (main_block, condition_block) = split_blocks(co);
         if let Some(block) = main_block {
             let (scalar, stores) = render_part(co, &block.scalar, &block.scalar_info);
@@ -305,21 +304,18 @@ impl KernelView {
             view.scalar_stores = lines(&stores);
             view.vector_code = lines(&vector);
             if co.stmts_use_rng(&block.scalar) {
-                view.rng_scalar = format!("    {}", rng_line("0xFFFFFFFFu"));
+                view.rng_scalar = rng_line("(uint32_t)0xFFFFFFFFu")?;
             }
             if co.stmts_use_rng(&block.vector) {
-                view.rng_vector = format!("            {}", rng_line("_vectorisation_idx"));
-                view.rng_blocks = "    BriskRngBlocks _rng_blocks;".to_string();
+                view.rng_vector = rng_line("(uint32_t)_vectorisation_idx")?;
+                view.rng_blocks = functions::rng(RngLines::Blocks)?;
                 // With randn(), the blocks also hold each element's first ziggurat attempt.
                 let prefetch = if co.stmts_use_randn(&block.vector) {
                     "brisk_rng_prefetch_normal"
                 } else {
                     "brisk_rng_prefetch"
                 };
-                view.rng_vector_ahead = format!(
-                    "            if (_idx % BRISK_AHEAD == 0) {prefetch}(&_rng_blocks, _a.seed, _a.stream, _idx);\n            \
-                     BriskRng _rng = brisk_rng_from_blocks(&_rng_blocks, _a.seed, _a.stream, _idx);"
-                );
+                view.rng_vector_ahead = functions::rng(RngLines::Ahead { prefetch })?;
             }
         }
         if let Some(block) = condition_block {
@@ -328,7 +324,7 @@ impl KernelView {
             view.scalar_code = format!("{}\n{}", lines(&scalar), view.scalar_code);
             view.condition_code = lines(&vector);
             if co.stmts_use_rng(&block.vector) && view.rng_vector.is_empty() {
-                view.rng_vector = format!("            {}", rng_line("_vectorisation_idx"));
+                view.rng_vector = rng_line("(uint32_t)_vectorisation_idx")?;
             }
         }
         if let Some(events) = co.eventspace() {
@@ -346,10 +342,10 @@ impl KernelView {
         view.stores_last = kernel.last_block_stores;
         if let Some(cp) = plan.code_objects.get(&co.name) {
             if let Some(b) = cp.sync {
-                view.sync = format!("((unsigned int*)_a.arrays[{b}])");
+                view.sync = buffer_pointer("unsigned int", b);
             }
             if let Some(b) = cp.chunk_status {
-                view.chunk_status = format!("((unsigned long long*)_a.arrays[{b}])");
+                view.chunk_status = buffer_pointer("unsigned long long", b);
             }
         }
         template_specific(plan, co, kernel, &mut view)?;
@@ -432,10 +428,10 @@ fn staging_of(plan: &Plan, array: &str) -> Result<String> {
 fn staging_pointer(plan: &Plan, rec: &crate::plan::Recorder, buf: usize, width: u64) -> String {
     let b = &plan.buffers[buf];
     format!(
-        "((({ty}*)_a.arrays[{buf}]) + ((const int64_t*)_a.arrays[{fill}])[1] * {half}LL)",
-        ty = b.dtype.c_type(),
-        fill = rec.fill,
-        half = plan.staging_half(rec, width)
+        "({} + {}[1] * {}LL)",
+        buffer_pointer(b.dtype.c_type(), buf),
+        buffer_pointer("const int64_t", rec.fill),
+        plan.staging_half(rec, width)
     )
 }
 
@@ -445,7 +441,7 @@ fn fill_of(plan: &Plan, co: &CodeObject) -> Result<String> {
         .iter()
         .find(|r| r.owner == co.owner)
         .ok_or_else(|| Error::runtime(format!("monitor '{}' has no recorder", co.owner)))?;
-    Ok(format!("((int64_t*)_a.arrays[{}])", rec.fill))
+    Ok(buffer_pointer("int64_t", rec.fill))
 }
 
 pub(crate) fn array_pointer(co: &CodeObject, var: &str) -> Result<String> {
@@ -654,8 +650,8 @@ pub fn render_tick(plan: &Plan, target: Target) -> Result<String, askama::Error>
         .filter(|(_, c)| !c.event)
         .map(|(index, c)| TickClock {
             index,
-            t: format!("((double*)_a.arrays[{}])", c.t),
-            timestep: format!("((int64_t*)_a.arrays[{}])", c.timestep),
+            t: buffer_pointer("double", c.t),
+            timestep: buffer_pointer("int64_t", c.timestep),
         })
         .collect();
     match target {

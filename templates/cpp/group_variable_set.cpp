@@ -7,7 +7,7 @@
         {
             const int64_t _idx = {{ k.group_idx }}[_idx_group_idx];
             const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ k.vector_code|block(3) }}
         }
     }

@@ -6,7 +6,7 @@
     {
         {
             const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ k.condition_code|block(3) }}
             if (_cond)
             {

@@ -8,7 +8,7 @@
         {
             const int64_t _idx = _events[_index_events];
             const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ k.vector_code|block(3) }}
         }
     }

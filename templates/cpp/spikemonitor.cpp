@@ -4,7 +4,7 @@
     {
         const int64_t _base = _fill[0];
         const int64_t _vectorisation_idx = 1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
         for (int32_t _j = _start; _j < _end; _j++)
         {

@@ -4,7 +4,7 @@
     const int64_t _row = _fill[0];
     {{ k.t_staging }}[_row] = _a.t;
     const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
     for (int64_t _i = 0; _i < {{ k.num_indices }}LL; _i++)
     {

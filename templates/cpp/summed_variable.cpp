@@ -9,7 +9,7 @@
     for (int64_t _idx = 0; _idx < _N; _idx++)
     {
         const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ k.vector_code|block(3) }}
         _target[_index[_idx]] += _synaptic_var;
     }

@@ -3,16 +3,16 @@
     const int64_t _N = {{ k.size_expr }};
     int32_t* _events = {{ k.events }};
     const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
     int64_t _count = 0;
-{{ k.rng_blocks }}
+{{ k.rng_blocks|block(1) }}
     for (int64_t _idx = 0; _idx < _N; _idx++)
     {
         bool _flag;
         {
             const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector_ahead }}
+{{ k.rng_vector_ahead|block(3) }}
 {{ k.vector_code|block(3) }}
             _flag = _cond;
         }

@@ -4,11 +4,11 @@ BRISK_FN {% if threshold %}bool{% else %}void{% endif %} {{ k.symbol }}(const Br
 {
 {{ k.prologue|block(1) }}
     const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
     {
         const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ k.vector_code|block(3) }}
 {%- if threshold %}
 {%- if k.uses_refractory %}

@@ -2,13 +2,13 @@
 {% include "cuda/_head.cu" %}
     const int64_t _N = {{ k.size_expr }};
     const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
 {% include "cuda/_loop_head.cu" %}
     {
         {
             const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ k.condition_code|block(3) }}
             if (_cond)
             {

@@ -3,7 +3,7 @@
     const int32_t* _events = {{ k.events }};
     const int64_t _N = _events[{{ k.num_source }}];
     const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
 {% include "cuda/_loop_head.cu" %}
     {
@@ -11,7 +11,7 @@
         {
             const int64_t _idx = _events[_index_events];
             const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ k.vector_code|block(3) }}
         }
     }

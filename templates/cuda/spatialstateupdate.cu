@@ -9,7 +9,7 @@
 {% include "cuda/_head.cu" %}
     const int64_t _N = {{ k.size_expr }};
     const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
 {% include "cuda/_loop_head.cu" %}
     {

@@ -5,7 +5,7 @@
     if (_end > _start)
     {
         const int64_t _vectorisation_idx = 1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
         for (int64_t _j = _start + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _j < _end; _j += (int64_t)gridDim.x * blockDim.x)
         {

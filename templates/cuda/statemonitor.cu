@@ -5,7 +5,7 @@
     unsigned int* _sync = {{ k.sync }};
     const int64_t _row = _fill[0];
     const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
     for (int64_t _i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _i < {{ k.num_indices }}LL; _i += (int64_t)gridDim.x * blockDim.x)
     {

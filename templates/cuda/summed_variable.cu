@@ -7,7 +7,7 @@
     const int32_t* _by_target = {{ s.by_target }};
     if (_a.sizes[{{ s.by_target_start_buffer }}] < _size + 1) return;  // not prepared for this run
     const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
     for (int64_t _t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _t < _size; _t += (int64_t)gridDim.x * blockDim.x)
     {
@@ -16,7 +16,7 @@
         {
             const int64_t _idx = _by_target[_k];
             const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ k.vector_code|block(3) }}
             _sum = ({{ s.summed_type }})(_sum + _synaptic_var);
         }

@@ -17,7 +17,7 @@
     const int32_t* _g_delay = {{ s.grouped_delay }};
     const int32_t* _g_index = {{ s.grouped_index }};
     const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
     for (int64_t _g = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _g < {{ s.groups }}LL; _g += (int64_t)gridDim.x * blockDim.x)
     {
@@ -29,7 +29,7 @@
             {
                 const int64_t _idx = _carry[_k];
                 const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ s.vector_grouped|block(4) }}
             }
         }
@@ -50,7 +50,7 @@
                 if (_slot[_at] != _g_source[_j]) continue;
                 const int64_t _idx = _g_synapse[_j];
                 const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ s.vector_grouped|block(4) }}
             }
             _j = _run;
@@ -62,7 +62,7 @@
 {% include "cuda/_head.cu" %}
 {% include "common/_pathway_pointers.txt" %}
     const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
     if (_carry_step >= 0 && _carry_step < _carry_len)
     {
@@ -70,7 +70,7 @@
         {
             const int64_t _idx = _carry[_k];
             const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ s.vector_atomic|block(3) }}
         }
     }
@@ -86,7 +86,7 @@
             {
                 const int64_t _idx = _by_source[_k];
                 const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ s.vector_atomic|block(3) }}
             }
         }

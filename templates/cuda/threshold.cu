@@ -3,10 +3,10 @@
 // look-back), so the events come out in ascending order, as Brian's
 {% include "cuda/_head.cu" %}
 {% include "cuda/_threshold_chunk.cu" %}    const int64_t _vectorisation_idx = -1;
-{{ k.rng_scalar }}
+{{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
 {% include "cuda/_threshold_open.cu" %}            const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector }}
+{{ k.rng_vector|block(3) }}
 {{ k.vector_code|block(3) }}
             _flag = _cond;
 {%- if k.uses_refractory %}
