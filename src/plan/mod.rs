@@ -52,6 +52,11 @@ impl Target {
     pub fn fuses(self) -> bool {
         self == Target::Cuda
     }
+    /// Whether the target replays a run's steps as captured graphs
+    /// (`runtime::graphs`: CUDA graphs; the C++ target launches each kernel).
+    pub fn replays_graphs(self) -> bool {
+        self == Target::Cuda
+    }
     /// File extension of the generated source.
     pub fn extension(self) -> &'static str {
         match self {

@@ -793,8 +793,8 @@ impl Device for CudaDevice {
         self.wait("while running kernels")
     }
 
-    fn supports_graphs(&self) -> bool {
-        !self.sync_each_launch
+    fn graphs_allowed(&self) -> bool {
+        self.target().replays_graphs() && !self.sync_each_launch
     }
 
     fn buffer_address(&self, buf: usize) -> Result<u64> {

@@ -66,7 +66,7 @@ impl Executor<'_> {
     ) -> Result<Option<StepGraphs>> {
         let off = std::env::var(GRAPHS_ENV).is_ok_and(|v| v == "0");
         let step = &self.plan.step;
-        if off || profile || !self.device.supports_graphs() || step.clocks.len() > 64 {
+        if off || profile || !self.device.graphs_allowed() || step.clocks.len() > 64 {
             return Ok(None);
         }
         let mut clock_index = Vec::with_capacity(names.len());

@@ -158,38 +158,40 @@ pub trait Device {
     /// Waits for all launched work.
     fn synchronize(&mut self) -> Result<()>;
 
-    /// Whether launches can be captured into graphs and replayed (CUDA).
-    fn supports_graphs(&self) -> bool {
-        false
+    /// Whether launches may be captured into graphs now: the plan's target
+    /// replays them (`plan::Target::replays_graphs`), unless the device runs
+    /// each launch to its end (`BRISK_CUDA_SYNC=1`).
+    fn graphs_allowed(&self) -> bool {
+        self.target().replays_graphs()
     }
+    // The graph methods below are called only when `graphs_allowed`: on a
+    // target without graphs, a call is a bug in Brisk (an internal error).
     /// The device address of buffer `buf` (graphs: the step state).
     fn buffer_address(&self, buf: usize) -> Result<u64> {
-        Err(crate::diag::Error::runtime(format!(
-            "no device address for buffer {buf} on the {} backend",
-            self.backend()
-        )))
+        Err(no_graphs(
+            self.backend(),
+            &format!("the device address of buffer {buf}"),
+        ))
     }
     /// From here to `end_capture`, launches are recorded into a graph instead of run.
     fn begin_capture(&mut self) -> Result<()> {
-        Err(crate::diag::Error::runtime(format!(
-            "the {} backend has no graphs",
-            self.backend()
-        )))
+        Err(no_graphs(self.backend(), "a graph capture"))
     }
     /// Ends a capture; returns the graph's number.
     fn end_capture(&mut self) -> Result<usize> {
-        Err(crate::diag::Error::runtime(format!(
-            "the {} backend has no graphs",
-            self.backend()
-        )))
+        Err(no_graphs(self.backend(), "a graph capture"))
     }
     /// Replays graph `graph` (its launches, in capture order).
     fn launch_graph(&mut self, graph: usize) -> Result<()> {
-        Err(crate::diag::Error::runtime(format!(
-            "the {} backend has no graph {graph}",
-            self.backend()
-        )))
+        Err(no_graphs(self.backend(), &format!("graph {graph}")))
     }
     /// Frees every graph.
     fn clear_graphs(&mut self) {}
+}
+
+/// A graph operation on a backend whose target replays none.
+fn no_graphs(backend: &str, what: &str) -> crate::diag::Error {
+    crate::diag::Error::internal(format!(
+        "{what} asked of the {backend} backend, whose target replays no graphs"
+    ))
 }
