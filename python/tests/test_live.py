@@ -258,3 +258,37 @@ def test_repeated_runs_follow_every_change(tmp_path):
     # what the session had; the first run, and those after a change, made an export
     assert exported[:3] == ["1", "0", "0"], exported
     assert exported.count("0") >= 4, exported
+
+
+def test_repeated_runs_with_operations_store_and_restore(tmp_path):
+    """Repeated runs (`repeat.py`) of a network with a network_operation that writes, restored
+    before each run and set from Python: the values and spikes of Brian's runtime device."""
+    ref, got = both(
+        """
+        G = NeuronGroup(3, 'dv/dt = (1 - v)/(10*ms) : 1', threshold='v > 0.8', reset='v = 0',
+                        method='exact')
+        M = SpikeMonitor(G)
+        seen = []
+
+        @network_operation(dt=1*ms)
+        def op(t):
+            seen.append(float(G.v[0]))
+            G.v[2] = 0.1 * (len(seen) % 3)
+
+        net = Network(G, M, op)
+        net.store()
+        for k in range(3):
+            net.restore()
+            G.v = k * 0.1
+            net.run(5*ms)
+            result[f'v{k}'] = np.array(G.v[:])
+            result[f't{k}'] = np.array([float(net.t)])
+        for k in range(3):
+            net.run(2*ms)
+        result['v_end'] = np.array(G.v[:])
+        result['seen'] = np.array(seen)
+        result['spikes'] = np.array([*M.i[:], *M.t[:]])
+        """,
+        tmp_path,
+    )
+    assert_close(ref, got)
