@@ -715,3 +715,28 @@ fn connect_resizes_every_per_synapse_array_it_needs() {
         "{e}"
     );
 }
+
+#[test]
+fn a_generator_loops_with_its_own_offset_and_size() {
+    // (found by the run fuzzer: a result_index_offset naming N_post shifted every target
+    // index past N_incoming's end)
+    let e = read_edited("synapses", |m| {
+        code_object(m, "synapses_create_generator")["template_kwds"]["result_index_offset"] =
+            json!("N_post");
+    });
+    assert!(
+        e.path
+            .as_deref()
+            .unwrap()
+            .ends_with("template_kwds.result_index_offset"),
+        "{e}"
+    );
+    let e = read_edited("synapses", |m| {
+        code_object(m, "synapses_create_generator")["template_kwds"]["outer_index_size"] =
+            json!("N_post");
+    });
+    assert!(
+        e.message.contains("not '_source_offset' and 'N_pre'"),
+        "{e}"
+    );
+}

@@ -6,13 +6,11 @@
 //! history, delay tables and carried-over queue), recorded in
 //! [`Plan::connects`] and [`Plan::pathways`].
 
+use super::add_internal;
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
 use crate::ir::{CodeObject, Symbol, Template, TemplateData};
-use crate::plan::{
-    constant_u64, size_of, Buffer, BufferRole, ByTargetPlan, ConnectPlan, LoopSize, PathwayPlan,
-    Plan,
-};
+use crate::plan::{constant_u64, size_of, ByTargetPlan, ConnectPlan, LoopSize, PathwayPlan, Plan};
 
 /// A summed variable on CUDA: the target range's synapses grouped by target
 /// (a CSR the runtime builds when a run starts), so that a thread per target
@@ -43,13 +41,13 @@ pub fn add_summed(plan: &mut Plan, co: &CodeObject) -> Result<SummedPlan> {
     };
     let index = array_buffer(plan, co, &decl.index)?;
     let size = size_of(plan, co, target_size_name)?;
-    let by_target_start = add_buffer(
+    let by_target_start = add_internal(
         plan,
         format!("_by_target_start_{}", co.name),
         Dtype::Int64,
         0,
     );
-    let by_target = add_buffer(plan, format!("_by_target_{}", co.name), Dtype::Int32, 0);
+    let by_target = add_internal(plan, format!("_by_target_{}", co.name), Dtype::Int32, 0);
     Ok(SummedPlan {
         synapses: co.owner.clone(),
         index,
@@ -119,15 +117,15 @@ pub fn add_by_target(plan: &mut Plan, co: &CodeObject) -> Result<Option<u64>> {
         index,
         groups,
         atomic,
-        start: add_buffer(
+        start: add_internal(
             plan,
             format!("_by_target_start_{name}"),
             Dtype::Int64,
             groups + 1,
         ),
-        synapse: add_buffer(plan, format!("_by_target_synapse_{name}"), Dtype::Int32, 0),
-        source: add_buffer(plan, format!("_by_target_source_{name}"), Dtype::Int32, 0),
-        delay: add_buffer(plan, format!("_by_target_delay_{name}"), Dtype::Int32, 0),
+        synapse: add_internal(plan, format!("_by_target_synapse_{name}"), Dtype::Int32, 0),
+        source: add_internal(plan, format!("_by_target_source_{name}"), Dtype::Int32, 0),
+        delay: add_internal(plan, format!("_by_target_delay_{name}"), Dtype::Int32, 0),
     };
     if let Some(pathway) = plan.pathways.get_mut(&name) {
         pathway.by_target = Some(entry);
@@ -137,16 +135,6 @@ pub fn add_by_target(plan: &mut Plan, co: &CodeObject) -> Result<Option<u64>> {
 
 /// Elements of the `_qstate` buffer of a pathway.
 pub const QUEUE_STATE_LEN: u64 = 8;
-
-fn add_buffer(plan: &mut Plan, name: String, dtype: Dtype, len: u64) -> usize {
-    plan.buffers.push(Buffer {
-        name,
-        dtype,
-        len,
-        role: BufferRole::Internal,
-    });
-    plan.buffers.len() - 1
-}
 
 fn array_buffer(plan: &Plan, co: &CodeObject, array: &str) -> Result<usize> {
     plan.buffer_of(array).ok_or_else(|| {
@@ -202,23 +190,23 @@ pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
         spikes_start: p.spikes_start,
         num_sources,
         source_dt,
-        history: add_buffer(plan, format!("_history_{name}"), Dtype::Int32, 0),
-        state: add_buffer(
+        history: add_internal(plan, format!("_history_{name}"), Dtype::Int32, 0),
+        state: add_internal(
             plan,
             format!("_qstate_{name}"),
             Dtype::Int64,
             QUEUE_STATE_LEN,
         ),
-        by_source_start: add_buffer(
+        by_source_start: add_internal(
             plan,
             format!("_by_source_start_{name}"),
             Dtype::Int64,
             num_sources + 1,
         ),
-        by_source: add_buffer(plan, format!("_by_source_{name}"), Dtype::Int32, 0),
-        by_source_delay: add_buffer(plan, format!("_by_source_delay_{name}"), Dtype::Int32, 0),
-        carry_start: add_buffer(plan, format!("_carry_start_{name}"), Dtype::Int64, 1),
-        carry: add_buffer(plan, format!("_carry_{name}"), Dtype::Int32, 0),
+        by_source: add_internal(plan, format!("_by_source_{name}"), Dtype::Int32, 0),
+        by_source_delay: add_internal(plan, format!("_by_source_delay_{name}"), Dtype::Int32, 0),
+        carry_start: add_internal(plan, format!("_carry_start_{name}"), Dtype::Int64, 1),
+        carry: add_internal(plan, format!("_carry_{name}"), Dtype::Int32, 0),
         by_target: None,
     };
     plan.pathways.insert(name.clone(), entry);
@@ -252,13 +240,13 @@ pub fn add_connect(
         Some(LoopSize::Fixed(n)) => (*n).max(1),
         _ => 1,
     };
-    let counts = add_buffer(
+    let counts = add_internal(
         plan,
         format!("_counts_{}", co.name),
         Dtype::Int64,
         counts_len,
     );
-    let error = add_buffer(plan, format!("_error_{}", co.name), Dtype::Int64, 3);
+    let error = add_internal(plan, format!("_error_{}", co.name), Dtype::Int64, 3);
     let registered = decl
         .registered
         .iter()

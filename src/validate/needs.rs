@@ -246,6 +246,40 @@ fn generator_keywords(co: &CodeObjectDecl, path: &str) -> Result<()> {
             );
         }
     }
+    // each loop's index array with its offset and size: the lengths the runtime gives
+    // N_outgoing and N_incoming (N_pre + _source_offset, N_post + _target_offset)
+    let loops = [
+        (
+            "outer",
+            &k.outer_index_array,
+            &k.outer_index_offset,
+            &k.outer_index_size,
+        ),
+        (
+            "result",
+            &k.result_index_array,
+            &k.result_index_offset,
+            &k.result_index_size,
+        ),
+    ];
+    for (which, array, offset, size) in loops {
+        let expected = match array.as_deref() {
+            Some("_pre_idx") => ("_source_offset", "N_pre"),
+            Some("_post_idx") => ("_target_offset", "N_post"),
+            _ => continue, // (named below)
+        };
+        if (offset.as_deref(), size.as_deref()) != (Some(expected.0), Some(expected.1)) {
+            return Err(Error::export(format!(
+                "connect() loops over '{}' with offset {:?} and size {:?}, not '{}' and '{}'",
+                array.as_deref().unwrap_or(""),
+                offset.as_deref().unwrap_or(""),
+                size.as_deref().unwrap_or(""),
+                expected.0,
+                expected.1
+            ))
+            .at_path(&format!("{path}.template_kwds.{which}_index_offset")));
+        }
+    }
     let mut arrays = [
         k.outer_index_array.as_deref(),
         k.result_index_array.as_deref(),
