@@ -740,3 +740,50 @@ fn a_generator_loops_with_its_own_offset_and_size() {
         "{e}"
     );
 }
+
+#[test]
+fn a_spike_monitor_counts_into_an_array_of_its_range() {
+    // (found by the run fuzzer: a `count` array of 0 elements for 8 neurons corrupted the heap)
+    let e = read_edited("float32", |m| {
+        let count = m["arrays"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|a| a["name"] == "_array_spikemonitor_count")
+            .unwrap();
+        count["size"] = json!(0);
+    });
+    assert!(e.message.contains("counts the events of 0..8"), "{e}");
+}
+
+#[test]
+fn synapses_reaching_outside_their_groups_are_a_runtime_error() {
+    // (found by the run fuzzer: a connect() _target_offset of 10^9 made postsynaptic indices
+    // far outside the target group; the delivery crashed with SIGSEGV)
+    if std::process::Command::new("c++")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("BRISK_REQUIRE_CXX").is_err(),
+            "BRISK_REQUIRE_CXX=1 but there is no C++ compiler"
+        );
+        eprintln!(
+            "SKIPPED synapses_reaching_outside_their_groups_are_a_runtime_error: no C++ compiler"
+        );
+        return;
+    }
+    let fx = fixture("spikegenerator");
+    let mut m = manifest(&fx);
+    code_object(&mut m, "synapses_create_generator")["variables"]["_target_offset"]["value"] =
+        json!(1_000_000_007);
+    let dir = tempfile::tempdir().unwrap();
+    let export = write_export(dir.path(), &fx, &m);
+    let results = dir.path().join("results");
+    let out = run_with_timeout(&export, &results).expect("the run ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("'_dynamic_array_synapses__synaptic_post' is 1000000007, outside '_array_neurongroup_v'"), "{stderr}");
+    assert!(!results.exists());
+}

@@ -321,7 +321,7 @@ impl<'a> Executor<'a> {
     }
 
     /// Columns of a 2-D array (1 for 1-D arrays).
-    fn row_width(&self, buf: usize) -> u64 {
+    pub(super) fn row_width(&self, buf: usize) -> u64 {
         match self.export.arrays.get(buf).map(|a| a.size) {
             Some(crate::export::ArraySize::TwoD([_, c])) => c.max(1),
             _ => 1,
@@ -763,6 +763,7 @@ impl<'a> Executor<'a> {
                 self.prepare_summed(co)?;
             }
             self.check_recorded_indices(o.code_object.as_deref().unwrap_or_default())?;
+            self.check_indirect_indices(o.code_object.as_deref().unwrap_or_default())?;
             self.check_morphology(o.code_object.as_deref().unwrap_or_default())?;
         }
         // Profiling: seconds per scheduled object (timer slot = its position).

@@ -340,6 +340,70 @@ impl Executor<'_> {
         self.device.write(p.state, 0, &bytes_i64(&state))
     }
 
+    /// A Synapses' pre- and postsynaptic indices, which `connect()` made
+    /// (`v_post` is reached through `_postsynaptic_idx`): every value lies inside
+    /// each array the code reaches through it, else the generated code would
+    /// access past the array (an export's offsets and sizes can disagree with
+    /// its groups). Checked when a run starts.
+    pub(super) fn check_indirect_indices(&mut self, code_object: &str) -> Result<()> {
+        // (index array -> the arrays read or written through it; owned copies: the
+        // reads below go through `self`)
+        let (owner, reached) = {
+            let Some(co) = self.export.code_object(code_object) else {
+                return Ok(());
+            };
+            let mut reached: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for decl in co.variables.values() {
+                let VariableDecl::Array {
+                    array,
+                    index,
+                    scalar: false,
+                    ..
+                } = decl
+                else {
+                    continue;
+                };
+                // (a Synapses' pre- and postsynaptic indices: Brian's variables of the groups
+                // it connects are reached through them)
+                if !matches!(index.as_str(), "_postsynaptic_idx" | "_presynaptic_idx") {
+                    continue;
+                }
+                if let Some(VariableDecl::Array { array: by, .. }) =
+                    co.variables.get(index.as_str())
+                {
+                    if by != array {
+                        reached.entry(by.clone()).or_default().push(array.clone());
+                    }
+                }
+            }
+            (co.owner.name.clone(), reached)
+        };
+        for (by, arrays) in reached {
+            let by_buf = self.array(&by)?;
+            let mut bound = u64::MAX;
+            let mut limiting = String::new();
+            for a in &arrays {
+                let len = self.lens[self.array(a)?] / self.row_width(self.array(a)?).max(1);
+                if len < bound {
+                    bound = len;
+                    limiting = a.clone();
+                }
+            }
+            let values = self.read_as(by_buf, |x| x as i64)?;
+            if let Some((k, bad)) = values
+                .into_iter()
+                .enumerate()
+                .find(|&(_, i)| i < 0 || i as u64 >= bound)
+            {
+                return Err(Error::runtime(format!(
+                    "element {k} of '{by}' is {bad}, outside '{limiting}' ({bound} elements) that the code reaches through it"
+                ))
+                .in_object(&owner, code_object));
+            }
+        }
+        Ok(())
+    }
+
     /// A StateMonitor whose group is a Synapses (its arrays are dynamic):
     /// every recorded index lies below the number of synapses, else the
     /// generated code would read past the synapses' arrays.

@@ -554,6 +554,29 @@ impl<'a> Validator<'a> {
                 &format!("{path}.pathway.source_dt"),
             )?;
         }
+        if co.template == "spikemonitor" {
+            // the events of [_source_start, _source_stop) are counted in `count`
+            let constant = |name: &str| match co.variables.get(name) {
+                Some(VariableDecl::Constant { value, .. }) => Some(value.as_i64()),
+                _ => None,
+            };
+            if let (Some(start), Some(stop), Some(VariableDecl::Array { array, .. })) = (
+                constant("_source_start"),
+                constant("_source_stop"),
+                co.variables.get("count"),
+            ) {
+                let count = self.array(array, &format!("{path}.variables.count"))?;
+                if !(0 <= start && start <= stop && (stop - start) as u64 <= count.size.len()) {
+                    return Err(err(
+                        &format!("{path}.variables.count"),
+                        format!(
+                            "the spike monitor counts the events of {start}..{stop} in '{array}' ({} elements)",
+                            count.size.len()
+                        ),
+                    ));
+                }
+            }
+        }
         if let Some(s) = &co.summed {
             let target = self.array(&s.target, &format!("{path}.summed.target"))?;
             self.array(&s.index, &format!("{path}.summed.index"))?;
