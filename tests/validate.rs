@@ -787,3 +787,36 @@ fn synapses_reaching_outside_their_groups_are_a_runtime_error() {
     assert!(stderr.contains("'_dynamic_array_synapses__synaptic_post' is 1000000007, outside '_array_neurongroup_v'"), "{stderr}");
     assert!(!results.exists());
 }
+
+#[test]
+fn connect_with_index_arrays_outside_the_groups_is_an_index_error() {
+    // (found by the run fuzzer: a synapses_create_array target of inf crashed the kernel;
+    // Brian's runtime raises an IndexError for indices outside the groups)
+    if std::process::Command::new("c++")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("BRISK_REQUIRE_CXX").is_err(),
+            "BRISK_REQUIRE_CXX=1 but there is no C++ compiler"
+        );
+        eprintln!("SKIPPED connect_with_index_arrays_outside_the_groups_is_an_index_error: no C++ compiler");
+        return;
+    }
+    let fx = fixture("synapses_delays");
+    let mut m = manifest(&fx);
+    code_object(&mut m, "synapses_create_array")["blocks"][0]["vector"][1]["expr"] =
+        json!("targets + 100");
+    let dir = tempfile::tempdir().unwrap();
+    let export = write_export(dir.path(), &fx, &m);
+    let results = dir.path().join("results");
+    let out = run_with_timeout(&export, &results).expect("the run ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("\"kind\":\"index\"") && stderr.contains("outside allowed range"),
+        "{stderr}"
+    );
+    assert!(!results.exists());
+}

@@ -68,6 +68,18 @@ pub fn connect(plan: &Plan, co: &CodeObject, kernel: &Kernel, view: &mut KernelV
     s.synaptic_post = pointer(plan, c.synaptic_post);
     s.n_incoming = pointer(plan, c.n_incoming);
     s.n_outgoing = pointer(plan, c.n_outgoing);
+    let offset = |name: &str| {
+        if co.symbols.contains_key(name) {
+            name
+        } else {
+            "0"
+        }
+        .to_string()
+    };
+    s.pre_size = size_expr(co, "N_pre")?;
+    s.post_size = size_expr(co, "N_post")?;
+    s.source_offset = offset("_source_offset");
+    s.target_offset = offset("_target_offset");
     let TemplateData::Generator { generator: g, .. } = &co.data else {
         return Ok(());
     };

@@ -228,6 +228,11 @@ pub struct SynView {
     pub result_index: String,
     pub result_array: String,
     pub result_size: String,
+    // synapses_create_array: the groups' sizes and offsets its indices must fit
+    pub pre_size: String,
+    pub post_size: String,
+    pub source_offset: String,
+    pub target_offset: String,
     pub result_offset: String,
     pub result_condition: bool,
     pub result_used: bool,

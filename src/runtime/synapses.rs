@@ -213,6 +213,13 @@ impl Executor<'_> {
                 e[2], e[1]
             ),
             3 => format!("connect(): the requested sample size {} (for {outer}={}) is negative", e[2], e[1]),
+            4 => {
+                return Err(Error::index(format!(
+                    "connect() with index arrays makes a synapse from i={} to j={}, outside allowed range of the \
+                     groups it connects",
+                    e[1], e[2]
+                )))
+            }
             code => format!("connect() failed with error code {code}"),
         };
         Err(Error::runtime(message))

@@ -319,6 +319,7 @@ static inline void brisk_flag_error(int64_t* e, int64_t code, int64_t element, i
 #define BRISK_ERR_TARGET_RANGE 1
 #define BRISK_ERR_SAMPLE_TOO_BIG 2
 #define BRISK_ERR_SAMPLE_NEGATIVE 3
+#define BRISK_ERR_ARRAY_RANGE 4
 
 // First position in [lo, hi) of the ascending a[] whose value is >= v.
 BRISK_FN int64_t brisk_lower_bound(const int32_t* a, int64_t lo, int64_t hi, int64_t v) {
