@@ -49,8 +49,9 @@ use serde_json::json;
 
 use crate::codegen::{self, Target};
 use crate::diag::{Error, Result};
-use crate::export::{QueueEntry, StaticArrayDecl};
+use crate::export::{Export, QueueEntry, StaticArrayDecl};
 use crate::pipeline::{self, Backend, Prepared, Timings};
+use crate::plan::Plan;
 use crate::runtime::exec::Executor;
 use crate::runtime::host::Host;
 use crate::runtime::stop;
@@ -294,13 +295,7 @@ fn run_entries(
     io: &mut Io<'_>,
 ) -> Result<serde_json::Value> {
     let start = Instant::now();
-    let (export, plan) = l.exec.export_and_plan();
-    if !added.is_empty() {
-        let mut with = (*export).clone();
-        with.static_arrays
-            .extend(added.iter().map(|(k, v)| (k.clone(), v.clone())));
-        l.exec.rebind(Arc::new(with), Arc::clone(&plan));
-    }
+    let restore = declare_static_arrays(&mut l.exec, added);
     let answer = check_run_request(&mut l.exec, entries, added, &l.past_runs).and_then(|()| {
         let timings = Timings {
             prepare: start.elapsed().as_secs_f64(),
@@ -308,10 +303,28 @@ fn run_entries(
         };
         run_new(l, Some(entries), 0, timings, false, check, io)
     });
-    if !added.is_empty() {
+    if let Some((export, plan)) = restore {
         l.exec.rebind(export, plan);
     }
     answer
+}
+
+/// Rebinds `exec` to its export with the static arrays `added` of a `run`
+/// request declared; returns the export and plan to rebind to afterwards
+/// (`None`: nothing was added, nothing to undo).
+fn declare_static_arrays(
+    exec: &mut Executor<'_>,
+    added: &BTreeMap<String, StaticArrayDecl>,
+) -> Option<(Arc<Export>, Arc<Plan>)> {
+    if added.is_empty() {
+        return None;
+    }
+    let (export, plan) = exec.export_and_plan();
+    let mut with = (*export).clone();
+    with.static_arrays
+        .extend(added.iter().map(|(k, v)| (k.clone(), v.clone())));
+    exec.rebind(Arc::new(with), Arc::clone(&plan));
+    Some((export, plan))
 }
 
 /// Validates a `run` request's `entries` for `exec`, whose export holds the
@@ -453,18 +466,12 @@ impl SessionHost<'_, '_> {
         {
             return Err(network_inside_run(&run.network));
         }
-        let (export, plan) = exec.export_and_plan();
-        if !added.is_empty() {
-            let mut with = (*export).clone();
-            with.static_arrays
-                .extend(added.iter().map(|(k, v)| (k.clone(), v.clone())));
-            exec.rebind(Arc::new(with), Arc::clone(&plan));
-        }
+        let restore = declare_static_arrays(exec, added);
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         let ran = check_run_request(exec, entries, added, &[])
             .and_then(|()| exec.run_given(entries, &mut out, &mut crate::runtime::host::NoHost));
-        if !added.is_empty() {
+        if let Some((export, plan)) = restore {
             exec.rebind(export, plan);
         }
         ran

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::diag::{Error, Result};
-use crate::dtype::{Dtype, Value};
+use crate::dtype::Dtype;
 use crate::export::Export;
 use crate::plan::{BufferRole, Plan};
 use crate::runtime::exec::Executor;
@@ -119,14 +119,7 @@ impl Executor<'_> {
                 }
             };
             let buf = self.array(&array)?;
-            let dtype = self.dtype(buf);
-            let bytes = self
-                .device
-                .read(buf, 0, self.lens[buf] as usize * dtype.size())?;
-            Ok(bytes
-                .chunks_exact(dtype.size())
-                .map(|b| Value::from_bytes(dtype, b).as_i64())
-                .collect())
+            self.read_as(buf, |x| x as i64)
         };
         let m = morphology::Morphology {
             starts: read("_starts")?,

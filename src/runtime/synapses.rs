@@ -83,7 +83,7 @@ impl Executor<'_> {
     }
 
     /// A buffer's values as f64, each mapped by `f`, in one pass over the bytes.
-    fn read_as<T>(&mut self, buf: usize, f: impl Fn(f64) -> T) -> Result<Vec<T>> {
+    pub(super) fn read_as<T>(&mut self, buf: usize, f: impl Fn(f64) -> T) -> Result<Vec<T>> {
         let dtype = self.dtype(buf);
         let n = self.lens[buf] as usize;
         let bytes = self.device.read(buf, 0, n * dtype.size())?;

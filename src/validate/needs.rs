@@ -120,6 +120,11 @@ fn needs(co: &CodeObjectDecl) -> Vec<(String, Need)> {
 pub const MAX_ELEMENTS: u64 = 1 << 45;
 const MAX_SIZE: f64 = MAX_ELEMENTS as f64;
 
+/// A size or offset in elements: a whole number from 0 to [`MAX_SIZE`].
+fn is_element_count(n: f64) -> bool {
+    n >= 0.0 && n.fract() == 0.0 && n <= MAX_SIZE
+}
+
 /// SpatialNeuron arrays with one value per section, and per compartment.
 const SECTION_ARRAYS: &[&str] = &[
     "_ends",
@@ -152,7 +157,7 @@ pub fn check(export: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
             (Some(VariableDecl::Constant { .. }), Need::Constant) => true,
             (Some(VariableDecl::Constant { value, .. }), Need::Size) => {
                 let n = value.as_f64();
-                if !(n >= 0.0 && n.fract() == 0.0 && n <= MAX_SIZE) {
+                if !is_element_count(n) {
                     return Err(Error::export(format!(
                         "the {} template's size '{name}' is {n:?}: a size is a whole number from 0 to {MAX_SIZE:?}",
                         co.template
@@ -203,7 +208,7 @@ pub fn check(export: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
             for name in ["_source_offset", "_target_offset"] {
                 if let Some(VariableDecl::Constant { value, .. }) = co.variables.get(name) {
                     let n = value.as_f64();
-                    if !(n >= 0.0 && n.fract() == 0.0 && n <= MAX_SIZE) {
+                    if !is_element_count(n) {
                         return Err(Error::export(format!(
                             "connect()'s '{name}' is {n:?}: an offset is a whole number from 0 to {MAX_SIZE:?}"
                         ))
