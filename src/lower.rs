@@ -32,8 +32,8 @@ use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 use crate::export::{BlockDecl, CodeObjectDecl, Export, StatementDecl, VariableDecl};
 use crate::ir::{
-    AssignOp, BinaryOp, Block, BoolBranch, ClockField, CodeObject, ConnectIterator, Expr, ExprKind,
-    Function, Generator, Index, Stmt, Symbol, Template, TemplateData, UnaryOp,
+    AssignOp, BinaryOp, Block, BoolBranch, ClockField, CodeObject, Expr, ExprKind, Function, Index,
+    Stmt, Symbol, Template, UnaryOp,
 };
 use crate::parse::{self, ast};
 
@@ -103,101 +103,12 @@ fn lower_inner(decl: &CodeObjectDecl, export: &Export) -> Result<CodeObject> {
         name: decl.name.clone(),
         owner: decl.owner.name.clone(),
         owner_class: decl.owner.class.clone(),
-        data: template_data(decl, &template)?,
+        data: crate::templates::of(&template).data(decl)?,
         template,
         clock,
         blocks,
         symbols: lowerer.symbols,
         conditional_writes: decl.conditional_writes.clone(),
-    })
-}
-
-/// The typed data of the code object's template, from its declarations.
-fn template_data(decl: &CodeObjectDecl, template: &Template) -> Result<TemplateData> {
-    // validation checked every one of these (`validate::needs`)
-    fn need<T: Clone>(value: &Option<T>, what: &str) -> Result<T> {
-        value
-            .clone()
-            .ok_or_else(|| Error::internal(format!("the template has no {what} after validation")))
-    }
-    let k = &decl.template_kwds;
-    Ok(match template {
-        Template::Threshold => TemplateData::Threshold {
-            eventspace: need(&decl.eventspace, "event space")?,
-            uses_refractory: k.uses_refractory,
-        },
-        Template::Reset => TemplateData::Reset {
-            eventspace: need(&decl.eventspace, "event space")?,
-        },
-        Template::Spikemonitor => TemplateData::Spikemonitor {
-            eventspace: need(&decl.eventspace, "event space")?,
-            record_variables: k.record_variables.clone(),
-        },
-        Template::Statemonitor => TemplateData::Statemonitor {
-            recorded_variables: k.recorded_variables.clone(),
-        },
-        Template::SynapsesPushSpikes => TemplateData::Push {
-            pathway: need(&decl.pathway, "pathway")?,
-            eventspace: need(&decl.eventspace, "event space")?,
-        },
-        Template::Synapses => TemplateData::Deliver {
-            pathway: need(&decl.pathway, "pathway")?,
-        },
-        Template::SynapsesCreateArray => TemplateData::FromArrays {
-            connect: need(&decl.connect, "connect() arrays")?,
-        },
-        Template::SynapsesCreateGenerator => {
-            let iterator = match (
-                k.iterator_func.as_deref(),
-                k.iterator_kwds.sample_size.as_deref(),
-            ) {
-                (Some("range"), _) => ConnectIterator::Range,
-                (Some("sample"), Some("fixed")) => ConnectIterator::SampleFixed,
-                (Some("sample"), _) => ConnectIterator::SampleP,
-                (other, _) => {
-                    return Err(Error::not_implemented(format!(
-                        "connect() with the iterator '{}'",
-                        other.unwrap_or_default()
-                    )))
-                }
-            };
-            let kwd = |v: &Option<String>, key: &str| need(v, &format!("keyword '{key}'"));
-            let generator = Generator {
-                iterator,
-                original_expression: k
-                    .original_expression
-                    .as_deref()
-                    .unwrap_or_default()
-                    .chars()
-                    .map(|c| if c.is_control() { ' ' } else { c })
-                    .collect(),
-                inner_variable: kwd(&k.inner_variable, "inner_variable")?,
-                outer_index: kwd(&k.outer_index, "outer_index")?,
-                outer_index_array: kwd(&k.outer_index_array, "outer_index_array")?,
-                outer_index_offset: kwd(&k.outer_index_offset, "outer_index_offset")?,
-                outer_index_size: kwd(&k.outer_index_size, "outer_index_size")?,
-                result_index: kwd(&k.result_index, "result_index")?,
-                result_index_array: kwd(&k.result_index_array, "result_index_array")?,
-                result_index_size: kwd(&k.result_index_size, "result_index_size")?,
-                result_index_offset: kwd(&k.result_index_offset, "result_index_offset")?,
-                result_index_condition: k.result_index_condition,
-                result_index_used: k.result_index_used,
-                if_true: kwd(&k.if_expression, "if_expression")? == "True",
-                skip_if_invalid: k.skip_if_invalid,
-            };
-            TemplateData::Generator {
-                connect: need(&decl.connect, "connect() arrays")?,
-                generator,
-            }
-        }
-        Template::SummedVariable => TemplateData::Summed {
-            summed: need(&decl.summed, "summed target")?,
-            target_size_name: k
-                .target_size_name
-                .clone()
-                .unwrap_or_else(|| "N_post".to_string()),
-        },
-        _ => TemplateData::Plain {},
     })
 }
 

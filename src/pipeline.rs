@@ -15,6 +15,7 @@ use crate::export::Export;
 use crate::ir::CodeObject;
 use crate::lower;
 use crate::plan::{self, Plan};
+use crate::planner;
 use crate::results;
 use crate::runtime::exec::Executor;
 use crate::runtime::{cpu, cuda, guard, Device};
@@ -37,7 +38,7 @@ pub fn prepare(export_dir: &Path) -> Result<Prepared> {
 pub fn prepare_export(export: Export) -> Result<Prepared> {
     let code_objects = lower::lower_all(&export)?;
     let schedules = schedule::build(&export)?;
-    let plan = plan::build(&export, &code_objects)?;
+    let plan = planner::build(&export, &code_objects)?;
     Ok(Prepared {
         export: Arc::new(export),
         code_objects,

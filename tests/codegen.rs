@@ -13,7 +13,7 @@ fn program_text(dir: &Path, target: Target) -> String {
     let export = brisk::validate::read(dir).expect("fixture export reads");
     let cos = brisk::lower::lower_all(&export)
         .unwrap_or_else(|e| panic!("fixture {} does not lower: {e}", dir.display()));
-    let plan = brisk::plan::build(&export, &cos)
+    let plan = brisk::planner::build(&export, &cos)
         .unwrap_or_else(|e| panic!("fixture {}: no plan: {e}", dir.display()));
     let program = generate(&plan, &cos, target).unwrap_or_else(|e| {
         panic!(
@@ -61,7 +61,7 @@ fn plans() {
         let dir = path.parent().expect("export folder");
         let export = brisk::validate::read(dir).expect("fixture export reads");
         let cos = brisk::lower::lower_all(&export).expect("fixture lowers");
-        let plan = brisk::plan::build(&export, &cos).expect("plan");
+        let plan = brisk::planner::build(&export, &cos).expect("plan");
         insta::assert_json_snapshot!("plan", plan);
     });
 }

@@ -80,7 +80,7 @@ fn fixture_exports() -> Vec<PathBuf> {
 fn cuda_program(dir: &Path) -> brisk::diag::Result<(String, Vec<String>)> {
     let export = brisk::validate::read(dir)?;
     let code_objects = brisk::lower::lower_all(&export)?;
-    let plan = brisk::plan::build(&export, &code_objects)?;
+    let plan = brisk::planner::build(&export, &code_objects)?;
     let program = codegen::generate(&plan, &code_objects, Target::Cuda)?;
     let symbols = plan.kernels.iter().map(|k| k.symbol.clone()).collect();
     Ok((program.source, symbols))

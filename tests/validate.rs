@@ -424,7 +424,7 @@ fn pipeline(export: &Path) -> Option<String> {
     if let Err(e) = brisk::schedule::build(&export) {
         return internal(e);
     }
-    let plan = match brisk::plan::build(&export, &cos) {
+    let plan = match brisk::planner::build(&export, &cos) {
         Ok(plan) => plan,
         Err(e) => return internal(e),
     };
@@ -817,4 +817,52 @@ fn connect_with_index_arrays_outside_the_groups_is_an_index_error() {
         "{stderr}"
     );
     assert!(!results);
+}
+
+#[test]
+fn every_array_the_spatial_solve_indexes_is_checked() {
+    // (issue 21: the spatial view read 12 arrays validation never asked for)
+    for var in [
+        "_ab_star0",
+        "_ab_star1",
+        "_ab_star2",
+        "_b_plus",
+        "_b_minus",
+        "_v_previous",
+        "_gtot_all",
+        "_I0_all",
+        "_P_diag",
+        "_P_children",
+        "_B",
+        "Ri",
+    ] {
+        let e = read_edited("spatial", |m| {
+            let co = code_object(m, "spatialstateupdate");
+            co["variables"].as_object_mut().unwrap().remove(var);
+        });
+        assert!(
+            e.message.contains(&format!("needs '{var}' as an array variable")),
+            "{var}: {e}"
+        );
+        // and too short: one element fewer than the solve indexes
+        if var == "Ri" {
+            continue; // (one value)
+        }
+        let e = read_edited("spatial", |m| {
+            let co = code_object(m, "spatialstateupdate");
+            let array = co["variables"][var]["array"].as_str().unwrap().to_string();
+            let a = m["arrays"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|a| a["name"] == array.as_str())
+                .unwrap();
+            a["size"] = json!(a["size"].as_u64().unwrap() - 1);
+        });
+        assert!(
+            e.message.contains(&format!("'{var}'"))
+                || e.path.as_deref().is_some_and(|p| p.contains(var)),
+            "{var}: {e}"
+        );
+    }
 }

@@ -11,12 +11,13 @@
 
 use askama::Template;
 
-use crate::codegen::filters;
-use crate::codegen::views::KernelView;
 use crate::diag::{Error, Result};
 use crate::ir::CodeObject;
 use crate::plan::fusion::Fusion;
 use crate::plan::{Kernel, Plan};
+use crate::render::filters;
+use crate::render::views::KernelView;
+use crate::templates;
 
 /// What `threshold_fused.cu` calls.
 #[derive(Debug, Clone)]
@@ -70,7 +71,7 @@ pub fn render(
     let mut text = String::new();
     let mut element = |name: &str, threshold: bool| -> Result<String> {
         let (co, k) = part(name)?;
-        let mut view = KernelView::new(plan, co, k)?;
+        let mut view = KernelView::new(plan, co, k, templates::of(&co.template).blocks(co))?;
         view.symbol = format!("brisk_{name}_element");
         text.push_str(
             &ElementCuda {
@@ -93,7 +94,7 @@ pub fn render(
         streams: fusion.streams,
     };
     let th = part(&fusion.threshold)?.0;
-    let view = KernelView::new(plan, th, kernel)?;
+    let view = KernelView::new(plan, th, kernel, templates::of(&th.template).blocks(th))?;
     text.push_str(
         &ThresholdFusedCuda { k: &view, f: &f }
             .render()

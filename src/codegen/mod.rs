@@ -1,26 +1,24 @@
 //! Code generation: the plan and the IR to one C++ or CUDA source file.
 //!
 //! In: the [`Plan`] and the lowered code objects. Out: a [`Program`]: one
-//! self-contained translation unit per target (the support header inlined,
-//! one function per plan kernel, named by the plan). All decisions are made
-//! here and in [`body`]/[`expr`]; the askama templates in `templates/cpp`
-//! and `templates/cuda`, named after Brian's templates, only place the
-//! pre-rendered pieces into each template's loop structure. Output is
-//! deterministic: everything is iterated in plan or sorted order.
+//! self-contained translation unit per target (the prelude and support
+//! header, the functions the code calls, then one function per plan
+//! kernel, named by the plan). Each kernel's text comes from its code
+//! object's Brian template ([`crate::templates`]: the common view of
+//! [`crate::render::views`], the template's own part, its askama template
+//! in `templates/cpp` or `templates/cuda`); the fused kernels from
+//! [`fused`]. Output is deterministic: everything is iterated in plan or
+//! sorted order.
 
-pub mod body;
-pub mod expr;
-mod filters;
-mod functions;
 mod fused;
-mod synviews;
-mod views;
 
 use std::collections::BTreeSet;
 
 use crate::diag::{Error, Result};
 use crate::ir::{CodeObject, Function, Symbol};
 use crate::plan::{Kernel, Phase, Plan};
+use crate::render::{expr, functions, views};
+use crate::templates;
 
 pub use views::SUPPORT_HEADER;
 
@@ -103,23 +101,26 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
 }
 
 fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) -> Result<String> {
-    let mut view = views::KernelView::new(plan, co, kernel)?;
-    synviews::fill(plan, co, kernel, &mut view)?;
-    let text = match kernel.phase {
-        _ if co.template == crate::ir::Template::Spatialstateupdate => {
-            views::render_spatial(&view, target)
-        }
-        Phase::Main | Phase::Count => views::render_main(&view, co, target),
-        Phase::QueueWalk => views::render_main(&queue_walk(view), co, target),
-        Phase::AfterRun | Phase::BeforeRun => views::render_phase(&view, co, kernel.phase, target),
-        Phase::Sections | Phase::Coupling | Phase::Voltage | Phase::Tick | Phase::Fused => {
-            Ok(format!(
+    let template = templates::of(&co.template);
+    let mut view = views::KernelView::new(plan, co, kernel, template.blocks(co))?;
+    template.view(plan, co, kernel, &mut view)?;
+    // the walk over the queue is the delivery's main kernel, reduced
+    let (view, phase) = match kernel.phase {
+        Phase::QueueWalk => (queue_walk(view), Phase::Main),
+        phase => (view, phase),
+    };
+    let text = template.render(&view, phase, target).map(|text| {
+        text.unwrap_or_else(|| match phase {
+            Phase::Main | Phase::Count => {
+                format!("// no code for template '{}'\n", co.template.name())
+            }
+            _ => format!(
                 "// no {:?} code for template '{}'\n",
                 kernel.phase,
                 co.template.name()
-            ))
-        }
-    };
+            ),
+        })
+    });
     text.map_err(|e| {
         Error::runtime(format!("template error for '{}': {e}", co.name))
             .in_object(&co.owner, &co.name)

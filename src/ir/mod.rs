@@ -244,6 +244,25 @@ pub enum Template {
 }
 
 impl Template {
+    /// Every template Brisk knows (all but [`Template::Other`]).
+    pub const KNOWN: [Template; 15] = [
+        Template::Stateupdate,
+        Template::Threshold,
+        Template::Reset,
+        Template::GroupVariableSet,
+        Template::GroupVariableSetConditional,
+        Template::Spikemonitor,
+        Template::Statemonitor,
+        Template::Ratemonitor,
+        Template::Synapses,
+        Template::SynapsesPushSpikes,
+        Template::SynapsesCreateGenerator,
+        Template::SynapsesCreateArray,
+        Template::SummedVariable,
+        Template::Spikegenerator,
+        Template::Spatialstateupdate,
+    ];
+
     pub fn from_name(name: &str) -> Template {
         match name {
             "stateupdate" => Template::Stateupdate,

@@ -9,7 +9,7 @@
 use super::add_internal;
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
-use crate::ir::{CodeObject, Symbol, Template, TemplateData};
+use crate::ir::{CodeObject, Symbol, TemplateData};
 use crate::plan::{constant_u64, size_of, ByTargetPlan, ConnectPlan, LoopSize, PathwayPlan, Plan};
 
 /// A summed variable on CUDA: the target range's synapses grouped by target
@@ -157,12 +157,6 @@ pub fn var_buffer(plan: &Plan, co: &CodeObject, var: &str) -> Result<usize> {
 
 /// Adds the buffers of a pathway (once per pathway) for its push and synapses code objects.
 pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
-    if !matches!(
-        co.template,
-        Template::SynapsesPushSpikes | Template::Synapses
-    ) {
-        return Ok(());
-    }
     let p = co.pathway().ok_or_else(|| {
         Error::internal(format!(
             "the {} code object has no pathway",

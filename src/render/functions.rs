@@ -12,7 +12,7 @@ use crate::diag::{Error, Result};
 use crate::ir::Function;
 use crate::plan::Plan;
 
-use super::Target;
+use crate::plan::Target;
 
 #[derive(Template)]
 #[template(path = "common/prelude.txt")]

@@ -1,19 +1,21 @@
 //! Template views: the pre-rendered pieces each askama template places.
 //!
-//! In: a plan kernel and its code object. Out: a [`KernelView`] (pointer and
-//! constant declarations, scalar/vector code, template-specific names) and
-//! the rendered function text. One template file per Brian template and
-//! target, all sharing this one view type.
+//! In: a plan kernel and its code object. Out: the [`KernelView`] every
+//! kernel template reads: pointer and constant declarations, scalar and
+//! vector code, random-number lines, event space and sync words; the parts
+//! particular to one Brian template (a monitor's staging pointers, a
+//! pathway's queue, a connect()'s keywords, a SpatialNeuron's arrays) are
+//! filled by that template's file in [`crate::templates`]. Also the step
+//! tick, which belongs to no code object.
 
 use askama::Template;
 
-use crate::codegen::body::{buffer_pointer, pointer_name, render_part};
-use crate::codegen::filters;
-use crate::codegen::functions::{self, RngLines};
-use crate::codegen::Target;
 use crate::diag::{Error, Result};
-use crate::ir::{Block, ClockField, CodeObject, Symbol, Template as BrianTemplate};
-use crate::plan::{constant_u64, Kernel, LoopSize, Phase, Plan};
+use crate::ir::{Block, ClockField, CodeObject, Symbol};
+use crate::plan::Target;
+use crate::plan::{Kernel, LoopSize, Plan};
+use crate::render::body::{buffer_pointer, pointer_name, render_part};
+use crate::render::functions::{self, RngLines};
 
 /// Brisk's support code (types, Brian's arithmetic, Philox, the ziggurat
 /// normal sampler and its tables), inlined into every program.
@@ -138,62 +140,6 @@ pub struct SpatialView {
     pub idxchild: String,
 }
 
-impl SpatialView {
-    fn new(plan: &Plan, co: &CodeObject, kernel: &Kernel) -> Result<SpatialView> {
-        let sp = plan
-            .spatial
-            .get(&co.name)
-            .ok_or_else(|| Error::runtime(format!("no spatial plan for '{}'", co.name)))?;
-        let p = |var: &str| array_pointer(co, var);
-        Ok(SpatialView {
-            step: match kernel.phase {
-                Phase::BeforeRun => "before_run",
-                Phase::Sections => "sections",
-                Phase::Coupling => "coupling",
-                Phase::Voltage => "voltage",
-                _ => "compartments",
-            }
-            .to_string(),
-            n: sp.compartments,
-            sections: sp.sections,
-            row: sp.children_row_length,
-            section_of: buffer_pointer("int32_t", sp.section_of),
-            v: p("v")?,
-            cm: p("Cm")?,
-            ic: p("Ic")?,
-            ri: p("Ri")?,
-            area: p("area")?,
-            r_length_1: p("r_length_1")?,
-            r_length_2: p("r_length_2")?,
-            invr: p("_invr")?,
-            invr0: p("_invr0")?,
-            invrn: p("_invrn")?,
-            ab0: p("_ab_star0")?,
-            ab1: p("_ab_star1")?,
-            ab2: p("_ab_star2")?,
-            b_plus: p("_b_plus")?,
-            b_minus: p("_b_minus")?,
-            v_star: p("_v_star")?,
-            u_plus: p("_u_plus")?,
-            u_minus: p("_u_minus")?,
-            v_previous: p("_v_previous")?,
-            gtot_all: p("_gtot_all")?,
-            i0_all: p("_I0_all")?,
-            c: p("_c")?,
-            p_diag: p("_P_diag")?,
-            p_parent: p("_P_parent")?,
-            p_children: p("_P_children")?,
-            b: p("_B")?,
-            parent: p("_morph_parent_i")?,
-            starts: p("_starts")?,
-            ends: p("_ends")?,
-            children: p("_morph_children")?,
-            children_num: p("_morph_children_num")?,
-            idxchild: p("_morph_idxchild")?,
-        })
-    }
-}
-
 /// The arrays of a SpikeGeneratorGroup.
 #[derive(Debug, Clone, Default)]
 pub struct SpikeGeneratorView {
@@ -287,20 +233,30 @@ pub struct SynView {
 }
 
 /// Lines of generated code as one piece; the template indents it (`|block(n)`).
-pub(crate) fn lines(lines: &[String]) -> String {
+pub fn lines(lines: &[String]) -> String {
     lines.join("\n")
 }
 
 impl KernelView {
-    pub fn new(plan: &Plan, co: &CodeObject, kernel: &Kernel) -> Result<KernelView> {
+    /// The view every kernel of `co` shares, from its main and condition
+    /// `blocks` (its template's [`crate::templates::BrianTemplate::blocks`]);
+    /// the template's own part is added by its `view`.
+    pub fn new(
+        plan: &Plan,
+        co: &CodeObject,
+        kernel: &Kernel,
+        (main_block, condition_block): (Option<&Block>, Option<&Block>),
+    ) -> Result<KernelView> {
         let mut view = KernelView {
             symbol: kernel.symbol.clone(),
             ..Default::default()
         };
         view.prologue = prologue(plan, co)?;
-        view.size_expr = "_a.n".to_string();
+        view.size_expr = match kernel.size {
+            LoopSize::Fixed(n) => format!("{n}LL"),
+            _ => "_a.n".to_string(),
+        };
         let rng_line = |stream: &str| functions::rng(RngLines::Make(stream));
-        let (main_block, condition_block) = split_blocks(co);
         if let Some(block) = main_block {
             let (scalar, stores) = render_part(co, &block.scalar, &block.scalar_info);
             let (mut vector, vstores) = render_part(co, &block.vector, &block.vector_info);
@@ -341,9 +297,6 @@ impl KernelView {
             view.not_refractory = array_pointer(co, "not_refractory")?;
             view.lastspike = array_pointer(co, "lastspike")?;
         }
-        if co.template == BrianTemplate::GroupVariableSet {
-            view.group_idx = array_pointer(co, "_group_idx")?;
-        }
         view.stores_last = kernel.last_block_stores;
         if let Some(cp) = plan.code_objects.get(&co.name) {
             if let Some(b) = cp.sync {
@@ -353,20 +306,7 @@ impl KernelView {
                 view.chunk_status = buffer_pointer("unsigned long long", b);
             }
         }
-        template_specific(plan, co, kernel, &mut view)?;
         Ok(view)
-    }
-}
-
-/// Splits a code object's blocks into the main one and, for
-/// group_variable_set_conditional, the `condition` block.
-fn split_blocks(co: &CodeObject) -> (Option<&Block>, Option<&Block>) {
-    if co.template == BrianTemplate::GroupVariableSetConditional {
-        (co.block(Some("statement")), co.block(Some("condition")))
-    } else if co.template == BrianTemplate::SynapsesCreateGenerator {
-        (None, None)
-    } else {
-        (co.blocks.first(), None)
     }
 }
 
@@ -413,7 +353,7 @@ fn prologue(plan: &Plan, co: &CodeObject) -> Result<String> {
     Ok(lines.join("\n"))
 }
 
-fn staging_of(plan: &Plan, array: &str) -> Result<String> {
+pub fn staging_of(plan: &Plan, array: &str) -> Result<String> {
     let buf = plan
         .buffer_of(array)
         .ok_or_else(|| Error::internal(format!("no buffer for '{array}'")))?;
@@ -430,7 +370,7 @@ fn staging_of(plan: &Plan, array: &str) -> Result<String> {
 
 /// A staging buffer's current half: the buffer, offset by the half its
 /// monitor's fill counter names (`plan::Recorder`) times the half's elements.
-fn staging_pointer(plan: &Plan, rec: &crate::plan::Recorder, buf: usize, width: u64) -> String {
+pub fn staging_pointer(plan: &Plan, rec: &crate::plan::Recorder, buf: usize, width: u64) -> String {
     let b = &plan.buffers[buf];
     format!(
         "({} + {}[1] * {}LL)",
@@ -440,7 +380,7 @@ fn staging_pointer(plan: &Plan, rec: &crate::plan::Recorder, buf: usize, width: 
     )
 }
 
-fn fill_of(plan: &Plan, co: &CodeObject) -> Result<String> {
+pub fn fill_of(plan: &Plan, co: &CodeObject) -> Result<String> {
     let rec = plan
         .recorders
         .iter()
@@ -449,7 +389,7 @@ fn fill_of(plan: &Plan, co: &CodeObject) -> Result<String> {
     Ok(buffer_pointer("int64_t", rec.fill))
 }
 
-pub(crate) fn array_pointer(co: &CodeObject, var: &str) -> Result<String> {
+pub fn array_pointer(co: &CodeObject, var: &str) -> Result<String> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => Ok(pointer_name(array)),
         _ => Err(Error::internal(format!(
@@ -460,7 +400,7 @@ pub(crate) fn array_pointer(co: &CodeObject, var: &str) -> Result<String> {
     }
 }
 
-pub(crate) fn array_name(co: &CodeObject, var: &str) -> Result<String> {
+pub fn array_name(co: &CodeObject, var: &str) -> Result<String> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => Ok(array.clone()),
         _ => Err(Error::internal(format!(
@@ -471,159 +411,27 @@ pub(crate) fn array_name(co: &CodeObject, var: &str) -> Result<String> {
     }
 }
 
-fn template_specific(
-    plan: &Plan,
-    co: &CodeObject,
-    kernel: &Kernel,
-    view: &mut KernelView,
-) -> Result<()> {
-    if let LoopSize::Fixed(n) = kernel.size {
-        view.size_expr = format!("{n}LL");
+/// A size as C: the constant's name, or the first element of a scalar array.
+pub fn size_expr(co: &CodeObject, name: &str) -> Result<String> {
+    match co.symbols.get(name) {
+        Some(Symbol::Constant { .. }) => Ok(name.to_string()),
+        Some(Symbol::Array { array, .. }) => Ok(format!("{}[0]", pointer_name(array))),
+        _ => Err(Error::internal(format!(
+            "the {} template needs the size '{name}'",
+            co.template.name()
+        ))
+        .in_object(&co.owner, &co.name)),
     }
-    match co.template {
-        BrianTemplate::Spikemonitor => {
-            view.fill = fill_of(plan, co)?;
-            view.count = array_pointer(co, "count")?;
-            view.n_array = array_pointer(co, "N")?;
-            view.source_start = constant_u64(co, "_source_start")?;
-            view.source_stop = constant_u64(co, "_source_stop")?;
-            let rec = plan.recorders.iter().find(|r| r.owner == co.owner);
-            if let Some((rec, bits)) = rec.and_then(|r| Some((r, r.bits.as_ref()?))) {
-                view.spike_bits = true;
-                view.bits_words = staging_pointer(plan, rec, bits.words, bits.words_per_slot);
-                view.bits_times = staging_pointer(plan, rec, bits.times, 1);
-                view.bits_per_slot = bits.words_per_slot;
-            }
-            for var in co.recorded().to_vec() {
-                view.records.push(Record {
-                    staging: staging_of(plan, &array_name(co, &var)?)?,
-                    local: format!("_to_record_{var}"),
-                    width: 1,
-                });
-            }
-        }
-        BrianTemplate::Statemonitor => {
-            view.fill = fill_of(plan, co)?;
-            view.n_array = array_pointer(co, "N")?;
-            view.indices = array_pointer(co, "_indices")?;
-            view.t_staging = staging_of(plan, &array_name(co, "t")?)?;
-            view.num_indices = match kernel.size {
-                LoopSize::Fixed(n) => n,
-                _ => 0,
-            };
-            for var in co.recorded().to_vec() {
-                view.records.push(Record {
-                    staging: staging_of(plan, &array_name(co, &var)?)?,
-                    local: format!("_to_record_{var}"),
-                    width: view.num_indices,
-                });
-            }
-        }
-        BrianTemplate::Spikegenerator => {
-            view.events = array_pointer(co, "_spikespace")?;
-            view.num_source = events_of(plan, co)?;
-            let timebins = array_name(co, "_timebins")?;
-            view.sg = SpikeGeneratorView {
-                lastindex: array_pointer(co, "_lastindex")?,
-                timebins: array_pointer(co, "_timebins")?,
-                timebins_buffer: plan
-                    .buffer_of(&timebins)
-                    .ok_or_else(|| Error::internal(format!("no buffer for '{timebins}'")))?,
-                neuron_index: array_pointer(co, "neuron_index")?,
-                period_bins: array_pointer(co, "_period_bins")?,
-            };
-        }
-        BrianTemplate::Spatialstateupdate => {
-            view.sp = SpatialView::new(plan, co, kernel)?;
-        }
-        BrianTemplate::Ratemonitor => {
-            view.fill = fill_of(plan, co)?;
-            view.n_array = array_pointer(co, "N")?;
-            view.rate_staging = staging_of(plan, &array_name(co, "rate")?)?;
-            view.t_staging = staging_of(plan, &array_name(co, "t")?)?;
-            view.source_start = constant_u64(co, "_source_start")?;
-            view.source_stop = constant_u64(co, "_source_stop")?;
-            view.num_source_neurons = constant_u64(co, "_num_source_neurons")?;
-            view.events = array_pointer(co, "_spikespace")?;
-            view.num_source = events_of(plan, co)?;
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 /// The elements of `co`'s event space, as the plan counted them.
-fn events_of(plan: &Plan, co: &CodeObject) -> Result<u64> {
+pub fn events_of(plan: &Plan, co: &CodeObject) -> Result<u64> {
     plan.code_objects
         .get(&co.name)
         .and_then(|e| e.events)
         .ok_or_else(|| {
             Error::internal("the plan has no event space").in_object(&co.owner, &co.name)
         })
-}
-
-macro_rules! kernel_templates {
-    ($($ty:ident => $path:literal),* $(,)?) => {
-        $(
-            #[derive(Template)]
-            #[template(path = $path)]
-            struct $ty<'a> {
-                k: &'a KernelView,
-            }
-        )*
-    };
-}
-
-kernel_templates! {
-    StateupdateCpp => "cpp/stateupdate.cpp",
-    StateupdateCuda => "cuda/stateupdate.cu",
-    GroupVariableSetConditionalCpp => "cpp/group_variable_set_conditional.cpp",
-    GroupVariableSetConditionalCuda => "cuda/group_variable_set_conditional.cu",
-    GroupVariableSetCpp => "cpp/group_variable_set.cpp",
-    GroupVariableSetCuda => "cuda/group_variable_set.cu",
-    ThresholdCpp => "cpp/threshold.cpp",
-    ThresholdCuda => "cuda/threshold.cu",
-    ThresholdAfterCpp => "cpp/threshold_after_run.cpp",
-    ThresholdAfterCuda => "cuda/threshold_after_run.cu",
-    ResetCpp => "cpp/reset.cpp",
-    ResetCuda => "cuda/reset.cu",
-    SpikemonitorCpp => "cpp/spikemonitor.cpp",
-    SpikemonitorCuda => "cuda/spikemonitor.cu",
-    SpikemonitorBitsCpp => "cpp/spikemonitor_bits.cpp",
-    SpikemonitorBitsCuda => "cuda/spikemonitor_bits.cu",
-    StatemonitorCpp => "cpp/statemonitor.cpp",
-    StatemonitorCuda => "cuda/statemonitor.cu",
-    SpikegeneratorCpp => "cpp/spikegenerator.cpp",
-    SpikegeneratorCuda => "cuda/spikegenerator.cu",
-    RatemonitorCpp => "cpp/ratemonitor.cpp",
-    RatemonitorCuda => "cuda/ratemonitor.cu",
-}
-
-macro_rules! synapse_templates {
-    ($($ty:ident => $path:literal),* $(,)?) => {
-        $(
-            #[derive(Template)]
-            #[template(path = $path)]
-            struct $ty<'a> {
-                k: &'a KernelView,
-                s: &'a SynView,
-            }
-        )*
-    };
-}
-
-#[derive(Template)]
-#[template(path = "cpp/spatialstateupdate.cpp")]
-struct SpatialCpp<'a> {
-    k: &'a KernelView,
-    sp: &'a SpatialView,
-}
-
-#[derive(Template)]
-#[template(path = "cuda/spatialstateupdate.cu")]
-struct SpatialCuda<'a> {
-    k: &'a KernelView,
-    sp: &'a SpatialView,
 }
 
 /// A clock the step tick advances.
@@ -662,100 +470,5 @@ pub fn render_tick(plan: &Plan, target: Target) -> Result<String, askama::Error>
     match target {
         Target::Cuda => TickCuda { clocks }.render(),
         Target::Cpp => TickCpp.render(),
-    }
-}
-
-/// Renders any kernel of a SpatialNeuron's cable solve (every phase).
-pub fn render_spatial(view: &KernelView, target: Target) -> Result<String, askama::Error> {
-    let (k, sp) = (view, &view.sp);
-    match target {
-        Target::Cpp => SpatialCpp { k, sp }.render(),
-        Target::Cuda => SpatialCuda { k, sp }.render(),
-    }
-}
-
-synapse_templates! {
-    CreateGeneratorCpp => "cpp/synapses_create_generator.cpp",
-    CreateGeneratorCuda => "cuda/synapses_create_generator.cu",
-    CreateArrayCpp => "cpp/synapses_create_array.cpp",
-    CreateArrayCuda => "cuda/synapses_create_array.cu",
-    PushSpikesCpp => "cpp/synapses_push_spikes.cpp",
-    PushSpikesCuda => "cuda/synapses_push_spikes.cu",
-    SynapsesCpp => "cpp/synapses.cpp",
-    SynapsesCuda => "cuda/synapses.cu",
-    SummedVariableCpp => "cpp/summed_variable.cpp",
-    SummedVariableCuda => "cuda/summed_variable.cu",
-}
-
-/// Renders a kernel's main phase (or a connect() count pass) with its Brian template.
-pub fn render_main(
-    view: &KernelView,
-    co: &CodeObject,
-    target: Target,
-) -> Result<String, askama::Error> {
-    let k = view;
-    let s = &view.syn;
-    use BrianTemplate as T;
-    match (&co.template, target) {
-        (T::SynapsesCreateGenerator, Target::Cpp) => CreateGeneratorCpp { k, s }.render(),
-        (T::SynapsesCreateGenerator, Target::Cuda) => CreateGeneratorCuda { k, s }.render(),
-        (T::SynapsesCreateArray, Target::Cpp) => CreateArrayCpp { k, s }.render(),
-        (T::SynapsesCreateArray, Target::Cuda) => CreateArrayCuda { k, s }.render(),
-        (T::SynapsesPushSpikes, Target::Cpp) => PushSpikesCpp { k, s }.render(),
-        (T::SynapsesPushSpikes, Target::Cuda) => PushSpikesCuda { k, s }.render(),
-        (T::Synapses, Target::Cpp) => SynapsesCpp { k, s }.render(),
-        (T::Synapses, Target::Cuda) => SynapsesCuda { k, s }.render(),
-        (T::SummedVariable, Target::Cpp) => SummedVariableCpp { k, s }.render(),
-        (T::SummedVariable, Target::Cuda) => SummedVariableCuda { k, s }.render(),
-        (T::Stateupdate, Target::Cpp) => StateupdateCpp { k }.render(),
-        (T::Stateupdate, Target::Cuda) => StateupdateCuda { k }.render(),
-        (T::GroupVariableSetConditional, Target::Cpp) => {
-            GroupVariableSetConditionalCpp { k }.render()
-        }
-        (T::GroupVariableSetConditional, Target::Cuda) => {
-            GroupVariableSetConditionalCuda { k }.render()
-        }
-        (T::GroupVariableSet, Target::Cpp) => GroupVariableSetCpp { k }.render(),
-        (T::GroupVariableSet, Target::Cuda) => GroupVariableSetCuda { k }.render(),
-        (T::Threshold, Target::Cpp) => ThresholdCpp { k }.render(),
-        (T::Threshold, Target::Cuda) => ThresholdCuda { k }.render(),
-        (T::Reset, Target::Cpp) => ResetCpp { k }.render(),
-        (T::Reset, Target::Cuda) => ResetCuda { k }.render(),
-        (T::Spikemonitor, Target::Cpp) if k.spike_bits => SpikemonitorBitsCpp { k }.render(),
-        (T::Spikemonitor, Target::Cuda) if k.spike_bits => SpikemonitorBitsCuda { k }.render(),
-        (T::Spikemonitor, Target::Cpp) => SpikemonitorCpp { k }.render(),
-        (T::Spikemonitor, Target::Cuda) => SpikemonitorCuda { k }.render(),
-        (T::Statemonitor, Target::Cpp) => StatemonitorCpp { k }.render(),
-        (T::Statemonitor, Target::Cuda) => StatemonitorCuda { k }.render(),
-        (T::Spikegenerator, Target::Cpp) => SpikegeneratorCpp { k }.render(),
-        (T::Spikegenerator, Target::Cuda) => SpikegeneratorCuda { k }.render(),
-        (T::Ratemonitor, Target::Cpp) => RatemonitorCpp { k }.render(),
-        (T::Ratemonitor, Target::Cuda) => RatemonitorCuda { k }.render(),
-        _ => Ok(format!(
-            "// no code for template '{}'\n",
-            co.template.name()
-        )),
-    }
-}
-
-/// Renders a before/after-run phase.
-pub fn render_phase(
-    view: &KernelView,
-    co: &CodeObject,
-    phase: Phase,
-    target: Target,
-) -> Result<String, askama::Error> {
-    let k = view;
-    match (&co.template, phase, target) {
-        (BrianTemplate::Threshold, Phase::AfterRun, Target::Cpp) => {
-            ThresholdAfterCpp { k }.render()
-        }
-        (BrianTemplate::Threshold, Phase::AfterRun, Target::Cuda) => {
-            ThresholdAfterCuda { k }.render()
-        }
-        _ => Ok(format!(
-            "// no {phase:?} code for template '{}'\n",
-            co.template.name()
-        )),
     }
 }

@@ -25,7 +25,7 @@ pub fn block(code: impl std::fmt::Display, _: &dyn Values, depth: usize) -> aska
 
 #[cfg(test)]
 mod tests {
-    use crate::codegen::filters;
+    use crate::render::filters;
 
     #[test]
     fn each_non_empty_line_is_indented() {

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::codegen::expr::{render, Names};
 use crate::ir::{AccessInfo, AssignOp, CodeObject, Index, Stmt, Symbol};
+use crate::render::expr::{render, Names};
 
 /// Pointer local for Brian array `array`.
 pub fn pointer_name(array: &str) -> String {

@@ -1,0 +1,80 @@
+//! Brian's `threshold`: a group's threshold, filling its event space in
+//! element order.
+//!
+//! Needs `N` (a constant) and an event space. Plans the chunked ordered
+//! compaction (a block per [`CHUNK`] elements, sync and look-back words)
+//! and an after-run kernel; renders `threshold.cpp` / `.cu` and
+//! `threshold_after_run.cpp` / `.cu`.
+
+use askama::Template as _;
+
+use super::{askama_pair, checked, main_phase, missing, needs_of, BrianTemplate, Need};
+use crate::diag::Result;
+use crate::dtype::Dtype;
+use crate::export::{CodeObjectDecl, Export};
+use crate::ir::TemplateData;
+use crate::plan::{
+    add_internal, constant_u64, KernelBuilder, Launch, LoopSize, Phase, Target, CHUNK,
+};
+use crate::render::filters;
+use crate::render::views::KernelView;
+
+pub struct Threshold;
+
+askama_pair!(Cpp => "cpp/threshold.cpp", Cuda => "cuda/threshold.cu");
+askama_pair!(AfterCpp => "cpp/threshold_after_run.cpp", AfterCuda => "cuda/threshold_after_run.cu");
+
+impl BrianTemplate for Threshold {
+    fn name(&self) -> &'static str {
+        "threshold"
+    }
+
+    fn needs(&self, _: &CodeObjectDecl) -> Vec<(String, Need)> {
+        // its chunked launch is sized when the plan is made
+        needs_of(&[("N", Need::Constant)])
+    }
+
+    fn check(&self, _: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
+        match co.eventspace {
+            None => Err(missing(co, "an event space", path, "eventspace")),
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn data(&self, decl: &CodeObjectDecl) -> Result<TemplateData> {
+        Ok(TemplateData::Threshold {
+            eventspace: checked(&decl.eventspace, "event space")?,
+            uses_refractory: decl.template_kwds.uses_refractory,
+        })
+    }
+
+    fn kernels(&self, k: &mut KernelBuilder<'_>) -> Result<()> {
+        // (a NeuronGroup's N is a constant: validation checked it)
+        let n = constant_u64(k.co, "N")?;
+        k.sync();
+        k.entry.chunk_status = Some(add_internal(
+            k.plan,
+            format!("_chunks_{}", k.co.name),
+            Dtype::Uint64,
+            n.div_ceil(CHUNK).max(1),
+        ));
+        k.entry.main = Some(k.push(Phase::Main, Launch::Chunks, LoopSize::Fixed(n)));
+        k.entry.after_run = Some(k.push(Phase::AfterRun, Launch::Block, LoopSize::Fixed(1)));
+        Ok(())
+    }
+
+    fn render(
+        &self,
+        k: &KernelView,
+        phase: Phase,
+        target: Target,
+    ) -> Result<Option<String>, askama::Error> {
+        match (phase, target) {
+            (Phase::AfterRun, Target::Cpp) => AfterCpp { k }.render().map(Some),
+            (Phase::AfterRun, Target::Cuda) => AfterCuda { k }.render().map(Some),
+            (p, _) if !main_phase(p) => Ok(None),
+            (_, Target::Cpp) => Cpp { k }.render().map(Some),
+            (_, Target::Cuda) => Cuda { k }.render().map(Some),
+        }
+    }
+}
