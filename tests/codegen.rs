@@ -65,3 +65,69 @@ fn plans() {
         insta::assert_json_snapshot!("plan", plan);
     });
 }
+
+/// A profiled run's `synapses` gets a queue-walk kernel: the delivery's walk
+/// over the due synapses, each one's index stored into a volatile local, and
+/// none of the synapses' statements.
+#[test]
+fn a_profiled_delivery_walks_its_queue_without_its_statements() {
+    let fixture = Path::new("fixtures/exports/synapses/export");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let copy = |from: &Path, to: &Path| {
+        for entry in std::fs::read_dir(from).expect("fixture") {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+            }
+        }
+    };
+    copy(fixture, dir.path());
+    if fixture.join("static_arrays").is_dir() {
+        std::fs::create_dir(dir.path().join("static_arrays")).expect("folder");
+        copy(
+            &fixture.join("static_arrays"),
+            &dir.path().join("static_arrays"),
+        );
+    }
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("manifest.json")).unwrap())
+            .unwrap();
+    for entry in m["main_queue"].as_array_mut().unwrap() {
+        if entry["kind"] == "run_network" {
+            entry["profile"] = serde_json::json!(true);
+        }
+    }
+    std::fs::write(dir.path().join("manifest.json"), m.to_string()).unwrap();
+    for target in [Target::Cpp, Target::Cuda] {
+        let text = program_text(dir.path(), target);
+        let at = text
+            .find("_queue_walk(")
+            .unwrap_or_else(|| panic!("{}: no queue walk kernel", target.name()));
+        let walk = &text[at..];
+        let walk = &walk[..walk.find("\n}\n").expect("the kernel's end")];
+        assert!(
+            walk.contains("volatile int64_t _walked = 0;\n") && walk.contains("(void)_walked;"),
+            "{}: {walk}",
+            target.name()
+        );
+        assert!(
+            walk.contains("_walked = _idx;"),
+            "{}: {walk}",
+            target.name()
+        );
+        // the delivery's statements (the fixture's on_pre writes `apre` and `v`) are not there
+        assert!(
+            !walk.contains("_ptr_dynamic_array_synapses_apre[_idx] =")
+                && !walk.contains("_ptr_array_neurongroup_v[_postsynaptic_idx] ="),
+            "{}: {walk}",
+            target.name()
+        );
+        let main = &text[text
+            .find("brisk_synapses_pre_codeobject(")
+            .expect("the delivery")..];
+        assert!(
+            main.contains("_ptr_dynamic_array_synapses_apre[_idx] = apre;"),
+            "the delivery itself writes apre"
+        );
+    }
+}

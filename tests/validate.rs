@@ -841,7 +841,8 @@ fn every_array_the_spatial_solve_indexes_is_checked() {
             co["variables"].as_object_mut().unwrap().remove(var);
         });
         assert!(
-            e.message.contains(&format!("needs '{var}' as an array variable")),
+            e.message
+                .contains(&format!("needs '{var}' as an array variable")),
             "{var}: {e}"
         );
         // and too short: one element fewer than the solve indexes

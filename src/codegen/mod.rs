@@ -20,6 +20,8 @@ use crate::plan::{Kernel, Phase, Plan};
 use crate::render::{expr, functions, views};
 use crate::templates;
 
+use askama::Template as _;
+
 pub use views::SUPPORT_HEADER;
 
 pub use crate::plan::Target;
@@ -106,7 +108,7 @@ fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) 
     template.view(plan, co, kernel, &mut view)?;
     // the walk over the queue is the delivery's main kernel, reduced
     let (view, phase) = match kernel.phase {
-        Phase::QueueWalk => (queue_walk(view), Phase::Main),
+        Phase::QueueWalk => (queue_walk(view)?, Phase::Main),
         phase => (view, phase),
     };
     let text = template.render(&view, phase, target).map(|text| {
@@ -131,15 +133,26 @@ fn render_kernel(plan: &Plan, co: &CodeObject, kernel: &Kernel, target: Target) 
 /// ([`Phase::QueueWalk`]): each due synapse's index goes to a volatile local
 /// (the work of cpp_standalone's queue push, which stores it in a queue
 /// slot), and nothing is written, drawn or computed.
-fn queue_walk(mut view: views::KernelView) -> views::KernelView {
-    let sink = "_walked = _idx;";
-    view.scalar_code = "volatile int64_t _walked = 0;\n(void)_walked;".to_string();
+fn queue_walk(mut view: views::KernelView) -> Result<views::KernelView> {
+    let sink = QueueWalk { part: "vector" }.render();
+    let scalar = QueueWalk { part: "scalar" }.render();
+    let (sink, scalar) = sink
+        .and_then(|sink| Ok((sink, scalar?)))
+        .map_err(|e| Error::internal(format!("template error for the queue walk: {e}")))?;
+    view.scalar_code = scalar;
     view.scalar_stores = String::new();
     view.rng_scalar = String::new();
     view.rng_vector = String::new();
     // (one level deeper than the templates place the synapse's code)
     view.vector_code = format!("    {sink}");
-    view.syn.vector_atomic = sink.to_string();
-    view.syn.vector_grouped = sink.to_string();
-    view
+    view.syn.vector_atomic = sink.clone();
+    view.syn.vector_grouped = sink;
+    Ok(view)
+}
+
+/// The lines of a queue walk (`templates/common/queue_walk.txt`).
+#[derive(askama::Template)]
+#[template(path = "common/queue_walk.txt")]
+struct QueueWalk {
+    part: &'static str,
 }

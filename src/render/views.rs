@@ -310,9 +310,25 @@ impl KernelView {
     }
 }
 
-/// Pointer, constant and clock declarations at the top of every function.
+/// One declaration of a prologue: a buffer's pointer (`value`: the buffer),
+/// or a constant.
+struct Declaration {
+    pointer: bool,
+    ty: String,
+    name: String,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(path = "common/prologue.txt")]
+struct Prologue {
+    decls: Vec<Declaration>,
+}
+
+/// Pointer, constant and clock declarations at the top of every function
+/// (`templates/common/prologue.txt`).
 fn prologue(plan: &Plan, co: &CodeObject) -> Result<String> {
-    let mut lines = Vec::new();
+    let mut decls = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for symbol in co.symbols.values() {
         if let Symbol::Array { array, .. } = symbol {
@@ -323,21 +339,18 @@ fn prologue(plan: &Plan, co: &CodeObject) -> Result<String> {
                 Error::internal(format!("array '{array}' is not in the export"))
                     .in_object(&co.owner, &co.name)
             })?;
-            let ty = plan.buffers[buf].dtype.c_type();
-            lines.push(format!(
-                "{ty}* __restrict {} = ({ty}*)_a.arrays[{buf}];",
-                pointer_name(array)
-            ));
+            decls.push(Declaration {
+                pointer: true,
+                ty: plan.buffers[buf].dtype.c_type().to_string(),
+                name: pointer_name(array),
+                value: buf.to_string(),
+            });
         }
     }
     for (name, symbol) in &co.symbols {
-        match symbol {
+        let (ty, value) = match symbol {
             Symbol::Constant { dtype, value } => {
-                lines.push(format!(
-                    "const {} {name} = {};",
-                    dtype.local_type(),
-                    value.c_literal(*dtype)
-                ));
+                (dtype.local_type().to_string(), value.c_literal(*dtype))
             }
             Symbol::Clock { field, .. } => {
                 let (ty, value) = match field {
@@ -345,12 +358,21 @@ fn prologue(plan: &Plan, co: &CodeObject) -> Result<String> {
                     ClockField::Dt => ("double", "_a.dt"),
                     ClockField::Timestep => ("int64_t", "_a.timestep"),
                 };
-                lines.push(format!("const {ty} {name} = {value};"));
+                (ty.to_string(), value.to_string())
             }
-            _ => {}
-        }
+            _ => continue,
+        };
+        decls.push(Declaration {
+            pointer: false,
+            ty,
+            name: name.clone(),
+            value,
+        });
     }
-    Ok(lines.join("\n"))
+    Prologue { decls }.render().map_err(|e| {
+        Error::internal(format!("template error for the prologue: {e}"))
+            .in_object(&co.owner, &co.name)
+    })
 }
 
 pub fn staging_of(plan: &Plan, array: &str) -> Result<String> {
