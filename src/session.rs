@@ -9,7 +9,7 @@
 //!   that a loop of `run()` calls plans one program. When the new export
 //!   plans the same program, the state stays where it is (the export and plan
 //!   are swapped under it); otherwise the new program is generated and
-//!   compiled and the state carried into it by name (`runtime::carry`). The
+//!   compiled and the state carried into it by name (`runtime::exec::carry`). The
 //!   answer's `invalid` names the arrays of `check` that hold a NaN or a huge
 //!   value afterwards (Brian's runtime warns of them after each run).
 //! * `{"op": "run", "entries": [...]}`: main-queue entries that need nothing

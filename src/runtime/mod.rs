@@ -8,34 +8,33 @@
 //! launches kernels and, once per block of steps, drains monitor staging
 //! buffers.
 //!
+//! Layers: [`exec`] (the executor, its `impl` split over the files of its
+//! folder, and the [`host::Host`] a run calls back) sits on top; the devices
+//! ([`cpu`], [`cuda`] with [`nvrtc`]), the compile [`cache`], the kernel
+//! [`guard`], the table builders (`by_target`, `spike_bits`, `morphology`)
+//! and [`stop`] sit below it and never import it; this file (the [`Device`]
+//! trait and the launch arguments) is the bottom. No import circle runs
+//! among these modules (`tests/layers.rs`).
+//!
 //! `unsafe` code lives only in this module tree (device memory, dynamic
 //! libraries), each block with a `// SAFETY:` comment.
 
 mod by_target;
 pub mod cache;
-mod carry;
 pub mod compile_log;
 #[allow(unsafe_code)]
 pub mod cpu;
 #[allow(unsafe_code)]
 pub mod cuda;
-mod drain;
 pub mod exec;
-mod graphs;
 #[allow(unsafe_code)]
 pub mod guard;
 pub mod host;
-mod live;
 mod morphology;
 #[allow(unsafe_code)]
 pub mod nvrtc;
-mod profile;
-mod report;
-mod snapshot;
-mod snapshot_file;
 mod spike_bits;
 pub mod stop;
-mod synapses;
 
 /// A small linear congruential generator for the table tests: `next(m)` in `0..m`.
 #[cfg(test)]

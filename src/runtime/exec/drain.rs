@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
+use super::Executor;
 use crate::diag::{Error, Result};
-use crate::runtime::exec::Executor;
 
 impl Executor<'_> {
     /// Ends a block of steps for the monitors: each switches to its other
@@ -106,7 +106,7 @@ impl Executor<'_> {
                 }
                 Some(DrainRead::BitsTimes) => times = bytes.to_vec(),
                 Some(DrainRead::BitsWords(bits)) => {
-                    let index = super::spike_bits::IndexValues {
+                    let index = crate::runtime::spike_bits::IndexValues {
                         bytes: bits_index
                             .get(&bits.index_values)
                             .map_or(&[][..], Vec::as_slice),
@@ -115,7 +115,13 @@ impl Executor<'_> {
                     let mut i = std::mem::take(recorded.entry(bits.index_array).or_default());
                     let mut t = std::mem::take(recorded.entry(bits.time_array).or_default());
                     let shape = (bits.words_per_slot as usize, bits.source_start as usize);
-                    super::spike_bits::decode((bytes, &times), shape, &index, &mut i, &mut t);
+                    crate::runtime::spike_bits::decode(
+                        (bytes, &times),
+                        shape,
+                        &index,
+                        &mut i,
+                        &mut t,
+                    );
                     recorded.insert(bits.index_array, i);
                     recorded.insert(bits.time_array, t);
                 }

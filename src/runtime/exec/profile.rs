@@ -20,9 +20,9 @@
 //! profiled run thus does the queue walk twice; unprofiled runs never launch
 //! it. The split is an estimate.
 
+use super::{ClockState, Executor};
 use crate::diag::Result;
 use crate::export::RunNetwork;
-use crate::runtime::exec::{ClockState, Executor};
 
 /// Per scheduled object: the walk kernel and the slot of the pathway's push
 /// code object, for a `synapses` object whose push is in the same run.

@@ -13,10 +13,10 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::snapshot::Snapshot;
+use super::Executor;
 use crate::diag::{Error, Result};
 use crate::plan::BufferRole;
-use crate::runtime::exec::Executor;
-use crate::runtime::snapshot::Snapshot;
 
 const FORMAT: &str = "brisk-stored-state";
 const VERSION: u32 = 1;

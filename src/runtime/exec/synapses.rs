@@ -25,13 +25,13 @@ use std::collections::BTreeMap;
 
 use byteorder::{ByteOrder, LittleEndian};
 
+use super::Executor;
 use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 use crate::export::VariableDecl;
 use crate::plan::synapses::SummedPlan;
 use crate::plan::{ConnectPlan, PathwayPlan};
 use crate::runtime::by_target::{carry_by_target, ByTargetTables};
-use crate::runtime::exec::Executor;
 
 const STATE_D: usize = 0;
 const STATE_CURSOR: usize = 1;

@@ -5,6 +5,18 @@
 //! results writer. The network loop follows cpp_standalone's
 //! `Network::run` (clock intervals, clocks due within 1e-14, schedule
 //! order); monitors are drained every `plan.block_iterations` steps.
+//!
+//! The executor is one component: this file holds the [`Executor`], its
+//! clocks and the main-queue and network loops; `impl Executor` goes on in
+//! its child modules, one concern each (monitors' drains, CUDA graphs,
+//! profiling, `store`/`restore`, stored-state files, state carried into a
+//! rebuilt program, a live session's reads and writes, synapses' connect
+//! and pathways), with the [`host::Host`] a run calls back and the `report=`
+//! progress. The children import the executor (`super::Executor`) and this
+//! file uses a few of their items (`self::...`); nothing else in `runtime`
+//! imports the executor, so no import circle leaves this folder
+//! (`tests/layers.rs`). The rest of `runtime` (devices, compilers, caches,
+//! the tables a child builds) sits below it.
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
@@ -12,14 +24,28 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
+use self::drain::Drain;
+use self::graphs::{uniform_steps, MAX_GRAPH_STEPS};
+use self::host::{Host, NoHost};
+use self::profile::attribute_queue_walks;
+use self::report::Reporter;
+use self::snapshot::Snapshot;
 use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 use crate::export::{Export, QueueEntry, RunNetwork};
 use crate::plan::{BufferRole, LoopSize, Phase, Plan};
-use crate::runtime::drain::Drain;
-use crate::runtime::host::{Host, NoHost};
-use crate::runtime::report::Reporter;
 use crate::runtime::{Device, StepArgs};
+
+mod carry;
+mod drain;
+mod graphs;
+pub mod host;
+mod live;
+mod profile;
+mod report;
+mod snapshot;
+mod snapshot_file;
+mod synapses;
 
 const CLOCK_EPSILON: f64 = 1e-14;
 
@@ -106,38 +132,38 @@ impl ClockState {
 
 /// Runs the main queue.
 pub struct Executor<'a> {
-    pub(super) export: Arc<Export>,
-    pub(super) plan: Arc<Plan>,
-    pub(super) device: Box<dyn Device + 'a>,
+    export: Arc<Export>,
+    plan: Arc<Plan>,
+    device: Box<dyn Device + 'a>,
     /// Elements per buffer (host-authoritative).
-    pub(super) lens: Vec<u64>,
+    lens: Vec<u64>,
     /// Host data of recorded (monitor) arrays.
-    pub(super) recorded: BTreeMap<usize, Vec<u8>>,
+    recorded: BTreeMap<usize, Vec<u8>>,
     /// Spike bits: the values recorded as `i`, by buffer (read at the first drain).
-    pub(super) bits_index: BTreeMap<usize, Vec<u8>>,
+    bits_index: BTreeMap<usize, Vec<u8>>,
     /// The copies of the last drain, not yet appended.
-    pub(super) drain_in_flight: Option<Drain>,
-    pub(super) seed: u64,
+    drain_in_flight: Option<Drain>,
+    seed: u64,
     /// Seeds chosen without a value so far (see [`unseeded_seed`]).
-    pub(super) unseeded: u64,
+    unseeded: u64,
     /// Random-number launches since the last seed.
-    pub(super) stream: u64,
-    pub(super) network_t: BTreeMap<String, f64>,
-    pub(super) clocks: BTreeMap<String, ClockState>,
-    pub(super) last_run: (f64, f64),
+    stream: u64,
+    network_t: BTreeMap<String, f64>,
+    clocks: BTreeMap<String, ClockState>,
+    last_run: (f64, f64),
     /// Network steps since the last drain.
-    pub(super) pending: u64,
+    pending: u64,
     /// Seconds per profiled code object (runs with `profile=True`).
-    pub(super) profile: Option<Vec<(String, f64)>>,
+    profile: Option<Vec<(String, f64)>>,
     /// Values of scalar buffers that size kernels (a Synapses' `N`), read
     /// once and kept until the main queue writes to a buffer again.
-    pub(super) scalar_cache: BTreeMap<usize, u64>,
+    scalar_cache: BTreeMap<usize, u64>,
     /// Brian's run_args: (buffer, value), applied where the main queue says.
-    pub(super) run_args: Vec<(usize, RunArgValue)>,
+    run_args: Vec<(usize, RunArgValue)>,
     /// `store()`d states by (network, name).
-    pub(super) snapshots: BTreeMap<(String, String), super::snapshot::Snapshot>,
+    snapshots: BTreeMap<(String, String), Snapshot>,
     /// Seconds spent in connect() calls (see [`Finished::connect_seconds`]).
-    pub(super) connect_seconds: f64,
+    connect_seconds: f64,
 }
 
 /// The value of one run_arg.
@@ -815,8 +841,7 @@ impl<'a> Executor<'a> {
                     .block_iterations
                     .saturating_sub(self.pending)
                     .max(1);
-                steps =
-                    super::graphs::uniform_steps(&clocks, room.min(super::graphs::MAX_GRAPH_STEPS));
+                steps = uniform_steps(&clocks, room.min(MAX_GRAPH_STEPS));
                 self.step_by_graph(g, &objects, &due, steps)?;
             }
             let mut stop_after_step = false;
@@ -883,7 +908,7 @@ impl<'a> Executor<'a> {
         }
         if run.profile {
             let mut profiled = self.device.take_timers()?;
-            super::profile::attribute_queue_walks(&mut profiled, &walks, objects.len());
+            attribute_queue_walks(&mut profiled, &walks, objects.len());
             profiled.resize(objects.len(), 0.0);
             let all = self.profile.get_or_insert_with(Vec::new);
             let named = run

@@ -4,13 +4,14 @@
 //! and the completed fraction. Out: Brian's text lines (`'text'`, `'stdout'`,
 //! `'stderr'`, formatted as cpp_standalone's `report_progress`), or, for a
 //! Python callable in a live session, the four numbers Brian passes it,
-//! handed to the [`Host`].
+//! handed to the [`Host`]. Part of the executor's component (it calls the
+//! host, which is handed the executor).
 
 use std::io::Write;
 
+use super::host::Host;
 use crate::diag::Result;
 use crate::export::RunNetwork;
-use crate::runtime::host::Host;
 
 /// Brian's `report=` progress lines.
 pub(super) struct Reporter {

@@ -10,11 +10,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::Executor;
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
 use crate::export::Export;
 use crate::plan::{BufferRole, Plan};
-use crate::runtime::exec::Executor;
 use crate::runtime::morphology;
 
 impl Executor<'_> {

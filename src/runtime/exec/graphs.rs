@@ -19,9 +19,9 @@
 
 use std::collections::BTreeMap;
 
+use super::{due_clocks, ClockState, Executor};
 use crate::diag::Result;
 use crate::plan::Launch;
-use crate::runtime::exec::{due_clocks, ClockState, Executor};
 use crate::runtime::StepArgs;
 
 /// Environment variable: `0` launches every kernel directly instead.

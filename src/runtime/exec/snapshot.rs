@@ -13,9 +13,9 @@
 //! Monitors are drained at the end of every run, so between runs the
 //! staging buffers hold nothing and the snapshot needs no drain.
 
+use super::Executor;
 use crate::diag::{Error, Result};
 use crate::plan::BufferRole;
-use crate::runtime::exec::Executor;
 
 /// One stored network state.
 #[derive(Debug, Clone)]

@@ -14,10 +14,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::snapshot::Snapshot;
+use super::Executor;
 use crate::diag::{Error, Result};
 use crate::plan::{BufferRole, Plan};
-use crate::runtime::exec::Executor;
-use crate::runtime::snapshot::Snapshot;
 
 /// What a live session keeps across a rebuild.
 pub struct Carried {
