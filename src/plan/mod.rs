@@ -52,7 +52,7 @@ impl Target {
         self == Target::Cuda
     }
     /// Whether the target replays a run's steps as captured graphs
-    /// (`runtime::graphs`: CUDA graphs; the C++ target launches each kernel).
+    /// (`runtime::exec::graphs`: CUDA graphs; the C++ target launches each kernel).
     pub fn replays_graphs(self) -> bool {
         self == Target::Cuda
     }
@@ -189,7 +189,7 @@ pub struct PathwayPlan {
     pub history: usize,
     /// int64 x 8: ring slots, cursor, min and max delay, carried steps,
     /// current carried step, `dt` (bits) and Brian's queue length (see
-    /// `runtime::synapses`).
+    /// `runtime::exec::synapses`).
     pub state: usize,
     /// int64, `num_sources + 1`: each source's synapses in `by_source`.
     pub by_source_start: usize,
