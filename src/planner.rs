@@ -14,8 +14,9 @@ use crate::dtype::Dtype;
 use crate::export::Export;
 use crate::ir::{CodeObject, Function, Symbol, Template};
 use crate::plan::{
-    add_internal, constant_u64, fusion, Buffer, BufferRole, Kernel, KernelBuilder, Launch,
-    LoopSize, Phase, Plan, RecordStream, Recorder, SpikeBits, StepClock, StepPlan,
+    add_internal, constant_u64, fusion, Buffer, BufferId, BufferRole, Kernel, KernelBuilder,
+    KernelId, Launch, LoopSize, Phase, Plan, RecordStream, Recorder, SpikeBits, StepClock,
+    StepPlan,
 };
 use crate::templates;
 
@@ -39,15 +40,15 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
         spatial: BTreeMap::new(),
         summed: BTreeMap::new(),
         step: StepPlan {
-            state: 0,
+            state: BufferId(0),
             clocks: Vec::new(),
-            tick: 0,
+            tick: KernelId(0),
         },
         fusions: Vec::new(),
     };
     for array in &export.arrays {
         plan.array_buffers
-            .insert(array.name.clone(), plan.buffers.len());
+            .insert(array.name.clone(), plan.next_buffer());
         plan.buffers.push(Buffer {
             name: array.name.clone(),
             dtype: array.dtype,
@@ -163,7 +164,7 @@ fn add_fusion(plan: &mut Plan, code_objects: &[CodeObject], parts: fusion::Parts
         last_block_stores: false,
     });
     plan.fusions.push(fusion::Fusion {
-        kernel: plan.kernels.len() - 1,
+        kernel: KernelId(plan.kernels.len() - 1),
         stateupdate: parts.stateupdate,
         threshold: parts.threshold,
         reset: parts.reset,
@@ -193,7 +194,7 @@ fn add_recorder(
         }
         return Ok(());
     }
-    let fill = plan.buffers.len();
+    let fill = plan.next_buffer();
     plan.buffers.push(Buffer {
         name: format!("_fill_{}", co.owner),
         dtype: Dtype::Int64,
@@ -206,7 +207,7 @@ fn add_recorder(
             Error::internal(format!("monitor array '{name}' is not in the export"))
         })?;
         plan.buffers[array].role = BufferRole::Recorded;
-        let staging = plan.buffers.len();
+        let staging = plan.next_buffer();
         let dtype = plan.buffers[array].dtype;
         plan.buffers.push(Buffer {
             name: format!("_stage{name}"),
@@ -222,7 +223,7 @@ fn add_recorder(
     }
     let bits = match bits {
         Some(source) => {
-            let stream_of = |var: &str| -> Result<usize> {
+            let stream_of = |var: &str| -> Result<BufferId> {
                 let array = match co.symbols.get(var) {
                     Some(Symbol::Array { array, .. }) => plan.buffer_of(array),
                     _ => None,
@@ -281,7 +282,7 @@ fn add_static_buffers(export: &Export, plan: &mut Plan, co: &CodeObject) -> Resu
             ))
         })?;
         plan.array_buffers
-            .insert(values.clone(), plan.buffers.len());
+            .insert(values.clone(), plan.next_buffer());
         plan.buffers.push(Buffer {
             name: values.clone(),
             dtype: Dtype::Float64,
@@ -328,7 +329,7 @@ fn add_step(export: &Export, plan: &mut Plan) -> Result<()> {
     plan.step = StepPlan {
         state,
         clocks,
-        tick: plan.kernels.len() - 1,
+        tick: KernelId(plan.kernels.len() - 1),
     };
     Ok(())
 }

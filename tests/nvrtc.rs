@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use brisk::codegen::{self, Target, SUPPORT_HEADER};
 use brisk::diag::ErrorKind;
+use brisk::plan::{BufferId, KernelId};
 use brisk::runtime::cuda;
 
 mod common;
@@ -410,8 +411,8 @@ fn gpu_device_round_trip() {
         step: 0,
     };
 
-    dev.launch(0, Launch::Grid, &args(n)).unwrap();
-    let x = f64s(dev.read(0, 0, n * 8).unwrap());
+    dev.launch(KernelId(0), Launch::Grid, &args(n)).unwrap();
+    let x = f64s(dev.read(BufferId(0), 0, n * 8).unwrap());
     assert!(
         x.iter()
             .enumerate()
@@ -420,15 +421,15 @@ fn gpu_device_round_trip() {
         &x[..4]
     );
 
-    dev.launch(1, Launch::Block, &args(n)).unwrap();
+    dev.launch(KernelId(1), Launch::Block, &args(n)).unwrap();
     assert_eq!(
-        i64s(dev.read(1, 0, 40).unwrap()),
+        i64s(dev.read(BufferId(1), 0, 40).unwrap()),
         vec![256, 1, 7, 0x1234_5678_9abc, n as i64]
     );
 
-    dev.launch(2, Launch::Block, &args(3)).unwrap();
+    dev.launch(KernelId(2), Launch::Block, &args(3)).unwrap();
     let words: Vec<u32> = dev
-        .read(2, 0, 48)
+        .read(BufferId(2), 0, 48)
         .unwrap()
         .chunks(4)
         .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
@@ -440,26 +441,26 @@ fn gpu_device_round_trip() {
     );
 
     // Resize keeps the prefix, zeroes the tail, and the kernels see the new pointer and size.
-    dev.write(0, 8, &42.0f64.to_le_bytes()).unwrap();
-    dev.resize(0, 2 * n * 8).unwrap();
-    let x = f64s(dev.read(0, 0, 2 * n * 8).unwrap());
+    dev.write(BufferId(0), 8, &42.0f64.to_le_bytes()).unwrap();
+    dev.resize(BufferId(0), 2 * n * 8).unwrap();
+    let x = f64s(dev.read(BufferId(0), 0, 2 * n * 8).unwrap());
     assert_eq!(x[1], 42.0);
     assert_eq!(x[2], 0.5 * 2.0 + n as f64);
     assert!(x[n..].iter().all(|&v| v == 0.0));
     dev.set_lens(&[2 * n as i64, 5, 12, 0]).unwrap();
-    dev.launch(0, Launch::Grid, &args(2 * n)).unwrap();
-    let x = f64s(dev.read(0, 0, 2 * n * 8).unwrap());
+    dev.launch(KernelId(0), Launch::Grid, &args(2 * n)).unwrap();
+    let x = f64s(dev.read(BufferId(0), 0, 2 * n * 8).unwrap());
     assert!(x
         .iter()
         .enumerate()
         .all(|(i, &v)| v == 0.5 * i as f64 + 2.0 * n as f64));
 
     // Zero-length buffers are valid; out-of-range access is an error.
-    assert!(dev.read(3, 0, 0).unwrap().is_empty());
-    dev.resize(3, 16).unwrap();
-    assert_eq!(dev.read(3, 0, 16).unwrap(), vec![0u8; 16]);
-    assert!(dev.read(3, 8, 16).is_err());
-    assert!(dev.write(9, 0, &[1]).is_err());
-    assert!(dev.launch(3, Launch::Grid, &args(1)).is_err());
+    assert!(dev.read(BufferId(3), 0, 0).unwrap().is_empty());
+    dev.resize(BufferId(3), 16).unwrap();
+    assert_eq!(dev.read(BufferId(3), 0, 16).unwrap(), vec![0u8; 16]);
+    assert!(dev.read(BufferId(3), 8, 16).is_err());
+    assert!(dev.write(BufferId(9), 0, &[1]).is_err());
+    assert!(dev.launch(KernelId(3), Launch::Grid, &args(1)).is_err());
     dev.synchronize().unwrap();
 }

@@ -71,7 +71,7 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
         if kernel.phase == Phase::Fused {
             // CUDA only: the C++ target runs the parts one by one
             if let (Target::Cuda, Some(fusion)) =
-                (target, plan.fusions.iter().find(|f| f.kernel == index))
+                (target, plan.fusions.iter().find(|f| f.kernel.0 == index))
             {
                 source.push('\n');
                 source.push_str(&fused::render(plan, code_objects, fusion, kernel)?);

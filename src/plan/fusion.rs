@@ -37,12 +37,13 @@ use serde::Serialize;
 use crate::analysis::{footprint, Footprint};
 use crate::export::{Export, QueueEntry};
 use crate::ir::{CodeObject, Template};
+use crate::plan::KernelId;
 
 /// One fused kernel and the code objects it replaces.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fusion {
     /// The kernel (`plan.kernels`), launched at the threshold's place.
-    pub kernel: usize,
+    pub kernel: KernelId,
     pub stateupdate: String,
     pub threshold: String,
     pub reset: Option<String>,

@@ -12,14 +12,14 @@
 use super::*;
 
 /// Adds one of Brisk's own buffers (zero-filled at allocation).
-pub fn add_internal(plan: &mut Plan, name: String, dtype: Dtype, len: u64) -> usize {
+pub fn add_internal(plan: &mut Plan, name: String, dtype: Dtype, len: u64) -> BufferId {
     plan.buffers.push(Buffer {
         name,
         dtype,
         len,
         role: BufferRole::Internal,
     });
-    plan.buffers.len() - 1
+    BufferId(plan.buffers.len() - 1)
 }
 
 /// The value of an integer constant of a code object.
@@ -120,7 +120,7 @@ impl<'a> KernelBuilder<'a> {
     }
 
     /// Adds a kernel of `phase`; returns its index.
-    pub fn push(&mut self, phase: Phase, launch: Launch, size: LoopSize) -> usize {
+    pub fn push(&mut self, phase: Phase, launch: Launch, size: LoopSize) -> KernelId {
         let co = self.co;
         let suffix = match phase {
             Phase::Main => "",
@@ -147,11 +147,11 @@ impl<'a> KernelBuilder<'a> {
                 && launch == Launch::Grid
                 && self.scalar_stores_last,
         });
-        self.plan.kernels.len() - 1
+        KernelId(self.plan.kernels.len() - 1)
     }
 
     /// The code object's sync words ([`CodeObjectPlan::sync`]), added once.
-    pub fn sync(&mut self) -> usize {
+    pub fn sync(&mut self) -> BufferId {
         if let Some(b) = self.entry.sync {
             return b;
         }

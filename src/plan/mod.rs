@@ -77,13 +77,91 @@ pub const EVENT_THREADS: u64 = 64 * crate::plan::CUDA_BLOCK as u64;
 /// the next chunk ticket, the blocks finished, the launch epoch.
 pub const SYNC_LEN: u64 = 4;
 
+/// A buffer of the plan: its slot in `BriskArgs::arrays` (the generated code's
+/// `_a.arrays[k]`) and its index in [`Plan::buffers`]. Only the plan makes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct BufferId(pub usize);
+
+/// A kernel of the plan: its index in [`Plan::kernels`] (and in a device's
+/// table of loaded kernels). Only the plan makes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct KernelId(pub usize);
+
+impl std::fmt::Display for BufferId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+// A table with one entry per buffer (the plan's buffers, a device's
+// lengths) or per kernel is indexed by the id.
+impl<T> std::ops::Index<BufferId> for Vec<T> {
+    type Output = T;
+    fn index(&self, id: BufferId) -> &T {
+        &self[id.0]
+    }
+}
+
+impl<T> std::ops::IndexMut<BufferId> for Vec<T> {
+    fn index_mut(&mut self, id: BufferId) -> &mut T {
+        &mut self[id.0]
+    }
+}
+
+impl<T> std::ops::Index<KernelId> for Vec<T> {
+    type Output = T;
+    fn index(&self, id: KernelId) -> &T {
+        &self[id.0]
+    }
+}
+
+impl<T> std::ops::IndexMut<KernelId> for Vec<T> {
+    fn index_mut(&mut self, id: KernelId) -> &mut T {
+        &mut self[id.0]
+    }
+}
+
+impl Plan {
+    /// The id the next buffer pushed onto [`Plan::buffers`] gets.
+    pub fn next_buffer(&self) -> BufferId {
+        BufferId(self.buffers.len())
+    }
+
+    /// Whether buffer `id` holds a Brian array (recorded or not): what a
+    /// read from Python may name.
+    pub fn is_brian_array(&self, id: BufferId) -> bool {
+        matches!(
+            self.buffers[id].role,
+            BufferRole::Array | BufferRole::Recorded
+        )
+    }
+
+    /// Every buffer with its id.
+    pub fn buffer_ids(&self) -> impl Iterator<Item = (BufferId, &Buffer)> {
+        self.buffers
+            .iter()
+            .enumerate()
+            .map(|(k, b)| (BufferId(k), b))
+    }
+
+    /// Every kernel with its id.
+    pub fn kernel_ids(&self) -> impl Iterator<Item = (KernelId, &Kernel)> {
+        self.kernels
+            .iter()
+            .enumerate()
+            .map(|(k, b)| (KernelId(k), b))
+    }
+}
+
 /// Everything the code generator and the runtime agree on.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     /// Runtime buffers; the index is the slot in `BriskArgs::arrays`.
     pub buffers: Vec<Buffer>,
     /// Brian array name -> buffer index.
-    pub array_buffers: BTreeMap<String, usize>,
+    pub array_buffers: BTreeMap<String, BufferId>,
     /// Generated functions, one per code object and phase that has code.
     pub kernels: Vec<Kernel>,
     /// Code object name -> its kernels and numeric id.
@@ -116,11 +194,11 @@ pub struct Plan {
 pub struct StepPlan {
     /// uint64 x (1 + 2 x clocks): the random-number stream at the step's start, then
     /// each clock's timestep and dt (bits), clocks in export order.
-    pub state: usize,
+    pub state: BufferId,
     pub clocks: Vec<StepClock>,
     /// The tick kernel: `n` is the mask of the clocks that ticked, `stream` the
     /// random-number launches of the step.
-    pub tick: usize,
+    pub tick: KernelId,
 }
 
 /// A clock in the step state.
@@ -128,8 +206,8 @@ pub struct StepPlan {
 pub struct StepClock {
     pub name: String,
     /// Brian's `t` and `timestep` arrays, which the tick writes.
-    pub t: usize,
-    pub timestep: usize,
+    pub t: BufferId,
+    pub timestep: BufferId,
     /// An event clock (its times come from an array): steps on it are not replayed.
     pub event: bool,
 }
@@ -146,26 +224,26 @@ pub struct ConnectPlan {
     /// Generator: outer elements (count kernel, then fill kernel). Arrays: `None`.
     pub outer: Option<LoopSize>,
     /// Arrays: the `sources` array (one new synapse per element).
-    pub sources: Option<usize>,
+    pub sources: Option<BufferId>,
     /// int64 per outer element: counts, then absolute start positions
     /// (arrays: one element, the first new synapse).
-    pub counts: usize,
+    pub counts: BufferId,
     /// int64 x 3: error code, outer element, offending value.
-    pub error: usize,
+    pub error: BufferId,
     /// The Synapses' `N` (scalar).
-    pub n: usize,
-    pub synaptic_pre: usize,
-    pub synaptic_post: usize,
-    pub n_incoming: usize,
-    pub n_outgoing: usize,
+    pub n: BufferId,
+    pub synaptic_pre: BufferId,
+    pub synaptic_post: BufferId,
+    pub n_incoming: BufferId,
+    pub n_outgoing: BufferId,
     /// Elements of `N_incoming` (target size, plus offset) and `N_outgoing`;
     /// a size is a Synapses' `N` when Synapses connect to Synapses.
     pub incoming_len: (LoopSize, u64),
     pub outgoing_len: (LoopSize, u64),
     /// Every array resized to the synapse count.
-    pub registered: Vec<usize>,
-    pub multisynaptic_index: Option<usize>,
-    pub count_kernel: Option<usize>,
+    pub registered: Vec<BufferId>,
+    pub multisynaptic_index: Option<BufferId>,
+    pub count_kernel: Option<KernelId>,
 }
 
 /// A synaptic pathway's spike history and delay tables. Each step the push
@@ -178,29 +256,29 @@ pub struct PathwayPlan {
     pub name: String,
     pub synapses: String,
     /// Each synapse's source neuron (absolute index).
-    pub sources: usize,
-    pub delay: usize,
+    pub sources: BufferId,
+    pub delay: BufferId,
     pub delay_scalar: bool,
     pub spikes_start: i64,
     /// Neurons in the source range.
     pub num_sources: u64,
-    pub source_dt: usize,
+    pub source_dt: BufferId,
     /// int32, `slots * (num_sources + 1)`: spikes per step, count last.
-    pub history: usize,
+    pub history: BufferId,
     /// int64 x 8: ring slots, cursor, min and max delay, carried steps,
     /// current carried step, `dt` (bits) and Brian's queue length (see
     /// `runtime::exec::synapses`).
-    pub state: usize,
+    pub state: BufferId,
     /// int64, `num_sources + 1`: each source's synapses in `by_source`.
-    pub by_source_start: usize,
+    pub by_source_start: BufferId,
     /// int32: synapse indices grouped by source, ordered by delay then index.
-    pub by_source: usize,
+    pub by_source: BufferId,
     /// int32: the delay (steps) of each entry of `by_source`.
-    pub by_source_delay: usize,
+    pub by_source_delay: BufferId,
     /// int64 per carried step + 1, and the carried synapses (spikes pending
     /// when the run started, in Brian's queue order).
-    pub carry_start: usize,
-    pub carry: usize,
+    pub carry_start: BufferId,
+    pub carry: BufferId,
     /// CUDA delivery grouped by target, when the plan chose it for this
     /// pathway's `synapses` code object (see [`ByTargetPlan`]).
     pub by_target: Option<ByTargetPlan>,
@@ -209,7 +287,7 @@ pub struct PathwayPlan {
 impl PathwayPlan {
     /// The buffers that hold the queue between runs (what `store()` keeps and a
     /// live session carries into a rebuilt program).
-    pub fn queue_buffers(&self) -> [usize; 7] {
+    pub fn queue_buffers(&self) -> [BufferId; 7] {
         [
             self.history,
             self.state,
@@ -233,18 +311,18 @@ pub struct ByTargetPlan {
     /// The index variable the code writes through (`_postsynaptic_idx`, ...).
     pub index_name: String,
     /// int32 per synapse: its target element (the index variable's array).
-    pub index: usize,
+    pub index: BufferId,
     /// Target elements (the length of the arrays written through the index).
     pub groups: u64,
     /// Variables written through another index, as atomic additions.
     pub atomic: std::collections::BTreeSet<String>,
     /// int64, `groups + 1`: each target's entries in the three tables below.
-    pub start: usize,
+    pub start: BufferId,
     /// int32 per entry: the synapse, its source (relative to the pathway's
     /// source range) and its delay in steps.
-    pub synapse: usize,
-    pub source: usize,
-    pub delay: usize,
+    pub synapse: BufferId,
+    pub source: BufferId,
+    pub delay: BufferId,
 }
 
 /// One runtime buffer.
@@ -266,7 +344,7 @@ pub enum BufferRole {
     /// device-side buffer stays empty.
     Recorded,
     /// Staging for a recorded array (buffer index of the array).
-    Staging { array: usize },
+    Staging { array: BufferId },
     /// int64 x 2: records in the current half of one monitor's staging buffers, and the half.
     Fill,
     /// Read-only values loaded from the Brian static array of the buffer's
@@ -331,7 +409,7 @@ pub struct Kernel {
     pub rng_streams: u64,
     /// The kernel launched right after this one, with the same clock (the
     /// later steps of a `spatialstateupdate`).
-    pub then: Option<usize>,
+    pub then: Option<KernelId>,
     /// A grid whose scalar code writes shared variables: the last block to
     /// finish stores them (through the code object's sync words).
     pub last_block_stores: bool,
@@ -365,9 +443,9 @@ pub enum Delivery {
 pub enum LoopSize {
     Fixed(u64),
     /// The current length of a buffer.
-    BufferLen(usize),
+    BufferLen(BufferId),
     /// The value of a scalar int buffer (e.g. a Synapses' `N`).
-    BufferValue(usize),
+    BufferValue(BufferId),
 }
 
 /// The kernels of one code object.
@@ -377,25 +455,25 @@ pub struct CodeObjectPlan {
     /// when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<u64>,
-    pub main: Option<usize>,
-    pub before_run: Option<usize>,
-    pub after_run: Option<usize>,
-    pub count: Option<usize>,
+    pub main: Option<KernelId>,
+    pub before_run: Option<KernelId>,
+    pub after_run: Option<KernelId>,
+    pub count: Option<KernelId>,
     pub clock: Option<String>,
     /// `synapses_push_spikes`: the pathway whose queue its before-run phase prepares.
     pub prepares: Option<String>,
     /// Multi-block kernels: uint32 x [`SYNC_LEN`] through which the blocks of a launch
     /// agree (chunk tickets, the last block to finish), zero between launches.
-    pub sync: Option<usize>,
+    pub sync: Option<BufferId>,
     /// Threshold: one uint64 per chunk, its count and prefix for the look-back.
-    pub chunk_status: Option<usize>,
+    pub chunk_status: Option<BufferId>,
     /// `synapses`: how its delivery runs on a GPU (the C++ target delivers
     /// in one thread, in Brian's order).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
     /// `synapses`, when a run is profiled: its [`Phase::QueueWalk`] kernel.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub walk: Option<usize>,
+    pub walk: Option<KernelId>,
 }
 
 /// A monitor's output stream: staging buffers and one fill counter
@@ -404,7 +482,7 @@ pub struct CodeObjectPlan {
 pub struct Recorder {
     /// The monitor (Brian object) name.
     pub owner: String,
-    pub fill: usize,
+    pub fill: BufferId,
     /// (recorded array buffer, staging buffer, elements per record).
     pub streams: Vec<RecordStream>,
     /// Most records per network step (a [`SpikeBits`] recorder: one slot).
@@ -426,24 +504,24 @@ pub struct SpikeBits {
     /// `k / 32` of slot `s` of a half is set when element `source_start + k` had an event
     /// in the monitor's `s`-th step of the block (the fill counter counts the slots). The
     /// runtime zeroes the slots it drained.
-    pub words: usize,
+    pub words: BufferId,
     pub words_per_slot: u64,
     /// float64 per slot (two halves): that step's `t`.
-    pub times: usize,
+    pub times: BufferId,
     pub source_start: u64,
     pub source_stop: u64,
     /// The array whose value at the event's element is recorded as `i`, and the
     /// recorded arrays of `i` and `t`.
-    pub index_values: usize,
-    pub index_array: usize,
-    pub time_array: usize,
+    pub index_values: BufferId,
+    pub index_array: BufferId,
+    pub time_array: BufferId,
 }
 
 /// One recorded array.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordStream {
-    pub array: usize,
-    pub staging: usize,
+    pub array: BufferId,
+    pub staging: BufferId,
     /// Elements per record (1, or the columns of a 2-D StateMonitor array).
     pub width: u64,
 }
@@ -462,7 +540,7 @@ impl Plan {
     }
 
     /// The buffer of Brian array `name`.
-    pub fn buffer_of(&self, name: &str) -> Option<usize> {
+    pub fn buffer_of(&self, name: &str) -> Option<BufferId> {
         self.array_buffers.get(name).copied()
     }
 
@@ -473,9 +551,9 @@ impl Plan {
     pub fn network_kernel(
         &self,
         code_object: &str,
-        main: Option<usize>,
+        main: Option<KernelId>,
         fused: bool,
-    ) -> Option<usize> {
+    ) -> Option<KernelId> {
         if !fused {
             return main;
         }
@@ -491,7 +569,7 @@ impl Plan {
     }
 
     /// The recorder whose streams include buffer `array`.
-    pub fn recorder_of_array(&self, array: usize) -> Option<&Recorder> {
+    pub fn recorder_of_array(&self, array: BufferId) -> Option<&Recorder> {
         self.recorders
             .iter()
             .find(|r| r.streams.iter().any(|s| s.array == array))

@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
 use crate::ir::{CodeObject, Symbol};
-use crate::plan::{constant_u64, Buffer, BufferRole, Plan};
+use crate::plan::{constant_u64, Buffer, BufferId, BufferRole, Plan};
 
 /// What the spatial kernels of one SpatialNeuron need beyond its arrays.
 #[derive(Debug, Clone, Serialize)]
@@ -34,7 +34,7 @@ pub struct SpatialPlan {
     /// `(sections + 1) x children_row_length`).
     pub children_row_length: u64,
     /// int32 per compartment: its section (-1 if none), filled before each run.
-    pub section_of: usize,
+    pub section_of: BufferId,
 }
 
 /// The length of the array behind variable `var`.
@@ -58,7 +58,7 @@ pub fn add(plan: &mut Plan, co: &CodeObject) -> Result<SpatialPlan> {
     let children = array_len(plan, co, "_morph_children")?;
     let children_rows = array_len(plan, co, "_morph_children_num")?;
     // (validation checked the morphology's lengths: `validate::needs`, so `children_rows` > 0)
-    let section_of = plan.buffers.len();
+    let section_of = plan.next_buffer();
     plan.buffers.push(Buffer {
         name: format!("_section_of_{}", co.name),
         dtype: Dtype::Int32,

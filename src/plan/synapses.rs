@@ -10,7 +10,10 @@ use super::add_internal;
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
 use crate::ir::{CodeObject, Symbol, TemplateData};
-use crate::plan::{constant_u64, size_of, ByTargetPlan, ConnectPlan, LoopSize, PathwayPlan, Plan};
+use crate::plan::{
+    constant_u64, size_of, BufferId, ByTargetPlan, ConnectPlan, KernelId, LoopSize, PathwayPlan,
+    Plan,
+};
 
 /// A summed variable on CUDA: the target range's synapses grouped by target
 /// (a CSR the runtime builds when a run starts), so that a thread per target
@@ -20,14 +23,14 @@ pub struct SummedPlan {
     /// The Synapses object (for messages).
     pub synapses: String,
     /// Each synapse's target element (absolute index).
-    pub index: usize,
+    pub index: BufferId,
     /// The first target element, and how many there are.
     pub start: i64,
     pub size: LoopSize,
     /// int64, `size + 1`: each target's synapses in `by_target`.
-    pub by_target_start: usize,
+    pub by_target_start: BufferId,
     /// int32: synapse indices grouped by target, ascending within a target.
-    pub by_target: usize,
+    pub by_target: BufferId,
 }
 
 /// Adds the buffers of a summed variable's CSR.
@@ -136,7 +139,7 @@ pub fn add_by_target(plan: &mut Plan, co: &CodeObject) -> Result<Option<u64>> {
 /// Elements of the `_qstate` buffer of a pathway.
 pub const QUEUE_STATE_LEN: u64 = 8;
 
-fn array_buffer(plan: &Plan, co: &CodeObject, array: &str) -> Result<usize> {
+fn array_buffer(plan: &Plan, co: &CodeObject, array: &str) -> Result<BufferId> {
     plan.buffer_of(array).ok_or_else(|| {
         Error::internal(format!("array '{array}' is not in the export"))
             .in_object(&co.owner, &co.name)
@@ -144,7 +147,7 @@ fn array_buffer(plan: &Plan, co: &CodeObject, array: &str) -> Result<usize> {
 }
 
 /// The buffer of the array behind variable `var` of a code object.
-pub fn var_buffer(plan: &Plan, co: &CodeObject, var: &str) -> Result<usize> {
+pub fn var_buffer(plan: &Plan, co: &CodeObject, var: &str) -> Result<BufferId> {
     match co.symbols.get(var) {
         Some(Symbol::Array { array, .. }) => array_buffer(plan, co, array),
         _ => Err(Error::internal(format!(
@@ -220,7 +223,7 @@ pub fn add_connect(
     plan: &mut Plan,
     co: &CodeObject,
     outer: Option<LoopSize>,
-    count_kernel: Option<usize>,
+    count_kernel: Option<KernelId>,
 ) -> Result<()> {
     let (decl, generator) = match &co.data {
         TemplateData::Generator { connect, generator } => (connect, Some(generator)),

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 
 use crate::ir::{AccessInfo, AssignOp, CodeObject, Index, Stmt, Symbol};
+use crate::plan::BufferId;
 use crate::render::expr::{render, Names};
 
 /// Pointer local for Brian array `array`.
@@ -17,7 +18,7 @@ pub fn pointer_name(array: &str) -> String {
 
 /// Runtime buffer `buf` as a pointer to `c_type`: `((T*)_a.arrays[buf])`,
 /// the one way generated code reaches a buffer by number.
-pub fn buffer_pointer(c_type: &str, buf: usize) -> String {
+pub fn buffer_pointer(c_type: &str, buf: BufferId) -> String {
     format!("(({c_type}*)_a.arrays[{buf}])")
 }
 

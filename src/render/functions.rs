@@ -93,7 +93,7 @@ pub fn binomial(name: &str, f: &Function) -> Result<String> {
 struct TimedArray {
     name: String,
     two_d: bool,
-    buffer: usize,
+    buffer: crate::plan::BufferId,
     dt: String,
     k: String,
     rows: String,

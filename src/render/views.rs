@@ -13,7 +13,7 @@ use askama::Template;
 use crate::diag::{Error, Result};
 use crate::ir::{Block, ClockField, CodeObject, Symbol};
 use crate::plan::Target;
-use crate::plan::{Kernel, LoopSize, Plan};
+use crate::plan::{BufferId, Kernel, LoopSize, Plan};
 use crate::render::body::{buffer_pointer, pointer_name, render_part};
 use crate::render::functions::{self, RngLines};
 
@@ -392,7 +392,12 @@ pub fn staging_of(plan: &Plan, array: &str) -> Result<String> {
 
 /// A staging buffer's current half: the buffer, offset by the half its
 /// monitor's fill counter names (`plan::Recorder`) times the half's elements.
-pub fn staging_pointer(plan: &Plan, rec: &crate::plan::Recorder, buf: usize, width: u64) -> String {
+pub fn staging_pointer(
+    plan: &Plan,
+    rec: &crate::plan::Recorder,
+    buf: BufferId,
+    width: u64,
+) -> String {
     let b = &plan.buffers[buf];
     format!(
         "({} + {}[1] * {}LL)",

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use crate::codegen::Program;
 use crate::diag::{Error, Result};
-use crate::plan::Launch;
+use crate::plan::{BufferId, KernelId, Launch};
 use crate::runtime::compile_log::{compile_failure, Compiler};
 use crate::runtime::{cache, BriskArgs, Device, StepArgs};
 
@@ -200,7 +200,7 @@ impl Device for CpuDevice {
         Ok(())
     }
 
-    fn write(&mut self, buf: usize, offset: usize, data: &[u8]) -> Result<()> {
+    fn write(&mut self, BufferId(buf): BufferId, offset: usize, data: &[u8]) -> Result<()> {
         let dst = self.bytes_mut(buf)?;
         let end = offset + data.len();
         if end > dst.len() {
@@ -214,7 +214,7 @@ impl Device for CpuDevice {
         Ok(())
     }
 
-    fn read(&mut self, buf: usize, offset: usize, len: usize) -> Result<Vec<u8>> {
+    fn read(&mut self, BufferId(buf): BufferId, offset: usize, len: usize) -> Result<Vec<u8>> {
         let src = self.bytes_mut(buf)?;
         let end = offset + len;
         if end > src.len() {
@@ -225,7 +225,7 @@ impl Device for CpuDevice {
         Ok(src[offset..end].to_vec())
     }
 
-    fn read_async(&mut self, buf: usize, offset: usize, len: usize) -> Result<()> {
+    fn read_async(&mut self, BufferId(buf): BufferId, offset: usize, len: usize) -> Result<()> {
         // Read at `take_reads`, not now: the bytes must stay as they are until then, and
         // kernels that wrote them in between (a missing staging half) would change the
         // records, which the end-to-end tests against cpp_standalone would show.
@@ -250,7 +250,7 @@ impl Device for CpuDevice {
         Ok(())
     }
 
-    fn resize(&mut self, buf: usize, bytes: usize) -> Result<()> {
+    fn resize(&mut self, BufferId(buf): BufferId, bytes: usize) -> Result<()> {
         let name = self.names.get(buf).map_or("?", String::as_str);
         let b = self
             .buffers
@@ -268,7 +268,12 @@ impl Device for CpuDevice {
         Ok(())
     }
 
-    fn launch(&mut self, kernel: usize, _launch: Launch, args: &StepArgs) -> Result<()> {
+    fn launch(
+        &mut self,
+        KernelId(kernel): KernelId,
+        _launch: Launch,
+        args: &StepArgs,
+    ) -> Result<()> {
         let f =
             self.kernels.get(kernel).copied().flatten().ok_or_else(|| {
                 Error::internal(format!("the C++ program has no kernel {kernel}"))
@@ -286,14 +291,14 @@ impl Device for CpuDevice {
 
     fn launch_timed(
         &mut self,
-        kernel: usize,
+        KernelId(kernel): KernelId,
         launch: Launch,
         args: &StepArgs,
         slot: usize,
     ) -> Result<()> {
         // The generated C++ runs to its end inside `launch`: wall time is its time.
         let start = std::time::Instant::now();
-        self.launch(kernel, launch, args)?;
+        self.launch(KernelId(kernel), launch, args)?;
         super::add_to_timer(&mut self.timers, slot, start.elapsed().as_secs_f64());
         Ok(())
     }

@@ -30,8 +30,8 @@ use cudarc::driver::{
 use cudarc::nvrtc::Ptx;
 
 use crate::diag::{Error, Result};
-use crate::plan::Launch;
 use crate::plan::CUDA_BLOCK;
+use crate::plan::{BufferId, KernelId, Launch};
 use crate::runtime::nvrtc::{c_text, guard, NVRTC};
 pub use crate::runtime::nvrtc::{
     compile_ptx, compile_ptx_cached, load_nvrtc, nvrtc_available, nvrtc_info, nvrtc_options,
@@ -559,7 +559,7 @@ impl Device for CudaDevice {
         self.upload_pointers()
     }
 
-    fn write(&mut self, buf: usize, offset: usize, data: &[u8]) -> Result<()> {
+    fn write(&mut self, BufferId(buf): BufferId, offset: usize, data: &[u8]) -> Result<()> {
         self.check_range(buf, offset, data.len(), "write")?;
         if data.is_empty() {
             return Ok(());
@@ -571,7 +571,7 @@ impl Device for CudaDevice {
         self.wait(&format!("writing GPU buffer {buf}"))
     }
 
-    fn read(&mut self, buf: usize, offset: usize, len: usize) -> Result<Vec<u8>> {
+    fn read(&mut self, BufferId(buf): BufferId, offset: usize, len: usize) -> Result<Vec<u8>> {
         self.check_range(buf, offset, len, "read")?;
         self.wait(&format!("before reading GPU buffer {buf}"))?;
         let mut out = vec![0u8; len];
@@ -585,7 +585,7 @@ impl Device for CudaDevice {
         Ok(out)
     }
 
-    fn read_async(&mut self, buf: usize, offset: usize, len: usize) -> Result<()> {
+    fn read_async(&mut self, BufferId(buf): BufferId, offset: usize, len: usize) -> Result<()> {
         self.check_range(buf, offset, len, "read")?;
         let k = self.reads.len();
         if self.pinned.len() <= k {
@@ -667,7 +667,7 @@ impl Device for CudaDevice {
         Ok(())
     }
 
-    fn zero(&mut self, buf: usize, offset: usize, len: usize) -> Result<()> {
+    fn zero(&mut self, BufferId(buf): BufferId, offset: usize, len: usize) -> Result<()> {
         self.check_range(buf, offset, len, "zero")?;
         if len == 0 {
             return Ok(());
@@ -679,7 +679,7 @@ impl Device for CudaDevice {
             .map_err(driver_error(format!("cannot zero GPU buffer {buf}")))
     }
 
-    fn resize(&mut self, buf: usize, bytes: usize) -> Result<()> {
+    fn resize(&mut self, BufferId(buf): BufferId, bytes: usize) -> Result<()> {
         let old = *self
             .lens
             .get(buf)
@@ -716,7 +716,12 @@ impl Device for CudaDevice {
         self.wait("uploading the size table")
     }
 
-    fn launch(&mut self, kernel: usize, launch: Launch, args: &StepArgs) -> Result<()> {
+    fn launch(
+        &mut self,
+        KernelId(kernel): KernelId,
+        launch: Launch,
+        args: &StepArgs,
+    ) -> Result<()> {
         let symbol = self.symbols.get(kernel).ok_or_else(|| {
             Error::runtime(format!(
                 "no kernel {kernel} (the program has {})",
@@ -762,7 +767,7 @@ impl Device for CudaDevice {
 
     fn launch_timed(
         &mut self,
-        kernel: usize,
+        KernelId(kernel): KernelId,
         launch: Launch,
         args: &StepArgs,
         slot: usize,
@@ -772,7 +777,7 @@ impl Device for CudaDevice {
             .stream
             .record_event(timing)
             .map_err(driver_error("cannot record a CUDA event"))?;
-        self.launch(kernel, launch, args)?;
+        self.launch(KernelId(kernel), launch, args)?;
         let after = self
             .stream
             .record_event(timing)
@@ -797,7 +802,7 @@ impl Device for CudaDevice {
         self.target().replays_graphs() && !self.sync_each_launch
     }
 
-    fn buffer_address(&self, buf: usize) -> Result<u64> {
+    fn buffer_address(&self, BufferId(buf): BufferId) -> Result<u64> {
         let b = self
             .buffers
             .get(buf)

@@ -49,7 +49,7 @@ fn test_lcg(seed: u64) -> impl FnMut(u64) -> i32 {
 }
 
 use crate::diag::Result;
-use crate::plan::Launch;
+use crate::plan::{BufferId, KernelId, Launch};
 
 /// Per-launch values: the code object's clock, the seed and the element count.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,7 +108,9 @@ fn add_to_timer(timers: &mut Vec<f64>, slot: usize, seconds: f64) {
     timers[slot] += seconds;
 }
 
-/// Memory and kernels on one target. Buffers are numbered as in the plan.
+/// Memory and kernels on one target. Buffers and kernels are the plan's
+/// ([`BufferId`], [`KernelId`]: a buffer's slot in `BriskArgs::arrays`, a
+/// kernel's place in the device's table of loaded kernels).
 pub trait Device {
     /// `cpu` or `cuda`.
     fn backend(&self) -> &'static str;
@@ -119,34 +121,34 @@ pub trait Device {
     /// errors (out of memory names the array and the bytes).
     fn allocate(&mut self, bytes: &[usize], names: &[String]) -> Result<()>;
     /// Copies `data` into buffer `buf` at byte `offset`.
-    fn write(&mut self, buf: usize, offset: usize, data: &[u8]) -> Result<()>;
+    fn write(&mut self, buf: BufferId, offset: usize, data: &[u8]) -> Result<()>;
     /// Copies `len` bytes of buffer `buf` from byte `offset`.
-    fn read(&mut self, buf: usize, offset: usize, len: usize) -> Result<Vec<u8>>;
+    fn read(&mut self, buf: BufferId, offset: usize, len: usize) -> Result<Vec<u8>>;
     /// Starts copying `len` bytes of buffer `buf` from byte `offset` to the
     /// host, after the work launched so far, without waiting for it. The
     /// kernels launched until [`take_reads`](Device::take_reads) must not
     /// write those bytes. (CUDA: on a copy stream into page-locked memory,
     /// overlapping those kernels; the CPU copies at once.)
-    fn read_async(&mut self, buf: usize, offset: usize, len: usize) -> Result<()>;
+    fn read_async(&mut self, buf: BufferId, offset: usize, len: usize) -> Result<()>;
     /// Waits for the `read_async` copies since the last call and passes each
     /// to `f`, with its number, in the order they were started.
     fn take_reads(&mut self, f: &mut dyn FnMut(usize, &[u8]) -> Result<()>) -> Result<()>;
     /// Sets `len` bytes of buffer `buf` from byte `offset` to zero.
-    fn zero(&mut self, buf: usize, offset: usize, len: usize) -> Result<()> {
+    fn zero(&mut self, buf: BufferId, offset: usize, len: usize) -> Result<()> {
         self.write(buf, offset, &vec![0u8; len])
     }
     /// Reallocates buffer `buf` to `bytes`, keeping the common prefix, zeroing the rest.
-    fn resize(&mut self, buf: usize, bytes: usize) -> Result<()>;
+    fn resize(&mut self, buf: BufferId, bytes: usize) -> Result<()>;
     /// Publishes element counts (`BriskArgs::sizes`); called after any resize, never per step.
     fn set_lens(&mut self, lens: &[i64]) -> Result<()>;
     /// Runs kernel `kernel` (a plan index).
-    fn launch(&mut self, kernel: usize, launch: Launch, args: &StepArgs) -> Result<()>;
+    fn launch(&mut self, kernel: KernelId, launch: Launch, args: &StepArgs) -> Result<()>;
     /// Runs kernel `kernel` and adds its duration to timer `slot`
     /// (`run(..., profile=True)`): wall time on the CPU, the time between
     /// two CUDA events around the launch on a GPU, with no synchronisation.
     fn launch_timed(
         &mut self,
-        kernel: usize,
+        kernel: KernelId,
         launch: Launch,
         args: &StepArgs,
         slot: usize,
@@ -166,7 +168,7 @@ pub trait Device {
     // The graph methods below are called only when `graphs_allowed`: on a
     // target without graphs, a call is a bug in Brisk (an internal error).
     /// The device address of buffer `buf` (graphs: the step state).
-    fn buffer_address(&self, buf: usize) -> Result<u64> {
+    fn buffer_address(&self, buf: BufferId) -> Result<u64> {
         Err(no_graphs(
             self.backend(),
             &format!("the device address of buffer {buf}"),

@@ -105,7 +105,7 @@ mod tests {
             compartments: 5,
             sections: 3,
             children_row_length: 2,
-            section_of: 0,
+            section_of: crate::plan::BufferId(0),
         };
         let m = Morphology {
             starts: vec![0, 1, 3],

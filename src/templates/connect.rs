@@ -8,7 +8,7 @@ use super::{is_element_count, missing, needs_of, Need, MAX_ELEMENTS};
 use crate::diag::{Error, Result};
 use crate::export::{CodeObjectDecl, VariableDecl};
 use crate::ir::{CodeObject, ConnectIterator, TemplateData};
-use crate::plan::{Kernel, Phase, Plan};
+use crate::plan::{BufferId, Kernel, Phase, Plan};
 use crate::render::body::{buffer_pointer, render_part};
 use crate::render::functions::{self, RngLines};
 use crate::render::views::{lines, size_expr, KernelView};
@@ -59,7 +59,7 @@ pub fn check(co: &CodeObjectDecl, path: &str) -> Result<()> {
 }
 
 /// `((T*)_a.arrays[buf])`.
-fn pointer(plan: &Plan, buf: usize) -> String {
+fn pointer(plan: &Plan, buf: BufferId) -> String {
     buffer_pointer(plan.buffers[buf].dtype.c_type(), buf)
 }
 

@@ -8,7 +8,7 @@ use super::missing;
 use crate::diag::{Error, Result};
 use crate::export::CodeObjectDecl;
 use crate::ir::CodeObject;
-use crate::plan::{Delivery, Plan};
+use crate::plan::{BufferId, Delivery, Plan};
 use crate::render::body::{buffer_pointer, render_part_atomic};
 use crate::render::views::{lines, KernelView};
 
@@ -21,7 +21,7 @@ pub fn check(co: &CodeObjectDecl, path: &str) -> Result<()> {
 }
 
 /// `((T*)_a.arrays[buf])`.
-fn pointer(plan: &Plan, buf: usize) -> String {
+fn pointer(plan: &Plan, buf: BufferId) -> String {
     buffer_pointer(plan.buffers[buf].dtype.c_type(), buf)
 }
 

@@ -48,7 +48,8 @@ impl BrianTemplate for Spikegenerator {
             timebins: array_pointer(co, "_timebins")?,
             timebins_buffer: plan
                 .buffer_of(&timebins)
-                .ok_or_else(|| Error::internal(format!("no buffer for '{timebins}'")))?,
+                .ok_or_else(|| Error::internal(format!("no buffer for '{timebins}'")))?
+                .0,
             neuron_index: array_pointer(co, "neuron_index")?,
             period_bins: array_pointer(co, "_period_bins")?,
         };

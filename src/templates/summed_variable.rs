@@ -13,7 +13,7 @@ use super::{askama_pair, checked, main_phase, missing, BrianTemplate, Need};
 use crate::diag::{Error, Result};
 use crate::export::{CodeObjectDecl, Export};
 use crate::ir::{CodeObject, TemplateData};
-use crate::plan::{synapses, Kernel, KernelBuilder, Launch, Phase, Plan, Target};
+use crate::plan::{synapses, BufferId, Kernel, KernelBuilder, Launch, Phase, Plan, Target};
 use crate::render::body::buffer_pointer;
 use crate::render::filters;
 use crate::render::views::{size_expr, KernelView, SynView};
@@ -80,7 +80,7 @@ impl BrianTemplate for SummedVariable {
                     .in_object(&co.owner, &co.name)
             })
         };
-        let pointer = |b: usize| buffer_pointer(plan.buffers[b].dtype.c_type(), b);
+        let pointer = |b: BufferId| buffer_pointer(plan.buffers[b].dtype.c_type(), b);
         let target = buf(&decl.target)?;
         let index = buf(&decl.index)?;
         let s = &mut view.syn;
@@ -99,7 +99,7 @@ impl BrianTemplate for SummedVariable {
             .ok_or_else(|| Error::runtime(format!("no summed plan for '{}'", co.name)))?;
         s.by_target_start = pointer(csr.by_target_start);
         s.by_target = pointer(csr.by_target);
-        s.by_target_start_buffer = csr.by_target_start;
+        s.by_target_start_buffer = csr.by_target_start.0;
         Ok(())
     }
 

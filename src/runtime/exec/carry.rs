@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::snapshot::Snapshot;
 use super::Executor;
 use crate::diag::{Error, Result};
-use crate::plan::{BufferRole, Plan};
+use crate::plan::{BufferId, BufferRole, Plan};
 
 /// What a live session keeps across a rebuild.
 pub struct Carried {
@@ -34,14 +34,11 @@ pub struct Carried {
 }
 
 /// The buffers that hold state between runs: Brian's arrays and the pathways' queues.
-fn carried_buffers(plan: &Plan) -> Vec<usize> {
-    let mut bufs: Vec<usize> = (0..plan.buffers.len())
-        .filter(|&b| {
-            matches!(
-                plan.buffers[b].role,
-                BufferRole::Array | BufferRole::Recorded
-            )
-        })
+fn carried_buffers(plan: &Plan) -> Vec<BufferId> {
+    let mut bufs: Vec<BufferId> = plan
+        .buffer_ids()
+        .filter(|(_, b)| matches!(b.role, BufferRole::Array | BufferRole::Recorded))
+        .map(|(id, _)| id)
         .collect();
     for p in plan.pathways.values() {
         bufs.extend(p.queue_buffers());
@@ -86,11 +83,9 @@ impl Executor<'_> {
     /// Puts carried state into this (new, just initialised) executor.
     pub fn restore_carried(&mut self, carried: Carried) -> Result<()> {
         let plan = std::sync::Arc::clone(&self.plan);
-        let by_name: HashMap<&str, usize> = plan
-            .buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.name.as_str(), i))
+        let by_name: HashMap<&str, BufferId> = plan
+            .buffer_ids()
+            .map(|(id, b)| (b.name.as_str(), id))
             .collect();
         for (name, len, bytes) in carried.buffers {
             let Some(&buf) = by_name.get(name.as_str()) else {
@@ -110,7 +105,7 @@ impl Executor<'_> {
             let renumbered = snap
                 .renumber(|old| {
                     names
-                        .get(old)
+                        .get(old.0)
                         .and_then(|n| by_name.get(n.as_str()).copied())
                 })
                 .ok_or_else(|| {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::Executor;
 use crate::diag::{Error, Result};
+use crate::plan::BufferId;
 
 impl Executor<'_> {
     /// Ends a block of steps for the monitors: each switches to its other
@@ -140,13 +141,13 @@ impl Executor<'_> {
 #[derive(Default)]
 pub(super) struct Drain {
     reads: Vec<DrainRead>,
-    zero: Vec<(usize, usize, usize)>,
+    zero: Vec<(BufferId, usize, usize)>,
 }
 
 /// What one copy of a drain holds.
 enum DrainRead {
     /// Records of a recorded array (its buffer).
-    Stream(usize),
+    Stream(BufferId),
     /// A spike-bit monitor's slot times, then its slot words.
     BitsTimes,
     BitsWords(crate::plan::SpikeBits),

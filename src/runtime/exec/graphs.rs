@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use super::{due_clocks, ClockState, Executor};
 use crate::diag::Result;
-use crate::plan::Launch;
+use crate::plan::{KernelId, Launch};
 use crate::runtime::StepArgs;
 
 /// Environment variable: `0` launches every kernel directly instead.
@@ -99,7 +99,7 @@ impl Executor<'_> {
     pub(super) fn step_by_graph(
         &mut self,
         graphs: &mut StepGraphs,
-        objects: &[(usize, Option<usize>)],
+        objects: &[(usize, Option<KernelId>)],
         due: &[bool],
         steps: u64,
     ) -> Result<()> {

@@ -14,7 +14,7 @@ use super::Executor;
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
 use crate::export::Export;
-use crate::plan::{BufferRole, Plan};
+use crate::plan::{BufferId, BufferRole, Plan};
 use crate::runtime::morphology;
 
 impl Executor<'_> {
@@ -33,7 +33,8 @@ impl Executor<'_> {
             .plan
             .buffers
             .iter()
-            .position(|b| b.name == name && b.role == BufferRole::Static);
+            .position(|b| b.name == name && b.role == BufferRole::Static)
+            .map(BufferId);
         if let Some(buf) = found {
             let values = self.static_values(name, self.dtype(buf))?;
             if values.len() as u64 != self.lens[buf] * self.dtype(buf).size() as u64 {
@@ -52,7 +53,7 @@ impl Executor<'_> {
         let buf = self
             .plan
             .buffer_of(name)
-            .filter(|&b| b < self.export.arrays.len())
+            .filter(|&b| self.plan.is_brian_array(b))
             .ok_or_else(|| {
                 Error::runtime(format!("read: no Brian array '{name}' in this simulation"))
             })?;
@@ -76,7 +77,7 @@ impl Executor<'_> {
             let Some(buf) = self
                 .plan
                 .buffer_of(name)
-                .filter(|&b| b < self.export.arrays.len())
+                .filter(|&b| self.plan.is_brian_array(b))
             else {
                 continue;
             };
@@ -152,7 +153,7 @@ impl Executor<'_> {
     /// The dt each regular clock's `dt` array holds now, by the array's name
     /// (a live session validates the runs it repeats with them).
     pub fn clock_dts(&mut self) -> Result<BTreeMap<String, f64>> {
-        let bufs: Vec<usize> = self.clocks.values().filter_map(|c| c.buf_dt).collect();
+        let bufs: Vec<BufferId> = self.clocks.values().filter_map(|c| c.buf_dt).collect();
         bufs.into_iter()
             .map(|buf| {
                 Ok((

@@ -33,7 +33,7 @@ use self::snapshot::Snapshot;
 use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 use crate::export::{Export, QueueEntry, RunNetwork};
-use crate::plan::{BufferRole, LoopSize, Phase, Plan};
+use crate::plan::{BufferId, BufferRole, KernelId, LoopSize, Phase, Plan};
 use crate::runtime::{Device, StepArgs};
 
 mod carry;
@@ -63,12 +63,12 @@ pub struct Finished {
 
 #[derive(Debug, Clone)]
 pub(super) struct ClockState {
-    buf_t: usize,
+    buf_t: BufferId,
     /// Regular clocks: the `dt` array.
-    pub(super) buf_dt: Option<usize>,
-    buf_timestep: usize,
+    pub(super) buf_dt: Option<BufferId>,
+    buf_timestep: BufferId,
     /// Event clocks: the `times` array.
-    buf_times: Option<usize>,
+    buf_times: Option<BufferId>,
     pub(super) dt: f64,
     /// Event clocks: the times (read at the start of each run).
     times: Vec<f64>,
@@ -138,9 +138,9 @@ pub struct Executor<'a> {
     /// Elements per buffer (host-authoritative).
     lens: Vec<u64>,
     /// Host data of recorded (monitor) arrays.
-    recorded: BTreeMap<usize, Vec<u8>>,
+    recorded: BTreeMap<BufferId, Vec<u8>>,
     /// Spike bits: the values recorded as `i`, by buffer (read at the first drain).
-    bits_index: BTreeMap<usize, Vec<u8>>,
+    bits_index: BTreeMap<BufferId, Vec<u8>>,
     /// The copies of the last drain, not yet appended.
     drain_in_flight: Option<Drain>,
     seed: u64,
@@ -157,9 +157,9 @@ pub struct Executor<'a> {
     profile: Option<Vec<(String, f64)>>,
     /// Values of scalar buffers that size kernels (a Synapses' `N`), read
     /// once and kept until the main queue writes to a buffer again.
-    scalar_cache: BTreeMap<usize, u64>,
+    scalar_cache: BTreeMap<BufferId, u64>,
     /// Brian's run_args: (buffer, value), applied where the main queue says.
-    run_args: Vec<(usize, RunArgValue)>,
+    run_args: Vec<(BufferId, RunArgValue)>,
     /// `store()`d states by (network, name).
     snapshots: BTreeMap<(String, String), Snapshot>,
     /// Seconds spent in connect() calls (see [`Finished::connect_seconds`]).
@@ -227,9 +227,9 @@ impl<'a> Executor<'a> {
         let (export_ref, plan_ref) = (Arc::clone(&export), Arc::clone(&plan));
         let (export, plan) = (&*export_ref, &*plan_ref);
         let mut lens: Vec<u64> = plan.buffers.iter().map(|b| b.len).collect();
-        for (i, decl) in export.arrays.iter().enumerate() {
-            if decl.dynamic || plan.buffers[i].role == BufferRole::Recorded {
-                lens[i] = 0;
+        for (buf, decl) in brian_arrays(export, plan)? {
+            if decl.dynamic || plan.buffers[buf].role == BufferRole::Recorded {
+                lens[buf] = 0;
             }
         }
         let bytes: Vec<usize> = lens
@@ -261,18 +261,18 @@ impl<'a> Executor<'a> {
             connect_seconds: 0.0,
         };
         exec.publish_lens()?;
-        for (i, decl) in export.arrays.iter().enumerate() {
+        for (buf, decl) in brian_arrays(export, plan)? {
             if decl.init == crate::export::ArrayInit::Arange && !decl.dynamic {
-                let data: Vec<u8> = (0..exec.lens[i])
+                let data: Vec<u8> = (0..exec.lens[buf])
                     .flat_map(|k| Value::Int(decl.arange_start + k as i64).to_bytes(decl.dtype))
                     .collect();
-                exec.device.write(i, 0, &data)?;
+                exec.device.write(buf, 0, &data)?;
             }
         }
-        for (i, buffer) in plan.buffers.iter().enumerate() {
+        for (buf, buffer) in plan.buffer_ids() {
             if buffer.role == BufferRole::Static {
                 let values = exec.static_values(&buffer.name, buffer.dtype)?;
-                exec.device.write(i, 0, &values)?;
+                exec.device.write(buf, 0, &values)?;
             }
         }
         for clock in &export.clocks {
@@ -307,18 +307,18 @@ impl<'a> Executor<'a> {
         self.device.set_lens(&lens)
     }
 
-    pub(super) fn array(&self, name: &str) -> Result<usize> {
+    pub(super) fn array(&self, name: &str) -> Result<BufferId> {
         self.plan
             .buffer_of(name)
             .ok_or_else(|| Error::export(format!("unknown array '{name}' in the main queue")))
     }
 
-    pub(super) fn dtype(&self, buf: usize) -> Dtype {
+    pub(super) fn dtype(&self, buf: BufferId) -> Dtype {
         self.plan.buffers[buf].dtype
     }
 
     /// Sets the element count of a dynamic array.
-    pub(super) fn resize(&mut self, buf: usize, len: u64) -> Result<()> {
+    pub(super) fn resize(&mut self, buf: BufferId, len: u64) -> Result<()> {
         let width = self.row_width(buf);
         let name = &self.plan.buffers[buf].name;
         let bytes = len
@@ -346,15 +346,25 @@ impl<'a> Executor<'a> {
         self.publish_lens()
     }
 
+    /// The export's declaration of the Brian array buffer `buf` holds (none
+    /// for Brisk's own buffers).
+    pub(super) fn array_decl(&self, buf: BufferId) -> Option<&crate::export::ArrayDecl> {
+        if self.plan.is_brian_array(buf) {
+            self.export.array(&self.plan.buffers[buf].name)
+        } else {
+            None
+        }
+    }
+
     /// Columns of a 2-D array (1 for 1-D arrays).
-    pub(super) fn row_width(&self, buf: usize) -> u64 {
-        match self.export.arrays.get(buf).map(|a| a.size) {
+    pub(super) fn row_width(&self, buf: BufferId) -> u64 {
+        match self.array_decl(buf).map(|a| a.size) {
             Some(crate::export::ArraySize::TwoD([_, c])) => c.max(1),
             _ => 1,
         }
     }
 
-    pub(super) fn read_scalar_f64(&mut self, buf: usize) -> Result<f64> {
+    pub(super) fn read_scalar_f64(&mut self, buf: BufferId) -> Result<f64> {
         let bytes = self.device.read(buf, 0, 8)?;
         Ok(f64::from_le_bytes(
             bytes.try_into().map_err(|_| Error::runtime("short read"))?,
@@ -394,9 +404,11 @@ impl<'a> Executor<'a> {
                 if var == "values" && self.plan.buffer_of(&format!("{owner}_values")).is_some() {
                     self.plan.buffer_of(&format!("{owner}_values"))
                 } else {
-                    self.export.arrays.iter().position(|a| {
-                        a.owner.as_deref() == Some(owner) && a.var == var && !a.read_only
-                    })
+                    self.export
+                        .arrays
+                        .iter()
+                        .find(|a| a.owner.as_deref() == Some(owner) && a.var == var && !a.read_only)
+                        .and_then(|a| self.plan.buffer_of(&a.name))
                 }
                 .ok_or_else(|| {
                     Error::runtime(format!(
@@ -533,7 +545,7 @@ impl<'a> Executor<'a> {
                 let buf = self.array(array)?;
                 let values = self.static_values(static_array, self.dtype(buf))?;
                 let count = values.len() / self.dtype(buf).size();
-                if self.export.arrays[buf].dynamic {
+                if self.array_decl(buf).is_some_and(|a| a.dynamic) {
                     self.resize(buf, count as u64 / self.row_width(buf))?;
                 } else if count as u64 != self.lens[buf] {
                     return Err(Error::runtime(format!(
@@ -621,7 +633,7 @@ impl<'a> Executor<'a> {
         Ok(out)
     }
 
-    pub(super) fn kernel_of(&self, code_object: &str, phase: Phase) -> Result<Option<usize>> {
+    pub(super) fn kernel_of(&self, code_object: &str, phase: Phase) -> Result<Option<KernelId>> {
         let co = self.plan.code_objects.get(code_object).ok_or_else(|| {
             Error::export(format!(
                 "the main queue names unknown code object '{code_object}'"
@@ -644,7 +656,7 @@ impl<'a> Executor<'a> {
 
     pub(super) fn step_args(
         &mut self,
-        kernel: usize,
+        kernel: KernelId,
         clock: Option<&ClockState>,
     ) -> Result<StepArgs> {
         let (size, rng_streams) = {
@@ -765,7 +777,7 @@ impl<'a> Executor<'a> {
         let fused = self.device.target().fuses()
             && !run.profile
             && !std::env::var(FUSION_ENV).is_ok_and(|v| v == "0");
-        let objects: Vec<(usize, Option<usize>)> = run
+        let objects: Vec<(usize, Option<KernelId>)> = run
             .objects
             .iter()
             .map(|o| {
@@ -956,13 +968,14 @@ impl<'a> Executor<'a> {
         self.drain()?;
         self.collect_drain()?;
         let mut arrays = Vec::with_capacity(self.export.arrays.len());
-        for i in 0..self.export.arrays.len() {
-            let bytes = match self.recorded.remove(&i) {
+        let plan = Arc::clone(&self.plan);
+        for (buf, _) in brian_arrays(&self.export.clone(), &plan)? {
+            let bytes = match self.recorded.remove(&buf) {
                 Some(bytes) => bytes,
-                None if self.plan.buffers[i].role == BufferRole::Recorded => Vec::new(),
+                None if plan.buffers[buf].role == BufferRole::Recorded => Vec::new(),
                 None => {
-                    let n = self.lens[i] as usize * self.dtype(i).size();
-                    self.device.read(i, 0, n)?
+                    let n = self.lens[buf] as usize * self.dtype(buf).size();
+                    self.device.read(buf, 0, n)?
                 }
             };
             arrays.push(bytes);
@@ -974,4 +987,23 @@ impl<'a> Executor<'a> {
             connect_seconds: self.connect_seconds,
         })
     }
+}
+
+/// Every Brian array of the export, in the export's order, with its buffer
+/// (the plan has one per array, found by name).
+fn brian_arrays<'e>(
+    export: &'e Export,
+    plan: &Plan,
+) -> Result<Vec<(BufferId, &'e crate::export::ArrayDecl)>> {
+    export
+        .arrays
+        .iter()
+        .map(|decl| {
+            plan.buffer_of(&decl.name)
+                .map(|buf| (buf, decl))
+                .ok_or_else(|| {
+                    Error::internal(format!("the plan has no buffer for '{}'", decl.name))
+                })
+        })
+        .collect()
 }

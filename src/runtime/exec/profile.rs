@@ -23,10 +23,11 @@
 use super::{ClockState, Executor};
 use crate::diag::Result;
 use crate::export::RunNetwork;
+use crate::plan::KernelId;
 
 /// Per scheduled object: the walk kernel and the slot of the pathway's push
 /// code object, for a `synapses` object whose push is in the same run.
-pub(super) type Walks = Vec<Option<(usize, usize)>>;
+pub(super) type Walks = Vec<Option<(KernelId, usize)>>;
 
 impl Executor<'_> {
     /// The queue walks of a profiled run (empty when it is not profiled).
@@ -100,14 +101,14 @@ mod tests {
     fn the_walk_moves_from_the_delivery_to_the_push() {
         // objects: [push, synapses, monitor]; the walk of `synapses` (slot 1) in timer 3 + 1
         let mut timers = vec![0.01, 0.5, 0.2, 0.0, 0.3];
-        attribute_queue_walks(&mut timers, &vec![None, Some((9, 0)), None], 3);
+        attribute_queue_walks(&mut timers, &vec![None, Some((KernelId(9), 0)), None], 3);
         assert_eq!(timers.len(), 3);
         assert!(
             (timers[0] - 0.31).abs() < 1e-12 && (timers[1] - 0.2).abs() < 1e-12 && timers[2] == 0.2
         );
         // a walk longer than its delivery (timer noise) leaves the delivery a tenth of its time
         let mut timers = vec![0.0, 0.1, 0.0, 0.0, 0.2];
-        attribute_queue_walks(&mut timers, &vec![None, Some((9, 0))], 3);
+        attribute_queue_walks(&mut timers, &vec![None, Some((KernelId(9), 0))], 3);
         assert!(
             (timers[0] - 0.09).abs() < 1e-12
                 && (timers[1] - 0.01).abs() < 1e-12

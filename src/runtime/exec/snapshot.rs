@@ -15,7 +15,7 @@
 
 use super::Executor;
 use crate::diag::{Error, Result};
-use crate::plan::BufferRole;
+use crate::plan::{BufferId, BufferRole};
 
 /// One stored network state.
 #[derive(Debug, Clone)]
@@ -28,7 +28,7 @@ pub(super) struct Snapshot {
 
 #[derive(Debug, Clone)]
 struct SavedBuffer {
-    buf: usize,
+    buf: BufferId,
     /// Elements (device buffers); the recorded data is its own length.
     len: u64,
     bytes: Vec<u8>,
@@ -40,7 +40,7 @@ pub(super) struct Parts<'s> {
     pub seed: u64,
     pub stream: u64,
     /// (buffer, elements, bytes)
-    pub buffers: Vec<(usize, u64, &'s [u8])>,
+    pub buffers: Vec<(BufferId, u64, &'s [u8])>,
 }
 
 impl Snapshot {
@@ -62,7 +62,7 @@ impl Snapshot {
         network_t: Option<f64>,
         seed: u64,
         stream: u64,
-        buffers: Vec<(usize, u64, Vec<u8>)>,
+        buffers: Vec<(BufferId, u64, Vec<u8>)>,
     ) -> Snapshot {
         let buffers = buffers
             .into_iter()
@@ -78,7 +78,10 @@ impl Snapshot {
 
     /// The same snapshot for another plan: `renumber` maps each buffer to its
     /// number there (a live session's rebuilt program); `None` when one has none.
-    pub(super) fn renumber(self, renumber: impl Fn(usize) -> Option<usize>) -> Option<Snapshot> {
+    pub(super) fn renumber(
+        self,
+        renumber: impl Fn(BufferId) -> Option<BufferId>,
+    ) -> Option<Snapshot> {
         let buffers = self
             .buffers
             .into_iter()
@@ -96,7 +99,7 @@ impl Snapshot {
 impl Executor<'_> {
     /// A buffer's contents: its elements and bytes; a recorded array's host
     /// data (its element count 0: the data is its own length).
-    pub(super) fn save_buffer(&mut self, buf: usize) -> Result<(u64, Vec<u8>)> {
+    pub(super) fn save_buffer(&mut self, buf: BufferId) -> Result<(u64, Vec<u8>)> {
         if self.plan.buffers[buf].role == BufferRole::Recorded {
             return Ok((0, self.recorded.get(&buf).cloned().unwrap_or_default()));
         }
@@ -110,7 +113,7 @@ impl Executor<'_> {
 
     /// Puts back what [`save_buffer`](Self::save_buffer) gave, resizing the buffer
     /// to `len` elements where it has another size.
-    pub(super) fn load_buffer(&mut self, buf: usize, len: u64, bytes: Vec<u8>) -> Result<()> {
+    pub(super) fn load_buffer(&mut self, buf: BufferId, len: u64, bytes: Vec<u8>) -> Result<()> {
         if self.plan.buffers[buf].role == BufferRole::Recorded {
             self.recorded.insert(buf, bytes);
             return Ok(());

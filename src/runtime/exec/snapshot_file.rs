@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::snapshot::Snapshot;
 use super::Executor;
 use crate::diag::{Error, Result};
-use crate::plan::BufferRole;
+use crate::plan::{BufferId, BufferRole};
 
 const FORMAT: &str = "brisk-stored-state";
 const VERSION: u32 = 1;
@@ -94,12 +94,10 @@ impl Executor<'_> {
                 header.format, header.version
             )));
         }
-        let by_name: HashMap<&str, usize> = self
+        let by_name: HashMap<&str, BufferId> = self
             .plan
-            .buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.name.as_str(), i))
+            .buffer_ids()
+            .map(|(id, b)| (b.name.as_str(), id))
             .collect();
         let mut rest = &data[split + 1..];
         let mut buffers = Vec::with_capacity(header.buffers.len());
@@ -117,9 +115,7 @@ impl Executor<'_> {
                 .ok_or_else(|| bad("is cut short".into()))?;
             let recorded = self.plan.buffers[buf].role == BufferRole::Recorded;
             let declared = self
-                .export
-                .arrays
-                .get(buf)
+                .array_decl(buf)
                 .filter(|a| !a.dynamic)
                 .map(|_| self.plan.buffers[buf].len);
             let fits = b.bytes % size == 0

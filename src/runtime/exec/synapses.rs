@@ -30,7 +30,7 @@ use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
 use crate::export::VariableDecl;
 use crate::plan::synapses::SummedPlan;
-use crate::plan::{ConnectPlan, PathwayPlan};
+use crate::plan::{BufferId, ConnectPlan, PathwayPlan};
 use crate::runtime::by_target::{carry_by_target, ByTargetTables};
 
 const STATE_D: usize = 0;
@@ -67,23 +67,23 @@ fn bytes_i32(values: &[i32]) -> Vec<u8> {
 }
 
 impl Executor<'_> {
-    fn read_i64s(&mut self, buf: usize) -> Result<Vec<i64>> {
+    fn read_i64s(&mut self, buf: BufferId) -> Result<Vec<i64>> {
         let n = self.lens[buf] as usize;
         Ok(i64s(&self.device.read(buf, 0, n * 8)?))
     }
 
-    fn read_i32s(&mut self, buf: usize) -> Result<Vec<i32>> {
+    fn read_i32s(&mut self, buf: BufferId) -> Result<Vec<i32>> {
         let n = self.lens[buf] as usize;
         Ok(i32s(&self.device.read(buf, 0, n * 4)?))
     }
 
     /// A buffer's values as f64.
-    pub(super) fn read_f64s(&mut self, buf: usize) -> Result<Vec<f64>> {
+    pub(super) fn read_f64s(&mut self, buf: BufferId) -> Result<Vec<f64>> {
         self.read_as(buf, |x| x)
     }
 
     /// A buffer's values as f64, each mapped by `f`, in one pass over the bytes.
-    pub(super) fn read_as<T>(&mut self, buf: usize, f: impl Fn(f64) -> T) -> Result<Vec<T>> {
+    pub(super) fn read_as<T>(&mut self, buf: BufferId, f: impl Fn(f64) -> T) -> Result<Vec<T>> {
         let dtype = self.dtype(buf);
         let n = self.lens[buf] as usize;
         let bytes = self.device.read(buf, 0, n * dtype.size())?;
@@ -101,7 +101,7 @@ impl Executor<'_> {
 
     /// Replaces a buffer's contents (and length) with `bytes`, or with
     /// zeros when `bytes` is empty.
-    fn replace(&mut self, buf: usize, len: u64, bytes: &[u8]) -> Result<()> {
+    fn replace(&mut self, buf: BufferId, len: u64, bytes: &[u8]) -> Result<()> {
         if bytes.is_empty() {
             self.resize(buf, 0)?;
             self.resize(buf, len)
