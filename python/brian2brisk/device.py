@@ -5,6 +5,14 @@
 from `CPPStandaloneDevice`. It records every code object's abstract code,
 writes an export (``export.py``) on build and runs the ``brisk`` binary, which
 writes the results where the inherited ``get_value`` reads them.
+
+Brian's ``main_queue`` stays as Brian makes it. Brisk records its own queue
+(`BriskDevice._brisk_entries`): Brian's entries, taken in order, with those the
+device records in its own terms put in their place (a run as its code objects
+instead of C++ lines, a value set from Python as the value instead of a C++
+literal, the place of ``run_args``), and the device's own entries (stored and
+restored states, random states, a live session's repeated runs) where they
+were made. The export and the live session read that queue.
 """
 
 import json
@@ -47,6 +55,13 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         self._brisk_code_objects = {}
         #: code object name -> {clock, when, order, object}: where it runs in a network
         self._brisk_schedule = {}
+        #: Brisk's queue (read it with `_brisk_entries`): Brian's main-queue entries, or
+        #: what the device recorded in their place, and the device's own entries, in order
+        self._brisk_queue = []
+        #: how many entries of Brian's main_queue `_brisk_queue` has taken
+        self._brisk_taken = 0
+        #: index in Brian's main_queue -> the entry Brisk's queue takes in its place
+        self._brisk_replaced = {}
         #: one entry per ``run_network`` in the main queue: report and profile options
         #: the backend the last run used ('cuda' or 'cpu'), as ``brisk`` reported it
         self.backend_used = None
@@ -67,7 +82,7 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         self._brisk_static_written = {}
         #: live sessions: files of static arrays dropped after a sync, deleted at the next
         self._brisk_stale_files = set()
-        #: live sessions: main-queue entries the session has run
+        #: live sessions: the entries of Brisk's queue (`_brisk_entries`) the session has run
         self._brisk_synced = 0
         #: inside the ``run()`` of a live session (Brian's network_run sees build_on_run=False)
         self._brisk_live_run = False
@@ -87,6 +102,32 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         self._brisk_session_arrays = frozenset()
         #: live sessions: code objects whose functions' static arrays were written
         self._brisk_functions_done = set()
+
+    # -- Brisk's queue --------------------------------------------------------------
+    def _brisk_entries(self):
+        """Brisk's queue, after taking in the entries Brian queued in ``main_queue`` since
+        the last call (each one, or the entry the device recorded in its place)."""
+        queue = self.main_queue
+        if self._brisk_taken > len(queue):
+            raise RuntimeError("Brian's main_queue lost entries that Brisk's queue had taken")
+        replaced = self._brisk_replaced
+        for k in range(self._brisk_taken, len(queue)):
+            self._brisk_queue.append(replaced.pop(k) if k in replaced else queue[k])
+        self._brisk_taken = len(queue)
+        return self._brisk_queue
+
+    def _brisk_append(self, kind, args):
+        """Queues one of the device's own entries, after everything Brian queued so far."""
+        self._brisk_entries().append((kind, args))
+
+    def _brisk_replace(self, index, kind, args):
+        """Records (`kind`, `args`) in Brisk's queue in place of Brian's entry at `index`
+        of ``main_queue`` (which stays as it is)."""
+        if index < self._brisk_taken:
+            raise RuntimeError(
+                f"Brisk's queue took Brian's main-queue entry {self.main_queue[index][0]!r} "
+                "before the device recorded it")
+        self._brisk_replaced[index] = (kind, args)
 
     # -- recording --------------------------------------------------------------
     def code_object(
@@ -265,12 +306,14 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
 
     def _record_run(self, net, objects, duration, report, report_period, profile, applied_before,
                     t_start=None):
-        """Replaces the C++ lines Brian queued for a run (``run_network``) by the run
-        itself: the (clock, code object) pairs in Brian's order, the duration, the
-        report, whether run_args apply before it, and (`t_start`) where it starts.
-        Returns the entry."""
+        """Records, in Brisk's queue in place of the C++ lines Brian queued for a run
+        (``run_network``), the run itself: the (clock, code object) pairs in Brian's
+        order, the duration, the report, whether run_args apply before it, and
+        (`t_start`) where it starts. Returns the entry."""
         # Brian's entry, followed by the after_run code objects of net.after_run()
-        at = max((k for k, (kind, _) in enumerate(self.main_queue) if kind == "run_network"), default=None)
+        queue = self.main_queue
+        at = next((k for k in range(len(queue) - 1, self._brisk_taken - 1, -1) if queue[k][0] == "run_network"),
+                  None)
         if at is None:
             raise RuntimeError("Brisk expected Brian's run_network entry in the main queue")
         inserted = self.code_lines["before_network_run"] + self.code_lines["after_network_run"]
@@ -298,22 +341,20 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         # clocks no code object uses still advance (Brian adds them without code)
         for clock in sorted(net._clocks - used, key=lambda c: c.name):
             scheduled.append({"clock": clock.name, "code_object": None})
-        self.main_queue[at] = (
-            "brisk_run_network",
-            {
-                "network": net.name,
-                "duration": float(duration),
-                "report": report,
-                "report_period": float(report_period),
-                "objects": scheduled,
-                "profile": bool(profile),
-                **({"schedule": [str(s) for s in net.schedule]}
-                   if list(net.schedule) != ["start", "groups", "thresholds", "synapses", "resets", "end"]
-                   else {}),
-                "apply_run_args": not applied_before and self.run_args_applied,
-                **({"t_start": t_start} if t_start is not None else {}),
-            },
-        )
+        entry = {
+            "network": net.name,
+            "duration": float(duration),
+            "report": report,
+            "report_period": float(report_period),
+            "objects": scheduled,
+            "profile": bool(profile),
+            **({"schedule": [str(s) for s in net.schedule]}
+               if list(net.schedule) != ["start", "groups", "thresholds", "synapses", "resets", "end"]
+               else {}),
+            "apply_run_args": not applied_before and self.run_args_applied,
+            **({"t_start": t_start} if t_start is not None else {}),
+        }
+        self._brisk_replace(at, "brisk_run_network", entry)
         for obj in objects:
             for codeobj in getattr(obj, "_code_objects", ()):
                 if codeobj is None:
@@ -326,7 +367,7 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
                     "order": int(obj.order) if isinstance(obj.order, (int, np.integer)) else None,
                     "object": obj.name,
                 }
-        return self.main_queue[at][1]
+        return entry
 
     # -- values set from Python, recorded as values (not as C++ literals) ---------
     def fill_with_array(self, var, arr):
@@ -355,22 +396,23 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
             # Brian queued the C++ call set_from_command_line(args)
             kind, _code = self.main_queue[-1]
             if kind == "insert_code":
-                self.main_queue[-1] = ("brisk_apply_run_args", None)
+                self._brisk_replace(len(self.main_queue) - 1, "brisk_apply_run_args", None)
 
     def _record_single_values(self, start, values):
         """Brian queues a single value as a C++ literal (``set_by_single_value``):
-        the entries added since `start` get the value itself."""
+        Brisk's queue takes the value itself for the entries added since `start`."""
         values = np.asarray(values)
         for k in range(start, len(self.main_queue)):
             kind, args = self.main_queue[k]
             if kind == "set_by_single_value":
                 array_name, item, _literal = args
-                self.main_queue[k] = ("brisk_set_by_single_value", (array_name, int(item), values.flat[0].item()))
+                self._brisk_replace(
+                    k, "brisk_set_by_single_value", (array_name, int(item), values.flat[0].item()))
 
     # -- store / restore (Brian's standalone devices refuse both) ---------------
     def network_store(self, net, name="default", filename=None):
         """``store()``: the state is kept inside the simulation, under
-        (network, ``name``), by a ``store_state`` entry in the main queue. In a
+        (network, ``name``), by a ``store_state`` entry in Brisk's queue. In a
         live session, ``filename`` also writes it to a file (a pickle, as
         Brian's runtime writes, of the session's state), restorable in another
         process."""
@@ -403,12 +445,8 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
             "objects": {obj.name for obj in owners if obj not in clocks},
             "spikegenerators": spikegenerators,
         }
-        self.main_queue.append(
-            (
-                "brisk_store_state",
-                {"network": net.name, "name": name, "arrays": arrays, "pathways": pathways},
-            )
-        )
+        self._brisk_append(
+            "brisk_store_state", {"network": net.name, "name": name, "arrays": arrays, "pathways": pathways})
         if filename is not None:
             import pickle
 
@@ -471,12 +509,8 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         for obj in objects:
             if obj.name in stored["spikegenerators"]:
                 obj._previous_dt, obj._spikes_changed = stored["spikegenerators"][obj.name]
-        self.main_queue.append(
-            (
-                "brisk_restore_state",
-                {"network": net.name, "name": name, "random_state": bool(restore_random_state)},
-            )
-        )
+        self._brisk_append(
+            "brisk_restore_state", {"network": net.name, "name": name, "random_state": bool(restore_random_state)})
 
     # -- building -----------------------------------------------------------------
     def build(

@@ -387,9 +387,11 @@ class Exporter:
 
     # -- the main queue -----------------------------------------------------
     def main_queue(self, start=0):
+        """The entries of the device's queue (`BriskDevice._brisk_entries`: Brian's main
+        queue in Brisk's terms) from `start` on, as the export writes them."""
         out = []
         alias = self.device._brisk_alias
-        for kind, args in self.device.main_queue[start:]:
+        for kind, args in self.device._brisk_entries()[start:]:
             if kind in ("run_code_object", "before_run_code_object", "after_run_code_object"):
                 (codeobj,) = args
                 out.append({"kind": kind, "code_object": alias.get(codeobj.name, codeobj.name)})

@@ -50,7 +50,7 @@ class LiveSessionMixin:
                 return
             operation = operations[message["network_operation"]]
             operation.run()
-            if self._brisk_synced < len(self.main_queue):
+            if self._brisk_synced < len(self._brisk_entries()):
                 self._live_sync()  # the values it set
             # the run goes on: values it set (and cached) change with the next step
             for var, cached in list(self.array_cache.items()):
@@ -82,8 +82,8 @@ class LiveSessionMixin:
                 name_suffix="invalid_values", once=True)
 
     def _live_sync(self, stop_requested=None, on_message=None, check=()):
-        """Brings the live session up to the script: writes the export (the main-queue
-        entries since the last sync, new static arrays) and lets the session run it."""
+        """Brings the live session up to the script: writes the export (the entries of
+        Brisk's queue since the last sync, new static arrays) and lets the session run it."""
         from .session import Session
 
         quick = self._live_quick_entries()
@@ -121,8 +121,9 @@ class LiveSessionMixin:
             self._brisk_session = Session(backend, live_output=with_output)
         # what the session gets counts as run, also when it fails: the error goes to
         # the script (as Brian's runtime raises it) and the next call goes on from there
-        sent = self.main_queue[self._brisk_synced:]
-        self._brisk_synced = len(self.main_queue)
+        queue = self._brisk_entries()
+        sent = queue[self._brisk_synced:]
+        self._brisk_synced = len(queue)
         try:
             reply = self._brisk_session.sync(self._export_dir(directory), stop_requested, on_message,
                                              reload=rewritten, check=check)
@@ -143,14 +144,14 @@ class LiveSessionMixin:
         return reply
 
     def _live_quick_entries(self):
-        """The main-queue entries since the last sync as the export writes them, and the
+        """The entries of Brisk's queue since the last sync as the export writes them, and the
         static arrays they set values from, if they are what the session can do without
         an export (`repeat.py`'s repeated runs, their code objects' before- and after-run
         code, values set in arrays the session has, as a run sets its clocks' time, and
         seeds); else None."""
         if self._brisk_session is None:
             return None
-        pending = self.main_queue[self._brisk_synced:]
+        pending = self._brisk_entries()[self._brisk_synced:]
         statics = []
         for kind, args in pending:
             if kind == "brisk_run_network":
@@ -183,7 +184,7 @@ class LiveSessionMixin:
             arr = self.static_arrays[name]
             arr.tofile(os.path.join(folder, name))
             declared[name] = {"dtype": dtype_name(arr.dtype), "size": int(arr.size)}
-        self._brisk_synced = len(self.main_queue)
+        self._brisk_synced = len(self._brisk_entries())
         try:
             reply = self._brisk_session.run(entries, stop_requested, on_message, check, declared)
         finally:
@@ -198,11 +199,11 @@ class LiveSessionMixin:
 
     def _live_flush(self):
         """Lets the session (started if need be) run what the script queued since the last sync."""
-        if self._brisk_synced < len(self.main_queue) or self._brisk_session is None:
+        if self._brisk_synced < len(self._brisk_entries()) or self._brisk_session is None:
             self._live_sync()
 
     def _live_forget_static_arrays(self, directory, entries):
-        """The values that main-queue `entries` set from Python, once the session ran
+        """The values that the queue's `entries` set from Python, once the session ran
         them, are needed no more: a training loop that sets weights from Python does
         not keep every version in memory and on disk."""
         names = set()
@@ -378,7 +379,7 @@ class LiveSessionMixin:
             return super().set_random_state(state)
         if not isinstance(state, dict) or "brisk_random_state" not in state:
             raise TypeError("set_random_state() takes a state from the brisk device's get_random_state()")
-        self.main_queue.append(("brisk_set_random_state", dict(state["brisk_random_state"])))
+        self._brisk_append("brisk_set_random_state", dict(state["brisk_random_state"]))
 
     def synapses_connect(self, synapses, condition=None, i=None, j=None, p=1.0, n=1, skip_if_invalid=False,
                          namespace=None, level=0):

@@ -173,7 +173,7 @@ def repeat(device, net, duration, namespace, profile, report, report_period):
         entry = dict(record.entry, duration=float(duration), report=report,
                      report_period=float(report_period), profile=bool(profile),
                      apply_run_args=False, t_start=t_start, repeat=True)
-        device.main_queue.append(("brisk_run_network", entry))
+        device._brisk_append("brisk_run_network", entry)
         net.t_ = float(t_end)
         if type(net).after_run is Network.after_run:
             for obj in objects:  # (Brian's, without sorting the objects again)
