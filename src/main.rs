@@ -188,10 +188,16 @@ fn run(
 }
 
 /// The `brisk-timings:` line's JSON (`--timings`, read by the Python device):
-/// the backend that ran and the seconds of each stage.
+/// the backend that ran (with the C++ backend's threads) and the seconds of
+/// each stage.
 fn timings_json(timings: &pipeline::Timings, backend: &str) -> String {
     let mut json = serde_json::to_value(timings).unwrap_or_default();
     json["backend"] = serde_json::json!(backend);
+    if backend == "cpu" {
+        if let Ok(threads) = brisk::runtime::cpu::threads() {
+            json["threads"] = serde_json::json!(threads);
+        }
+    }
     json.to_string()
 }
 

@@ -15,7 +15,7 @@ use crate::export::Export;
 use crate::ir::{CodeObject, Function, Symbol, Template};
 use crate::plan::{
     add_internal, constant_u64, fusion, Buffer, BufferId, BufferRole, Kernel, KernelBuilder,
-    KernelId, Launch, LoopSize, Phase, Plan, RecordStream, Recorder, SpikeBits, StepClock,
+    KernelId, Launch, LoopSize, Phase, Plan, RecordStream, Recorder, SpikeBits, Split, StepClock,
     StepPlan,
 };
 use crate::templates;
@@ -119,7 +119,13 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
     }
     for co in code_objects {
         let template = templates::of(&co.template);
-        let mut kernels = KernelBuilder::new(export, &mut plan, co, template.elementwise());
+        let mut kernels = KernelBuilder::new(
+            export,
+            &mut plan,
+            co,
+            template.elementwise(),
+            template.splits(co),
+        );
         template.kernels(&mut kernels)?;
         let entry = kernels.finish();
         plan.code_objects.insert(co.name.clone(), entry);
@@ -162,6 +168,7 @@ fn add_fusion(plan: &mut Plan, code_objects: &[CodeObject], parts: fusion::Parts
         rng_streams: su_rng + th_rng + reset_rng,
         then: None,
         last_block_stores: false,
+        split: Split::Whole,
     });
     plan.fusions.push(fusion::Fusion {
         kernel: KernelId(plan.kernels.len() - 1),
@@ -325,6 +332,7 @@ fn add_step(export: &Export, plan: &mut Plan) -> Result<()> {
         rng_streams: 0,
         then: None,
         last_block_stores: false,
+        split: Split::Whole,
     });
     plan.step = StepPlan {
         state,

@@ -67,6 +67,8 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         self.backend_used = None
         #: the backend to ask for: 'auto', 'cuda' or 'cpu'
         self.backend = os.environ.get("BRISK_BACKEND", "auto")
+        #: threads of the C++ backend (None: ``$BRISK_THREADS``, else every core)
+        self.threads = None
         #: seconds spent in the stages of the last build
         self.brisk_timings = {}
         #: (network name, store name) -> the Python side of a stored state
@@ -527,12 +529,15 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         direct_call=True,
         backend=None,
         live=None,
+        threads=None,
         **kwds,
     ):
         """Write the export, then (``compile``/``run``) let ``brisk`` build and run it.
 
         The options are cpp_standalone's; ``backend`` ('auto', 'cuda' or 'cpu')
-        chooses Brisk's target and defaults to ``$BRISK_BACKEND`` or 'auto'.
+        chooses Brisk's target and defaults to ``$BRISK_BACKEND`` or 'auto';
+        ``threads`` is the number of threads of the C++ backend (default
+        ``$BRISK_THREADS``, else every core; results do not depend on it).
         """
         if self.build_on_run and direct_call:
             raise RuntimeError(
@@ -573,6 +578,8 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
             )
         if backend is not None:
             self.backend = backend
+        if threads is not None:
+            self.threads = _threads(threads)
         if directory is None:
             directory = tempfile.mkdtemp(prefix="brian_brisk_")
         self.project_dir = directory
@@ -754,11 +761,23 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
             except ReferenceError:
                 pass
 
+    def _brisk_env(self):
+        """The environment of the ``brisk`` processes: this process's, with the
+        device's ``threads`` option as ``BRISK_THREADS``."""
+        env = dict(os.environ)
+        threads = self.threads
+        if threads is None and self.build_options:
+            threads = self.build_options.get("threads")
+        if threads is not None:
+            env["BRISK_THREADS"] = str(_threads(threads))
+        return env
+
     def _call_brisk(self, args, with_output):
         """Run the ``brisk`` binary, its output shown while it runs (with
         `with_output`); its stderr becomes a `BriskError` on failure."""
         returncode, stdout, stderr = run_brisk(
-            args, live=with_output, stop_requested=lambda: Network._globally_stopped)
+            args, live=with_output, env=self._brisk_env(),
+            stop_requested=lambda: Network._globally_stopped)
         if returncode != 0:
             # (nothing goes into the results folder: a failed run leaves none)
             raise BriskError.from_output(stderr, returncode)
@@ -796,3 +815,10 @@ class _project_lock:
 
 
 brisk_device = BriskDevice()
+
+
+def _threads(threads):
+    """The ``threads`` option, checked: a whole number from 1."""
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValueError(f"threads must be a whole number from 1, not {threads!r}")
+    return int(threads)

@@ -118,7 +118,7 @@ class LiveSessionMixin:
         if self._brisk_session is None:
             backend = (self.build_options or {}).get("backend") or self.backend
             with_output = (self.build_options or {}).get("with_output", True)
-            self._brisk_session = Session(backend, live_output=with_output)
+            self._brisk_session = Session(backend, live_output=with_output, env=self._brisk_env())
         # what the session gets counts as run, also when it fails: the error goes to
         # the script (as Brian's runtime raises it) and the next call goes on from there
         queue = self._brisk_entries()

@@ -42,8 +42,8 @@ def _close_all():
 class Session:
     """One ``brisk session`` process."""
 
-    def __init__(self, backend="auto", live_output=True):
-        env = dict(os.environ)
+    def __init__(self, backend="auto", live_output=True, env=None):
+        env = dict(os.environ if env is None else env)
         env["BRISK_PARENT_PID"] = str(os.getpid())
         if live_output and sys.stderr.isatty():
             env.setdefault("BRISK_PROGRESS", "1")

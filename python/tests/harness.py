@@ -124,6 +124,7 @@ def run_model(
     live=None,
     timeout=900,
     env=None,
+    device_options=None,
 ):
     """Runs ``model(ctx)`` under ``device`` ('cpp_standalone' or 'brisk') in a new process.
 
@@ -153,6 +154,7 @@ def run_model(
         "build_on_run": bool(build_on_run),
         "export_only": bool(export_only),
         "live": False if export_only else live,
+        "device_options": device_options or {},
     }
     child_env = dict(os.environ)
     child_env["BRISK_BACKEND"] = backend or os.environ.get("BRISK_E2E_BACKEND", "cpu")
@@ -498,6 +500,7 @@ def _child(spec):
             kwargs["directory"] = spec["directory"]
         if spec["device"] == "brisk" and spec.get("live") is not None:
             kwargs["live"] = spec["live"]
+        kwargs.update(spec.get("device_options") or {})
         set_device(spec["device"], build_on_run=spec["build_on_run"], **kwargs)
 
         import importlib.util

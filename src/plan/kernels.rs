@@ -78,16 +78,20 @@ pub struct KernelBuilder<'a> {
     pub entry: CodeObjectPlan,
     /// A grid whose scalar code writes shared variables: its last block stores them.
     scalar_stores_last: bool,
+    /// Its template's main kernel may run as chunks on threads (C++).
+    splits: bool,
 }
 
 impl<'a> KernelBuilder<'a> {
     /// Starts the entry of `co`; `elementwise`: its template's main kernel is a
-    /// grid over independent elements.
+    /// grid over independent elements; `splits`: the C++ target may run that
+    /// kernel as chunks on threads ([`Split::Elements`]).
     pub fn new(
         export: &'a Export,
         plan: &'a mut Plan,
         co: &'a CodeObject,
         elementwise: bool,
+        splits: bool,
     ) -> KernelBuilder<'a> {
         let entry = CodeObjectPlan {
             events: events_len(plan, co),
@@ -109,6 +113,7 @@ impl<'a> KernelBuilder<'a> {
             co,
             entry,
             scalar_stores_last: scalar_writes && elementwise,
+            splits,
         };
         // The element-wise templates run as a grid even when their scalar code writes a
         // shared variable: every block computes the new value from the old one, and the
@@ -146,6 +151,17 @@ impl<'a> KernelBuilder<'a> {
             last_block_stores: phase == Phase::Main
                 && launch == Launch::Grid
                 && self.scalar_stores_last,
+            // (scalar code that writes a shared variable stores it before the
+            // elements on the C++ target: such a kernel runs whole)
+            split: if phase == Phase::Main
+                && launch == Launch::Grid
+                && self.splits
+                && !self.scalar_stores_last
+            {
+                Split::Elements
+            } else {
+                Split::Whole
+            },
         });
         KernelId(self.plan.kernels.len() - 1)
     }

@@ -413,7 +413,26 @@ pub struct Kernel {
     /// A grid whose scalar code writes shared variables: the last block to
     /// finish stores them (through the code object's sync words).
     pub last_block_stores: bool,
+    /// How the C++ target runs it over its elements.
+    pub split: Split,
 }
+
+/// How the C++ target runs a kernel over its elements (CUDA: its launch shape).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Split {
+    /// One call over every element.
+    Whole,
+    /// Calls over chunks of the elements (`BriskArgs::lo..hi`), on threads at
+    /// once: each element's work reads and writes only that element's values
+    /// and its random numbers are counted by element, so the results are the
+    /// same for any chunking. Chunks start at multiples of [`SPLIT_ALIGN`].
+    Elements,
+}
+
+/// Chunks of a split kernel start at multiples of this many elements: the C++
+/// element loops compute their random numbers in blocks of `BRISK_AHEAD` (64)
+/// elements (`templates/common/support.h`).
+pub const SPLIT_ALIGN: u64 = 64;
 
 impl Plan {
     /// Per kernel: its symbol, Brian object and code object (the table that

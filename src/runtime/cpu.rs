@@ -1,8 +1,16 @@
 //! CPU device: the generated C++ compiled by the system compiler and loaded.
 //!
-//! In: a C++ [`Program`] and the plan's kernel symbols. Out: a [`Device`]
-//! whose buffers are host memory and whose kernels are functions of a
-//! shared library (cached by content hash; a cache hit skips the compiler).
+//! In: a C++ [`Program`], the plan's kernel symbols and how each kernel is
+//! split ([`Split`]). Out: a [`Device`] whose buffers are host memory and
+//! whose kernels are functions of a shared library (cached by content hash;
+//! a cache hit skips the compiler).
+//!
+//! Threads: a kernel the plan splits ([`Split::Elements`]) runs as calls over
+//! chunks of its elements (`BriskArgs::lo..hi`, starting at multiples of
+//! [`SPLIT_ALIGN`]) on a pool of [`threads`] threads at once; every other
+//! kernel runs as one call on the calling thread. The chunks of a split
+//! kernel touch disjoint elements and count their random numbers by
+//! element, so the results do not depend on the number of threads.
 
 use std::ffi::c_void;
 use std::path::Path;
@@ -10,11 +18,54 @@ use std::process::Command;
 
 use crate::codegen::Program;
 use crate::diag::{Error, Result};
-use crate::plan::{BufferId, KernelId, Launch};
+use crate::plan::{BufferId, KernelId, Launch, Split, SPLIT_ALIGN};
 use crate::runtime::compile_log::{compile_failure, Compiler};
 use crate::runtime::{cache, BriskArgs, Device, StepArgs};
 
 type KernelFn = unsafe extern "C" fn(*const BriskArgs);
+
+/// Threads the C++ target runs split kernels on: `BRISK_THREADS` (a whole
+/// number from 1), else every core the process may use.
+pub fn threads() -> Result<usize> {
+    match std::env::var("BRISK_THREADS") {
+        Ok(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| {
+                Error::runtime(format!(
+                    "BRISK_THREADS is '{v}': it must be a whole number of threads from 1"
+                ))
+            }),
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// Fewest elements a chunk of a split kernel gets (`BRISK_SPLIT_MIN`, default
+/// 4096, rounded up to [`SPLIT_ALIGN`]): below that, a thread's share costs
+/// less than handing it over.
+fn split_min() -> u64 {
+    std::env::var("BRISK_SPLIT_MIN")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(4096)
+        .max(1)
+        .next_multiple_of(SPLIT_ALIGN)
+}
+
+/// The chunks `[lo, hi)` of `n` elements for `threads` threads: at most one
+/// per thread, each at least `min` elements (but the last), starting at
+/// multiples of [`SPLIT_ALIGN`].
+pub fn chunks(n: u64, threads: usize, min: u64) -> Vec<(u64, u64)> {
+    let per = n
+        .div_ceil(threads.max(1) as u64)
+        .max(min)
+        .next_multiple_of(SPLIT_ALIGN);
+    (0..n.div_ceil(per).max(1))
+        .map(|k| (k * per, ((k + 1) * per).min(n)))
+        .collect()
+}
 
 /// The C++ compiler command (`$CXX`, else `c++`).
 fn compiler() -> String {
@@ -102,18 +153,49 @@ pub struct CpuDevice {
     timers: Vec<f64>,
     /// `read_async` copies not yet taken: (buffer, offset, bytes).
     reads: Vec<(usize, usize, usize)>,
+    /// Per kernel: how it runs over its elements.
+    splits: Vec<Split>,
+    /// The threads split kernels run on (none: one thread).
+    pool: Option<rayon::ThreadPool>,
+    threads: usize,
+    split_min: u64,
 }
 
+/// A launch's arguments, handed to the pool's threads.
+#[derive(Clone, Copy)]
+struct ChunkArgs(BriskArgs, KernelFn);
+
+// SAFETY: `BriskArgs` carries the addresses of the device's pointer and size
+// tables, which live (unchanged) while `launch` waits for every chunk; the
+// chunks of a split kernel read and write disjoint elements (`Split::Elements`:
+// the plan splits only kernels whose element code touches its own element),
+// so sharing the tables between threads makes no data race.
+unsafe impl Send for ChunkArgs {}
+unsafe impl Sync for ChunkArgs {}
+
 impl CpuDevice {
-    /// Loads the compiled library and looks up every kernel symbol.
-    /// `None`: a kernel the C++ target does not generate (launching it is an error).
-    pub fn load(library: &Path, symbols: &[Option<String>]) -> Result<CpuDevice> {
+    /// Loads the compiled library and looks up every kernel symbol, with how
+    /// the kernel is split. `None`: a kernel the C++ target does not generate
+    /// (launching it is an error). Split kernels run on [`threads`] threads.
+    pub fn load(library: &Path, symbols: &[(Option<String>, Split)]) -> Result<CpuDevice> {
+        let threads = threads()?;
+        let pool = if threads > 1 && symbols.iter().any(|(_, s)| *s == Split::Elements) {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|k| format!("brisk-cpu-{k}"))
+                    .build()
+                    .map_err(|e| Error::runtime(format!("cannot start {threads} threads: {e}")))?,
+            )
+        } else {
+            None
+        };
         // SAFETY: the library is Brisk's own generated code, compiled from a
         // translation unit with no static constructors; loading runs nothing else.
         let lib = unsafe { libloading::Library::new(library) }
             .map_err(|e| Error::runtime(format!("cannot load {}: {e}", library.display())))?;
         let mut kernels = Vec::with_capacity(symbols.len());
-        for symbol in symbols {
+        for (symbol, _) in symbols {
             let Some(symbol) = symbol else {
                 kernels.push(None);
                 continue;
@@ -137,6 +219,10 @@ impl CpuDevice {
             lens: Vec::new(),
             timers: Vec::new(),
             reads: Vec::new(),
+            splits: symbols.iter().map(|(_, s)| *s).collect(),
+            pool,
+            threads,
+            split_min: split_min(),
         })
     }
 
@@ -279,12 +365,33 @@ impl Device for CpuDevice {
                 Error::internal(format!("the C++ program has no kernel {kernel}"))
             })?;
         let a = BriskArgs::new(self.table.as_ptr() as u64, self.lens.as_ptr() as u64, args);
-        // SAFETY: `a` points at the live pointer and size tables; every buffer the
-        // kernel indexes was allocated by `allocate`/`resize` with the plan's size
-        // for it, and the generated code stays within those sizes (loop bounds and
-        // staging capacities come from the same plan).
         super::guard::set_current(kernel);
-        unsafe { f(&a) };
+        let split = self.splits.get(kernel) == Some(&Split::Elements);
+        let parts = match &self.pool {
+            Some(_) if split && args.n > 0 => chunks(args.n as u64, self.threads, self.split_min),
+            _ => Vec::new(),
+        };
+        match &self.pool {
+            Some(pool) if parts.len() > 1 => {
+                let shared = ChunkArgs(a, f);
+                pool.scope(|s| {
+                    for &(lo, hi) in &parts {
+                        s.spawn(move |_| {
+                            let ChunkArgs(mut a, f) = shared;
+                            (a.lo, a.hi) = (lo as i64, hi as i64);
+                            // SAFETY: as for a whole launch below, for the elements
+                            // [lo, hi) of the kernel; the chunks are disjoint (ChunkArgs).
+                            unsafe { f(&a) };
+                        });
+                    }
+                });
+            }
+            // SAFETY: `a` points at the live pointer and size tables; every buffer the
+            // kernel indexes was allocated by `allocate`/`resize` with the plan's size
+            // for it, and the generated code stays within those sizes (loop bounds and
+            // staging capacities come from the same plan).
+            _ => unsafe { f(&a) },
+        }
         super::guard::set_current(usize::MAX);
         Ok(())
     }
@@ -328,5 +435,33 @@ mod tests {
         );
         grow(&mut v, 24, "_array_neurongroup_v").unwrap();
         assert_eq!(v, vec![0u64; 3]);
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::chunks;
+
+    #[test]
+    fn chunks_cover_the_elements_once_from_aligned_starts() {
+        for n in [1u64, 63, 64, 65, 1000, 4096, 10_000, 100_003] {
+            for threads in 1..=5 {
+                for min in [64, 4096] {
+                    let c = chunks(n, threads, min);
+                    assert!(c.len() <= threads.max(1), "{n} {threads}: {c:?}");
+                    assert_eq!(c.first().map(|c| c.0), Some(0));
+                    assert_eq!(c.last().map(|c| c.1), Some(n));
+                    for w in c.windows(2) {
+                        assert_eq!(w[0].1, w[1].0, "{n} {threads}: {c:?}");
+                    }
+                    for (lo, hi) in &c {
+                        assert_eq!(lo % 64, 0, "{n} {threads}: {c:?}");
+                        assert!(hi > lo, "{n} {threads}: {c:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(chunks(10_000, 2, 64), vec![(0, 5056), (5056, 10_000)]);
+        assert_eq!(chunks(1000, 4, 4096), vec![(0, 1000)]);
     }
 }

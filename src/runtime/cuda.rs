@@ -197,7 +197,7 @@ fn chunk_blocks(n: i64, max_blocks: u32) -> Result<u32> {
 unsafe impl DeviceRepr for BriskArgs {}
 
 const _: () =
-    assert!(std::mem::size_of::<BriskArgs>() == 72 && std::mem::align_of::<BriskArgs>() == 8);
+    assert!(std::mem::size_of::<BriskArgs>() == 88 && std::mem::align_of::<BriskArgs>() == 8);
 
 /// Plan buffers in GPU memory and the program's kernels, on device 0.
 pub struct CudaDevice {

@@ -67,7 +67,7 @@ pub struct StepArgs {
 }
 
 /// `BriskArgs` as the generated code declares it (`templates/common/support.h`):
-/// nine 8-byte fields. The two tables are host pointers on the CPU and
+/// eleven 8-byte fields. The two tables are host pointers on the CPU and
 /// device addresses on CUDA, both carried as `u64`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -81,6 +81,9 @@ pub struct BriskArgs {
     pub stream: u64,
     pub n: i64,
     pub step: u64,
+    /// The C++ target: the elements `[lo, hi)` of this call (a chunk of a split kernel).
+    pub lo: i64,
+    pub hi: i64,
 }
 
 impl BriskArgs {
@@ -96,6 +99,8 @@ impl BriskArgs {
             stream: step.stream,
             n: step.n,
             step: step.step,
+            lo: 0,
+            hi: step.n,
         }
     }
 }

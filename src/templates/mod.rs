@@ -101,6 +101,36 @@ pub fn missing(co: &CodeObjectDecl, what: &str, path: &str, at: &str) -> crate::
         .at_path(&format!("{path}.{at}"))
 }
 
+/// Whether every array `co`'s element code writes is written at the element
+/// itself (`_idx`) and read nowhere else: then its elements may run in any
+/// order, or at once. (A Synapses' `run_regularly` may write a postsynaptic
+/// variable through `_postsynaptic_idx`, where two synapses meet one target;
+/// a linked variable may read another element of an array the code writes.)
+pub fn writes_own_elements(co: &CodeObject) -> bool {
+    use crate::ir::{Index, Symbol};
+    let array = |var: &String| match co.symbols.get(var) {
+        Some(Symbol::Array { array, index, .. }) => Some((array.as_str(), index)),
+        _ => None,
+    };
+    let mut written = std::collections::BTreeSet::new();
+    for b in &co.blocks {
+        for var in &b.vector_info.write {
+            match array(var) {
+                Some((name, Index::Element)) => {
+                    written.insert(name);
+                }
+                _ => return false,
+            }
+        }
+    }
+    co.blocks.iter().all(|b| {
+        b.vector_info.read.iter().all(|var| match array(var) {
+            Some((name, index)) => *index == Index::Element || !written.contains(name),
+            None => true,
+        })
+    })
+}
+
 /// A monitor's recorded Brian arrays: records per step, and (array, elements per record).
 pub type Recorded = (u64, Vec<(String, u64)>);
 
@@ -128,6 +158,14 @@ pub trait BrianTemplate: Sync {
     /// Planning: its main kernel is a grid over independent elements (whose
     /// scalar writes the last block stores).
     fn elementwise(&self) -> bool {
+        false
+    }
+
+    /// Planning: on the C++ target its main kernel may run as chunks of its
+    /// elements on threads at once ([`crate::plan::Split::Elements`]): each
+    /// element's work touches only that element, and its template loops over
+    /// `BriskArgs::lo..hi`.
+    fn splits(&self, _co: &CodeObject) -> bool {
         false
     }
 

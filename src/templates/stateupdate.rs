@@ -8,6 +8,7 @@ use askama::Template as _;
 use super::{askama_pair, main_phase, needs_of, BrianTemplate, Need};
 use crate::diag::Result;
 use crate::export::CodeObjectDecl;
+use crate::ir::CodeObject;
 use crate::plan::{group_size, KernelBuilder, Launch, Phase, Target};
 use crate::render::filters;
 use crate::render::views::KernelView;
@@ -27,6 +28,10 @@ impl BrianTemplate for Stateupdate {
 
     fn elementwise(&self) -> bool {
         true
+    }
+
+    fn splits(&self, co: &CodeObject) -> bool {
+        super::writes_own_elements(co)
     }
 
     fn kernels(&self, k: &mut KernelBuilder<'_>) -> Result<()> {

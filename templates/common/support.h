@@ -54,6 +54,10 @@ struct BriskArgs {
     // [stream at the step's start, then timestep and dt bits of each clock];
     // `timestep` then names the clock and `stream` is the offset in the step
     const uint64_t* step;
+    // The C++ target: the elements [lo, hi) of this call, a chunk of a kernel
+    // the plan splits over threads (`plan::Split`); [0, n) otherwise. CUDA: unused.
+    int64_t lo;
+    int64_t hi;
 };
 
 #ifdef __CUDACC__

@@ -1,0 +1,57 @@
+"""Models for the thread-count tests of the C++ backend (test_threads.py), run
+like those of ``models.py`` (see its docstring)."""
+
+import numpy as np
+from brian2 import (
+    Hz,
+    NeuronGroup,
+    PoissonGroup,
+    PopulationRateMonitor,
+    SpikeMonitor,
+    StateMonitor,
+    Synapses,
+    defaultclock,
+    ms,
+    run,
+    seed,
+)
+
+from models import _spikes
+
+
+def noisy_network(ctx):
+    """1000 noisy LIF neurons (``xi``, a ``rand()`` reset), driven by 200
+    Poisson inputs and coupled by random synapses with delays, 50 ms: large
+    enough that the split kernels (state update, reset) run as several chunks."""
+    seed(ctx.params.get("seed", 7))
+    defaultclock.dt = 0.1 * ms
+    tau = 10 * ms
+    G = NeuronGroup(
+        1000,
+        """dv/dt = (I - v)/tau + 0.2*xi/sqrt(tau) : 1
+           I : 1
+           w : 1""",
+        threshold="v > 1",
+        reset="v = 0.2*rand(); w += 1",
+        refractory=2 * ms,
+        method="euler",
+        name="g",
+    )
+    G.v = "rand()"
+    G.I = "0.9 + 0.2*rand()"
+    P = PoissonGroup(200, 20 * Hz, name="p")
+    S = Synapses(P, G, "k : 1", on_pre="v += 0.05*k", name="s")
+    S.connect(p=0.05)
+    S.k = "rand()"
+    S.delay = "rand()*3*ms"
+    R = Synapses(G, G, on_pre="v -= 0.01", name="r")
+    R.connect(p=0.01)
+    R.delay = 1 * ms
+    spikes = SpikeMonitor(G)
+    trace = StateMonitor(G, ["v", "w"], record=[0, 1, 500, 999])
+    rate = PopulationRateMonitor(G)
+    run(50 * ms)
+    out = {"v": G.v[:], "w": G.w[:], "trace_v": trace.v[:], "trace_w": trace.w[:],
+           "rate": rate.rate[:] / Hz, "k": S.k[:], "s_i": S.i[:], "s_j": S.j[:]}
+    out.update(_spikes("g", spikes))
+    return out
