@@ -427,6 +427,13 @@ pub enum Split {
     /// and its random numbers are counted by element, so the results are the
     /// same for any chunking. Chunks start at multiples of [`SPLIT_ALIGN`].
     Elements,
+    /// As `Elements`, for a threshold filling the event space `events` (its
+    /// length the kernel's size + 1): each chunk writes its elements' events,
+    /// in order, from the start of its own range, followed by -1 when they do
+    /// not fill it; the CPU device then moves them together, in chunk order
+    /// (`runtime::cpu::compact_events`), and writes the count: the event
+    /// space one call would have written.
+    Events { events: BufferId },
 }
 
 /// Chunks of a split kernel start at multiples of this many elements: the C++

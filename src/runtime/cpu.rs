@@ -67,6 +67,36 @@ pub fn chunks(n: u64, threads: usize, min: u64) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// Puts together the events the chunks `parts` of a split threshold wrote into
+/// the event space `bytes` (int32, `n + 1` values; [`Split::Events`]): each
+/// chunk's events from the start of its range, ended by -1 unless they fill
+/// it. Moves them, in chunk order, to the front and writes their count last:
+/// the event space one call over every element writes.
+pub fn compact_events(bytes: &mut [u8], n: usize, parts: &[(u64, u64)]) -> Result<()> {
+    if bytes.len() < 4 * (n + 1) {
+        return Err(Error::internal(format!(
+            "an event space of {} bytes for {n} elements",
+            bytes.len()
+        )));
+    }
+    let get = |b: &[u8], k: usize| {
+        i32::from_le_bytes([b[4 * k], b[4 * k + 1], b[4 * k + 2], b[4 * k + 3]])
+    };
+    let mut count = 0usize;
+    for &(lo, hi) in parts {
+        for j in lo as usize..(hi as usize).min(n) {
+            let v = get(bytes, j);
+            if v < 0 {
+                break;
+            }
+            bytes[4 * count..4 * count + 4].copy_from_slice(&v.to_le_bytes());
+            count += 1;
+        }
+    }
+    bytes[4 * n..4 * n + 4].copy_from_slice(&(count as i32).to_le_bytes());
+    Ok(())
+}
+
 /// The C++ compiler command (`$CXX`, else `c++`).
 fn compiler() -> String {
     std::env::var("CXX").unwrap_or_else(|_| "c++".to_string())
@@ -366,9 +396,11 @@ impl Device for CpuDevice {
             })?;
         let a = BriskArgs::new(self.table.as_ptr() as u64, self.lens.as_ptr() as u64, args);
         super::guard::set_current(kernel);
-        let split = self.splits.get(kernel) == Some(&Split::Elements);
+        let split = self.splits.get(kernel).copied().unwrap_or(Split::Whole);
         let parts = match &self.pool {
-            Some(_) if split && args.n > 0 => chunks(args.n as u64, self.threads, self.split_min),
+            Some(_) if split != Split::Whole && args.n > 0 => {
+                chunks(args.n as u64, self.threads, self.split_min)
+            }
             _ => Vec::new(),
         };
         match &self.pool {
@@ -385,6 +417,9 @@ impl Device for CpuDevice {
                         });
                     }
                 });
+                if let Split::Events { events } = split {
+                    compact_events(self.bytes_mut(events.0)?, args.n as usize, &parts)?;
+                }
             }
             // SAFETY: `a` points at the live pointer and size tables; every buffer the
             // kernel indexes was allocated by `allocate`/`resize` with the plan's size
@@ -440,7 +475,22 @@ mod tests {
 
 #[cfg(test)]
 mod chunk_tests {
-    use super::chunks;
+    use super::{chunks, compact_events};
+
+    #[test]
+    fn chunks_of_events_compact_to_one_calls_event_space() {
+        // 10 elements in chunks [0, 4), [4, 8), [8, 10): events 1, 3 | none | 8, 9
+        let raw: [i32; 11] = [1, 3, -1, 77, -1, 77, 77, 77, 8, 9, 77];
+        let mut bytes: Vec<u8> = raw.iter().flat_map(|v| v.to_le_bytes()).collect();
+        compact_events(&mut bytes, 10, &[(0, 4), (4, 8), (8, 10)]).unwrap();
+        let values: Vec<i32> = bytes
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        assert_eq!(&values[..4], &[1, 3, 8, 9]);
+        assert_eq!(values[10], 4);
+        assert!(compact_events(&mut bytes[..40], 10, &[(0, 10)]).is_err());
+    }
 
     #[test]
     fn chunks_cover_the_elements_once_from_aligned_starts() {

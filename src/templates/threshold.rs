@@ -14,7 +14,7 @@ use crate::dtype::Dtype;
 use crate::export::{CodeObjectDecl, Export};
 use crate::ir::TemplateData;
 use crate::plan::{
-    add_internal, constant_u64, KernelBuilder, Launch, LoopSize, Phase, Target, CHUNK,
+    add_internal, constant_u64, KernelBuilder, Launch, LoopSize, Phase, Split, Target, CHUNK,
 };
 use crate::render::filters;
 use crate::render::views::KernelView;
@@ -58,7 +58,15 @@ impl BrianTemplate for Threshold {
             Dtype::Uint64,
             n.div_ceil(CHUNK).max(1),
         ));
-        k.entry.main = Some(k.push(Phase::Main, Launch::Chunks, LoopSize::Fixed(n)));
+        let main = k.push(Phase::Main, Launch::Chunks, LoopSize::Fixed(n));
+        k.entry.main = Some(main);
+        // the C++ target: chunks on threads, compacted in order (the element code of a
+        // threshold writes at most its own element's refractoriness)
+        if super::writes_own_elements(k.co) {
+            if let Some(events) = k.co.eventspace().and_then(|e| k.plan.buffer_of(e)) {
+                k.plan.kernels[main].split = Split::Events { events };
+            }
+        }
         k.entry.after_run = Some(k.push(Phase::AfterRun, Launch::Block, LoopSize::Fixed(1)));
         Ok(())
     }

@@ -1,13 +1,15 @@
 // threshold: spiking elements, in ascending order, into the event space
+// (a chunk [lo, hi) of a split kernel: into its own range, then -1; runtime::cpu compacts)
 {% include "cpp/_head.cpp" %}
     const int64_t _N = {{ k.size_expr }};
+    const int64_t _hi = _a.hi < _N ? _a.hi : _N;
     int32_t* _events = {{ k.events }};
     const int64_t _vectorisation_idx = -1;
 {{ k.rng_scalar|block(1) }}
 {{ k.scalar_code|block(1) }}
-    int64_t _count = 0;
+    int64_t _count = _a.lo;
 {{ k.rng_blocks|block(1) }}
-    for (int64_t _idx = 0; _idx < _N; _idx++)
+    for (int64_t _idx = _a.lo; _idx < _hi; _idx++)
     {
         bool _flag;
         {
@@ -25,5 +27,8 @@
 {%- endif %}
         }
     }
-    _events[_N] = (int32_t)_count;
+    if (_a.lo == 0 && _hi == _N)
+        _events[_N] = (int32_t)_count;
+    else if (_count < _hi)
+        _events[_count] = -1;
 }
