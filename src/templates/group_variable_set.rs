@@ -4,8 +4,6 @@
 //! Needs `_group_idx` (an array: the indices). Plans one kernel, a grid over
 //! the indices' current length; renders `group_variable_set.cpp` / `.cu`.
 
-use askama::Template as _;
-
 use super::{askama_pair, main_phase, needs_of, BrianTemplate, Need};
 use crate::diag::{Error, Result};
 use crate::export::CodeObjectDecl;
@@ -16,7 +14,7 @@ use crate::render::views::{array_pointer, KernelView};
 
 pub struct GroupVariableSet;
 
-askama_pair!(Cpp => "cpp/group_variable_set.cpp", Cuda => "cuda/group_variable_set.cu");
+askama_pair!(render: Cpp => "cpp/group_variable_set.cpp", Cuda => "cuda/group_variable_set.cu");
 
 impl BrianTemplate for GroupVariableSet {
     fn name(&self) -> &'static str {
@@ -55,13 +53,6 @@ impl BrianTemplate for GroupVariableSet {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        match target {
-            Target::Cpp => Cpp { k }.render(),
-            Target::Cuda => Cuda { k }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }

@@ -5,8 +5,6 @@
 //! Plans one kernel, a grid over `N`; renders
 //! `group_variable_set_conditional.cpp` / `.cu`.
 
-use askama::Template as _;
-
 use super::{askama_pair, main_phase, needs_of, BrianTemplate, Need};
 use crate::diag::Result;
 use crate::export::CodeObjectDecl;
@@ -17,10 +15,7 @@ use crate::render::views::KernelView;
 
 pub struct GroupVariableSetConditional;
 
-askama_pair!(
-    Cpp => "cpp/group_variable_set_conditional.cpp",
-    Cuda => "cuda/group_variable_set_conditional.cu"
-);
+askama_pair!(render: Cpp => "cpp/group_variable_set_conditional.cpp", Cuda => "cuda/group_variable_set_conditional.cu");
 
 impl BrianTemplate for GroupVariableSetConditional {
     fn name(&self) -> &'static str {
@@ -51,13 +46,6 @@ impl BrianTemplate for GroupVariableSetConditional {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        match target {
-            Target::Cpp => Cpp { k }.render(),
-            Target::Cuda => Cuda { k }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }

@@ -263,13 +263,14 @@ impl BrianTemplate for Unsupported {
     }
 }
 
-/// Declares one askama template struct per target over the common view,
-/// with optional extra fields (`view.syn`, `view.sp`), and renders them.
+/// Declares one askama template struct per target over the common view (with
+/// extra fields taken from it: `s: SynView = syn` gives `s: &k.syn`), and
+/// `fn $render(k, target)`, which renders the target's.
 macro_rules! askama_pair {
-    ($cpp:ident => $cpp_path:literal, $cuda:ident => $cuda_path:literal $(, $field:ident : $ty:ty)*) => {
+    ($render:ident: $cpp:ident => $cpp_path:literal, $cuda:ident => $cuda_path:literal
+     $(, $field:ident : $ty:ty = $from:ident)*) => {
         #[derive(askama::Template)]
         #[template(path = $cpp_path)]
-        #[allow(dead_code)]
         struct $cpp<'a> {
             k: &'a crate::render::views::KernelView,
             $($field: &'a $ty,)*
@@ -277,10 +278,21 @@ macro_rules! askama_pair {
 
         #[derive(askama::Template)]
         #[template(path = $cuda_path)]
-        #[allow(dead_code)]
         struct $cuda<'a> {
             k: &'a crate::render::views::KernelView,
             $($field: &'a $ty,)*
+        }
+
+        /// The kernel's text for `target`, from its askama template.
+        fn $render(
+            k: &crate::render::views::KernelView,
+            target: crate::plan::Target,
+        ) -> Result<String, askama::Error> {
+            use askama::Template as _;
+            match target {
+                crate::plan::Target::Cpp => $cpp { k, $($field: &k.$from,)* }.render(),
+                crate::plan::Target::Cuda => $cuda { k, $($field: &k.$from,)* }.render(),
+            }
         }
     };
 }

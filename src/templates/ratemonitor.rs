@@ -6,8 +6,6 @@
 //! (`rate`, `t`). Plans one kernel, one block; renders `ratemonitor.cpp` /
 //! `.cu`.
 
-use askama::Template as _;
-
 use super::{askama_pair, main_phase, needs_of, BrianTemplate, Need, Recorded};
 use crate::diag::Result;
 use crate::export::{CodeObjectDecl, Export};
@@ -18,7 +16,7 @@ use crate::render::views::{array_name, array_pointer, events_of, fill_of, stagin
 
 pub struct Ratemonitor;
 
-askama_pair!(Cpp => "cpp/ratemonitor.cpp", Cuda => "cuda/ratemonitor.cu");
+askama_pair!(render: Cpp => "cpp/ratemonitor.cpp", Cuda => "cuda/ratemonitor.cu");
 
 impl BrianTemplate for Ratemonitor {
     fn name(&self) -> &'static str {
@@ -68,13 +66,6 @@ impl BrianTemplate for Ratemonitor {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        match target {
-            Target::Cpp => Cpp { k }.render(),
-            Target::Cuda => Cuda { k }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }

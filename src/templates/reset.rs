@@ -3,8 +3,6 @@
 //! Needs an event space. Plans one kernel, a grid over the event space's
 //! elements; renders `reset.cpp` / `.cu`.
 
-use askama::Template as _;
-
 use super::{askama_pair, checked, main_phase, missing, BrianTemplate};
 use crate::diag::Result;
 use crate::export::{CodeObjectDecl, Export};
@@ -15,7 +13,7 @@ use crate::render::views::KernelView;
 
 pub struct Reset;
 
-askama_pair!(Cpp => "cpp/reset.cpp", Cuda => "cuda/reset.cu");
+askama_pair!(render: Cpp => "cpp/reset.cpp", Cuda => "cuda/reset.cu");
 
 impl BrianTemplate for Reset {
     fn name(&self) -> &'static str {
@@ -55,13 +53,6 @@ impl BrianTemplate for Reset {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        match target {
-            Target::Cpp => Cpp { k }.render(),
-            Target::Cuda => Cuda { k }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }

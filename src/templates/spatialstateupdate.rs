@@ -7,8 +7,6 @@
 //! Plans a before-run kernel and the chain of four kernels of each step;
 //! renders `spatialstateupdate.cpp` / `.cu` (every phase).
 
-use askama::Template as _;
-
 use super::{askama_pair, BrianTemplate, Need};
 use crate::diag::{Error, Result};
 use crate::export::{CodeObjectDecl, Export, VariableDecl};
@@ -20,11 +18,7 @@ use crate::render::views::{array_pointer, KernelView, SpatialView};
 
 pub struct Spatialstateupdate;
 
-askama_pair!(
-    Cpp => "cpp/spatialstateupdate.cpp",
-    Cuda => "cuda/spatialstateupdate.cu",
-    sp: SpatialView
-);
+askama_pair!(render: Cpp => "cpp/spatialstateupdate.cpp", Cuda => "cuda/spatialstateupdate.cu", sp: SpatialView = sp);
 
 /// How many values an array of the solve holds.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -242,11 +236,6 @@ impl BrianTemplate for Spatialstateupdate {
         _phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        let sp = &k.sp;
-        match target {
-            Target::Cpp => Cpp { k, sp }.render(),
-            Target::Cuda => Cuda { k, sp }.render(),
-        }
-        .map(Some)
+        render(k, target).map(Some)
     }
 }

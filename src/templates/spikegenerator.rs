@@ -5,8 +5,6 @@
 //! `_period_bins` (arrays). Plans one kernel, one block; renders
 //! `spikegenerator.cpp` / `.cu`.
 
-use askama::Template as _;
-
 use super::{askama_pair, main_phase, needs_of, BrianTemplate, Need};
 use crate::diag::{Error, Result};
 use crate::export::CodeObjectDecl;
@@ -17,7 +15,7 @@ use crate::render::views::{array_name, array_pointer, events_of, KernelView, Spi
 
 pub struct Spikegenerator;
 
-askama_pair!(Cpp => "cpp/spikegenerator.cpp", Cuda => "cuda/spikegenerator.cu");
+askama_pair!(render: Cpp => "cpp/spikegenerator.cpp", Cuda => "cuda/spikegenerator.cu");
 
 impl BrianTemplate for Spikegenerator {
     fn name(&self) -> &'static str {
@@ -62,13 +60,6 @@ impl BrianTemplate for Spikegenerator {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        match target {
-            Target::Cpp => Cpp { k }.render(),
-            Target::Cuda => Cuda { k }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }

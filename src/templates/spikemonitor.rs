@@ -8,8 +8,6 @@
 //! `spikemonitor.cpp` / `.cu`, or `spikemonitor_bits.cpp` / `.cu` when the
 //! plan records its events as bits (`plan::SpikeBits`).
 
-use askama::Template as _;
-
 use super::Recorded;
 use super::{askama_pair, checked, main_phase, missing, needs_of, BrianTemplate, Need};
 use crate::diag::Result;
@@ -25,8 +23,8 @@ use crate::render::views::{
 
 pub struct Spikemonitor;
 
-askama_pair!(Cpp => "cpp/spikemonitor.cpp", Cuda => "cuda/spikemonitor.cu");
-askama_pair!(BitsCpp => "cpp/spikemonitor_bits.cpp", BitsCuda => "cuda/spikemonitor_bits.cu");
+askama_pair!(render: Cpp => "cpp/spikemonitor.cpp", Cuda => "cuda/spikemonitor.cu");
+askama_pair!(render_bits: BitsCpp => "cpp/spikemonitor_bits.cpp", BitsCuda => "cuda/spikemonitor_bits.cu");
 
 impl BrianTemplate for Spikemonitor {
     fn name(&self) -> &'static str {
@@ -109,15 +107,10 @@ impl BrianTemplate for Spikemonitor {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        match (target, k.spike_bits) {
-            (Target::Cpp, true) => BitsCpp { k }.render(),
-            (Target::Cuda, true) => BitsCuda { k }.render(),
-            (Target::Cpp, false) => Cpp { k }.render(),
-            (Target::Cuda, false) => Cuda { k }.render(),
-        }
-        .map(Some)
+        let text = |target| match k.spike_bits {
+            true => render_bits(k, target),
+            false => render(k, target),
+        };
+        main_phase(phase).then(|| text(target)).transpose()
     }
 }

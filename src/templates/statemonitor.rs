@@ -6,8 +6,6 @@
 //! row of the 2-D results array). Plans one kernel, a grid over the
 //! indices; renders `statemonitor.cpp` / `.cu`.
 
-use askama::Template as _;
-
 use super::{askama_pair, main_phase, needs_of, BrianTemplate, Need, Recorded};
 use crate::diag::Result;
 use crate::export::{CodeObjectDecl, Export};
@@ -18,7 +16,7 @@ use crate::render::views::{array_name, array_pointer, fill_of, staging_of, Kerne
 
 pub struct Statemonitor;
 
-askama_pair!(Cpp => "cpp/statemonitor.cpp", Cuda => "cuda/statemonitor.cu");
+askama_pair!(render: Cpp => "cpp/statemonitor.cpp", Cuda => "cuda/statemonitor.cu");
 
 impl BrianTemplate for Statemonitor {
     fn name(&self) -> &'static str {
@@ -94,13 +92,6 @@ impl BrianTemplate for Statemonitor {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        match target {
-            Target::Cpp => Cpp { k }.render(),
-            Target::Cuda => Cuda { k }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }

@@ -3,8 +3,6 @@
 //! Needs `N` (a size). Plans one kernel, a grid over `N`; renders
 //! `stateupdate.cpp` / `stateupdate.cu`.
 
-use askama::Template as _;
-
 use super::{askama_pair, main_phase, needs_of, BrianTemplate, Need};
 use crate::diag::Result;
 use crate::export::CodeObjectDecl;
@@ -15,7 +13,7 @@ use crate::render::views::KernelView;
 
 pub struct Stateupdate;
 
-askama_pair!(Cpp => "cpp/stateupdate.cpp", Cuda => "cuda/stateupdate.cu");
+askama_pair!(render: Cpp => "cpp/stateupdate.cpp", Cuda => "cuda/stateupdate.cu");
 
 impl BrianTemplate for Stateupdate {
     fn name(&self) -> &'static str {
@@ -46,13 +44,6 @@ impl BrianTemplate for Stateupdate {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        match target {
-            Target::Cpp => Cpp { k }.render(),
-            Target::Cuda => Cuda { k }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }

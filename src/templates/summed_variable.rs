@@ -7,8 +7,6 @@
 //! (CUDA; the C++ target loops over the synapses); renders
 //! `summed_variable.cpp` / `.cu`.
 
-use askama::Template as _;
-
 use super::{askama_pair, checked, main_phase, missing, BrianTemplate, Need};
 use crate::diag::{Error, Result};
 use crate::export::{CodeObjectDecl, Export};
@@ -20,11 +18,7 @@ use crate::render::views::{size_expr, KernelView, SynView};
 
 pub struct SummedVariable;
 
-askama_pair!(
-    Cpp => "cpp/summed_variable.cpp",
-    Cuda => "cuda/summed_variable.cu",
-    s: SynView
-);
+askama_pair!(render: Cpp => "cpp/summed_variable.cpp", Cuda => "cuda/summed_variable.cu", s: SynView = syn);
 
 /// Brian's name of the target's size (`N_post` unless a keyword says otherwise).
 fn target_size_name(co: &CodeObjectDecl) -> String {
@@ -109,14 +103,6 @@ impl BrianTemplate for SummedVariable {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        let s = &k.syn;
-        match target {
-            Target::Cpp => Cpp { k, s }.render(),
-            Target::Cuda => Cuda { k, s }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }

@@ -11,8 +11,6 @@
 //! also gets the queue-walk kernel ([`Phase::QueueWalk`]). Renders
 //! `synapses.cpp` / `.cu`.
 
-use askama::Template as _;
-
 use super::{askama_pair, checked, main_phase, pathway, BrianTemplate};
 use crate::diag::Result;
 use crate::export::{CodeObjectDecl, Export, QueueEntry};
@@ -25,7 +23,7 @@ use crate::render::views::{KernelView, SynView};
 
 pub struct Synapses;
 
-askama_pair!(Cpp => "cpp/synapses.cpp", Cuda => "cuda/synapses.cu", s: SynView);
+askama_pair!(render: Cpp => "cpp/synapses.cpp", Cuda => "cuda/synapses.cu", s: SynView = syn);
 
 impl BrianTemplate for Synapses {
     fn name(&self) -> &'static str {
@@ -82,14 +80,6 @@ impl BrianTemplate for Synapses {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        let s = &k.syn;
-        match target {
-            Target::Cpp => Cpp { k, s }.render(),
-            Target::Cuda => Cuda { k, s }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }

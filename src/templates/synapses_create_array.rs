@@ -6,8 +6,6 @@
 //! renders `synapses_create_array.cpp` / `.cu` (which checks each index
 //! against its group).
 
-use askama::Template as _;
-
 use super::{askama_pair, checked, connect, main_phase, BrianTemplate, Need};
 use crate::diag::Result;
 use crate::export::{CodeObjectDecl, Export};
@@ -18,11 +16,7 @@ use crate::render::views::{KernelView, SynView};
 
 pub struct SynapsesCreateArray;
 
-askama_pair!(
-    Cpp => "cpp/synapses_create_array.cpp",
-    Cuda => "cuda/synapses_create_array.cu",
-    s: SynView
-);
+askama_pair!(render: Cpp => "cpp/synapses_create_array.cpp", Cuda => "cuda/synapses_create_array.cu", s: SynView = syn);
 
 impl BrianTemplate for SynapsesCreateArray {
     fn name(&self) -> &'static str {
@@ -65,14 +59,6 @@ impl BrianTemplate for SynapsesCreateArray {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        let s = &k.syn;
-        match target {
-            Target::Cpp => Cpp { k, s }.render(),
-            Target::Cuda => Cuda { k, s }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }

@@ -8,8 +8,6 @@
 //! outer index, and the connect()'s tables; renders
 //! `synapses_create_generator.cpp` / `.cu` (both passes).
 
-use askama::Template as _;
-
 use super::{askama_pair, checked, connect, main_phase, BrianTemplate, Need};
 use crate::diag::{Error, Result};
 use crate::export::{CodeObjectDecl, Export};
@@ -20,11 +18,7 @@ use crate::render::views::{KernelView, SynView};
 
 pub struct SynapsesCreateGenerator;
 
-askama_pair!(
-    Cpp => "cpp/synapses_create_generator.cpp",
-    Cuda => "cuda/synapses_create_generator.cu",
-    s: SynView
-);
+askama_pair!(render: Cpp => "cpp/synapses_create_generator.cpp", Cuda => "cuda/synapses_create_generator.cu", s: SynView = syn);
 
 impl BrianTemplate for SynapsesCreateGenerator {
     fn name(&self) -> &'static str {
@@ -114,15 +108,7 @@ impl BrianTemplate for SynapsesCreateGenerator {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        let s = &k.syn;
-        match target {
-            Target::Cpp => Cpp { k, s }.render(),
-            Target::Cuda => Cuda { k, s }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }
 

@@ -7,8 +7,6 @@
 //! threads), which also prepares the pathway's queue when a run starts;
 //! renders `synapses_push_spikes.cpp` / `.cu`.
 
-use askama::Template as _;
-
 use super::{askama_pair, checked, main_phase, missing, pathway, BrianTemplate};
 use crate::diag::Result;
 use crate::export::{CodeObjectDecl, Export};
@@ -21,11 +19,7 @@ use crate::render::views::{KernelView, SynView};
 
 pub struct SynapsesPushSpikes;
 
-askama_pair!(
-    Cpp => "cpp/synapses_push_spikes.cpp",
-    Cuda => "cuda/synapses_push_spikes.cu",
-    s: SynView
-);
+askama_pair!(render: Cpp => "cpp/synapses_push_spikes.cpp", Cuda => "cuda/synapses_push_spikes.cu", s: SynView = syn);
 
 impl BrianTemplate for SynapsesPushSpikes {
     fn name(&self) -> &'static str {
@@ -72,14 +66,6 @@ impl BrianTemplate for SynapsesPushSpikes {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        if !main_phase(phase) {
-            return Ok(None);
-        }
-        let s = &k.syn;
-        match target {
-            Target::Cpp => Cpp { k, s }.render(),
-            Target::Cuda => Cuda { k, s }.render(),
-        }
-        .map(Some)
+        main_phase(phase).then(|| render(k, target)).transpose()
     }
 }

@@ -6,8 +6,6 @@
 //! and an after-run kernel; renders `threshold.cpp` / `.cu` and
 //! `threshold_after_run.cpp` / `.cu`.
 
-use askama::Template as _;
-
 use super::{askama_pair, checked, main_phase, missing, needs_of, BrianTemplate, Need};
 use crate::diag::Result;
 use crate::dtype::Dtype;
@@ -21,8 +19,8 @@ use crate::render::views::KernelView;
 
 pub struct Threshold;
 
-askama_pair!(Cpp => "cpp/threshold.cpp", Cuda => "cuda/threshold.cu");
-askama_pair!(AfterCpp => "cpp/threshold_after_run.cpp", AfterCuda => "cuda/threshold_after_run.cu");
+askama_pair!(render: Cpp => "cpp/threshold.cpp", Cuda => "cuda/threshold.cu");
+askama_pair!(render_after: AfterCpp => "cpp/threshold_after_run.cpp", AfterCuda => "cuda/threshold_after_run.cu");
 
 impl BrianTemplate for Threshold {
     fn name(&self) -> &'static str {
@@ -77,12 +75,10 @@ impl BrianTemplate for Threshold {
         phase: Phase,
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
-        match (phase, target) {
-            (Phase::AfterRun, Target::Cpp) => AfterCpp { k }.render().map(Some),
-            (Phase::AfterRun, Target::Cuda) => AfterCuda { k }.render().map(Some),
-            (p, _) if !main_phase(p) => Ok(None),
-            (_, Target::Cpp) => Cpp { k }.render().map(Some),
-            (_, Target::Cuda) => Cuda { k }.render().map(Some),
+        match phase {
+            Phase::AfterRun => render_after(k, target).map(Some),
+            p if main_phase(p) => render(k, target).map(Some),
+            _ => Ok(None),
         }
     }
 }
