@@ -21,8 +21,10 @@ from models import _spikes
 
 def noisy_network(ctx):
     """1000 noisy LIF neurons (``xi``, a ``rand()`` reset), driven by 200
-    Poisson inputs and coupled by random synapses with delays, 50 ms: large
-    enough that the split kernels (state update, reset) run as several chunks."""
+    Poisson inputs (whose synapses learn on postsynaptic spikes) and coupled by
+    random synapses with delays, 50 ms: large enough that the split kernels
+    (state update, threshold, reset, the synapse-only on_post) run as several
+    chunks."""
     seed(ctx.params.get("seed", 7))
     defaultclock.dt = 0.1 * ms
     tau = 10 * ms
@@ -40,7 +42,10 @@ def noisy_network(ctx):
     G.v = "rand()"
     G.I = "0.9 + 0.2*rand()"
     P = PoissonGroup(200, 20 * Hz, name="p")
-    S = Synapses(P, G, "k : 1", on_pre="v += 0.05*k", name="s")
+    # on_post writes only the synapse's own variables: a delivery split by synapse
+    S = Synapses(P, G, "k : 1\nlast : second", on_pre="v += 0.05*k",
+                 on_post="k = clip(k + 0.01*exp(-(t - last)/(5*ms)) + 0.001*rand(), 0, 1); last = t",
+                 name="s")
     S.connect(p=0.05)
     S.k = "rand()"
     S.delay = "rand()*3*ms"
@@ -52,6 +57,7 @@ def noisy_network(ctx):
     rate = PopulationRateMonitor(G)
     run(50 * ms)
     out = {"v": G.v[:], "w": G.w[:], "trace_v": trace.v[:], "trace_w": trace.w[:],
-           "rate": rate.rate[:] / Hz, "k": S.k[:], "s_i": S.i[:], "s_j": S.j[:]}
+           "rate": rate.rate[:] / Hz, "k": S.k[:], "last": S.last[:], "s_i": S.i[:],
+           "s_j": S.j[:]}
     out.update(_spikes("g", spikes))
     return out

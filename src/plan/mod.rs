@@ -434,6 +434,12 @@ pub enum Split {
     /// (`runtime::cpu::compact_events`), and writes the count: the event
     /// space one call would have written.
     Events { events: BufferId },
+    /// A `synapses` delivery whose code writes only its synapses' own
+    /// variables: calls over chunks of the synapses `[lo, hi)`, `count`'s
+    /// current length of them (a per-synapse array); each call walks the
+    /// step's events in Brian's order and applies only its own synapses, so
+    /// every synapse sees its events in the same order as in one call.
+    Synapses { count: BufferId },
 }
 
 /// Chunks of a split kernel start at multiples of this many elements: the C++

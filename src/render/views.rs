@@ -90,6 +90,9 @@ pub struct KernelView {
     pub size_expr: String,
     /// Synapses templates (connect, push, delivery, summed variables).
     pub syn: SynView,
+    /// `synapses` on the C++ target: each call applies the synapses `lo..hi`
+    /// only (`plan::Split::Synapses`).
+    pub split_synapses: bool,
     /// spikegenerator.
     pub sg: SpikeGeneratorView,
     /// spatialstateupdate.

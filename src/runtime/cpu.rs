@@ -197,9 +197,11 @@ struct ChunkArgs(BriskArgs, KernelFn);
 
 // SAFETY: `BriskArgs` carries the addresses of the device's pointer and size
 // tables, which live (unchanged) while `launch` waits for every chunk; the
-// chunks of a split kernel read and write disjoint elements (`Split::Elements`:
-// the plan splits only kernels whose element code touches its own element),
-// so sharing the tables between threads makes no data race.
+// chunks of a split kernel read and write disjoint elements (`Split::Elements`,
+// `Split::Events`: the plan splits only kernels whose element code touches its
+// own element, the events going to each chunk's own range; `Split::Synapses`:
+// a delivery whose code writes only its synapses' variables, each chunk its own
+// synapses), so sharing the tables between threads makes no data race.
 unsafe impl Send for ChunkArgs {}
 unsafe impl Sync for ChunkArgs {}
 
@@ -397,9 +399,15 @@ impl Device for CpuDevice {
         let a = BriskArgs::new(self.table.as_ptr() as u64, self.lens.as_ptr() as u64, args);
         super::guard::set_current(kernel);
         let split = self.splits.get(kernel).copied().unwrap_or(Split::Whole);
-        let parts = match &self.pool {
-            Some(_) if split != Split::Whole && args.n > 0 => {
-                chunks(args.n as u64, self.threads, self.split_min)
+        // the elements a split kernel's calls share out (`BriskArgs::lo..hi`)
+        let total = match split {
+            Split::Whole => None,
+            Split::Elements | Split::Events { .. } => Some(args.n.max(0)),
+            Split::Synapses { count } => Some(self.lens.get(count.0).copied().unwrap_or(0).max(0)),
+        };
+        let parts = match (&self.pool, total) {
+            (Some(_), Some(total)) if total > 0 => {
+                chunks(total as u64, self.threads, self.split_min)
             }
             _ => Vec::new(),
         };
@@ -421,11 +429,15 @@ impl Device for CpuDevice {
                     compact_events(self.bytes_mut(events.0)?, args.n as usize, &parts)?;
                 }
             }
-            // SAFETY: `a` points at the live pointer and size tables; every buffer the
-            // kernel indexes was allocated by `allocate`/`resize` with the plan's size
-            // for it, and the generated code stays within those sizes (loop bounds and
-            // staging capacities come from the same plan).
-            _ => unsafe { f(&a) },
+            _ => {
+                let mut a = a;
+                a.hi = total.unwrap_or(a.hi);
+                // SAFETY: `a` points at the live pointer and size tables; every buffer the
+                // kernel indexes was allocated by `allocate`/`resize` with the plan's size
+                // for it, and the generated code stays within those sizes (loop bounds and
+                // staging capacities come from the same plan).
+                unsafe { f(&a) }
+            }
         }
         super::guard::set_current(usize::MAX);
         Ok(())

@@ -16,7 +16,7 @@ use crate::diag::Result;
 use crate::export::{CodeObjectDecl, Export, QueueEntry};
 use crate::ir::{CodeObject, TemplateData};
 use crate::plan::{
-    synapses, Delivery, Kernel, KernelBuilder, Launch, LoopSize, Phase, Plan, Target,
+    synapses, Delivery, Kernel, KernelBuilder, Launch, LoopSize, Phase, Plan, Split, Target,
 };
 use crate::render::filters;
 use crate::render::views::{KernelView, SynView};
@@ -58,7 +58,16 @@ impl BrianTemplate for Synapses {
             },
         };
         k.entry.delivery = Some(delivery);
-        k.entry.main = Some(k.push(Phase::Main, launch, size.clone()));
+        let main = k.push(Phase::Main, launch, size.clone());
+        k.entry.main = Some(main);
+        // the C++ target: synapse-only effects (STDP's on_post, say) on threads, by synapse
+        let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
+        if !scalar_writes && super::writes_own_elements(co) {
+            // (the pathway's per-synapse source indices: as many as synapses)
+            if let Some(count) = co.pathway().and_then(|p| k.plan.buffer_of(&p.sources)) {
+                k.plan.kernels[main].split = Split::Synapses { count };
+            }
+        }
         let profiled = k
             .export
             .main_queue
@@ -70,7 +79,14 @@ impl BrianTemplate for Synapses {
         Ok(())
     }
 
-    fn view(&self, plan: &Plan, co: &CodeObject, _: &Kernel, view: &mut KernelView) -> Result<()> {
+    fn view(
+        &self,
+        plan: &Plan,
+        co: &CodeObject,
+        kernel: &Kernel,
+        view: &mut KernelView,
+    ) -> Result<()> {
+        view.split_synapses = matches!(kernel.split, Split::Synapses { .. });
         pathway::view(plan, co, view)
     }
 

@@ -333,6 +333,15 @@ BRISK_FN int64_t brisk_lower_bound(const int32_t* a, int64_t lo, int64_t hi, int
     }
     return lo;
 }
+/* The first position in [lo, hi) whose (key[m], value[m]) is not below (k, v), the pairs
+   ascending in m. */
+BRISK_FN int64_t brisk_lower_bound_pair(const int32_t* key, const int32_t* value, int64_t lo, int64_t hi, int64_t k, int64_t v) {
+    while (lo < hi) {
+        const int64_t m = lo + (hi - lo) / 2;
+        if (key[m] < k || (key[m] == k && value[m] < v)) lo = m + 1; else hi = m;
+    }
+    return lo;
+}
 /* The first position in [lo, hi) of a descending array whose value is below v. */
 BRISK_FN int64_t brisk_below_desc(const int32_t* a, int64_t lo, int64_t hi, int64_t v) {
     while (lo < hi) {
