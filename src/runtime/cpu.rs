@@ -22,7 +22,7 @@ use crate::plan::{BufferId, KernelId, Launch, Split, SPLIT_ALIGN};
 use crate::runtime::compile_log::{compile_failure, Compiler};
 use crate::runtime::{cache, BriskArgs, Device, StepArgs};
 
-type KernelFn = unsafe extern "C" fn(*const BriskArgs);
+use crate::runtime::pool::{KernelFn, Pool};
 
 /// Threads the C++ target runs split kernels on: `BRISK_THREADS` (a whole
 /// number from 1), else every core the process may use.
@@ -186,24 +186,10 @@ pub struct CpuDevice {
     /// Per kernel: how it runs over its elements.
     splits: Vec<Split>,
     /// The threads split kernels run on (none: one thread).
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<Pool>,
     threads: usize,
     split_min: u64,
 }
-
-/// A launch's arguments, handed to the pool's threads.
-#[derive(Clone, Copy)]
-struct ChunkArgs(BriskArgs, KernelFn);
-
-// SAFETY: `BriskArgs` carries the addresses of the device's pointer and size
-// tables, which live (unchanged) while `launch` waits for every chunk; the
-// chunks of a split kernel read and write disjoint elements (`Split::Elements`,
-// `Split::Events`: the plan splits only kernels whose element code touches its
-// own element, the events going to each chunk's own range; `Split::Synapses`:
-// a delivery whose code writes only its synapses' variables, each chunk its own
-// synapses), so sharing the tables between threads makes no data race.
-unsafe impl Send for ChunkArgs {}
-unsafe impl Sync for ChunkArgs {}
 
 impl CpuDevice {
     /// Loads the compiled library and looks up every kernel symbol, with how
@@ -211,14 +197,8 @@ impl CpuDevice {
     /// (launching it is an error). Split kernels run on [`threads`] threads.
     pub fn load(library: &Path, symbols: &[(Option<String>, Split)]) -> Result<CpuDevice> {
         let threads = threads()?;
-        let pool = if threads > 1 && symbols.iter().any(|(_, s)| *s == Split::Elements) {
-            Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .thread_name(|k| format!("brisk-cpu-{k}"))
-                    .build()
-                    .map_err(|e| Error::runtime(format!("cannot start {threads} threads: {e}")))?,
-            )
+        let pool = if threads > 1 && symbols.iter().any(|(_, s)| *s != Split::Whole) {
+            Some(Pool::new(threads)?)
         } else {
             None
         };
@@ -411,20 +391,11 @@ impl Device for CpuDevice {
             }
             _ => Vec::new(),
         };
-        match &self.pool {
+        match &mut self.pool {
             Some(pool) if parts.len() > 1 => {
-                let shared = ChunkArgs(a, f);
-                pool.scope(|s| {
-                    for &(lo, hi) in &parts {
-                        s.spawn(move |_| {
-                            let ChunkArgs(mut a, f) = shared;
-                            (a.lo, a.hi) = (lo as i64, hi as i64);
-                            // SAFETY: as for a whole launch below, for the elements
-                            // [lo, hi) of the kernel; the chunks are disjoint (ChunkArgs).
-                            unsafe { f(&a) };
-                        });
-                    }
-                });
+                // (the chunks of a split kernel read and write disjoint elements: the
+                // plan's `Split`; `a` points at the tables, alive while `run` waits)
+                pool.run(f, a, &parts);
                 if let Split::Events { events } = split {
                     compact_events(self.bytes_mut(events.0)?, args.n as usize, &parts)?;
                 }

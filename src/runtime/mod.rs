@@ -33,6 +33,8 @@ pub mod host;
 mod morphology;
 #[allow(unsafe_code)]
 pub mod nvrtc;
+#[allow(unsafe_code)]
+pub mod pool;
 mod spike_bits;
 pub mod stop;
 
@@ -52,7 +54,7 @@ use crate::diag::Result;
 use crate::plan::{BufferId, KernelId, Launch};
 
 /// Per-launch values: the code object's clock, the seed and the element count.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct StepArgs {
     pub t: f64,
     pub dt: f64,

@@ -6,7 +6,7 @@
 use super::{askama_pair, checked, main_phase, missing, BrianTemplate};
 use crate::diag::Result;
 use crate::export::{CodeObjectDecl, Export};
-use crate::ir::{CodeObject, TemplateData};
+use crate::ir::TemplateData;
 use crate::plan::{KernelBuilder, Launch, LoopSize, Phase, Target};
 use crate::render::filters;
 use crate::render::views::KernelView;
@@ -35,10 +35,6 @@ impl BrianTemplate for Reset {
 
     fn elementwise(&self) -> bool {
         true
-    }
-
-    fn splits(&self, co: &CodeObject) -> bool {
-        super::writes_own_elements(co)
     }
 
     fn kernels(&self, k: &mut KernelBuilder<'_>) -> Result<()> {
