@@ -1,4 +1,4 @@
-{%- if s.delivery == "serial" %}
+{%- let split = false -%}{%- if s.delivery == "serial" %}
 // synapses: deliver {{ s.pathway }} in one thread, in Brian's queue order (the code reads what other synapses write)
 {% include "cuda/_head.cu" %}
     if (threadIdx.x != 0) return;
