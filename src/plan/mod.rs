@@ -282,6 +282,10 @@ pub struct PathwayPlan {
     /// CUDA delivery grouped by target, when the plan chose it for this
     /// pathway's `synapses` code object (see [`ByTargetPlan`]).
     pub by_target: Option<ByTargetPlan>,
+    /// The C++ target's delivery split by target ([`Split::Targets`]): the
+    /// per-synapse target index by which `by_source` is ordered within each
+    /// source and delay (then by synapse, as Brian's order within a target).
+    pub order_by: Option<BufferId>,
 }
 
 impl PathwayPlan {
@@ -440,6 +444,14 @@ pub enum Split {
     /// step's events in Brian's order and applies only its own synapses, so
     /// every synapse sees its events in the same order as in one call.
     Synapses { count: BufferId },
+    /// A `synapses` delivery whose code writes through one index (its
+    /// target, `index`: a per-synapse array of elements `0..groups`) and the
+    /// synapses' own variables only: calls over chunks of the targets `[lo,
+    /// hi)`; each call walks the step's events in Brian's order and applies
+    /// the synapses of its own targets, so every target meets its synapses in
+    /// one call's order. The pathway's tables are ordered by target within a
+    /// source and delay (`PathwayPlan::order_by`), for one binary search each.
+    Targets { index: BufferId, groups: u64 },
 }
 
 /// Chunks of a split kernel start at multiples of this many elements: the C++

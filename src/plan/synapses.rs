@@ -205,6 +205,7 @@ pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
         carry_start: add_internal(plan, format!("_carry_start_{name}"), Dtype::Int64, 1),
         carry: add_internal(plan, format!("_carry_{name}"), Dtype::Int32, 0),
         by_target: None,
+        order_by: None,
     };
     plan.pathways.insert(name.clone(), entry);
     Ok(())

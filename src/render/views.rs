@@ -90,8 +90,8 @@ pub struct KernelView {
     pub size_expr: String,
     /// Synapses templates (connect, push, delivery, summed variables).
     pub syn: SynView,
-    /// `synapses` on the C++ target: each call applies the synapses `lo..hi`
-    /// only (`plan::Split::Synapses`).
+    /// `synapses` on the C++ target: each call applies the synapses whose
+    /// owner lies in `lo..hi` only (`plan::Split::Synapses`, `Split::Targets`).
     pub split_synapses: bool,
     /// spikegenerator.
     pub sg: SpikeGeneratorView,
@@ -229,6 +229,9 @@ pub struct SynView {
     pub summed_stop: String,
     /// C expression: the number of synapses (the C++ loop).
     pub summed_synapses: String,
+    /// A split delivery: the pointer to each synapse's owner element
+    /// (`Split::Targets`), or a null pointer (the synapse owns itself).
+    pub split_owner: String,
     /// CUDA: the target range's CSR (`plan::synapses::SummedPlan`).
     pub by_target_start: String,
     pub by_target: String,

@@ -384,6 +384,7 @@ impl Device for CpuDevice {
             Split::Whole => None,
             Split::Elements | Split::Events { .. } => Some(args.n.max(0)),
             Split::Synapses { count } => Some(self.lens.get(count.0).copied().unwrap_or(0).max(0)),
+            Split::Targets { groups, .. } => Some(groups.min(i64::MAX as u64) as i64),
         };
         let parts = match (&self.pool, total) {
             (Some(_), Some(total)) if total > 0 => {

@@ -131,6 +131,71 @@ pub fn writes_own_elements(co: &CodeObject) -> bool {
     })
 }
 
+/// The one index variable through which `co`'s element code writes (beside
+/// the element's own variables), when nothing reads what it writes through
+/// it by another index and the scalar code writes nothing: then the
+/// elements of different targets touch disjoint state, and only the order
+/// within one target matters. (`v_post += w`: `_postsynaptic_idx`.)
+pub fn owner_index(co: &CodeObject) -> Option<String> {
+    use crate::ir::{Index, Symbol};
+    if co.blocks.iter().any(|b| !b.scalar_info.write.is_empty()) {
+        return None;
+    }
+    let array = |var: &String| match co.symbols.get(var) {
+        Some(Symbol::Array { array, index, .. }) => Some((array.as_str(), index)),
+        _ => None,
+    };
+    let mut owner: Option<&String> = None;
+    let mut written = std::collections::BTreeMap::new();
+    for b in &co.blocks {
+        for var in &b.vector_info.write {
+            match array(var)? {
+                (name, Index::Element) => {
+                    written.insert(name, None);
+                }
+                (name, Index::Via(i)) => {
+                    if owner.is_some_and(|o| o != i) {
+                        return None;
+                    }
+                    owner = Some(i);
+                    written.insert(name, Some(i));
+                }
+                (_, Index::Scalar) => return None,
+            }
+        }
+    }
+    let owner = owner?;
+    // the index itself: an element of the synapse, never written
+    match array(owner)? {
+        (name, Index::Element) if !written.contains_key(name) => {}
+        _ => return None,
+    }
+    // what is written is read through the same index only (conditional writes' guards too)
+    for b in &co.blocks {
+        let guards = co.conditional_writes.values();
+        for var in b
+            .vector_info
+            .read
+            .iter()
+            .chain(&b.scalar_info.read)
+            .chain(guards)
+        {
+            if let Some((name, index)) = array(var) {
+                let same = match (written.get(name), index) {
+                    (None, _) => true,
+                    (Some(None), Index::Element) => true,
+                    (Some(Some(i)), Index::Via(j)) => *i == j,
+                    _ => false,
+                };
+                if !same {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(owner.clone())
+}
+
 /// A monitor's recorded Brian arrays: records per step, and (array, elements per record).
 pub type Recorded = (u64, Vec<(String, u64)>);
 

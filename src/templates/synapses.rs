@@ -18,6 +18,7 @@ use crate::ir::{CodeObject, TemplateData};
 use crate::plan::{
     synapses, Delivery, Kernel, KernelBuilder, Launch, LoopSize, Phase, Plan, Split, Target,
 };
+use crate::render::body::buffer_pointer;
 use crate::render::filters;
 use crate::render::views::{KernelView, SynView};
 
@@ -60,12 +61,11 @@ impl BrianTemplate for Synapses {
         k.entry.delivery = Some(delivery);
         let main = k.push(Phase::Main, launch, size.clone());
         k.entry.main = Some(main);
-        // the C++ target: synapse-only effects (STDP's on_post, say) on threads, by synapse
-        let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
-        if !scalar_writes && super::writes_own_elements(co) {
-            // (the pathway's per-synapse source indices: as many as synapses)
-            if let Some(count) = co.pathway().and_then(|p| k.plan.buffer_of(&p.sources)) {
-                k.plan.kernels[main].split = Split::Synapses { count };
+        k.plan.kernels[main].split = cpu_split(k.plan, co);
+        if let (Split::Targets { index, .. }, Some(p)) = (k.plan.kernels[main].split, co.pathway())
+        {
+            if let Some(pathway) = k.plan.pathways.get_mut(&p.name) {
+                pathway.order_by = Some(index);
             }
         }
         let profiled = k
@@ -86,7 +86,15 @@ impl BrianTemplate for Synapses {
         kernel: &Kernel,
         view: &mut KernelView,
     ) -> Result<()> {
-        view.split_synapses = matches!(kernel.split, Split::Synapses { .. });
+        view.split_synapses = true;
+        view.syn.split_owner = match kernel.split {
+            Split::Synapses { .. } => "(const int32_t*)0".to_string(),
+            Split::Targets { index, .. } => buffer_pointer("const int32_t", index),
+            _ => {
+                view.split_synapses = false;
+                String::new()
+            }
+        };
         pathway::view(plan, co, view)
     }
 
@@ -97,5 +105,52 @@ impl BrianTemplate for Synapses {
         target: Target,
     ) -> Result<Option<String>, askama::Error> {
         main_phase(phase).then(|| render(k, target)).transpose()
+    }
+}
+
+/// How the C++ target runs the delivery on threads: by synapse where the code
+/// writes only synapse variables (STDP's `on_post`), by target where it writes
+/// through one index into arrays of a fixed length (`v_post += w`), else whole.
+fn cpu_split(plan: &Plan, co: &CodeObject) -> Split {
+    use crate::ir::{Index, Symbol};
+    let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
+    if scalar_writes {
+        return Split::Whole;
+    }
+    if super::writes_own_elements(co) {
+        // (the pathway's per-synapse source indices: as many as synapses)
+        return match co.pathway().and_then(|p| plan.buffer_of(&p.sources)) {
+            Some(count) => Split::Synapses { count },
+            None => Split::Whole,
+        };
+    }
+    let Some(owner) = super::owner_index(co) else {
+        return Split::Whole;
+    };
+    let index = match co.symbols.get(&owner) {
+        Some(Symbol::Array { array, .. }) => plan.buffer_of(array),
+        _ => None,
+    };
+    // the targets: the (fixed) length of the arrays written through the index
+    let mut groups = 0u64;
+    for block in &co.blocks {
+        for var in &block.vector_info.write {
+            if let Some(Symbol::Array {
+                array,
+                index: Index::Via(_),
+                dynamic,
+                ..
+            }) = co.symbols.get(var)
+            {
+                match plan.buffer_of(array) {
+                    Some(b) if !dynamic => groups = groups.max(plan.buffers[b].len),
+                    _ => return Split::Whole,
+                }
+            }
+        }
+    }
+    match index {
+        Some(index) if groups > 0 => Split::Targets { index, groups },
+        _ => Split::Whole,
     }
 }

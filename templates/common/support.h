@@ -333,12 +333,17 @@ BRISK_FN int64_t brisk_lower_bound(const int32_t* a, int64_t lo, int64_t hi, int
     }
     return lo;
 }
-/* The first position in [lo, hi) whose (key[m], value[m]) is not below (k, v), the pairs
+/* The owner of entry m of a table of synapses: the synapse itself (owner 0), or its
+   element owner[synapse] (plan::Split::Synapses, plan::Split::Targets). */
+BRISK_FN int64_t brisk_owner_of(const int32_t* synapse, const int32_t* owner, int64_t m) {
+    return owner ? owner[synapse[m]] : synapse[m];
+}
+/* The first position in [lo, hi) whose (key[m], owner of m) is not below (k, v), the pairs
    ascending in m. */
-BRISK_FN int64_t brisk_lower_bound_pair(const int32_t* key, const int32_t* value, int64_t lo, int64_t hi, int64_t k, int64_t v) {
+BRISK_FN int64_t brisk_lower_bound_owner(const int32_t* key, const int32_t* synapse, const int32_t* owner, int64_t lo, int64_t hi, int64_t k, int64_t v) {
     while (lo < hi) {
         const int64_t m = lo + (hi - lo) / 2;
-        if (key[m] < k || (key[m] == k && value[m] < v)) lo = m + 1; else hi = m;
+        if (key[m] < k || (key[m] == k && brisk_owner_of(synapse, owner, m) < v)) lo = m + 1; else hi = m;
     }
     return lo;
 }

@@ -273,7 +273,7 @@ impl Executor<'_> {
         let mut scratch = self.device.read(p.sources, 0, n * 4)?;
         let mut sources = vec![0i32; n];
         LittleEndian::read_i32_into(&scratch, &mut sources);
-        let tables = DelayTables::build(
+        let mut tables = DelayTables::build(
             &sources,
             &steps,
             p.delay_scalar,
@@ -287,6 +287,17 @@ impl Executor<'_> {
         })?;
         drop(sources);
         drop(steps);
+        // The C++ target's delivery split by target: each source's synapses of one
+        // delay ordered by target (then by synapse), where each call finds its own.
+        if let Some(order_by) = p.order_by.filter(|_| self.device.backend() == "cpu") {
+            let targets = self.read_i32s(order_by)?;
+            tables.order_by(&targets).map_err(|s| {
+                in_object(Error::runtime(format!(
+                    "synapse {s} has no target index ('{}' is shorter than the synapses)",
+                    self.plan.buffers[order_by].name
+                )))
+            })?;
+        }
         // A delivery grouped by target: each target's synapses in Brian's order
         // (CUDA only: the C++ target delivers serially and never reads these tables).
         let mut carried = carried;
@@ -664,9 +675,51 @@ impl DelayTables {
     }
 }
 
+impl DelayTables {
+    /// Orders each run of one source's synapses of one delay by `owner` of
+    /// the synapse (stable: by synapse within an owner). Err: a synapse with
+    /// no owner value.
+    fn order_by(&mut self, owner: &[i32]) -> std::result::Result<(), usize> {
+        if let Some(&s) = self.by_source.iter().find(|&&s| s as usize >= owner.len()) {
+            return Err(s as usize);
+        }
+        let key = |s: i32| owner[s as usize];
+        for w in self.start.windows(2) {
+            let (mut a, b) = (w[0] as usize, w[1] as usize);
+            while a < b {
+                let d = self.by_delay[a];
+                let mut e = a;
+                while e < b && self.by_delay[e] == d {
+                    e += 1;
+                }
+                let run = &mut self.by_source[a..e];
+                if !run.windows(2).all(|p| key(p[0]) <= key(p[1])) {
+                    run.sort_by_key(|&s| key(s));
+                }
+                a = e;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::DelayTables;
+
+    #[test]
+    fn ordering_by_owner_keeps_sources_delays_and_synapse_order_within_an_owner() {
+        // source 0: synapses 0..5 with delays 1,1,1,2,2 and targets 3,1,3,0,0
+        let mut t = DelayTables {
+            start: vec![0, 5],
+            by_source: vec![0, 1, 2, 3, 4],
+            by_delay: vec![1, 1, 1, 2, 2],
+        };
+        t.order_by(&[3, 1, 3, 0, 0]).unwrap();
+        assert_eq!(t.by_source, vec![1, 0, 2, 3, 4]);
+        assert_eq!(t.by_delay, vec![1, 1, 1, 2, 2]);
+        assert_eq!(t.order_by(&[0, 0]), Err(2));
+    }
 
     /// The tables by a plain sort on (source, delay, index).
     fn by_sorting(
