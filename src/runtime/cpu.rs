@@ -394,9 +394,11 @@ impl Device for CpuDevice {
         };
         match &mut self.pool {
             Some(pool) if parts.len() > 1 => {
-                // (the chunks of a split kernel read and write disjoint elements: the
-                // plan's `Split`; `a` points at the tables, alive while `run` waits)
-                pool.run(f, a, &parts);
+                // SAFETY: as for one call below, for each chunk's elements; the chunks of
+                // a split kernel read and write disjoint elements and no shared value (what
+                // the plan's `Split` promises, `test_threads.py` checks), and the tables
+                // `a` points at do not change while `run` waits for every chunk.
+                unsafe { pool.run(f, a, &parts) };
                 if let Split::Events { events } = split {
                     compact_events(self.bytes_mut(events.0)?, args.n as usize, &parts)?;
                 }

@@ -122,7 +122,12 @@ impl Pool {
 
     /// Runs `f` over every chunk of `parts` (at most 2^32 - 1 of them), on this
     /// thread and the workers; returns when all are done.
-    pub fn run(&mut self, f: KernelFn, args: BriskArgs, parts: &[(u64, u64)]) {
+    ///
+    /// # Safety
+    /// `f` must be safe to call with `args` over each chunk's `lo..hi`, and
+    /// over different chunks at once (they touch disjoint memory); what
+    /// `args` points at must stay valid until `run` returns.
+    pub unsafe fn run(&mut self, f: KernelFn, args: BriskArgs, parts: &[(u64, u64)]) {
         let s = &*self.shared;
         self.epoch = (self.epoch + 1) & 0xFFFF_FFFF;
         let job = Job {
@@ -230,7 +235,8 @@ mod tests {
             let parts: Vec<(u64, u64)> = (0..5).map(|k| (k * 10, k * 10 + 10)).collect();
             let mut a = args;
             a.n = job;
-            pool.run(add_range, a, &parts);
+            // SAFETY: `add_range` reads only its arguments; the sum is atomic.
+            unsafe { pool.run(add_range, a, &parts) };
             assert_eq!(
                 SUM.load(Ordering::Relaxed),
                 (0..50).sum::<i64>() + 5 * job * 1_000_000
