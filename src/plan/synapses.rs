@@ -87,27 +87,9 @@ pub fn add_by_target(plan: &mut Plan, co: &CodeObject) -> Result<Option<u64>> {
         return Ok(None);
     };
     let index = var_buffer(plan, co, &index_name)?;
-    // The arrays written through the index: their (fixed) length is the number of targets.
-    let mut groups = 0u64;
-    for block in &co.blocks {
-        for stmt in &block.vector {
-            if atomic.contains(&stmt.var) {
-                continue;
-            }
-            if let Some(Symbol::Array {
-                array,
-                index: crate::ir::Index::Via(_),
-                dynamic,
-                ..
-            }) = co.symbols.get(&stmt.var)
-            {
-                if *dynamic {
-                    return Ok(None);
-                }
-                groups = groups.max(plan.buffers[array_buffer(plan, co, array)?].len);
-            }
-        }
-    }
+    let Some(groups) = indexed_write_len(plan, co, &atomic)? else {
+        return Ok(None);
+    };
     let Some(p) = co.pathway() else {
         return Ok(None);
     };
@@ -156,6 +138,38 @@ pub fn var_buffer(plan: &Plan, co: &CodeObject, var: &str) -> Result<BufferId> {
         ))
         .in_object(&co.owner, &co.name)),
     }
+}
+
+/// The targets of `co`'s writes through an index (`v_post += w`): the
+/// largest length of the arrays its element code writes through one, but
+/// the variables in `skip`; 0 where there are none, `None` where one of them
+/// grows (a dynamic array: no fixed number of targets).
+pub fn indexed_write_len(
+    plan: &Plan,
+    co: &CodeObject,
+    skip: &std::collections::BTreeSet<String>,
+) -> Result<Option<u64>> {
+    let mut groups = 0u64;
+    for block in &co.blocks {
+        for stmt in &block.vector {
+            if skip.contains(&stmt.var) {
+                continue;
+            }
+            if let Some(Symbol::Array {
+                array,
+                index: crate::ir::Index::Via(_),
+                dynamic,
+                ..
+            }) = co.symbols.get(&stmt.var)
+            {
+                if *dynamic {
+                    return Ok(None);
+                }
+                groups = groups.max(plan.buffers[array_buffer(plan, co, array)?].len);
+            }
+        }
+    }
+    Ok(Some(groups))
 }
 
 /// Adds the buffers of a pathway (once per pathway) for its push and synapses code objects.

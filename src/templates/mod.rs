@@ -101,6 +101,14 @@ pub fn missing(co: &CodeObjectDecl, what: &str, path: &str, at: &str) -> crate::
         .at_path(&format!("{path}.{at}"))
 }
 
+/// Validation of the templates that work on an event space: it is declared.
+pub fn check_eventspace(co: &CodeObjectDecl, path: &str) -> Result<()> {
+    match co.eventspace {
+        None => Err(missing(co, "an event space", path, "eventspace")),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Whether every array `co`'s element code writes is written at the element
 /// itself (`_idx`) and read nowhere else: then its elements may run in any
 /// order, or at once. (A Synapses' `run_regularly` may write a postsynaptic

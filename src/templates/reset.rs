@@ -3,7 +3,7 @@
 //! Needs an event space. Plans one kernel, a grid over the event space's
 //! elements; renders `reset.cpp` / `.cu`.
 
-use super::{askama_pair, checked, main_phase, missing, BrianTemplate};
+use super::{askama_pair, checked, main_phase, BrianTemplate};
 use crate::diag::Result;
 use crate::export::{CodeObjectDecl, Export};
 use crate::ir::TemplateData;
@@ -21,10 +21,7 @@ impl BrianTemplate for Reset {
     }
 
     fn check(&self, _: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
-        match co.eventspace {
-            None => Err(missing(co, "an event space", path, "eventspace")),
-            Some(_) => Ok(()),
-        }
+        super::check_eventspace(co, path)
     }
 
     fn data(&self, decl: &CodeObjectDecl) -> Result<TemplateData> {

@@ -9,7 +9,7 @@
 //! plan records its events as bits (`plan::SpikeBits`).
 
 use super::Recorded;
-use super::{askama_pair, checked, main_phase, missing, needs_of, BrianTemplate, Need};
+use super::{askama_pair, checked, main_phase, needs_of, BrianTemplate, Need};
 use crate::diag::Result;
 use crate::export::{CodeObjectDecl, Export};
 use crate::ir::{CodeObject, TemplateData};
@@ -44,10 +44,7 @@ impl BrianTemplate for Spikemonitor {
     }
 
     fn check(&self, _: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
-        match co.eventspace {
-            None => Err(missing(co, "an event space", path, "eventspace")),
-            Some(_) => Ok(()),
-        }
+        super::check_eventspace(co, path)
     }
 
     fn data(&self, decl: &CodeObjectDecl) -> Result<TemplateData> {

@@ -112,7 +112,6 @@ impl BrianTemplate for Synapses {
 /// writes only synapse variables (STDP's `on_post`), by target where it writes
 /// through one index into arrays of a fixed length (`v_post += w`), else whole.
 fn cpu_split(plan: &Plan, co: &CodeObject) -> Split {
-    use crate::ir::{Index, Symbol};
     let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
     if scalar_writes {
         return Split::Whole;
@@ -127,30 +126,13 @@ fn cpu_split(plan: &Plan, co: &CodeObject) -> Split {
     let Some(owner) = super::owner_index(co) else {
         return Split::Whole;
     };
-    let index = match co.symbols.get(&owner) {
-        Some(Symbol::Array { array, .. }) => plan.buffer_of(array),
-        _ => None,
-    };
+    let index = synapses::var_buffer(plan, co, &owner).ok();
     // the targets: the (fixed) length of the arrays written through the index
-    let mut groups = 0u64;
-    for block in &co.blocks {
-        for var in &block.vector_info.write {
-            if let Some(Symbol::Array {
-                array,
-                index: Index::Via(_),
-                dynamic,
-                ..
-            }) = co.symbols.get(var)
-            {
-                match plan.buffer_of(array) {
-                    Some(b) if !dynamic => groups = groups.max(plan.buffers[b].len),
-                    _ => return Split::Whole,
-                }
-            }
-        }
-    }
-    match index {
-        Some(index) if groups > 0 => Split::Targets { index, groups },
+    let groups = synapses::indexed_write_len(plan, co, &Default::default())
+        .ok()
+        .flatten();
+    match (index, groups) {
+        (Some(index), Some(groups)) if groups > 0 => Split::Targets { index, groups },
         _ => Split::Whole,
     }
 }

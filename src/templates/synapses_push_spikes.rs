@@ -7,7 +7,7 @@
 //! threads), which also prepares the pathway's queue when a run starts;
 //! renders `synapses_push_spikes.cpp` / `.cu`.
 
-use super::{askama_pair, checked, main_phase, missing, pathway, BrianTemplate};
+use super::{askama_pair, checked, main_phase, pathway, BrianTemplate};
 use crate::diag::Result;
 use crate::export::{CodeObjectDecl, Export};
 use crate::ir::{CodeObject, TemplateData};
@@ -27,9 +27,7 @@ impl BrianTemplate for SynapsesPushSpikes {
     }
 
     fn check(&self, _: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
-        if co.eventspace.is_none() {
-            return Err(missing(co, "an event space", path, "eventspace"));
-        }
+        super::check_eventspace(co, path)?;
         pathway::check(co, path)
     }
 

@@ -6,7 +6,7 @@
 //! and an after-run kernel; renders `threshold.cpp` / `.cu` and
 //! `threshold_after_run.cpp` / `.cu`.
 
-use super::{askama_pair, checked, main_phase, missing, needs_of, BrianTemplate, Need};
+use super::{askama_pair, checked, main_phase, needs_of, BrianTemplate, Need};
 use crate::diag::Result;
 use crate::dtype::Dtype;
 use crate::export::{CodeObjectDecl, Export};
@@ -33,10 +33,7 @@ impl BrianTemplate for Threshold {
     }
 
     fn check(&self, _: &Export, co: &CodeObjectDecl, path: &str) -> Result<()> {
-        match co.eventspace {
-            None => Err(missing(co, "an event space", path, "eventspace")),
-            Some(_) => Ok(()),
-        }
+        super::check_eventspace(co, path)
     }
 
     fn data(&self, decl: &CodeObjectDecl) -> Result<TemplateData> {
