@@ -284,6 +284,7 @@ fn philox_matches_random123_known_answers_on_the_host() {
         "philox_matches_random123_known_answers_on_the_host",
         &program,
         common::cxx_required(),
+        &[],
     ) else {
         return;
     };

@@ -17,10 +17,19 @@ mod common;
 /// Compiles and runs `main_body` after the support header; None when there is
 /// no compiler outside CI. Output: `key value` lines.
 fn run_host(test: &str, main_body: &str) -> Option<BTreeMap<String, f64>> {
+    run_host_with(test, main_body, &[])
+}
+
+/// [`run_host`] with extra compiler flags.
+fn run_host_with(
+    test: &str,
+    main_body: &str,
+    extra: &[&str],
+) -> Option<BTreeMap<String, f64>> {
     let program = format!(
         "{SUPPORT_HEADER}\n#include <cstdio>\n#include <vector>\n#include <algorithm>\nint main() {{\n{main_body}\n    return 0;\n}}\n"
     );
-    let text = common::run_host_cpp(test, &program, common::cxx_required())?;
+    let text = common::run_host_cpp(test, &program, common::cxx_required(), extra)?;
     Some(
         text.lines()
             .filter_map(|l| l.split_once(' '))
@@ -29,9 +38,38 @@ fn run_host(test: &str, main_body: &str) -> Option<BTreeMap<String, f64>> {
     )
 }
 
+/// The look-ahead blocks are computed by AVX-512 or AVX2 intrinsics where the
+/// machine has them, else by a portable loop: each path, forced by turning the
+/// wider units off, gives brisk_rng_make's numbers.
 #[test]
 fn look_ahead_blocks_give_the_same_numbers() {
-    let body = r#"
+    // (flags, the widest lanes that path may use)
+    let paths: [(&[&str], f64); 3] = [
+        (&[], 16.0),
+        (&["-mno-avx512f"], 8.0),
+        (&["-mno-avx512f", "-mno-avx2"], 0.0),
+    ];
+    // The flags exist only for x86-64 compilers; elsewhere the default path runs.
+    let forced = if cfg!(target_arch = "x86_64") { 3 } else { 1 };
+    for (flags, widest) in paths.into_iter().take(forced) {
+        let Some(out) = run_host_with(
+            "look_ahead_blocks_give_the_same_numbers",
+            LOOK_AHEAD_BODY,
+            flags,
+        ) else {
+            return;
+        };
+        assert!(out["lanes"] <= widest, "{flags:?}: {} lanes", out["lanes"]);
+        assert_eq!(out["checked"], 120_000.0);
+        assert_eq!(
+            out["mismatches"], 0.0,
+            "the look-ahead path ({flags:?}, {} lanes) draws other numbers than brisk_rng_make",
+            out["lanes"]
+        );
+    }
+}
+
+const LOOK_AHEAD_BODY: &str = r#"
     long checked = 0, mismatches = 0;
     const uint64_t seeds[2] = {0ULL, 0x123456789ABCULL};
     const uint64_t streams[3] = {0ULL, 1ULL, 0x100000002ULL};
@@ -58,17 +96,13 @@ fn look_ahead_blocks_give_the_same_numbers() {
             checked += 1;
         }
     }
+#ifdef BRISK_LANES
+    std::printf("lanes %d\n", BRISK_LANES);
+#else
+    std::printf("lanes 0\n");
+#endif
     std::printf("checked %ld\nmismatches %ld\n", checked, mismatches);
 "#;
-    let Some(out) = run_host("look_ahead_blocks_give_the_same_numbers", body) else {
-        return;
-    };
-    assert_eq!(out["checked"], 120_000.0);
-    assert_eq!(
-        out["mismatches"], 0.0,
-        "the look-ahead path draws other numbers than brisk_rng_make"
-    );
-}
 
 #[test]
 fn randn_is_a_standard_normal() {

@@ -164,6 +164,7 @@ struct BriskRng {
     int has_first;
     double first_normal; // brisk_randn's first attempt on draw 0, when accepted
     int has_first_normal;
+    double first_uniform; // brisk_rand's value of draw 0, when has_first
 };
 
 BRISK_FN void brisk_philox(uint32_t c[4], uint32_t k0, uint32_t k1) {
@@ -213,36 +214,146 @@ BRISK_FN void brisk_rng_next(BriskRng* r, uint32_t out[4]) {
     brisk_philox(out, r->k0, r->k1);
 }
 
-// Draw 0 of BRISK_AHEAD consecutive elements, computed in one loop the C++
-// compiler vectorises (Philox is ten rounds of dependent multiplies: one
-// element at a time it is latency-bound). The element loops of stateupdate
-// and threshold on the CPU fill it every BRISK_AHEAD elements; the numbers
-// are the same as brisk_rng_make's.
+// Draw 0 of BRISK_AHEAD consecutive elements, computed round by round over
+// the whole block (Philox is ten rounds of dependent multiplies: one element
+// at a time it is latency-bound; a block of independent elements keeps the
+// multipliers busy). With AVX-512 or AVX2 (the C++ target compiles with
+// -march=native) the rounds are written in intrinsics: 32x32->64-bit products
+// of the even and odd lanes, the high and low words blended back. Every path
+// computes brisk_philox exactly (integer arithmetic), so the numbers are the
+// same as brisk_rng_make's on every machine and on the GPU.
 #define BRISK_AHEAD 64
 struct BriskRngBlocks {
     uint32_t w[4][BRISK_AHEAD];
+    double uniform[BRISK_AHEAD]; // brisk_u01(w[0], w[1]): brisk_rand of draw 0
     // Filled by brisk_rng_prefetch_normal (normal.h) when the code draws randn().
     int normals;
     double normal[BRISK_AHEAD];
     int normal_ok[BRISK_AHEAD];
 };
-BRISK_FN void brisk_rng_prefetch(BriskRngBlocks* b, uint64_t seed, uint64_t stream, int64_t first) {
-    for (int k = 0; k < BRISK_AHEAD; ++k) {
-        uint32_t c[4] = {(uint32_t)(first + k), 0u, (uint32_t)stream, (uint32_t)(stream >> 32)};
-        brisk_philox(c, (uint32_t)seed, (uint32_t)(seed >> 32));
-        b->w[0][k] = c[0];
-        b->w[1][k] = c[1];
-        b->w[2][k] = c[2];
-        b->w[3][k] = c[3];
-    }
+// 53-bit uniform in [0, 1) from two words.
+BRISK_FN double brisk_u01(uint32_t a, uint32_t b) {
+    return ((a >> 5) * 67108864.0 + (b >> 6)) / 9007199254740992.0;
+}
+// brisk_rand's value of each element's draw 0 (a loop the compiler
+// vectorises); no normals yet.
+BRISK_FN void brisk_rng_fill_uniform(BriskRngBlocks* b) {
+    for (int k = 0; k < BRISK_AHEAD; ++k) b->uniform[k] = brisk_u01(b->w[0][k], b->w[1][k]);
     b->normals = 0;
 }
+#if !defined(__CUDACC__) && defined(__AVX512F__)
+#include <immintrin.h>
+#define BRISK_LANES 16
+typedef __m512i BriskLanes;
+static inline BriskLanes brisk_lanes_set(uint32_t v) { return _mm512_set1_epi32((int)v); }
+static inline BriskLanes brisk_lanes_iota(uint32_t v) {
+    return _mm512_add_epi32(_mm512_set1_epi32((int)v), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+// (hi, lo) words of m * x for each 32-bit lane of x.
+static inline void brisk_lanes_mul(BriskLanes x, uint32_t m, BriskLanes* hi, BriskLanes* lo) {
+    const __m512i mm = _mm512_set1_epi64((long long)m);
+    const __m512i even = _mm512_mul_epu32(x, mm), odd = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), mm);
+    *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+    *lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+static inline BriskLanes brisk_lanes_xor3(BriskLanes a, BriskLanes b, BriskLanes c) {
+    return _mm512_ternarylogic_epi32(a, b, c, 0x96);
+}
+static inline void brisk_lanes_store(uint32_t* p, BriskLanes v) { _mm512_storeu_si512((void*)p, v); }
+#elif !defined(__CUDACC__) && defined(__AVX2__)
+#include <immintrin.h>
+#define BRISK_LANES 8
+typedef __m256i BriskLanes;
+static inline BriskLanes brisk_lanes_set(uint32_t v) { return _mm256_set1_epi32((int)v); }
+static inline BriskLanes brisk_lanes_iota(uint32_t v) {
+    return _mm256_add_epi32(_mm256_set1_epi32((int)v), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+static inline void brisk_lanes_mul(BriskLanes x, uint32_t m, BriskLanes* hi, BriskLanes* lo) {
+    const __m256i mm = _mm256_set1_epi64x((long long)m);
+    const __m256i even = _mm256_mul_epu32(x, mm), odd = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), mm);
+    *hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+    *lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+static inline BriskLanes brisk_lanes_xor3(BriskLanes a, BriskLanes b, BriskLanes c) {
+    return _mm256_xor_si256(_mm256_xor_si256(a, b), c);
+}
+static inline void brisk_lanes_store(uint32_t* p, BriskLanes v) { _mm256_storeu_si256((__m256i*)p, v); }
+#endif
+
+#ifdef BRISK_LANES
+static inline void brisk_rng_prefetch(BriskRngBlocks* b, uint64_t seed, uint64_t stream, int64_t first) {
+    enum { G = BRISK_AHEAD / BRISK_LANES };
+    BriskLanes c0[G], c1[G], c2[G], c3[G];
+    for (int g = 0; g < G; ++g) {
+        c0[g] = brisk_lanes_iota((uint32_t)(first + g * BRISK_LANES));
+        c1[g] = brisk_lanes_set(0u);
+        c2[g] = brisk_lanes_set((uint32_t)stream);
+        c3[g] = brisk_lanes_set((uint32_t)(stream >> 32));
+    }
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int round = 0; round < 10; ++round) {
+        if (round > 0) {
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+        const BriskLanes K0 = brisk_lanes_set(k0), K1 = brisk_lanes_set(k1);
+        for (int g = 0; g < G; ++g) {
+            BriskLanes hi0, lo0, hi1, lo1;
+            brisk_lanes_mul(c0[g], 0xD2511F53u, &hi0, &lo0);
+            brisk_lanes_mul(c2[g], 0xCD9E8D57u, &hi1, &lo1);
+            c0[g] = brisk_lanes_xor3(hi1, c1[g], K0);
+            c2[g] = brisk_lanes_xor3(hi0, c3[g], K1);
+            c1[g] = lo1;
+            c3[g] = lo0;
+        }
+    }
+    for (int g = 0; g < G; ++g) {
+        brisk_lanes_store(&b->w[0][g * BRISK_LANES], c0[g]);
+        brisk_lanes_store(&b->w[1][g * BRISK_LANES], c1[g]);
+        brisk_lanes_store(&b->w[2][g * BRISK_LANES], c2[g]);
+        brisk_lanes_store(&b->w[3][g * BRISK_LANES], c3[g]);
+    }
+    brisk_rng_fill_uniform(b);
+}
+#else
+BRISK_FN void brisk_rng_prefetch(BriskRngBlocks* b, uint64_t seed, uint64_t stream, int64_t first) {
+    uint32_t* c0 = b->w[0];
+    uint32_t* c1 = b->w[1];
+    uint32_t* c2 = b->w[2];
+    uint32_t* c3 = b->w[3];
+    for (int k = 0; k < BRISK_AHEAD; ++k) {
+        c0[k] = (uint32_t)(first + k);
+        c1[k] = 0u;
+        c2[k] = (uint32_t)stream;
+        c3[k] = (uint32_t)(stream >> 32);
+    }
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int round = 0; round < 10; ++round) {
+        if (round > 0) {
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+        for (int k = 0; k < BRISK_AHEAD; ++k) {
+            const uint64_t p0 = (uint64_t)0xD2511F53u * c0[k];
+            const uint64_t p1 = (uint64_t)0xCD9E8D57u * c2[k];
+            const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[k] ^ k0;
+            const uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3[k] ^ k1;
+            c1[k] = (uint32_t)p1;
+            c3[k] = (uint32_t)p0;
+            c0[k] = n0;
+            c2[k] = n2;
+        }
+    }
+    brisk_rng_fill_uniform(b);
+}
+#endif
 // The generator of `element`; its block must be in `b` (filled from a
 // multiple of BRISK_AHEAD at or below `element`).
 BRISK_FN BriskRng brisk_rng_from_blocks(const BriskRngBlocks* b, uint64_t seed, uint64_t stream, int64_t element) {
     BriskRng r = brisk_rng_make(seed, stream, (uint32_t)element);
-    const int k = (int)(element % BRISK_AHEAD);
+    const int k = (int)((uint64_t)element % BRISK_AHEAD);
     for (int q = 0; q < 4; ++q) r.first[q] = b->w[q][k];
+    r.first_uniform = b->uniform[k];
     r.has_first = 1;
     if (b->normals && b->normal_ok[k]) {
         r.first_normal = b->normal[k];
@@ -251,12 +362,13 @@ BRISK_FN BriskRng brisk_rng_from_blocks(const BriskRngBlocks* b, uint64_t seed, 
     return r;
 }
 
-// 53-bit uniform in [0, 1) from two words.
-BRISK_FN double brisk_u01(uint32_t a, uint32_t b) {
-    return ((a >> 5) * 67108864.0 + (b >> 6)) / 9007199254740992.0;
-}
 
 BRISK_FN double brisk_rand(BriskRng* r) {
+    if (r->has_first) {
+        r->has_first = 0;
+        r->c1 += 1;
+        return r->first_uniform;
+    }
     uint32_t w[4];
     brisk_rng_next(r, w);
     return brisk_u01(w[0], w[1]);

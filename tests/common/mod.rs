@@ -15,8 +15,14 @@ pub fn cxx_required() -> bool {
 
 /// Compiles `program` with `$CXX` (else `c++`), runs it and returns its
 /// stdout. Without a compiler: None after a skip message, or a failure when
-/// `required`.
-pub fn run_host_cpp(test: &str, program: &str, required: bool) -> Option<String> {
+/// `required`. `extra` flags come after Brisk's (e.g. `-mno-avx2`, to take support.h's
+/// portable paths on a machine that has the vector units).
+pub fn run_host_cpp(
+    test: &str,
+    program: &str,
+    required: bool,
+    extra: &[&str],
+) -> Option<String> {
     let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("host.cpp");
@@ -27,6 +33,7 @@ pub fn run_host_cpp(test: &str, program: &str, required: bool) -> Option<String>
         .filter(|f| !matches!(**f, "-shared" | "-fPIC"));
     let compiled = match Command::new(&cxx)
         .args(flags)
+        .args(extra)
         .arg("-o")
         .arg(&exe)
         .arg(&src)
