@@ -16,6 +16,14 @@ mushroom body's Kenyon cells) or N synapses (STDP).
 | `brunel_hakim_heterog` | the same with delays uniform in [0, 4] ms (and the paper's input for a similar regime) |
 | `stdp` | N Poisson inputs at 15 Hz onto N/1000 LIF neurons, 1000 each, event-driven STDP (Song, Abbott & Miller) |
 | `mushroom_body` | 100 projection neurons (spike generator) -> N Kenyon cells (Traub-Miles HH) -> 100 output cells with STDP |
+
+Added for the CPU benchmark (`scripts/bench-paper --preset cpu`), not in the paper:
+
+| name | network |
+|---|---|
+| `cuba` | Brian's CUBA example: N LIF neurons, 80% excitatory, p = 0.02, `ge += we` / `gi += wi` |
+| `stdp_all_to_all` | N Poisson inputs at 15 Hz onto N/1000 LIF neurons, all to all, the STDP rule above |
+| `poisson_delays` | N Poisson inputs at 15 Hz onto N/1000 LIF neurons, one synapse per input, delays uniform in [0, 5] ms |
 """
 
 import numpy as np
@@ -117,8 +125,9 @@ def build_brunel_hakim_heterog(N):
     return _brunel_hakim(N, heterog=True)
 
 
-def build_stdp(N):
-    """N synapses: N Poisson inputs, N/1000 neurons with 1000 contiguous inputs each."""
+def build_stdp(N, all_to_all=False):
+    """N synapses: N Poisson inputs, N/1000 neurons with 1000 contiguous inputs each
+    (`all_to_all`: N * N/1000 synapses, every input onto every neuron)."""
     K = 1000
     N = max(K, (N // K) * K)
     taum, taupre, taupost, taue = 10 * ms, 20 * ms, 20 * ms, 5 * ms
@@ -140,8 +149,48 @@ def build_stdp(N):
                  w = clip(w + Apost, 0, gmax)""",
                  on_post="""Apost += dApost
                  w = clip(w + Apre, 0, gmax)""", namespace=ns)
-    S.connect("i < (j + 1)*K and i >= j*K")
+    if all_to_all:
+        S.connect()
+    else:
+        S.connect("i < (j + 1)*K and i >= j*K")
     S.w = "rand()*gmax"
+    return N + N // K, N * (N // K if all_to_all else 1), [inputs, neurons, S]
+
+
+def build_stdp_all_to_all(N):
+    return build_stdp(N, all_to_all=True)
+
+
+def build_cuba(N):
+    ns = dict(taum=20 * ms, taue=5 * ms, taui=10 * ms, Vt=-50 * mV, Vr=-60 * mV, El=-49 * mV,
+              we=(60 * 0.27 / 10) * mV, wi=(-20 * 4.5 / 10) * mV)
+    P = NeuronGroup(N, """dv/dt  = (ge+gi-(v-El))/taum : volt (unless refractory)
+                    dge/dt = -ge/taue : volt
+                    dgi/dt = -gi/taui : volt""",
+                    threshold="v>Vt", reset="v = Vr", refractory=5 * ms, method="exact", namespace=ns)
+    P.v = "Vr + rand() * (Vt - Vr)"
+    P.ge = 0 * mV
+    P.gi = 0 * mV
+    Ce = Synapses(P, P, on_pre="ge += we", namespace=ns)
+    Ci = Synapses(P, P, on_pre="gi += wi", namespace=ns)
+    Ce.connect("i<%d" % int(0.8 * N), p=0.02)
+    Ci.connect("i>=%d" % int(0.8 * N), p=0.02)
+    return N, int(round(N * N * 0.02)), [P, Ce, Ci]
+
+
+def build_poisson_delays(N):
+    """N Poisson inputs, each with one synapse onto one of N/1000 LIF neurons, delays uniform in [0, 5] ms."""
+    K = 1000
+    N = max(K, (N // K) * K)
+    ns = dict(taum=10 * ms, taue=5 * ms, Ee=0 * mV, vt=-54 * mV, vr=-60 * mV, El=-74 * mV, w=0.05)
+    inputs = PoissonGroup(N, rates=15 * Hz)
+    neurons = NeuronGroup(N // K, """dv/dt = (ge*(Ee - vr) + El - v)/taum : volt
+                                   dge/dt = -ge/taue : 1""",
+                          threshold="v > vt", reset="v = vr", method="exact", namespace=ns)
+    neurons.v = ns["vr"]
+    S = Synapses(inputs, neurons, on_pre="ge += w", namespace=ns)
+    S.connect(j="i // %d" % K)
+    S.delay = "5*ms*rand()"
     return N + N // K, N, [inputs, neurons, S]
 
 
@@ -215,4 +264,7 @@ MODELS = {
     "brunel_hakim_heterog": build_brunel_hakim_heterog,
     "stdp": build_stdp,
     "mushroom_body": build_mushroom_body,
+    "cuba": build_cuba,
+    "stdp_all_to_all": build_stdp_all_to_all,
+    "poisson_delays": build_poisson_delays,
 }

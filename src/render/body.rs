@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::ir::{AccessInfo, AssignOp, CodeObject, Index, Stmt, Symbol};
+use crate::ir::{AccessInfo, AssignOp, BinaryOp, CodeObject, Expr, ExprKind, Index, Stmt, Symbol};
 use crate::plan::BufferId;
 use crate::render::expr::{render, Names};
 
@@ -158,6 +158,13 @@ fn render_statement(stmt: &Stmt, names: &CoNames) -> Vec<String> {
             rhs(stmt, render(&stmt.expr, names))
         )];
     }
+    let plain_op = matches!(
+        stmt.op,
+        AssignOp::Assign | AssignOp::Declare | AssignOp::Add | AssignOp::Sub | AssignOp::Mul
+    );
+    if plain_op && stmt.branches.iter().all(|b| selectable(&b.expr)) {
+        return vec![render_select(stmt, names)];
+    }
     let mut lines = Vec::new();
     if stmt.op == AssignOp::Declare {
         lines.push(format!("{} {var};", stmt.dtype.local_type()));
@@ -179,6 +186,46 @@ fn render_statement(stmt: &Stmt, names: &CoNames) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Whether both sides of a boolean branch may be computed and one taken: no
+/// calls (random numbers would be drawn, and a function may be costly) and
+/// no integer division (`//`, `%`, `**` are calls on integers that may trap).
+fn selectable(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Name(_) => true,
+        ExprKind::Unary(_, e) => selectable(e),
+        ExprKind::Binary(op, a, b) => {
+            !matches!(op, BinaryOp::FloorDiv | BinaryOp::Mod | BinaryOp::Pow)
+                && selectable(a)
+                && selectable(b)
+        }
+        ExprKind::Call(..) => false,
+    }
+}
+
+/// A statement's boolean branches as one conditional expression
+/// (`x = b ? e1 : e2;`): the same value as Brian's `if`/`else`, without a
+/// branch, so that the element loops vectorise and a condition that changes
+/// from element to element costs no mispredictions.
+fn render_select(stmt: &Stmt, names: &CoNames) -> String {
+    let decl = if stmt.op == AssignOp::Declare {
+        let c = if stmt.constant { "const " } else { "" };
+        format!("{c}{} ", stmt.dtype.local_type())
+    } else {
+        String::new()
+    };
+    let last = stmt.branches.len() - 1;
+    let mut text = String::new();
+    for (i, branch) in stmt.branches.iter().enumerate() {
+        let value = format!("({})", rhs(stmt, render(&branch.expr, names)));
+        if i == last {
+            text.push_str(&value);
+        } else {
+            text.push_str(&format!("({}) ? {value} : ", branch_condition(branch)));
+        }
+    }
+    format!("{decl}{} {} {text};", stmt.var, assign_text(stmt.op))
 }
 
 /// The C condition of a boolean-simplification branch: `b1 && !b2`.

@@ -146,6 +146,11 @@ pub enum RngLines<'a> {
     Blocks,
     /// An element's generator from the prefetched blocks; `prefetch` fills them.
     Ahead { prefetch: &'a str },
+    /// `prefetch` filling the blocks for the elements from `_base` (a multiple
+    /// of `BRISK_AHEAD`), before a loop over them.
+    Fill { prefetch: &'a str },
+    /// An element's generator from blocks filled by `Fill`.
+    FromBlocks,
 }
 
 /// The C of `lines` (`templates/common/rng.txt`).
@@ -154,6 +159,8 @@ pub fn rng(lines: RngLines<'_>) -> Result<String> {
         RngLines::Make(stream) => ("make", stream, ""),
         RngLines::Blocks => ("blocks", "", ""),
         RngLines::Ahead { prefetch } => ("ahead", "", prefetch),
+        RngLines::Fill { prefetch } => ("fill", "", prefetch),
+        RngLines::FromBlocks => ("from", "", ""),
     };
     Rng {
         kind,

@@ -55,6 +55,10 @@ pub struct KernelView {
     /// numbers are `rng_vector`'s; only the loop shape differs.
     pub rng_blocks: String,
     pub rng_vector_ahead: String,
+    /// The same in two parts, for loops over blocks of `BRISK_AHEAD` elements
+    /// from `_base`: the fill before a block, an element's generator in it.
+    pub rng_fill: String,
+    pub rng_from_blocks: String,
     /// Event space pointer (threshold, reset, spikemonitor, ratemonitor).
     pub events: String,
     /// Size of the source group (event space length - 1).
@@ -283,6 +287,8 @@ impl KernelView {
                     "brisk_rng_prefetch"
                 };
                 view.rng_vector_ahead = functions::rng(RngLines::Ahead { prefetch })?;
+                view.rng_fill = functions::rng(RngLines::Fill { prefetch })?;
+                view.rng_from_blocks = functions::rng(RngLines::FromBlocks)?;
             }
         }
         if let Some(block) = condition_block {

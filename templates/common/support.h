@@ -24,6 +24,7 @@ typedef unsigned long long uint64_t;
 #include <cstdint>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <csignal>
 using std::abs;
 #endif

@@ -1,5 +1,7 @@
 // threshold: spiking elements, in ascending order, into the event space
 // (a chunk [lo, hi) of a split kernel: into its own range, then -1; runtime::cpu compacts)
+// In blocks of BRISK_AHEAD elements: the conditions first, in a loop the
+// compiler vectorises, then the block's events in order.
 {% include "cpp/_head.cpp" %}
     const int64_t _N = {{ k.size_expr }};
     const int64_t _hi = _a.hi < _N ? _a.hi : _N;
@@ -9,22 +11,39 @@
 {{ k.scalar_code|block(1) }}
     int64_t _count = _a.lo;
 {{ k.rng_blocks|block(1) }}
-    for (int64_t _idx = _a.lo; _idx < _hi; _idx++)
+    for (int64_t _base = _a.lo; _base < _hi; _base += BRISK_AHEAD)
     {
-        bool _flag;
+        const int64_t _end = _hi - _base < BRISK_AHEAD ? _hi : _base + BRISK_AHEAD;
+        // bytes, not bool: the compiler vectorises a loop that stores bytes
+        unsigned char _flags[BRISK_AHEAD];
+        if (_end - _base < BRISK_AHEAD)
+            for (int _k = 0; _k < BRISK_AHEAD; _k++) _flags[_k] = 0;
+{{ k.rng_fill|block(2) }}
+        for (int64_t _idx = _base; _idx < _end; _idx++)
         {
             const int64_t _vectorisation_idx = _idx;
-{{ k.rng_vector_ahead|block(3) }}
+{{ k.rng_from_blocks|block(3) }}
 {{ k.vector_code|block(3) }}
-            _flag = _cond;
+            _flags[_idx - _base] = _cond;
         }
-        if (_flag)
+        // eight flags at a time: most elements do not spike
+        for (int _w = 0; _w < BRISK_AHEAD; _w += 8)
         {
-            _events[_count++] = (int32_t)_idx;
+            uint64_t _word;
+            memcpy(&_word, _flags + _w, 8);
+            if (_word == 0)
+                continue;
+            for (int64_t _idx = _base + _w; _idx < _base + _w + 8; _idx++)
+            {
+                if (_flags[_idx - _base])
+                {
+                    _events[_count++] = (int32_t)_idx;
 {%- if k.uses_refractory %}
-            {{ k.not_refractory }}[_idx] = false;
-            {{ k.lastspike }}[_idx] = _a.t;
+                    {{ k.not_refractory }}[_idx] = false;
+                    {{ k.lastspike }}[_idx] = _a.t;
 {%- endif %}
+                }
+            }
         }
     }
     if (_a.lo == 0 && _hi == _N)
