@@ -136,14 +136,14 @@ pub fn build_device(
             timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();
             // (a target without fusion has no fused kernels: `Target::fuses`)
-            let cpp: Vec<(Option<String>, plan::Split)> = prepared
+            let cpp: Vec<(Option<String>, plan::Split, u64)> = prepared
                 .plan
                 .kernels
                 .iter()
                 .map(|k| {
                     let symbol = (k.phase != plan::Phase::Fused || program.target.fuses())
                         .then(|| k.symbol.clone());
-                    (symbol, k.split)
+                    (symbol, k.split, k.weight)
                 })
                 .collect();
             Box::new(cpu::CpuDevice::load(&lib, &cpp)?)

@@ -169,6 +169,7 @@ fn add_fusion(plan: &mut Plan, code_objects: &[CodeObject], parts: fusion::Parts
         then: None,
         last_block_stores: false,
         split: Split::Whole,
+        weight: 1,
     });
     plan.fusions.push(fusion::Fusion {
         kernel: KernelId(plan.kernels.len() - 1),
@@ -333,6 +334,7 @@ fn add_step(export: &Export, plan: &mut Plan) -> Result<()> {
         then: None,
         last_block_stores: false,
         split: Split::Whole,
+        weight: 1,
     });
     plan.step = StepPlan {
         state,

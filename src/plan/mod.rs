@@ -275,6 +275,12 @@ pub struct PathwayPlan {
     pub by_source: BufferId,
     /// int32: the delay (steps) of each entry of `by_source`.
     pub by_source_delay: BufferId,
+    /// uint64 per source: bit `d % 64` set when the source has a synapse of
+    /// delay `d` (steps). The C++ walk of the spike history skips a source's
+    /// spike at a delay it has no synapse of with one test, rather than a
+    /// search of its synapses: with heterogeneous delays and few synapses per
+    /// source, most (spike, delay) pairs it visits deliver nothing.
+    pub by_source_delays: BufferId,
     /// int64 per carried step + 1, and the carried synapses (spikes pending
     /// when the run started, in Brian's queue order).
     pub carry_start: BufferId,
@@ -291,13 +297,14 @@ pub struct PathwayPlan {
 impl PathwayPlan {
     /// The buffers that hold the queue between runs (what `store()` keeps and a
     /// live session carries into a rebuilt program).
-    pub fn queue_buffers(&self) -> [BufferId; 7] {
+    pub fn queue_buffers(&self) -> [BufferId; 8] {
         [
             self.history,
             self.state,
             self.by_source_start,
             self.by_source,
             self.by_source_delay,
+            self.by_source_delays,
             self.carry_start,
             self.carry,
         ]
@@ -419,6 +426,12 @@ pub struct Kernel {
     pub last_block_stores: bool,
     /// How the C++ target runs it over its elements.
     pub split: Split,
+    /// The C++ target's estimate of one element's work, in units of a few
+    /// arithmetic operations (`plan::kernels::element_weight`): a split
+    /// kernel's chunks hold at least `BRISK_SPLIT_MIN / weight` elements, so
+    /// that costly elements (Hodgkin-Huxley's exponentials) share out at sizes
+    /// where cheap ones (a LIF neuron) do not repay the hand-over.
+    pub weight: u64,
 }
 
 /// How the C++ target runs a kernel over its elements (CUDA: its launch shape).

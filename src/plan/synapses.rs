@@ -216,6 +216,12 @@ pub fn add_buffers(plan: &mut Plan, co: &CodeObject) -> Result<()> {
         ),
         by_source: add_internal(plan, format!("_by_source_{name}"), Dtype::Int32, 0),
         by_source_delay: add_internal(plan, format!("_by_source_delay_{name}"), Dtype::Int32, 0),
+        by_source_delays: add_internal(
+            plan,
+            format!("_by_source_delays_{name}"),
+            Dtype::Uint64,
+            num_sources.max(1),
+        ),
         carry_start: add_internal(plan, format!("_carry_start_{name}"), Dtype::Int64, 1),
         carry: add_internal(plan, format!("_carry_{name}"), Dtype::Int32, 0),
         by_target: None,

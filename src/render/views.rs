@@ -202,6 +202,7 @@ pub struct SynView {
     pub by_source_start: String,
     pub by_source: String,
     pub by_source_delay: String,
+    pub by_source_delays: String,
     pub carry_start: String,
     pub carry: String,
     pub num_sources: u64,

@@ -22,7 +22,7 @@ use crate::plan::{BufferId, KernelId, Launch, Split, SPLIT_ALIGN};
 use crate::runtime::compile_log::{compile_failure, Compiler};
 use crate::runtime::{cache, BriskArgs, Device, StepArgs};
 
-use crate::runtime::pool::{KernelFn, Pool};
+use crate::runtime::pool::{Chunks, KernelFn, Pool};
 
 /// Threads the C++ target runs split kernels on: `BRISK_THREADS` (a whole
 /// number from 1), else every core the process may use.
@@ -42,29 +42,28 @@ pub fn threads() -> Result<usize> {
     }
 }
 
-/// Fewest elements a chunk of a split kernel gets (`BRISK_SPLIT_MIN`, default
-/// 4096, rounded up to [`SPLIT_ALIGN`]): below that, a thread's share costs
-/// less than handing it over.
+/// The least work a chunk of a split kernel gets, in elements of weight 1
+/// ([`crate::plan::Kernel::weight`]; `BRISK_SPLIT_MIN`, default 4096, about
+/// two microseconds): below that, a thread's share costs less than handing
+/// it over (about half a microsecond on the 2-core machine of the
+/// benchmarks).
 fn split_min() -> u64 {
     std::env::var("BRISK_SPLIT_MIN")
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(4096)
         .max(1)
-        .next_multiple_of(SPLIT_ALIGN)
 }
 
 /// The chunks `[lo, hi)` of `n` elements for `threads` threads: at most one
 /// per thread, each at least `min` elements (but the last), starting at
 /// multiples of [`SPLIT_ALIGN`].
-pub fn chunks(n: u64, threads: usize, min: u64) -> Vec<(u64, u64)> {
+pub fn chunks(n: u64, threads: usize, min: u64) -> Chunks {
     let per = n
         .div_ceil(threads.max(1) as u64)
         .max(min)
         .next_multiple_of(SPLIT_ALIGN);
-    (0..n.div_ceil(per).max(1))
-        .map(|k| (k * per, ((k + 1) * per).min(n)))
-        .collect()
+    Chunks { n, per }
 }
 
 /// Puts together the events the chunks `parts` of a split threshold wrote into
@@ -72,7 +71,11 @@ pub fn chunks(n: u64, threads: usize, min: u64) -> Vec<(u64, u64)> {
 /// chunk's events from the start of its range, ended by -1 unless they fill
 /// it. Moves them, in chunk order, to the front and writes their count last:
 /// the event space one call over every element writes.
-pub fn compact_events(bytes: &mut [u8], n: usize, parts: &[(u64, u64)]) -> Result<()> {
+pub fn compact_events(
+    bytes: &mut [u8],
+    n: usize,
+    parts: impl IntoIterator<Item = (u64, u64)>,
+) -> Result<()> {
     if bytes.len() < 4 * (n + 1) {
         return Err(Error::internal(format!(
             "an event space of {} bytes for {n} elements",
@@ -83,7 +86,7 @@ pub fn compact_events(bytes: &mut [u8], n: usize, parts: &[(u64, u64)]) -> Resul
         i32::from_le_bytes([b[4 * k], b[4 * k + 1], b[4 * k + 2], b[4 * k + 3]])
     };
     let mut count = 0usize;
-    for &(lo, hi) in parts {
+    for (lo, hi) in parts {
         for j in lo as usize..(hi as usize).min(n) {
             let v = get(bytes, j);
             if v < 0 {
@@ -183,8 +186,9 @@ pub struct CpuDevice {
     timers: Vec<f64>,
     /// `read_async` copies not yet taken: (buffer, offset, bytes).
     reads: Vec<(usize, usize, usize)>,
-    /// Per kernel: how it runs over its elements.
-    splits: Vec<Split>,
+    /// Per kernel: how it runs over its elements, and its element weight
+    /// ([`crate::plan::Kernel::weight`]).
+    splits: Vec<(Split, u64)>,
     /// The threads split kernels run on (none: one thread).
     pool: Option<Pool>,
     threads: usize,
@@ -193,11 +197,12 @@ pub struct CpuDevice {
 
 impl CpuDevice {
     /// Loads the compiled library and looks up every kernel symbol, with how
-    /// the kernel is split. `None`: a kernel the C++ target does not generate
-    /// (launching it is an error). Split kernels run on [`threads`] threads.
-    pub fn load(library: &Path, symbols: &[(Option<String>, Split)]) -> Result<CpuDevice> {
+    /// the kernel is split and its element weight. `None`: a kernel the C++
+    /// target does not generate (launching it is an error). Split kernels run
+    /// on [`threads`] threads.
+    pub fn load(library: &Path, symbols: &[(Option<String>, Split, u64)]) -> Result<CpuDevice> {
         let threads = threads()?;
-        let pool = if threads > 1 && symbols.iter().any(|(_, s)| *s != Split::Whole) {
+        let pool = if threads > 1 && symbols.iter().any(|(_, s, _)| *s != Split::Whole) {
             Some(Pool::new(threads)?)
         } else {
             None
@@ -207,7 +212,7 @@ impl CpuDevice {
         let lib = unsafe { libloading::Library::new(library) }
             .map_err(|e| Error::runtime(format!("cannot load {}: {e}", library.display())))?;
         let mut kernels = Vec::with_capacity(symbols.len());
-        for (symbol, _) in symbols {
+        for (symbol, _, _) in symbols {
             let Some(symbol) = symbol else {
                 kernels.push(None);
                 continue;
@@ -231,7 +236,7 @@ impl CpuDevice {
             lens: Vec::new(),
             timers: Vec::new(),
             reads: Vec::new(),
-            splits: symbols.iter().map(|(_, s)| *s).collect(),
+            splits: symbols.iter().map(|(_, s, w)| (*s, *w)).collect(),
             pool,
             threads,
             split_min: split_min(),
@@ -378,7 +383,11 @@ impl Device for CpuDevice {
             })?;
         let a = BriskArgs::new(self.table.as_ptr() as u64, self.lens.as_ptr() as u64, args);
         super::guard::set_current(kernel);
-        let split = self.splits.get(kernel).copied().unwrap_or(Split::Whole);
+        let (split, weight) = self
+            .splits
+            .get(kernel)
+            .copied()
+            .unwrap_or((Split::Whole, 1));
         // the elements a split kernel's calls share out (`BriskArgs::lo..hi`)
         let total = match split {
             Split::Whole => None,
@@ -388,19 +397,21 @@ impl Device for CpuDevice {
         };
         let parts = match (&self.pool, total) {
             (Some(_), Some(total)) if total > 0 => {
-                chunks(total as u64, self.threads, self.split_min)
+                // at least split_min units of work per chunk
+                let min = (self.split_min / weight.max(1)).max(1);
+                Some(chunks(total as u64, self.threads, min))
             }
-            _ => Vec::new(),
+            _ => None,
         };
-        match &mut self.pool {
-            Some(pool) if parts.len() > 1 => {
+        match (&mut self.pool, parts) {
+            (Some(pool), Some(parts)) if parts.count() > 1 => {
                 // SAFETY: as for one call below, for each chunk's elements; the chunks of
                 // a split kernel read and write disjoint elements and no shared value (what
                 // the plan's `Split` promises, `test_threads.py` checks), and the tables
                 // `a` points at do not change while `run` waits for every chunk.
-                unsafe { pool.run(f, a, &parts) };
+                unsafe { pool.run(f, a, parts) };
                 if let Split::Events { events } = split {
-                    compact_events(self.bytes_mut(events.0)?, args.n as usize, &parts)?;
+                    compact_events(self.bytes_mut(events.0)?, args.n as usize, parts.iter())?;
                 }
             }
             _ => {
@@ -468,14 +479,14 @@ mod chunk_tests {
         // 10 elements in chunks [0, 4), [4, 8), [8, 10): events 1, 3 | none | 8, 9
         let raw: [i32; 11] = [1, 3, -1, 77, -1, 77, 77, 77, 8, 9, 77];
         let mut bytes: Vec<u8> = raw.iter().flat_map(|v| v.to_le_bytes()).collect();
-        compact_events(&mut bytes, 10, &[(0, 4), (4, 8), (8, 10)]).unwrap();
+        compact_events(&mut bytes, 10, [(0, 4), (4, 8), (8, 10)]).unwrap();
         let values: Vec<i32> = bytes
             .chunks_exact(4)
             .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
             .collect();
         assert_eq!(&values[..4], &[1, 3, 8, 9]);
         assert_eq!(values[10], 4);
-        assert!(compact_events(&mut bytes[..40], 10, &[(0, 10)]).is_err());
+        assert!(compact_events(&mut bytes[..40], 10, [(0, 10)]).is_err());
     }
 
     #[test]
@@ -483,7 +494,7 @@ mod chunk_tests {
         for n in [1u64, 63, 64, 65, 1000, 4096, 10_000, 100_003] {
             for threads in 1..=5 {
                 for min in [64, 4096] {
-                    let c = chunks(n, threads, min);
+                    let c: Vec<(u64, u64)> = chunks(n, threads, min).iter().collect();
                     assert!(c.len() <= threads.max(1), "{n} {threads}: {c:?}");
                     assert_eq!(c.first().map(|c| c.0), Some(0));
                     assert_eq!(c.last().map(|c| c.1), Some(n));
@@ -497,7 +508,8 @@ mod chunk_tests {
                 }
             }
         }
-        assert_eq!(chunks(10_000, 2, 64), vec![(0, 5056), (5056, 10_000)]);
-        assert_eq!(chunks(1000, 4, 4096), vec![(0, 1000)]);
+        let all = |n, threads, min| chunks(n, threads, min).iter().collect::<Vec<_>>();
+        assert_eq!(all(10_000, 2, 64), vec![(0, 5056), (5056, 10_000)]);
+        assert_eq!(all(1000, 4, 4096), vec![(0, 1000)]);
     }
 }

@@ -105,6 +105,40 @@ impl BriskArgs {
             hi: step.n,
         }
     }
+
+    /// The fields as words (the worker pool hands them over in atomic words).
+    pub fn to_words(&self) -> [u64; 11] {
+        [
+            self.arrays,
+            self.sizes,
+            self.t.to_bits(),
+            self.dt.to_bits(),
+            self.timestep as u64,
+            self.seed,
+            self.stream,
+            self.n as u64,
+            self.step,
+            self.lo as u64,
+            self.hi as u64,
+        ]
+    }
+
+    /// The inverse of [`BriskArgs::to_words`].
+    pub fn from_words(w: [u64; 11]) -> BriskArgs {
+        BriskArgs {
+            arrays: w[0],
+            sizes: w[1],
+            t: f64::from_bits(w[2]),
+            dt: f64::from_bits(w[3]),
+            timestep: w[4] as i64,
+            seed: w[5],
+            stream: w[6],
+            n: w[7] as i64,
+            step: w[8],
+            lo: w[9] as i64,
+            hi: w[10] as i64,
+        }
+    }
 }
 
 /// Adds `seconds` to timer `slot` (see [`Device::launch_timed`]).

@@ -5,14 +5,20 @@
 //! once, on the calling thread and `threads - 1` workers, before [`Pool::run`]
 //! returns.
 //!
-//! A simulation step launches a few split kernels, each of some tens of
+//! A simulation step launches a few split kernels, some of a few
 //! microseconds, so a hand-over must cost far less than that: the workers
 //! wait for the next job by spinning on one atomic word for a while (about
 //! [`SPIN`] checks) before they sleep on a condition variable, and the
-//! calling thread takes chunks itself. Each job has a number (its epoch), and
-//! a chunk is taken by advancing a ticket that holds the epoch and the next
-//! chunk together, so a late worker can never take a chunk of a later job
-//! with the arguments of an earlier one.
+//! calling thread takes chunks itself. No lock is taken on the way: the job
+//! (the kernel and the addresses of its arguments and chunk list, which the
+//! caller keeps alive until every chunk is done) sits in atomic words beside
+//! the ticket, all in one cache line. Each job has a number (its epoch), and
+//! a chunk is taken by advancing the ticket, which holds the epoch and the
+//! next chunk together, so a late worker can never take a chunk of a later
+//! job with the arguments of an earlier one: a worker reads the job, then
+//! claims a chunk with a compare-and-swap of the ticket it read the job
+//! under; the caller writes the next job only after every chunk of this one
+//! is done, each claimed by such a swap before it (see [`Shared::work`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -27,43 +33,103 @@ pub type KernelFn = unsafe extern "C" fn(*const BriskArgs);
 /// Checks of the job word a waiting worker makes before it sleeps.
 const SPIN: u32 = 1 << 16;
 
-/// One kernel over chunks.
-#[derive(Clone, Copy)]
-struct Job {
-    f: KernelFn,
-    args: BriskArgs,
-    parts: *const (u64, u64),
-    count: usize,
-}
+/// Spins between two yields of the core (see [`worker`]).
+const YIELD_EVERY: u32 = 1 << 14;
 
-// SAFETY: a job's `args` carry the addresses of the device's pointer and size
-// tables and `parts` points at the caller's chunk list; `Pool::run` keeps both
-// alive and unchanged until every chunk is done (it waits for `done`), and the
-// chunks of one job touch disjoint elements (what the plan's `Split` promises),
-// so handing the job to other threads makes no data race.
-unsafe impl Send for Job {}
-
+/// What the workers share. The words of a hand-over sit in cache lines of
+/// their own by who writes them: the ticket (which the waiting workers read
+/// over and over), the job (written by the caller before the ticket, read
+/// once per worker), the count of finished chunks (which the caller reads
+/// over and over); so the caller's writes of the job do not each have to
+/// take the line back from the spinning workers.
 struct Shared {
     /// The epoch (high 32 bits) and the next chunk to take (low 32 bits).
-    ticket: AtomicU64,
+    ticket: Line<AtomicU64>,
+    /// The current job: its kernel (a `KernelFn`), the address of its
+    /// arguments (a `BriskArgs`), of its chunk list and the chunk count.
+    job: Line<JobWords>,
     /// Chunks of the current job finished.
-    done: AtomicUsize,
-    job: Mutex<Option<Job>>,
-    /// Workers asleep, and their wake-up call.
-    sleepers: Mutex<usize>,
+    done: Line<AtomicUsize>,
+    /// Workers asleep (changed under `sleep`), and their wake-up call.
+    sleepers: Line<AtomicUsize>,
+    sleep: Mutex<()>,
     wake: Condvar,
     stop: AtomicBool,
 }
 
+/// A value alone in its cache line.
+#[repr(align(64))]
+struct Line<T>(T);
+
+impl<T> std::ops::Deref for Line<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// A job in words: the kernel, its chunks and its arguments (copied, so that a
+/// worker reads them from this line and the next rather than from the
+/// caller's stack).
+#[derive(Default)]
+struct JobWords {
+    f: AtomicUsize,
+    n: AtomicU64,
+    per: AtomicU64,
+    count: AtomicUsize,
+    args: [AtomicU64; 11],
+}
+
+/// The chunks of a split launch: `[k * per, min((k + 1) * per, n))` for
+/// `k < count()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunks {
+    pub n: u64,
+    pub per: u64,
+}
+
+impl Chunks {
+    /// How many chunks (at least one, at most 2^32 - 1).
+    pub fn count(&self) -> usize {
+        (self.n.div_ceil(self.per.max(1)).max(1) as usize).min(0xFFFF_FFFF)
+    }
+
+    /// Chunk `k`.
+    pub fn get(&self, k: usize) -> (u64, u64) {
+        let lo = (k as u64).saturating_mul(self.per).min(self.n);
+        (lo, lo.saturating_add(self.per).min(self.n))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        (0..self.count()).map(|k| self.get(k))
+    }
+}
+
 impl Shared {
-    /// Takes and runs chunks of job `epoch` until none is left.
-    fn work(&self, epoch: u64, job: &Job) {
+    /// Takes and runs chunks of job `epoch` until none is left; returns how
+    /// many it ran. A worker counts each in `done`; the caller (`count_done`
+    /// false) counts its own.
+    fn work(&self, epoch: u64, count_done: bool) -> usize {
+        let mut ran = 0;
         loop {
             let t = self.ticket.load(Ordering::Acquire);
-            let k = (t & 0xFFFF_FFFF) as usize;
-            if t >> 32 != epoch || k >= job.count {
-                return;
+            if t >> 32 != epoch {
+                return ran;
             }
+            let k = (t & 0xFFFF_FFFF) as usize;
+            // Read under ticket `t` (acquired: the job's words were written before it);
+            // used only once the swap below proves `t` still current.
+            let count = self.job.count.load(Ordering::Relaxed);
+            if k >= count {
+                return ran;
+            }
+            let f = self.job.f.load(Ordering::Relaxed);
+            let chunks = Chunks {
+                n: self.job.n.load(Ordering::Relaxed),
+                per: self.job.per.load(Ordering::Relaxed),
+            };
+            let words: [u64; 11] =
+                std::array::from_fn(|i| self.job.args[i].load(Ordering::Relaxed));
             if self
                 .ticket
                 .compare_exchange_weak(t, t + 1, Ordering::AcqRel, Ordering::Acquire)
@@ -71,15 +137,23 @@ impl Shared {
             {
                 continue;
             }
-            // SAFETY: `k < job.count` indexes the chunk list `Pool::run` keeps alive
-            // until `done` reaches `count`, which cannot happen before this chunk ends.
-            let (lo, hi) = unsafe { *job.parts.add(k) };
-            let mut args = job.args;
-            (args.lo, args.hi) = (lo as i64, hi as i64);
+            // The swap succeeded, so ticket `t` was current when it ran: chunk `k` of
+            // job `epoch` was not yet taken, so `done` had not reached `count`, and
+            // `Pool::run` (which writes the next job only after it does, and only after
+            // `done` acquires this worker's release below) had not replaced the words.
+            // SAFETY: `f` was stored from a `KernelFn` by `Pool::run`, and a function
+            // pointer round-trips through `usize`.
+            let f: KernelFn = unsafe { std::mem::transmute::<usize, KernelFn>(f) };
+            let mut a = BriskArgs::from_words(words);
+            let (lo, hi) = chunks.get(k);
+            (a.lo, a.hi) = (lo as i64, hi as i64);
             // SAFETY: the kernel reads the device's tables, alive for the job (see
-            // `Job`), over its own chunk's elements.
-            unsafe { (job.f)(&args) };
-            self.done.fetch_add(1, Ordering::AcqRel);
+            // `Pool::run`'s contract), over its own chunk's elements.
+            unsafe { f(&a) };
+            ran += 1;
+            if count_done {
+                self.done.fetch_add(1, Ordering::AcqRel);
+            }
         }
     }
 }
@@ -95,10 +169,11 @@ impl Pool {
     /// Starts `threads - 1` workers.
     pub fn new(threads: usize) -> Result<Pool> {
         let shared = Arc::new(Shared {
-            ticket: AtomicU64::new(0),
-            done: AtomicUsize::new(0),
-            job: Mutex::new(None),
-            sleepers: Mutex::new(0),
+            ticket: Line(AtomicU64::new(0)),
+            job: Line(JobWords::default()),
+            done: Line(AtomicUsize::new(0)),
+            sleepers: Line(AtomicUsize::new(0)),
+            sleep: Mutex::new(()),
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
         });
@@ -120,30 +195,41 @@ impl Pool {
         })
     }
 
-    /// Runs `f` over every chunk of `parts` (at most 2^32 - 1 of them), on this
-    /// thread and the workers; returns when all are done.
+    /// Runs `f` over every chunk of `chunks`, on this thread and the workers;
+    /// returns when all are done.
     ///
     /// # Safety
     /// `f` must be safe to call with `args` over each chunk's `lo..hi`, and
     /// over different chunks at once (they touch disjoint memory); what
     /// `args` points at must stay valid until `run` returns.
-    pub unsafe fn run(&mut self, f: KernelFn, args: BriskArgs, parts: &[(u64, u64)]) {
+    pub unsafe fn run(&mut self, f: KernelFn, args: BriskArgs, chunks: Chunks) {
         let s = &*self.shared;
         self.epoch = (self.epoch + 1) & 0xFFFF_FFFF;
-        let job = Job {
-            f,
-            args,
-            parts: parts.as_ptr(),
-            count: parts.len().min(0xFFFF_FFFF),
-        };
-        *s.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(job);
-        s.done.store(0, Ordering::Release);
-        s.ticket.store(self.epoch << 32, Ordering::Release);
-        if *s.sleepers.lock().unwrap_or_else(|e| e.into_inner()) > 0 {
+        s.job.f.store(f as usize, Ordering::Relaxed);
+        s.job.n.store(chunks.n, Ordering::Relaxed);
+        s.job.per.store(chunks.per, Ordering::Relaxed);
+        for (word, value) in s.job.args.iter().zip(args.to_words()) {
+            word.store(value, Ordering::Relaxed);
+        }
+        let count = chunks.count();
+        s.job.count.store(count, Ordering::Relaxed);
+        s.done.store(0, Ordering::Relaxed);
+        // Publishes the words above to whoever acquires this ticket; chunk 0 is this
+        // thread's, taken without a swap.
+        s.ticket.store((self.epoch << 32) | 1, Ordering::Release);
+        // A worker that counted itself asleep just now may be missed: then this thread
+        // runs every chunk itself, and the next job wakes it.
+        if s.sleepers.load(Ordering::Relaxed) > 0 {
+            let _asleep = s.sleep.lock().unwrap_or_else(|e| e.into_inner());
             s.wake.notify_all();
         }
-        s.work(self.epoch, &job);
-        while s.done.load(Ordering::Acquire) < job.count {
+        let mut a = args;
+        let (lo, hi) = chunks.get(0);
+        (a.lo, a.hi) = (lo as i64, hi as i64);
+        // SAFETY: the caller's contract, for chunk 0.
+        unsafe { f(&a) };
+        let mine = 1 + s.work(self.epoch, false);
+        while s.done.load(Ordering::Acquire) + mine < count {
             std::hint::spin_loop();
         }
     }
@@ -151,17 +237,14 @@ impl Pool {
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Release);
-        self.shared
-            .ticket
-            .store(((self.epoch + 1) & 0xFFFF_FFFF) << 32, Ordering::Release);
+        let s = &*self.shared;
+        s.stop.store(true, Ordering::SeqCst);
+        s.job.count.store(0, Ordering::Relaxed);
+        s.ticket
+            .store(((self.epoch + 1) & 0xFFFF_FFFF) << 32, Ordering::SeqCst);
         {
-            let _asleep = self
-                .shared
-                .sleepers
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            self.shared.wake.notify_all();
+            let _asleep = s.sleep.lock().unwrap_or_else(|e| e.into_inner());
+            s.wake.notify_all();
         }
         for w in self.workers.drain(..) {
             let _ = w.join();
@@ -185,28 +268,25 @@ fn worker(s: &Shared) {
                 // virtual CPU taken away, and waking it costs far more than the job;
                 // now and then the core goes to a thread that needs it, where there
                 // are more threads than cores)
-                if spins % 1024 == 0 {
+                if spins % YIELD_EVERY == 0 {
                     std::thread::yield_now();
                 }
                 continue;
             }
-            let mut asleep = s.sleepers.lock().unwrap_or_else(|e| e.into_inner());
-            *asleep += 1;
-            while s.ticket.load(Ordering::Acquire) >> 32 == seen && !s.stop.load(Ordering::Acquire)
-            {
-                asleep = s.wake.wait(asleep).unwrap_or_else(|e| e.into_inner());
+            let mut guard = s.sleep.lock().unwrap_or_else(|e| e.into_inner());
+            s.sleepers.fetch_add(1, Ordering::SeqCst);
+            while s.ticket.load(Ordering::SeqCst) >> 32 == seen && !s.stop.load(Ordering::SeqCst) {
+                guard = s.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
             }
-            *asleep -= 1;
+            s.sleepers.fetch_sub(1, Ordering::SeqCst);
+            drop(guard);
             spins = 0;
         };
         if s.stop.load(Ordering::Acquire) {
             return;
         }
         seen = epoch;
-        let job = *s.job.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(job) = job {
-            s.work(epoch, &job);
-        }
+        s.work(epoch, true);
     }
 }
 
@@ -232,11 +312,11 @@ mod tests {
         let args = BriskArgs::new(0, 0, &crate::runtime::StepArgs::default());
         for job in 0..2000i64 {
             SUM.store(0, Ordering::Relaxed);
-            let parts: Vec<(u64, u64)> = (0..5).map(|k| (k * 10, k * 10 + 10)).collect();
+            let parts = Chunks { n: 50, per: 10 };
             let mut a = args;
             a.n = job;
             // SAFETY: `add_range` reads only its arguments; the sum is atomic.
-            unsafe { pool.run(add_range, a, &parts) };
+            unsafe { pool.run(add_range, a, parts) };
             assert_eq!(
                 SUM.load(Ordering::Relaxed),
                 (0..50).sum::<i64>() + 5 * job * 1_000_000
@@ -246,5 +326,55 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    unsafe extern "C" fn nothing(_: *const BriskArgs) {}
+
+    /// A few microseconds of work per chunk.
+    unsafe extern "C" fn busy(a: *const BriskArgs) {
+        // SAFETY: the pool passes a valid `BriskArgs`.
+        let a = unsafe { &*a };
+        let mut x = a.lo as f64;
+        for _ in 0..2000 {
+            x = std::hint::black_box(x * 1.000001 + 0.5);
+        }
+        std::hint::black_box(x);
+    }
+
+    /// The cost of one hand-over (not a test: `cargo test --release -- --ignored
+    /// hand_over --nocapture` prints it).
+    #[test]
+    #[ignore]
+    fn hand_over() {
+        let mut pool = Pool::new(2).unwrap();
+        let args = BriskArgs::new(0, 0, &crate::runtime::StepArgs::default());
+        let parts = Chunks { n: 128, per: 64 };
+        for round in 0..3 {
+            let start = std::time::Instant::now();
+            for _ in 0..200_000 {
+                // SAFETY: `nothing` reads nothing.
+                unsafe { pool.run(nothing, args, parts) };
+            }
+            eprintln!("round {round}: {:.0} ns per job", start.elapsed().as_nanos() as f64 / 2e5);
+        }
+        let a = BriskArgs::new(0, 0, &crate::runtime::StepArgs::default());
+        let start = std::time::Instant::now();
+        for _ in 0..20_000 {
+            // SAFETY: `busy` reads only its arguments.
+            unsafe { busy(&a) };
+        }
+        let one = start.elapsed().as_nanos() as f64 / 2e4;
+        let start = std::time::Instant::now();
+        for _ in 0..20_000 {
+            // SAFETY: as above.
+            unsafe { pool.run(busy, args, parts) };
+        }
+        let two = start.elapsed().as_nanos() as f64 / 2e4;
+        eprintln!("one chunk alone {one:.0} ns; two chunks on two threads {two:.0} ns: {:.0} ns more", two - one);
     }
 }

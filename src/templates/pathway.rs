@@ -41,6 +41,7 @@ pub fn view(plan: &Plan, co: &CodeObject, view: &mut KernelView) -> Result<()> {
     s.by_source_start = pointer(plan, p.by_source_start);
     s.by_source = pointer(plan, p.by_source);
     s.by_source_delay = pointer(plan, p.by_source_delay);
+    s.by_source_delays = pointer(plan, p.by_source_delays);
     s.carry_start = pointer(plan, p.carry_start);
     s.carry = pointer(plan, p.carry);
     s.num_sources = p.num_sources;

@@ -329,6 +329,9 @@ impl Executor<'_> {
         self.replace(p.by_source, n as u64, &scratch)?;
         LittleEndian::write_i32_into(&tables.by_delay, &mut scratch);
         self.replace(p.by_source_delay, n as u64, &scratch)?;
+        let masks = tables.delay_masks();
+        let mask_bytes: Vec<u8> = masks.iter().flat_map(|m| m.to_le_bytes()).collect();
+        self.device.write(p.by_source_delays, 0, &mask_bytes)?;
         drop(scratch);
 
         let slots = max_d + 1;
@@ -676,6 +679,19 @@ impl DelayTables {
 }
 
 impl DelayTables {
+    /// Per source, bit `d % 64` for each delay `d` of its synapses
+    /// ([`crate::plan::PathwayPlan::by_source_delays`]).
+    fn delay_masks(&self) -> Vec<u64> {
+        self.start
+            .windows(2)
+            .map(|w| {
+                self.by_delay[w[0] as usize..w[1] as usize]
+                    .iter()
+                    .fold(0u64, |m, &d| m | 1u64 << (d.rem_euclid(64) as u32))
+            })
+            .collect()
+    }
+
     /// Orders each run of one source's synapses of one delay by `owner` of
     /// the synapse (stable: by synapse within an owner). Err: a synapse with
     /// no owner value.
@@ -719,6 +735,17 @@ mod tests {
         assert_eq!(t.by_source, vec![1, 0, 2, 3, 4]);
         assert_eq!(t.by_delay, vec![1, 1, 1, 2, 2]);
         assert_eq!(t.order_by(&[0, 0]), Err(2));
+    }
+
+    #[test]
+    fn delay_masks_have_a_bit_per_delay_of_each_source_modulo_64() {
+        // source 0: delays 1, 1, 2; source 1: none; source 2: delays 0 and 65 (bit 1)
+        let t = DelayTables {
+            start: vec![0, 3, 3, 5],
+            by_source: vec![0, 1, 2, 3, 4],
+            by_delay: vec![1, 1, 2, 0, 65],
+        };
+        assert_eq!(t.delay_masks(), vec![0b110, 0, 0b11]);
     }
 
     /// The tables by a plain sort on (source, delay, index).
