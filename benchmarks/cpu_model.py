@@ -33,7 +33,7 @@ CPU_PRESET = [("cuba", 4000, 1.0), ("cobahh_uncoupled", 4000, 1.0), ("brunel_hak
 # the code objects that run every step (the others build connectivity or set values)
 PER_STEP = {"stateupdate", "threshold", "reset", "synapses", "synapses_push_spikes", "spikemonitor",
             "statemonitor", "ratemonitor", "summed_variable", "spikegenerator"}
-SIZES = [32 << 10, 256 << 10, 2 << 20, 16 << 20, 128 << 20, 512 << 20]
+SIZES = [32 << 10, 256 << 10, 512 << 10, 1 << 20, 2 << 20, 4 << 20, 16 << 20, 128 << 20, 512 << 20]
 
 PROBE = r"""
 #include <chrono>
