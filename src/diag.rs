@@ -55,6 +55,8 @@ pub struct Error {
     /// ([`Error::in_kernel_of`]).
     #[serde(skip)]
     pub kernel: Option<String>,
+    /// The copy of a sweep it happened in (`brisk run --sweep`).
+    pub copy: Option<u64>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -71,7 +73,14 @@ impl Error {
             log: None,
             path: None,
             kernel: None,
+            copy: None,
         }
+    }
+
+    /// The error of copy `k` of a sweep.
+    pub fn in_copy(mut self, k: u64) -> Error {
+        self.copy.get_or_insert(k);
+        self
     }
     pub fn export(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Export, message)
@@ -145,6 +154,9 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(k) = self.copy {
+            write!(f, "in copy {k} of the sweep: ")?;
+        }
         let mut message = self.message.clone();
         if let Some(obj) = &self.object {
             message = format!("in Brian object '{obj}'");

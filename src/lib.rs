@@ -29,5 +29,6 @@ pub mod results;
 pub mod runtime;
 pub mod schedule;
 pub mod session;
+pub mod sweep;
 pub mod templates;
 pub mod validate;

@@ -48,6 +48,16 @@ enum Command {
         /// (a raw array, relative to the project folder); `timedarray.values=...`.
         #[arg(long = "run-arg", value_name = "NAME=VALUE")]
         run_args: Vec<String>,
+        /// Draw from random stream K (0: an ordinary run's numbers): what copy K
+        /// of a sweep draws.
+        #[arg(long, value_name = "K", default_value_t = 0)]
+        random_stream: u64,
+        /// Run a sweep: the JSON file lists the copies, each with its results
+        /// folder, run_args and random stream (`{"copies": [{"results": DIR,
+        /// "run_args": [...], "random_stream": K}, ...]}`); replaces --results,
+        /// --run-arg and --random-stream.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["results", "run_args", "random_stream"])]
+        sweep: Option<PathBuf>,
     },
     /// Write a portable bundle: the export, the generated CUDA and C++ and the run plan.
     Convert {
@@ -125,7 +135,19 @@ fn dispatch(command: Command) -> Result<()> {
             timings,
             compile_only,
             run_args,
-        } => run(&export, backend, results, timings, compile_only, &run_args),
+            random_stream,
+            sweep,
+        } => {
+            let copies = match sweep {
+                Some(file) => Copies::Sweep(read_sweep(&file)?),
+                None => Copies::One {
+                    results,
+                    run_args,
+                    random_stream,
+                },
+            };
+            run(&export, backend, copies, timings, compile_only)
+        }
         Command::Convert { export, output } => convert(&export, &output),
         Command::Inspect { export } => inspect(&export),
         Command::Cache { action } => cache(action),
@@ -133,13 +155,37 @@ fn dispatch(command: Command) -> Result<()> {
     }
 }
 
+/// What `brisk run` runs: one copy (its results folder defaults to the
+/// export's or the bundle's), or a sweep's.
+enum Copies {
+    One {
+        results: Option<PathBuf>,
+        run_args: Vec<String>,
+        random_stream: u64,
+    },
+    Sweep(Vec<pipeline::Copy>),
+}
+
+/// The sweep file of `brisk run --sweep`.
+fn read_sweep(file: &Path) -> Result<Vec<pipeline::Copy>> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Sweep {
+        copies: Vec<pipeline::Copy>,
+    }
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Error::runtime(format!("cannot read the sweep file {}: {e}", file.display())))?;
+    let sweep: Sweep = serde_json::from_str(&text)
+        .map_err(|e| Error::runtime(format!("the sweep file {} is not valid: {e}", file.display())))?;
+    Ok(sweep.copies)
+}
+
 fn run(
     export: &Path,
     backend: Backend,
-    results: Option<PathBuf>,
+    copies: Copies,
     print_timings: bool,
     compile_only: bool,
-    run_args: &[String],
 ) -> Result<()> {
     let start = Instant::now();
     let bundle = if brisk::bundle::is_bundle(export) {
@@ -168,7 +214,18 @@ fn run(
         }
         return Ok(());
     }
-    let results = results.unwrap_or(default_results);
+    let copies = match copies {
+        Copies::One {
+            results,
+            run_args,
+            random_stream,
+        } => vec![pipeline::Copy {
+            run_args,
+            random_stream,
+            results: results.unwrap_or(default_results),
+        }],
+        Copies::Sweep(copies) => copies,
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let edited = bundle
@@ -178,7 +235,7 @@ fn run(
             eprintln!("brisk: {note}");
             program
         });
-    let mut timings = pipeline::run(&prepared, target, &results, run_args, edited, &mut out)?;
+    let mut timings = brisk::sweep::run_copies(&prepared, target, &copies, edited, &mut out)?;
     timings.prepare = prepare_time;
     let _ = out.flush();
     if print_timings {

@@ -104,20 +104,46 @@ pub fn choose_backend(requested: Backend) -> Result<(Target, String)> {
     }
 }
 
-/// Builds the device for `target`: compiles (or finds in the cache) and loads the program.
-pub fn build_device(
+/// A program compiled for its target (or found in the cache), ready to load
+/// as many devices as runs need.
+pub enum Compiled {
+    Cpp {
+        /// The cache entry (held: no eviction removes it while runs load it).
+        library: crate::runtime::cache::Entry,
+        symbols: Vec<(Option<String>, plan::Split, u64)>,
+    },
+    Cuda {
+        ptx: String,
+        source: String,
+        symbols: Vec<String>,
+    },
+}
+
+impl Compiled {
+    /// A device running this program; the C++ target's split kernels on
+    /// `threads` threads.
+    pub fn load(&self, threads: usize) -> Result<Box<dyn Device>> {
+        Ok(match self {
+            Compiled::Cpp { library, symbols } => {
+                Box::new(cpu::CpuDevice::load(library.path(), symbols, threads)?)
+            }
+            Compiled::Cuda {
+                ptx,
+                source,
+                symbols,
+            } => Box::new(cuda::CudaDevice::new(ptx, source, symbols)?),
+        })
+    }
+}
+
+/// Compiles (or finds in the cache) the program for its target.
+pub fn compile_program(
     prepared: &Prepared,
     program: &Program,
     timings: &mut Timings,
-) -> Result<Box<dyn Device>> {
-    let symbols: Vec<String> = prepared
-        .plan
-        .kernels
-        .iter()
-        .map(|k| k.symbol.clone())
-        .collect();
+) -> Result<Compiled> {
     let start = Instant::now();
-    let device: Box<dyn Device> = match program.target {
+    Ok(match program.target {
         Target::Cpp => {
             let kernels: Vec<guard::KernelInfo> = prepared
                 .plan
@@ -131,12 +157,12 @@ pub fn build_device(
                 .collect();
             guard::install(&kernels);
             let shown = crate::progress::phase("compiling the generated C++");
-            let (lib, hit) = cpu::compile(program)?;
+            let (library, hit) = cpu::compile(program)?;
             shown.finish(if hit { "found in the cache" } else { "done" });
             timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();
             // (a target without fusion has no fused kernels: `Target::fuses`)
-            let cpp: Vec<(Option<String>, plan::Split, u64)> = prepared
+            let symbols = prepared
                 .plan
                 .kernels
                 .iter()
@@ -146,7 +172,7 @@ pub fn build_device(
                     (symbol, k.split, k.weight)
                 })
                 .collect();
-            Box::new(cpu::CpuDevice::load(&lib, &cpp)?)
+            Compiled::Cpp { library, symbols }
         }
         Target::Cuda => {
             let arch = cuda::device_arch()?;
@@ -156,10 +182,28 @@ pub fn build_device(
             shown.finish(if hit { "found in the cache" } else { "done" });
             timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();
-            Box::new(cuda::CudaDevice::new(&ptx, &program.source, &symbols)?)
+            Compiled::Cuda {
+                ptx,
+                source: program.source.clone(),
+                symbols: prepared
+                    .plan
+                    .kernels
+                    .iter()
+                    .map(|k| k.symbol.clone())
+                    .collect(),
+            }
         }
-    };
-    Ok(device)
+    })
+}
+
+/// Builds the device for `target`: compiles (or finds in the cache) and loads
+/// the program (the C++ target on every thread `BRISK_THREADS` allows).
+pub fn build_device(
+    prepared: &Prepared,
+    program: &Program,
+    timings: &mut Timings,
+) -> Result<Box<dyn Device>> {
+    compile_program(prepared, program, timings)?.load(cpu::threads()?)
 }
 
 /// Generates and compiles (or finds in the cache) the program for `target`, without running it.
@@ -172,39 +216,41 @@ pub fn compile(prepared: &Prepared, target: Target) -> Result<Timings> {
     Ok(timings)
 }
 
-/// Runs a prepared export on `target` and writes the results folder; with
-/// `edited`, that program (a bundle's hand-edited source) instead of the
-/// generated one.
-pub fn run(
+/// One run of a prepared export: Brian's run_args, the random stream it draws
+/// from ([`Executor::set_random_stream`]) and its results folder.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Copy {
+    #[serde(default)]
+    pub run_args: Vec<String>,
+    #[serde(default)]
+    pub random_stream: u64,
+    pub results: std::path::PathBuf,
+}
+
+/// Runs one copy on `device` and writes its results folder (locked by `lock`).
+pub fn run_copy(
     prepared: &Prepared,
-    target: Target,
-    results_dir: &Path,
-    run_args: &[String],
-    edited: Option<Program>,
+    device: Box<dyn Device + '_>,
+    copy: &Copy,
+    lock: &results::ResultsLock,
+    timings: &mut Timings,
     out: &mut dyn Write,
-) -> Result<Timings> {
-    let lock = results::ResultsLock::acquire(results_dir)?;
-    let mut timings = Timings::default();
-    let start = Instant::now();
-    let program = match edited {
-        Some(program) => program,
-        None => codegen::generate(&prepared.plan, &prepared.code_objects, target)?,
-    };
-    timings.generate = start.elapsed().as_secs_f64();
-    let device = build_device(prepared, &program, &mut timings)?;
+) -> Result<()> {
     let start = Instant::now();
     let mut exec = Executor::new(
         Arc::clone(&prepared.export),
         Arc::clone(&prepared.plan),
         device,
     )?;
-    exec.set_run_args(run_args)?;
+    exec.set_random_stream(copy.random_stream);
+    exec.set_run_args(&copy.run_args)?;
     exec.run_queue(out)?;
     let finished = exec.finish()?;
-    timings.run = start.elapsed().as_secs_f64();
-    timings.connect = finished.connect_seconds;
+    timings.run += start.elapsed().as_secs_f64();
+    timings.connect += finished.connect_seconds;
     let start = Instant::now();
-    results::write(&prepared.export, &finished, &lock)?;
-    timings.write = start.elapsed().as_secs_f64();
-    Ok(timings)
+    results::write(&prepared.export, &finished, lock)?;
+    timings.write += start.elapsed().as_secs_f64();
+    Ok(())
 }

@@ -69,6 +69,8 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         self.backend = os.environ.get("BRISK_BACKEND", "auto")
         #: threads of the C++ backend (None: ``$BRISK_THREADS``, else every core)
         self.threads = None
+        #: the results folders of the last `run`: one, or a sweep's, in copy order
+        self.results_dirs = []
         #: seconds spent in the stages of the last build
         self.brisk_timings = {}
         #: (network name, store name) -> the Python side of a stored state
@@ -658,7 +660,15 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
     def _export_dir(self, directory):
         return os.path.join(os.path.abspath(directory), "export")
 
-    def run(self, directory=None, results_directory=None, with_output=True, run_args=None):
+    def run(self, directory=None, results_directory=None, with_output=True, run_args=None,
+            random_stream=None):
+        """Runs the built model (cpp_standalone's `run`). `run_args` as Brian's;
+        a list of such mappings runs each as one copy of a sweep, in one
+        `brisk run` (see `brian2brisk.sweep`), whose results folders
+        `results_dirs` lists. `random_stream=k` draws from random stream k:
+        copy k's numbers."""
+        from . import sweep
+
         if directory is None:
             directory = self.project_dir
         if results_directory is not None:
@@ -670,20 +680,22 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
             self.results_dir = os.path.join(
                 os.path.abspath(os.path.join(directory, results_directory)), ""
             )
-        run_args = self._brisk_run_args(directory, run_args)
+        if sweep.is_sweep(run_args):
+            if random_stream is not None:
+                raise TypeError("random_stream applies to one run: a sweep's copy k draws from stream k")
+            args = sweep.prepare(self, directory, run_args)
+        else:
+            args = ["--results", self.results_dir]
+            for arg in self._brisk_run_args(directory, run_args):
+                args += ["--run-arg", arg]
+            if random_stream is not None:
+                if int(random_stream) != random_stream or random_stream < 0:
+                    raise ValueError(f"random_stream must be a whole number from 0, not {random_stream!r}")
+                args += ["--random-stream", str(int(random_stream))]
+            self.results_dirs = [self.results_dir]
         for clock in self.clocks:
             self.array_cache[clock.variables["t"]] = None
-        args = [
-            "run",
-            self._export_dir(directory),
-            "--results",
-            self.results_dir,
-            "--backend",
-            self.backend,
-            "--timings",
-        ]
-        for arg in run_args:
-            args += ["--run-arg", arg]
+        args = ["run", self._export_dir(directory), "--backend", self.backend, "--timings"] + args
         start = time.time()
         Network._globally_running = True
         try:

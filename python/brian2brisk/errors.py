@@ -16,9 +16,12 @@ class BriskError(RuntimeError):
     """A failure reported by ``brisk``: bad input, a failed compile or run."""
 
     def __init__(
-        self, message, kind="error", obj=None, block=None, line=None, log=None, code_object=None
+        self, message, kind="error", obj=None, block=None, line=None, log=None, code_object=None,
+        copy=None,
     ):
         super().__init__(message)
+        #: the copy of a sweep it happened in (``device.run(run_args=[...])``), or None
+        self.copy = copy
         self.kind = kind
         self.obj = obj
         self.block = block
@@ -46,6 +49,7 @@ class BriskError(RuntimeError):
             line=info.get("line"),
             log=info.get("log"),
             code_object=info.get("code_object"),
+            copy=info.get("copy"),
         )
 
     @classmethod
@@ -93,6 +97,9 @@ def describe(info):
                 where += f", block '{info['block']}'"
             where += ")"
         message = f"{where}: {message}"
+    if info.get("copy") is not None:
+        # (a sweep's copy: `brisk run --sweep`)
+        message = f"in copy {info['copy']} of the sweep: {message}"
     if info.get("line"):
         message += f"\n  in: {info['line']}"
     if info.get("path"):

@@ -199,9 +199,13 @@ impl CpuDevice {
     /// Loads the compiled library and looks up every kernel symbol, with how
     /// the kernel is split and its element weight. `None`: a kernel the C++
     /// target does not generate (launching it is an error). Split kernels run
-    /// on [`threads`] threads.
-    pub fn load(library: &Path, symbols: &[(Option<String>, Split, u64)]) -> Result<CpuDevice> {
-        let threads = threads()?;
+    /// on `threads` threads.
+    pub fn load(
+        library: &Path,
+        symbols: &[(Option<String>, Split, u64)],
+        threads: usize,
+    ) -> Result<CpuDevice> {
+        let threads = threads.max(1);
         let pool = if threads > 1 && symbols.iter().any(|(_, s, _)| *s != Split::Whole) {
             Some(Pool::new(threads)?)
         } else {

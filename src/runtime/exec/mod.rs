@@ -19,7 +19,6 @@
 //! the tables a child builds) sits below it.
 
 use std::collections::BTreeMap;
-use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,6 +28,7 @@ use self::graphs::{uniform_steps, MAX_GRAPH_STEPS};
 use self::host::{Host, NoHost};
 use self::profile::attribute_queue_walks;
 use self::report::Reporter;
+use self::seeds::{stream_seed, unseeded_seed};
 use self::snapshot::Snapshot;
 use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
@@ -43,6 +43,7 @@ pub mod host;
 mod live;
 mod profile;
 mod report;
+mod seeds;
 mod snapshot;
 mod snapshot_file;
 mod synapses;
@@ -146,6 +147,8 @@ pub struct Executor<'a> {
     seed: u64,
     /// Seeds chosen without a value so far (see [`unseeded_seed`]).
     unseeded: u64,
+    /// The random stream this run draws from (a sweep's copy: [`stream_seed`]).
+    random_stream: u64,
     /// Random-number launches since the last seed.
     stream: u64,
     network_t: BTreeMap<String, f64>,
@@ -185,38 +188,6 @@ pub const DEFAULT_SEED_ENV: &str = "BRISK_DEFAULT_SEED";
 /// threshold and reset one by one instead (`plan::fusion`).
 pub const FUSION_ENV: &str = "BRISK_CUDA_FUSION";
 
-/// The `k`-th unseeded seed: from [`DEFAULT_SEED_ENV`] when it is set (a
-/// different seed for each `k`), else random.
-fn unseeded_seed(k: u64) -> u64 {
-    match std::env::var(DEFAULT_SEED_ENV)
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        Some(base) => {
-            // splitmix64 of base + k: distinct, reproducible seeds
-            let mut z = base
-                .wrapping_add(k.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-                .wrapping_add(0x9E37_79B9_7F4A_7C15);
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        None => random_seed(),
-    }
-}
-
-fn random_seed() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.write_u32(std::process::id());
-    h.finish()
-}
-
 impl<'a> Executor<'a> {
     /// Allocates every buffer and applies Brian's array initialisation (zeros, arange).
     pub fn new(
@@ -249,6 +220,7 @@ impl<'a> Executor<'a> {
             drain_in_flight: None,
             seed: unseeded_seed(0),
             unseeded: 1,
+            random_stream: 0,
             stream: 0,
             network_t: BTreeMap::new(),
             clocks: BTreeMap::new(),
@@ -388,6 +360,14 @@ impl<'a> Executor<'a> {
     }
 
     /// Brian's run_args (`group.variable=value`): the arrays they set and the values.
+    /// Draws from random stream `k` (before the queue runs): every seed the
+    /// script sets, and the one it starts with, becomes [`stream_seed`]`(seed,
+    /// k)`; stream 0 is an ordinary run's.
+    pub fn set_random_stream(&mut self, k: u64) {
+        self.seed = stream_seed(self.seed, k);
+        self.random_stream = k;
+    }
+
     pub fn set_run_args(&mut self, args: &[String]) -> Result<()> {
         for arg in args {
             let (name, value) = arg.split_once('=').ok_or_else(|| {
@@ -582,13 +562,14 @@ impl<'a> Executor<'a> {
                 self.resize(buf, *size)?;
             }
             QueueEntry::Seed { seed } => {
-                self.seed = match seed {
+                let seed = match seed {
                     Some(s) => *s,
                     None => {
                         self.unseeded += 1;
                         unseeded_seed(self.unseeded - 1)
                     }
                 };
+                self.seed = stream_seed(seed, self.random_stream);
                 self.stream = 0;
             }
             QueueEntry::SetRandomState { seed, stream } => {

@@ -1,0 +1,85 @@
+"""Models for the sweep tests (test_sweep.py): ``device.run(run_args=[...])``,
+run like those of ``models.py`` (see its docstring)."""
+
+import numpy as np
+from brian2 import NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, ms, run, seed
+
+
+def _network(ctx):
+    """A noisy, randomly initialised and randomly connected network with a
+    per-neuron drive `I` and a TimedArray input: every copy of a sweep draws
+    its own noise, initial values and synapses."""
+    seed(ctx.params.get("seed", 11))
+    drive = TimedArray([0.0, 0.5, 0.0], dt=10 * ms, name="drive")
+    G = NeuronGroup(
+        300,
+        """dv/dt = (I + drive(t) - v)/(10*ms) + 0.3*xi/sqrt(ms) : 1
+           I : 1
+           shift : integer""",
+        threshold="v > 1", reset="v = 0.1*rand()", refractory=1 * ms, method="euler", name="g",
+    )
+    G.v = "rand()"
+    G.I = 1.1
+    G.shift = 1
+    if ctx.params.get("args_before_connect"):
+        # run_args take effect here, before connect() (Brian: at the first run)
+        from brian2 import device
+
+        device.apply_run_args()
+    S = Synapses(G, G, "w : 1", on_pre="v_post += w", delay=1 * ms, name="s")
+    S.connect(p=0.05)
+    S.w = "0.05*rand()"
+    # one synapse each to the neuron `shift` further on (a run_arg can make it leave the group)
+    T = Synapses(G[:250], G, on_pre="v_post += 0.01", name="t")
+    T.connect(j="i + shift_pre", skip_if_invalid=False)
+    M = SpikeMonitor(G, name="spikes")
+    V = StateMonitor(G, "v", record=[0, 7, 150], name="trace")
+    run(30 * ms)
+    return G, S, T, M, V, drive
+
+
+def _arrays(G, S, M, V):
+    return {"spike_i": M.i[:].copy(), "spike_t": M.t_[:].copy(), "v": G.v[:].copy(),
+            "trace": V.v[:].copy(), "syn_i": S.i[:].copy(), "syn_j": S.j[:].copy(), "w": S.w[:].copy()}
+
+
+def sweep(ctx):
+    """Three copies of `_network` in one sweep, then each as its own run with
+    ``random_stream=k``: the arrays of both, by copy."""
+    from brian2 import device
+
+    G, S, _T, M, V, drive = _network(ctx)
+    device.build(directory=ctx.directory, run=False)
+    copies = [{G.I: 1.1, drive: [0.0, 0.5, 0.0]}, {G.I: np.linspace(1.0, 1.4, 300), drive: [0.0, 0.5, 0.0]},
+              {G.I: 1.2, drive: [0.2, 0.0, 0.4]}]
+    device.run(run_args=copies)
+    out = {"folders": np.array([str(d) for d in device.results_dirs])}
+    for k, folder in enumerate(device.results_dirs):
+        device.load_results(folder)
+        for key, value in _arrays(G, S, M, V).items():
+            out[f"sweep_{k}_{key}"] = value
+    for k, mapping in enumerate(copies):
+        device.run(run_args=mapping, random_stream=k)
+        for key, value in _arrays(G, S, M, V).items():
+            out[f"single_{k}_{key}"] = value
+    return out
+
+
+def sweep_errors(ctx):
+    """A sweep's bad input: no copies, copies naming different variables, a copy
+    whose connect() fails (its `shift` sends synapses outside the group)."""
+    from brian2 import device
+
+    ctx.params["args_before_connect"] = True
+    G, _S, _T, _M, _V, drive = _network(ctx)
+    device.build(directory=ctx.directory, run=False)
+    out = {}
+    for name, copies in [("empty", []), ("keys", [{G.I: 1.0}, {G.I: 1.0, drive: [0.0, 0.0, 0.0]}]),
+                         ("failing", [{G.shift: 1}, {G.shift: 1}, {G.shift: 5000}])]:
+        try:
+            device.run(run_args=copies)
+            out[f"{name}_error"] = np.array("")
+        except Exception as e:  # noqa: BLE001 (the test reads the type and message)
+            out[f"{name}_error"] = np.array(f"{type(e).__name__}: {e}")
+            out[f"{name}_copy"] = np.array(getattr(e, "copy", None) if getattr(e, "copy", None) is not None else -1)
+    return out

@@ -1,0 +1,39 @@
+"""Sweeps (issue 23): ``device.run(run_args=[m0, ..., m(K-1)])`` runs K
+parameter sets as copies of one simulation; copy k is what a run with
+``random_stream=k`` gives, bit for bit, and the copies differ."""
+
+import numpy as np
+import pytest
+
+import models_sweep
+from harness import run_model
+
+KEYS = ["spike_i", "spike_t", "v", "trace", "syn_i", "syn_j", "w"]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_copy_k_is_its_own_run_with_random_stream_k(threads):
+    got = run_model(models_sweep.sweep, "brisk", backend="cpu", build_on_run=False,
+                    env={"BRISK_THREADS": str(threads)})
+    folders = [str(f) for f in got.arrays["folders"]]
+    assert [f.rstrip("/").rsplit("_", 1)[1] for f in folders] == ["0", "1", "2"], folders
+    for k in range(3):
+        for key in KEYS:
+            a, b = got.arrays[f"sweep_{k}_{key}"], got.arrays[f"single_{k}_{key}"]
+            assert a.dtype == b.dtype and np.array_equal(a, b), f"copy {k}: '{key}' differs from its own run"
+    # the copies differ: their own connectivity (random connect()), noise and drive
+    for k in (1, 2):
+        assert not np.array_equal(got.arrays["sweep_0_syn_j"], got.arrays[f"sweep_{k}_syn_j"])
+        assert not np.array_equal(got.arrays["sweep_0_trace"], got.arrays[f"sweep_{k}_trace"])
+    assert got.arrays["sweep_0_spike_i"].size > 100, "the network should spike"
+
+
+def test_bad_sweeps_name_the_problem_and_the_copy():
+    got = run_model(models_sweep.sweep_errors, "brisk", backend="cpu", build_on_run=False)
+    empty = str(got.arrays["empty_error"])
+    assert empty.startswith("ValueError") and "empty list" in empty, empty
+    keys = str(got.arrays["keys_error"])
+    assert keys.startswith("ValueError") and "copy 1" in keys and "drive" in keys, keys
+    failing = str(got.arrays["failing_error"])
+    assert "in copy 2 of the sweep" in failing, failing
+    assert int(got.arrays["failing_copy"]) == 2, failing

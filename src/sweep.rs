@@ -1,0 +1,112 @@
+//! Sweeps: many copies of one model, each with its own run_args, random
+//! stream and results folder, run in one process (`brisk run --sweep`).
+//!
+//! In: a prepared export and its copies ([`Copy`]; an ordinary run is a sweep
+//! of one). Out: each copy's results folder, written whole or not at all, and
+//! the timings. The program is generated and compiled once. On the C++
+//! target the copies run at once, as many as there are threads, each on its
+//! share of them (a copy of a small model runs on one thread; one copy alone
+//! has them all); on CUDA they run one after another. A copy's results do not
+//! depend on the others or on how many run at once: each has its own device
+//! memory, and its random numbers come from its own stream.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::codegen::{self, Program, Target};
+use crate::diag::{Error, Result};
+use crate::pipeline::{compile_program, run_copy, Copy, Prepared, Timings};
+use crate::results::ResultsLock;
+use crate::runtime::cpu;
+
+/// Runs `copies` of a prepared export on `target`; with `edited`, that program
+/// (a bundle's hand-edited source) instead of the generated one. Err: the
+/// first copy that failed, by number ([`Error::in_copy`]); the other copies'
+/// folders are complete.
+pub fn run_copies(
+    prepared: &Prepared,
+    target: Target,
+    copies: &[Copy],
+    edited: Option<Program>,
+    out: &mut dyn Write,
+) -> Result<Timings> {
+    if copies.is_empty() {
+        return Err(Error::runtime(
+            "a sweep needs at least one copy (run_args is an empty list)",
+        ));
+    }
+    let sweep = copies.len() > 1;
+    let tag = |e: Error, k: usize| if sweep { e.in_copy(k as u64) } else { e };
+    // (two copies with one results folder fail here: the second cannot take its lock)
+    let locks = copies
+        .iter()
+        .enumerate()
+        .map(|(k, c)| ResultsLock::acquire(&c.results).map_err(|e| tag(e, k)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut timings = Timings::default();
+    let start = Instant::now();
+    let program = match edited {
+        Some(program) => program,
+        None => codegen::generate(&prepared.plan, &prepared.code_objects, target)?,
+    };
+    timings.generate = start.elapsed().as_secs_f64();
+    let compiled = compile_program(prepared, &program, &mut timings)?;
+    let threads = match target {
+        Target::Cpp => cpu::threads()?,
+        Target::Cuda => 1,
+    };
+    let at_once = threads.min(copies.len()).max(1);
+    let per_copy = (threads / at_once).max(1);
+    if at_once == 1 {
+        for (k, (copy, lock)) in copies.iter().zip(&locks).enumerate() {
+            let device = compiled.load(per_copy).map_err(|e| tag(e, k))?;
+            run_copy(prepared, device, copy, lock, &mut timings, out).map_err(|e| tag(e, k))?;
+        }
+        return Ok(timings);
+    }
+    // Several at once: each worker takes the next copy; a copy's printed output
+    // (Brian's report) is kept and printed in copy order at the end.
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, Result<(Timings, Vec<u8>)>)>> = Mutex::new(Vec::new());
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..at_once {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= copies.len() {
+                    return;
+                }
+                let mut own = Timings::default();
+                let mut printed = Vec::new();
+                let result = compiled.load(per_copy).and_then(|device| {
+                    run_copy(prepared, device, &copies[k], &locks[k], &mut own, &mut printed)
+                });
+                let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+                done.push((k, result.map(|()| (own, printed))));
+            });
+        }
+    });
+    let wall = start.elapsed().as_secs_f64();
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_by_key(|(k, _)| *k);
+    let mut first_error = None;
+    for (k, result) in done {
+        match result {
+            Ok((own, printed)) => {
+                let _ = out.write_all(&printed);
+                timings.connect += own.connect;
+                timings.write += own.write;
+            }
+            Err(e) => {
+                first_error.get_or_insert(tag(e, k));
+            }
+        }
+    }
+    timings.run = wall;
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(timings),
+    }
+}
