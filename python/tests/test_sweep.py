@@ -13,8 +13,9 @@ KEYS = ["spike_i", "spike_t", "v", "trace", "syn_i", "syn_j", "w"]
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_copy_k_is_its_own_run_with_random_stream_k(threads):
-    got = run_model(models_sweep.sweep, "brisk", backend="cpu", build_on_run=False,
-                    env={"BRISK_THREADS": str(threads)})
+    # (the C++ backend runs the copies at once with 2 threads; CUDA, under
+    # scripts/test-cuda-emu, one after another)
+    got = run_model(models_sweep.sweep, "brisk", build_on_run=False, env={"BRISK_THREADS": str(threads)})
     folders = [str(f) for f in got.arrays["folders"]]
     assert [f.rstrip("/").rsplit("_", 1)[1] for f in folders] == ["0", "1", "2"], folders
     for k in range(3):
@@ -29,7 +30,7 @@ def test_copy_k_is_its_own_run_with_random_stream_k(threads):
 
 
 def test_bad_sweeps_name_the_problem_and_the_copy():
-    got = run_model(models_sweep.sweep_errors, "brisk", backend="cpu", build_on_run=False)
+    got = run_model(models_sweep.sweep_errors, "brisk", build_on_run=False)
     empty = str(got.arrays["empty_error"])
     assert empty.startswith("ValueError") and "empty list" in empty, empty
     keys = str(got.arrays["keys_error"])
