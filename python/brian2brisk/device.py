@@ -661,12 +661,13 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         return os.path.join(os.path.abspath(directory), "export")
 
     def run(self, directory=None, results_directory=None, with_output=True, run_args=None,
-            random_stream=None):
+            random_stream=None, client=None):
         """Runs the built model (cpp_standalone's `run`). `run_args` as Brian's;
         a list of such mappings runs each as one copy of a sweep, in one
         `brisk run` (see `brian2brisk.sweep`), whose results folders
         `results_dirs` lists. `random_stream=k` draws from random stream k:
-        copy k's numbers."""
+        copy k's numbers. With `client` (a ``dask.distributed.Client``) a
+        sweep's copies run in batches on its workers."""
         from . import sweep
 
         if directory is None:
@@ -684,7 +685,15 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
             if random_stream is not None:
                 raise TypeError("random_stream applies to one run: a sweep's copy k draws from stream k")
             args = sweep.prepare(self, directory, run_args)
+            if client is not None:
+                start = time.time()
+                sweep.run_on_dask(self, directory, client)
+                self.timers["run_binary"] = time.time() - start
+                self._results_ready()
+                return
         else:
+            if client is not None:
+                raise TypeError("client= runs a sweep: pass run_args as a list of mappings")
             args = ["--results", self.results_dir]
             for arg in self._brisk_run_args(directory, run_args):
                 args += ["--run-arg", arg]

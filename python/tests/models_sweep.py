@@ -83,3 +83,59 @@ def sweep_errors(ctx):
             out[f"{name}_error"] = np.array(f"{type(e).__name__}: {e}")
             out[f"{name}_copy"] = np.array(getattr(e, "copy", None) if getattr(e, "copy", None) is not None else -1)
     return out
+
+
+def sweep_dask(ctx):
+    """The sweep of `sweep`, run locally and then on a Dask LocalCluster of two
+    worker processes (``client=``): the arrays of both, by copy."""
+    from brian2 import device
+    from dask.distributed import Client, LocalCluster
+
+    G, S, _T, M, V, drive = _network(ctx)
+    device.build(directory=ctx.directory, run=False)
+    copies = [{G.I: 1.0 + 0.05 * k, drive: [0.0, 0.1 * k, 0.0]} for k in range(5)]
+    out = {}
+    device.run(run_args=copies)
+    for k, folder in enumerate(device.results_dirs):
+        device.load_results(folder)
+        for key, value in _arrays(G, S, M, V).items():
+            out[f"local_{k}_{key}"] = value
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        device.run(run_args=copies, client=client)
+    out["folders"] = np.array([str(d) for d in device.results_dirs])
+    for k, folder in enumerate(device.results_dirs):
+        device.load_results(folder)
+        for key, value in _arrays(G, S, M, V).items():
+            out[f"dask_{k}_{key}"] = value
+    return out
+
+
+def sweep_dask_dying_worker(ctx):
+    """A sweep on Dask whose batch holding copy 3 kills its worker every time
+    (``BRISK_TEST_SWEEP_DIE_AT``): the error, and which folders exist after."""
+    import os
+
+    import dask
+    from brian2 import device
+    from dask.distributed import Client, LocalCluster
+
+    G, _S, _T, _M, _V, _drive = _network(ctx)
+    device.build(directory=ctx.directory, run=False)
+    copies = [{G.I: 1.0 + 0.05 * k} for k in range(5)]
+    os.environ["BRISK_TEST_SWEEP_DIE_AT"] = "3"
+    out = {}
+    # (the scheduler gives a task up after a worker died once more than this)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        try:
+            device.run(run_args=copies, client=client)
+            out["error"] = np.array("")
+        except Exception as e:  # noqa: BLE001 (the test reads the type and message)
+            out["error"] = np.array(f"{type(e).__name__}: {e}")
+            out["copy"] = np.array(getattr(e, "copy", -1))
+    folders = [os.path.join(ctx.directory, f"results_{k}") for k in range(5)]
+    out["complete"] = np.array([os.path.isfile(os.path.join(f, "last_run_info.txt")) for f in folders])
+    out["exists"] = np.array([os.path.exists(f) for f in folders])
+    return out

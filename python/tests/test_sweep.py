@@ -38,3 +38,23 @@ def test_bad_sweeps_name_the_problem_and_the_copy():
     failing = str(got.arrays["failing_error"])
     assert "in copy 2 of the sweep" in failing, failing
     assert int(got.arrays["failing_copy"]) == 2, failing
+
+
+def test_a_dask_cluster_gives_the_local_sweeps_folders():
+    got = run_model(models_sweep.sweep_dask, "brisk", build_on_run=False, timeout=600)
+    assert len(got.arrays["folders"]) == 5
+    for k in range(5):
+        for key in KEYS:
+            a, b = got.arrays[f"local_{k}_{key}"], got.arrays[f"dask_{k}_{key}"]
+            assert a.dtype == b.dtype and np.array_equal(a, b), f"copy {k}: '{key}' differs on Dask"
+    assert not np.array_equal(got.arrays["dask_0_trace"], got.arrays["dask_4_trace"])
+
+
+def test_a_batch_whose_worker_dies_is_reported_and_leaves_no_folders():
+    got = run_model(models_sweep.sweep_dask_dying_worker, "brisk", build_on_run=False, timeout=600)
+    error = str(got.arrays["error"])
+    assert error.startswith("BriskError") and "copies 3..4" in error, error
+    assert int(got.arrays["copy"]) == 3
+    # the other batch's copies are complete; the failed batch's copies have no folder
+    assert list(got.arrays["complete"]) == [True, True, True, False, False]
+    assert list(got.arrays["exists"]) == [True, True, True, False, False]
