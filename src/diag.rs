@@ -56,6 +56,7 @@ pub struct Error {
     #[serde(skip)]
     pub kernel: Option<String>,
     /// The copy of a sweep it happened in (`brisk run --sweep`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub copy: Option<u64>,
 }
 

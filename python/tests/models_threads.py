@@ -61,3 +61,23 @@ def noisy_network(ctx):
            "s_j": S.j[:]}
     out.update(_spikes("g", spikes))
     return out
+
+
+def summed_network(ctx):
+    """500 noisy neurons coupled by gap junctions (``Igap_post = w*(v_pre - v_post)
+    + 0.001*rand() : 1 (summed)``) onto a second group of 400, 30 ms: the summed
+    variable runs as chunks of its 400 targets on the C++ target."""
+    seed(ctx.params.get("seed", 5))
+    G = NeuronGroup(500, "dv/dt = (1.1 - v)/(10*ms) + 0.2*xi/sqrt(10*ms) : 1",
+                    threshold="v > 1", reset="v = 0", method="euler", name="gsrc")
+    G.v = "rand()"
+    H = NeuronGroup(400, """dv/dt = (Igap - v)/(10*ms) : 1
+                            Igap : 1""", method="euler", name="gtgt")
+    S = Synapses(G, H, """w : 1
+                          Igap_post = w*(v_pre - v_post) + 0.001*rand() : 1 (summed)""", name="gap")
+    S.connect(p=0.1)
+    S.w = "0.05*rand()"
+    M = StateMonitor(H, ["v", "Igap"], record=[0, 99, 399], name="gtrace")
+    run(30 * ms)
+    return {"v": H.v[:].copy(), "Igap": H.Igap[:].copy(), "trace_v": M.v[:].copy(),
+            "trace_I": M.Igap[:].copy(), "src_v": G.v[:].copy()}

@@ -4,13 +4,14 @@
 //! Needs `N` and the target's size (sizes) and a summed target. Lowers to
 //! the target range and its size's name. Plans the target range's CSR
 //! (`plan::synapses::SummedPlan`) and one kernel, a grid over the targets
-//! (CUDA; the C++ target loops over the synapses); renders
-//! `summed_variable.cpp` / `.cu`.
+//! (CUDA; the C++ target loops over the synapses, in chunks of targets on
+//! threads: each call adds the synapses of its own targets, in synapse order,
+//! so every sum is the one-call sum); renders `summed_variable.cpp` / `.cu`.
 
 use super::{askama_pair, checked, main_phase, missing, BrianTemplate, Need};
 use crate::diag::{Error, Result};
 use crate::export::{CodeObjectDecl, Export};
-use crate::ir::{CodeObject, TemplateData};
+use crate::ir::{CodeObject, Symbol, TemplateData};
 use crate::plan::{synapses, BufferId, Kernel, KernelBuilder, Launch, Phase, Plan, Target};
 use crate::render::body::buffer_pointer;
 use crate::render::filters;
@@ -51,10 +52,25 @@ impl BrianTemplate for SummedVariable {
         })
     }
 
+    /// The C++ target splits the targets when the code writes no array (it
+    /// computes `_synaptic_var`; the template adds it to the target).
+    fn splits(&self, co: &CodeObject) -> bool {
+        co.blocks.iter().all(|b| {
+            b.vector_info
+                .write
+                .iter()
+                .chain(&b.scalar_info.write)
+                .all(|v| !matches!(co.symbols.get(v), Some(Symbol::Array { .. })))
+        })
+    }
+
     fn kernels(&self, k: &mut KernelBuilder<'_>) -> Result<()> {
         // CUDA: a thread per target element (the C++ target loops over the synapses).
         let summed = synapses::add_summed(k.plan, k.co)?;
-        k.entry.main = Some(k.push(Phase::Main, Launch::Grid, summed.size.clone()));
+        let main = k.push(Phase::Main, Launch::Grid, summed.size.clone());
+        // An element of the split is a target with its synapses: taken to be 16 of them.
+        k.plan.kernels[main].weight *= 16;
+        k.entry.main = Some(main);
         k.plan.summed.insert(k.co.name.clone(), summed);
         Ok(())
     }
