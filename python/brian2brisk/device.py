@@ -682,6 +682,11 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
                 os.path.abspath(os.path.join(directory, results_directory)), ""
             )
         if sweep.is_sweep(run_args):
+            if self._brisk_session is not None:
+                raise NotImplementedError(
+                    "a sweep (run_args as a list) in a live session (Brian's runtime mode) is not "
+                    "supported yet: use set_device('brisk', build_on_run=False), run(), "
+                    "device.build(run=False), then device.run(run_args=[...])")
             if random_stream is not None:
                 raise TypeError("random_stream applies to one run: a sweep's copy k draws from stream k")
             args = sweep.prepare(self, directory, run_args)

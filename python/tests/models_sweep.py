@@ -139,3 +139,16 @@ def sweep_dask_dying_worker(ctx):
     out["complete"] = np.array([os.path.isfile(os.path.join(f, "last_run_info.txt")) for f in folders])
     out["exists"] = np.array([os.path.exists(f) for f in folders])
     return out
+
+
+def sweep_live(ctx):
+    """A sweep asked for in a live session (Brian's runtime mode): the error."""
+    from brian2 import device
+
+    G = NeuronGroup(10, "dv/dt = (I - v)/(10*ms) : 1\nI : 1", method="euler", name="live_g")
+    run(1 * ms)
+    try:
+        device.run(run_args=[{G.I: 1.0}, {G.I: 2.0}])
+        return {"error": np.array("")}
+    except NotImplementedError as e:
+        return {"error": np.array(f"{type(e).__name__}: {e}")}

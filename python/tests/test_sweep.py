@@ -58,3 +58,9 @@ def test_a_batch_whose_worker_dies_is_reported_and_leaves_no_folders():
     # the other batch's copies are complete; the failed batch's copies have no folder
     assert list(got.arrays["complete"]) == [True, True, True, False, False]
     assert list(got.arrays["exists"]) == [True, True, True, False, False]
+
+
+def test_a_sweep_in_a_live_session_says_it_is_not_supported_yet():
+    got = run_model(models_sweep.sweep_live, "brisk", build_on_run=True, live=True)
+    error = str(got.arrays["error"])
+    assert error.startswith("NotImplementedError") and "build_on_run=False" in error, error
