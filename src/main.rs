@@ -163,15 +163,15 @@ enum Copies {
         run_args: Vec<String>,
         random_stream: u64,
     },
-    Sweep(Vec<pipeline::Copy>),
+    Sweep(Vec<pipeline::RunCopy>),
 }
 
 /// The sweep file of `brisk run --sweep`.
-fn read_sweep(file: &Path) -> Result<Vec<pipeline::Copy>> {
+fn read_sweep(file: &Path) -> Result<Vec<pipeline::RunCopy>> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Sweep {
-        copies: Vec<pipeline::Copy>,
+        copies: Vec<pipeline::RunCopy>,
     }
     let text = std::fs::read_to_string(file)
         .map_err(|e| Error::runtime(format!("cannot read the sweep file {}: {e}", file.display())))?;
@@ -219,7 +219,7 @@ fn run(
             results,
             run_args,
             random_stream,
-        } => vec![pipeline::Copy {
+        } => vec![pipeline::RunCopy {
             run_args,
             random_stream,
             results: results.unwrap_or(default_results),

@@ -220,7 +220,7 @@ pub fn compile(prepared: &Prepared, target: Target) -> Result<Timings> {
 /// from ([`Executor::set_random_stream`]) and its results folder.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Copy {
+pub struct RunCopy {
     #[serde(default)]
     pub run_args: Vec<String>,
     #[serde(default)]
@@ -232,7 +232,7 @@ pub struct Copy {
 pub fn run_copy(
     prepared: &Prepared,
     device: Box<dyn Device + '_>,
-    copy: &Copy,
+    copy: &RunCopy,
     lock: &results::ResultsLock,
     timings: &mut Timings,
     out: &mut dyn Write,

@@ -1,7 +1,7 @@
 //! Sweeps: many copies of one model, each with its own run_args, random
 //! stream and results folder, run in one process (`brisk run --sweep`).
 //!
-//! In: a prepared export and its copies ([`Copy`]; an ordinary run is a sweep
+//! In: a prepared export and its copies ([`RunCopy`]; an ordinary run is a sweep
 //! of one). Out: each copy's results folder, written whole or not at all, and
 //! the timings. The program is generated and compiled once. On the C++
 //! target the copies run at once, as many as there are threads, each on its
@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use crate::codegen::{self, Program, Target};
 use crate::diag::{Error, Result};
-use crate::pipeline::{compile_program, run_copy, Copy, Prepared, Timings};
+use crate::pipeline::{compile_program, run_copy, Prepared, RunCopy, Timings};
 use crate::results::ResultsLock;
 use crate::runtime::cpu;
 
@@ -28,7 +28,7 @@ use crate::runtime::cpu;
 pub fn run_copies(
     prepared: &Prepared,
     target: Target,
-    copies: &[Copy],
+    copies: &[RunCopy],
     edited: Option<Program>,
     out: &mut dyn Write,
 ) -> Result<Timings> {

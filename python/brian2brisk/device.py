@@ -71,6 +71,9 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         self.threads = None
         #: the results folders of the last `run`: one, or a sweep's, in copy order
         self.results_dirs = []
+        #: where runs write (``results_dir`` as the build or ``results_directory`` set it;
+        #: a sweep's folders are named after it, and a later run writes here again)
+        self._results_home = None
         #: seconds spent in the stages of the last build
         self.brisk_timings = {}
         #: (network name, store name) -> the Python side of a stored state
@@ -594,6 +597,7 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         self.results_dir = os.path.join(
             os.path.abspath(os.path.join(directory, results_directory)), ""
         )
+        self._results_home = self.results_dir
         # one build at a time per project folder (another one would overwrite this
         # one's export while its binary reads it)
         with _project_lock(directory):
@@ -681,6 +685,11 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
             self.results_dir = os.path.join(
                 os.path.abspath(os.path.join(directory, results_directory)), ""
             )
+            self._results_home = self.results_dir
+        if self._results_home is None:
+            self._results_home = self.results_dir
+        # (after a sweep or load_results, results_dir names the folder objects read)
+        self.results_dir = self._results_home
         if sweep.is_sweep(run_args):
             if self._brisk_session is not None:
                 raise NotImplementedError(

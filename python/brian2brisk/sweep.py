@@ -44,8 +44,7 @@ def prepare(device, directory, copies):
                 f"run_args of copy {k} name other variables than copy 0's: "
                 + "; ".join(p for p in (f"missing {missing}" if missing else "",
                                         f"not in copy 0: {extra}" if extra else "") if p))
-    base = device.results_dir.rstrip(os.sep) if device.results_dir else os.path.join(
-        os.path.abspath(directory), "results")
+    base = device.results_dir.rstrip(os.sep)
     entries, folders = [], []
     for k, mapping in enumerate(copies):
         folder = f"{base}_{k}"

@@ -152,3 +152,21 @@ def sweep_live(ctx):
         return {"error": np.array("")}
     except NotImplementedError as e:
         return {"error": np.array(f"{type(e).__name__}: {e}")}
+
+
+def sweep_twice(ctx):
+    """Two sweeps and a single run after them: the folders each writes."""
+    from brian2 import device
+
+    G, _S, _T, M, _V, _drive = _network(ctx)
+    device.build(directory=ctx.directory, run=False)
+    device.run(run_args=[{G.I: 1.0}, {G.I: 1.1}])
+    first = list(device.results_dirs)
+    device.run(run_args=[{G.I: 1.2}, {G.I: 1.3}])
+    second = list(device.results_dirs)
+    device.run(run_args={G.I: 1.0})
+    single = list(device.results_dirs)
+    spikes = int(M.num_spikes)
+    device.load_results(second[0])
+    return {"first": np.array(first), "second": np.array(second), "single": np.array(single),
+            "single_spikes": np.array(spikes), "second_0_spikes": np.array(int(M.num_spikes))}

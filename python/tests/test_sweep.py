@@ -64,3 +64,14 @@ def test_a_sweep_in_a_live_session_says_it_is_not_supported_yet():
     got = run_model(models_sweep.sweep_live, "brisk", build_on_run=True, live=True)
     error = str(got.arrays["error"])
     assert error.startswith("NotImplementedError") and "build_on_run=False" in error, error
+
+
+def test_a_second_sweep_and_a_later_run_write_the_same_folders_as_the_first():
+    got = run_model(models_sweep.sweep_twice, "brisk", build_on_run=False)
+    first, second = list(got.arrays["first"]), list(got.arrays["second"])
+    single = list(got.arrays["single"])
+    assert first == second and len(first) == 2, (first, second)
+    assert [f.rstrip("/").rsplit("/", 1)[1] for f in first] == ["results_0", "results_1"], first
+    assert len(single) == 1 and single[0].rstrip("/").endswith("/results"), single
+    # the single run (I = 1.0, stream 0) is the first sweep's copy 0, not the second's
+    assert int(got.arrays["single_spikes"]) != int(got.arrays["second_0_spikes"])
