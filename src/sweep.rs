@@ -21,6 +21,9 @@ use crate::pipeline::{compile_program, run_copy, Prepared, RunCopy, Timings};
 use crate::results::ResultsLock;
 use crate::runtime::cpu;
 
+/// A copy's number and its timings and printed output, or its error.
+type CopyOutcome = (usize, Result<(Timings, Vec<u8>)>);
+
 /// Runs `copies` of a prepared export on `target`; with `edited`, that program
 /// (a bundle's hand-edited source) instead of the generated one. Err: the
 /// first copy that failed, by number ([`Error::in_copy`]); the other copies'
@@ -69,7 +72,7 @@ pub fn run_copies(
     // Several at once: each worker takes the next copy; a copy's printed output
     // (Brian's report) is kept and printed in copy order at the end.
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, Result<(Timings, Vec<u8>)>)>> = Mutex::new(Vec::new());
+    let done: Mutex<Vec<CopyOutcome>> = Mutex::new(Vec::new());
     let start = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..at_once {

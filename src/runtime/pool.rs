@@ -268,7 +268,7 @@ fn worker(s: &Shared) {
                 // virtual CPU taken away, and waking it costs far more than the job;
                 // now and then the core goes to a thread that needs it, where there
                 // are more threads than cores)
-                if spins % YIELD_EVERY == 0 {
+                if spins.is_multiple_of(YIELD_EVERY) {
                     std::thread::yield_now();
                 }
                 continue;
