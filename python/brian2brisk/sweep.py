@@ -19,8 +19,11 @@ from collections.abc import Mapping
 
 
 def is_sweep(run_args):
-    """A list of run_args mappings (or an empty list: a sweep of no copies)."""
-    return isinstance(run_args, (list, tuple)) and all(isinstance(m, Mapping) for m in run_args)
+    """A non-empty list of run_args mappings. (An empty list is Brian's "no
+    run_args", a list of ``name=value`` strings Brian's other form: both are
+    one run, as with cpp_standalone.)"""
+    return (isinstance(run_args, (list, tuple)) and len(run_args) > 0
+            and all(isinstance(m, Mapping) for m in run_args))
 
 
 def _key_name(key):
@@ -31,10 +34,6 @@ def _key_name(key):
 def prepare(device, directory, copies):
     """Writes the sweep file of `copies` into `directory` and returns the
     arguments of ``brisk run`` that run it; sets ``device.results_dirs``."""
-    if len(copies) == 0:
-        raise ValueError(
-            "run_args is an empty list: a sweep needs at least one parameter set "
-            "(run_args=None runs the model without run_args)")
     names = [sorted(_key_name(k) for k in m) for m in copies]
     for k, these in enumerate(names):
         if these != names[0]:

@@ -68,13 +68,31 @@ def sweep(ctx):
 def sweep_errors(ctx):
     """A sweep's bad input: no copies, copies naming different variables, a copy
     whose connect() fails (its `shift` sends synapses outside the group)."""
+    import os
+
     from brian2 import device
 
     ctx.params["args_before_connect"] = True
     G, _S, _T, _M, _V, drive = _network(ctx)
     device.build(directory=ctx.directory, run=False)
     out = {}
-    for name, copies in [("empty", []), ("keys", [{G.I: 1.0}, {G.I: 1.0, drive: [0.0, 0.0, 0.0]}]),
+    # run_args=[]: Brian's "no run_args", one ordinary run (as with cpp_standalone)
+    device.run(run_args=[])
+    out["empty_dirs"] = np.array([str(d) for d in device.results_dirs])
+    # a sweep file of no copies, given to brisk itself
+    import json
+    import subprocess
+
+    from brian2brisk.binary import find_brisk_binary
+
+    empty = os.path.join(ctx.directory, "empty_sweep.json")
+    with open(empty, "w") as f:
+        json.dump({"copies": []}, f)
+    proc = subprocess.run([find_brisk_binary(), "run", os.path.join(ctx.directory, "export"), "--sweep", empty],
+                          capture_output=True, text=True)
+    out["empty_file_status"] = np.array(proc.returncode)
+    out["empty_file_error"] = np.array(proc.stderr.strip().splitlines()[-2] if proc.stderr.strip() else "")
+    for name, copies in [("keys", [{G.I: 1.0}, {G.I: 1.0, drive: [0.0, 0.0, 0.0]}]),
                          ("failing", [{G.shift: 1}, {G.shift: 1}, {G.shift: 5000}])]:
         try:
             device.run(run_args=copies)

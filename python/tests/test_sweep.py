@@ -31,8 +31,10 @@ def test_copy_k_is_its_own_run_with_random_stream_k(threads):
 
 def test_bad_sweeps_name_the_problem_and_the_copy():
     got = run_model(models_sweep.sweep_errors, "brisk", build_on_run=False)
-    empty = str(got.arrays["empty_error"])
-    assert empty.startswith("ValueError") and "empty list" in empty, empty
+    # run_args=[] is one ordinary run (Brian's meaning); an empty sweep file is an error
+    assert [d.rstrip("/").rsplit("/", 1)[1] for d in got.arrays["empty_dirs"]] == ["results"]
+    assert int(got.arrays["empty_file_status"]) == 1
+    assert "at least one copy" in str(got.arrays["empty_file_error"]), got.arrays["empty_file_error"]
     keys = str(got.arrays["keys_error"])
     assert keys.startswith("ValueError") and "copy 1" in keys and "drive" in keys, keys
     failing = str(got.arrays["failing_error"])
