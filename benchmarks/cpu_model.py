@@ -9,12 +9,13 @@ this machine measures, for `scripts/bench-paper --preset cpu` and
   target.
 * `traffic(export_dir, rates, synapses, brisk)`: the bytes per step of every
   code object that runs each step (`benchmarks/traffic.py`, 64 bytes per
-  scattered access: a cache line), and the working set: what one step
-  touches (it stays in whichever cache holds it from one step to the next).
-* `floor_s(traffic, table, steps)`: the time those bytes take at the bandwidth
-  the probe measured for a working set of that size (a model, not a
-  measurement: arithmetic is not counted, so a model that computes much, as
-  Hodgkin-Huxley's exponentials, stays well above it).
+  scattered access: a cache line), and the plan they were counted from;
+  `rates(export_dir, spikes, duration)` gives the firing rates it needs.
+* `floor_s(per_step, table, steps)`: the time those bytes take at the
+  bandwidth the probe measured for a working set of their size (what one
+  step touches stays in whichever cache holds it from one step to the next;
+  a model, not a measurement: arithmetic is not counted, so a model that
+  computes much, as Hodgkin-Huxley's exponentials, stays well above it).
 """
 
 import json
@@ -95,6 +96,17 @@ def probe(threads, sizes=SIZES):
         return out
 
 
+def probes():
+    """The probe on one thread and on every core: {threads: [(bytes, bytes per second)]}."""
+    return {t: probe(t) for t in sorted({1, os.cpu_count()})}
+
+
+def brisk_binary():
+    """`$BRISK_BINARY`, else the project environment's brisk."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.environ.get("BRISK_BINARY") or os.path.join(root, ".venv", "bin", "brisk")
+
+
 def bandwidth(table, working_set):
     """The probe's bandwidth at the smallest working set that holds `working_set`."""
     for size, bw in table:
@@ -108,7 +120,7 @@ def _json(cmd):
 
 
 def traffic(export_dir, rates, synapses, brisk):
-    """Bytes per step per code object (`{name: bytes}`) and the working set in bytes.
+    """Bytes per step per code object (`{name: bytes}`) and the plan (plan.json's).
     `rates`: spikes per second per neuron of each group (by Brian name)."""
     with tempfile.TemporaryDirectory(prefix="brisk_traffic_") as tmp:
         conv = os.path.join(tmp, "bundle")
@@ -124,17 +136,19 @@ def traffic(export_dir, rates, synapses, brisk):
     for co in ir["code_objects"]:
         if co["template"] in PER_STEP:
             per_step[co["name"]] = bytes_per_step(co, info, rates, manifest, plan, dsize, sector=LINE)
-    # what a step touches stays in the caches that hold it from one step to the next
-    return per_step, sum(per_step.values())
+    return per_step, plan
 
 
-def group_sizes(export_dir):
-    """Neurons per group (Brian name) of an export."""
+def rates(export_dir, spikes, duration):
+    """Spikes per second per neuron of each group, from its spike count over `duration` s."""
     with open(os.path.join(export_dir, "manifest.json")) as f:
         manifest = json.load(f)
-    return {a["owner"]: a["size"] for a in manifest["arrays"] if a["var"] == "i" and not a["dynamic"]}
+    sizes = {a["owner"]: a["size"] for a in manifest["arrays"] if a["var"] == "i" and not a["dynamic"]}
+    return {g: k / max(1, sizes.get(g, 1)) / duration for g, k in spikes.items()}
 
 
-def floor_s(per_step, working, table, steps):
-    """Seconds the bytes of `steps` steps take at the probed bandwidth for this working set."""
-    return sum(per_step.values()) * steps / bandwidth(table, working)
+def floor_s(per_step, table, steps):
+    """Seconds the bytes of `steps` steps take at the probed bandwidth for their working
+    set (what one step touches)."""
+    working = sum(per_step.values())
+    return working * steps / bandwidth(table, working)

@@ -120,6 +120,15 @@ pub enum Compiled {
 }
 
 impl Compiled {
+    /// The threads a device of this program may use: the C++ target's
+    /// (`BRISK_THREADS`, else every core), one on CUDA.
+    pub fn threads(&self) -> Result<usize> {
+        match self {
+            Compiled::Cpp { .. } => cpu::threads(),
+            Compiled::Cuda { .. } => Ok(1),
+        }
+    }
+
     /// A device running this program; the C++ target's split kernels on
     /// `threads` threads.
     pub fn load(&self, threads: usize) -> Result<Box<dyn Device>> {
@@ -203,7 +212,8 @@ pub fn build_device(
     program: &Program,
     timings: &mut Timings,
 ) -> Result<Box<dyn Device>> {
-    compile_program(prepared, program, timings)?.load(cpu::threads()?)
+    let compiled = compile_program(prepared, program, timings)?;
+    compiled.load(compiled.threads()?)
 }
 
 /// Generates and compiles (or finds in the cache) the program for `target`, without running it.

@@ -19,7 +19,6 @@ use crate::codegen::{self, Program, Target};
 use crate::diag::{Error, Result};
 use crate::pipeline::{compile_program, run_copy, Prepared, RunCopy, Timings};
 use crate::results::ResultsLock;
-use crate::runtime::cpu;
 
 /// A copy's number and its timings and printed output, or its error.
 type CopyOutcome = (usize, Result<(Timings, Vec<u8>)>);
@@ -56,10 +55,7 @@ pub fn run_copies(
     };
     timings.generate = start.elapsed().as_secs_f64();
     let compiled = compile_program(prepared, &program, &mut timings)?;
-    let threads = match target {
-        Target::Cpp => cpu::threads()?,
-        Target::Cuda => 1,
-    };
+    let threads = compiled.threads()?;
     let at_once = threads.min(copies.len()).max(1);
     let per_copy = (threads / at_once).max(1);
     if at_once == 1 {

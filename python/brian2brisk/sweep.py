@@ -125,6 +125,7 @@ def run_on_dask(device, directory, client):
     of this sweep that were not written are removed, so none passes as a
     result of it."""
     import shutil
+    import tempfile
 
     with open(os.path.join(os.path.abspath(directory), "sweep.json")) as f:
         entries = json.load(f)["copies"]
@@ -153,7 +154,9 @@ def run_on_dask(device, directory, client):
         except Exception as e:  # noqa: BLE001 (reported below, with the batch's copies)
             failed.append((copies, e))
             continue
-        with _staging(directory) as staging:
+        # (a folder in the project: the same file system as the results, so that moving a
+        # copy's folder into place is one rename)
+        with tempfile.TemporaryDirectory(prefix=".sweep-staging-", dir=os.path.abspath(directory)) as staging:
             _untar(data, staging)
             for entry in batch:
                 shutil.move(os.path.join(staging, "results", str(entry["random_stream"])), entry["results"])
@@ -166,22 +169,3 @@ def run_on_dask(device, directory, client):
             + (f" (and {len(failed) - 1} more batches)" if len(failed) > 1 else "")
             + f": {type(error).__name__}: {error}", kind="runtime", copy=copies[0])
 
-
-class _staging:
-    """A temporary folder inside the project (the same file system as the results
-    folders, so that moving a copy's folder into place is one rename)."""
-
-    def __init__(self, directory):
-        self.directory = directory
-
-    def __enter__(self):
-        import tempfile
-
-        self.path = tempfile.mkdtemp(prefix=".sweep-staging-", dir=os.path.abspath(self.directory))
-        return self.path
-
-    def __exit__(self, *exc):
-        import shutil
-
-        shutil.rmtree(self.path, ignore_errors=True)
-        return False

@@ -147,14 +147,9 @@ fn render_statement(stmt: &Stmt, names: &CoNames) -> Vec<String> {
     let op = assign_text(stmt.op);
     let var = &stmt.var;
     if stmt.branches.is_empty() {
-        let decl = if stmt.op == AssignOp::Declare {
-            let c = if stmt.constant { "const " } else { "" };
-            format!("{c}{} ", stmt.dtype.local_type())
-        } else {
-            String::new()
-        };
         return vec![format!(
-            "{decl}{var} {op} {};",
+            "{}{var} {op} {};",
+            declaration(stmt),
             rhs(stmt, render(&stmt.expr, names))
         )];
     }
@@ -209,12 +204,6 @@ fn selectable(expr: &Expr) -> bool {
 /// branch, so that the element loops vectorise and a condition that changes
 /// from element to element costs no mispredictions.
 fn render_select(stmt: &Stmt, names: &CoNames) -> String {
-    let decl = if stmt.op == AssignOp::Declare {
-        let c = if stmt.constant { "const " } else { "" };
-        format!("{c}{} ", stmt.dtype.local_type())
-    } else {
-        String::new()
-    };
     let last = stmt.branches.len() - 1;
     let mut text = String::new();
     for (i, branch) in stmt.branches.iter().enumerate() {
@@ -225,7 +214,22 @@ fn render_select(stmt: &Stmt, names: &CoNames) -> String {
             text.push_str(&format!("({}) ? {value} : ", branch_condition(branch)));
         }
     }
-    format!("{decl}{} {} {text};", stmt.var, assign_text(stmt.op))
+    format!(
+        "{}{} {} {text};",
+        declaration(stmt),
+        stmt.var,
+        assign_text(stmt.op)
+    )
+}
+
+/// The type a statement that declares its variable starts with (`const double `),
+/// else nothing.
+fn declaration(stmt: &Stmt) -> String {
+    if stmt.op != AssignOp::Declare {
+        return String::new();
+    }
+    let c = if stmt.constant { "const " } else { "" };
+    format!("{c}{} ", stmt.dtype.local_type())
 }
 
 /// The C condition of a boolean-simplification branch: `b1 && !b2`.
