@@ -4,6 +4,13 @@ like those of ``models.py`` (see its docstring)."""
 import numpy as np
 from brian2 import (
     Hz,
+    cm,
+    msiemens,
+    mV,
+    nS,
+    siemens,
+    ufarad,
+    umetre,
     NeuronGroup,
     PoissonGroup,
     PopulationRateMonitor,
@@ -81,3 +88,37 @@ def summed_network(ctx):
     run(30 * ms)
     return {"v": H.v[:].copy(), "Igap": H.Igap[:].copy(), "trace_v": M.v[:].copy(),
             "trace_I": M.Igap[:].copy(), "src_v": G.v[:].copy()}
+
+
+def hh_network(ctx):
+    """997 Hodgkin-Huxley neurons (Traub-Miles rates, ``exponential_euler``:
+    a dozen ``exp`` calls per neuron and step) with random initial potentials and
+    inputs, coupled by random synapses, 30 ms: the state update is the loop the
+    C++ target vectorises through its ``exp`` (``vector_exp.h``), and 997 leaves a
+    remainder after the vector lanes in every chunking."""
+    seed(ctx.params.get("seed", 3))
+    defaultclock.dt = 0.05 * ms
+    area = 20000 * umetre ** 2
+    ns = dict(Cm=1 * ufarad * cm ** -2 * area, gl=5e-5 * siemens * cm ** -2 * area,
+              El=-60 * mV, EK=-90 * mV, ENa=50 * mV, VT=-63 * mV,
+              g_na=100 * msiemens * cm ** -2 * area, g_kd=30 * msiemens * cm ** -2 * area,
+              we=6 * nS, taue=5 * ms, Ee=0 * mV)
+    eqs = """dv/dt = (gl*(El-v) + ge*(Ee-v) - g_na*(m*m*m)*h*(v-ENa) - g_kd*(n*n*n*n)*(v-EK) + I)/Cm : volt
+    dm/dt = 0.32*(mV**-1)*(13.*mV-v+VT)/(exp((13.*mV-v+VT)/(4.*mV))-1.)/ms*(1-m)-0.28*(mV**-1)*(v-VT-40.*mV)/(exp((v-VT-40.*mV)/(5.*mV))-1.)/ms*m : 1
+    dn/dt = 0.032*(mV**-1)*(15.*mV-v+VT)/(exp((15.*mV-v+VT)/(5.*mV))-1.)/ms*(1.-n)-.5*exp((10.*mV-v+VT)/(40.*mV))/ms*n : 1
+    dh/dt = 0.128*exp((17.*mV-v+VT)/(18.*mV))/ms*(1.-h)-4./(1+exp((40.*mV-v+VT)/(5.*mV)))/ms*h : 1
+    dge/dt = -ge/taue : siemens
+    I : amp"""
+    G = NeuronGroup(997, eqs, threshold="v > -20*mV", refractory=3 * ms,
+                    method="exponential_euler", namespace=ns, name="hh")
+    G.v = "El + (rand() - 0.5)*10*mV"
+    G.I = "rand()*0.7*nA"
+    S = Synapses(G, G, on_pre="ge += we", namespace=ns, name="hhs")
+    S.connect(p=0.02)
+    spikes = SpikeMonitor(G)
+    trace = StateMonitor(G, ["v", "m"], record=[0, 63, 64, 500, 996])
+    run(30 * ms)
+    out = {"v": G.v[:] / mV, "m": G.m[:], "n": G.n[:], "h": G.h[:], "ge": G.ge[:] / nS,
+           "trace_v": trace.v[:] / mV, "trace_m": trace.m[:]}
+    out.update(_spikes("hh", spikes))
+    return out

@@ -199,12 +199,10 @@ def test_report_of_a_real_run(tmp_path, monkeypatch):
     rate, spikes, trace = rendered.values()  # objects in name order
     assert [ax.get_ylabel() for ax in trace.axes] == ["v (mV)", "I (nA)", "Δv (mV)", "ΔI (nA)"]
     assert all(_legend(ax) == ["cpp_standalone", "brisk"] for ax in trace.axes[:2])
-    # bit for bit on the C++ backend; CUDA's arithmetic may differ in the last bits
+    # the last bits may differ: Brisk adds a statement's terms in the order written
+    # (the C++ target's -fno-associative-math, and CUDA), cpp_standalone reassociates
     title = trace.axes[2].get_title()
-    if BACKEND == "cpu":
-        assert "identical" in title, title
-    else:
-        assert "identical" in title or re.search(r"max \|Δ\| \d\.\d+e-1[2-9] mV", title), title
+    assert "identical" in title or re.search(r"max \|Δ\| \d\.\d+e-1[2-9] mV", title), title
     assert rate.axes[0].get_ylabel() == "rate (Hz)" and spikes.axes[0].get_ylabel() == "neuron index"
     verdicts = json.loads((tmp_path / "out" / "verdicts.json").read_text())
     assert verdicts["objects"]["trace"]["units"] == {"v": ["mV", 1e-3], "I": ["nA", 1e-9]}

@@ -12,7 +12,8 @@ import models
 import models_threads
 from harness import run_model
 
-MODELS = [models_threads.noisy_network, models_threads.summed_network, models.stochastic, models.integrators,
+MODELS = [models_threads.noisy_network, models_threads.summed_network, models_threads.hh_network,
+          models.stochastic, models.integrators,
           models.refractoriness]
 
 

@@ -13,7 +13,7 @@ use askama::Template;
 use crate::diag::{Error, Result};
 use crate::ir::{Block, ClockField, CodeObject, Symbol};
 use crate::plan::Target;
-use crate::plan::{BufferId, Kernel, LoopSize, Plan};
+use crate::plan::{BufferId, Kernel, LoopSize, Plan, Split};
 use crate::render::body::{buffer_pointer, pointer_name, render_part};
 use crate::render::functions::{self, RngLines};
 
@@ -21,6 +21,7 @@ use crate::render::functions::{self, RngLines};
 /// normal sampler and its tables), inlined into every program.
 pub const SUPPORT_HEADER: &str = concat!(
     include_str!("../../templates/common/support.h"),
+    include_str!("../../templates/common/vector_exp.h"),
     include_str!("../../templates/common/ziggurat.h"),
     include_str!("../../templates/common/normal.h"),
 );
@@ -97,6 +98,10 @@ pub struct KernelView {
     /// `synapses` on the C++ target: each call applies the synapses whose
     /// owner lies in `lo..hi` only (`plan::Split::Synapses`, `Split::Targets`).
     pub split_synapses: bool,
+    /// The C++ element loop's iterations touch only their own element
+    /// (`plan::Split::Elements`): it is marked `#pragma GCC ivdep`, so that a
+    /// loop over many arrays vectorises without run-time alias checks.
+    pub independent: bool,
     /// spikegenerator.
     pub sg: SpikeGeneratorView,
     /// spatialstateupdate.
@@ -311,6 +316,7 @@ impl KernelView {
             view.lastspike = array_pointer(co, "lastspike")?;
         }
         view.stores_last = kernel.last_block_stores;
+        view.independent = kernel.split == Split::Elements;
         if let Some(cp) = plan.code_objects.get(&co.name) {
             if let Some(b) = cp.sync {
                 view.sync = buffer_pointer("unsigned int", b);

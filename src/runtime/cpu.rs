@@ -105,11 +105,19 @@ fn compiler() -> String {
     std::env::var("CXX").unwrap_or_else(|_| "c++".to_string())
 }
 
-/// Flags as cpp_standalone's defaults, for the same arithmetic.
+/// cpp_standalone's default flags, for the same arithmetic, but for one:
+/// `-fno-associative-math` keeps every sum in the order Brian's code writes
+/// it. With it, a vectorised element loop and its scalar remainder round
+/// alike (GCC reassociates vector and scalar sums in different orders), so
+/// an element's value cannot depend on where a thread's chunk ends; and
+/// sums are added as on the CUDA target and in Brian's numpy target.
+/// cpp_standalone reassociates: its values and Brisk's may differ in the
+/// last bits where a statement adds three terms or more.
 pub const CXX_FLAGS: &[&str] = &[
     "-O3",
     "-ffast-math",
     "-fno-finite-math-only",
+    "-fno-associative-math",
     "-march=native",
     "-std=c++17",
     "-shared",

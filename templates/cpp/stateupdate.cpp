@@ -4,6 +4,9 @@
     const int64_t _hi = _a.hi < _N ? _a.hi : _N;
 {% include "common/_scalar.txt" %}
 {{ k.rng_blocks|block(1) }}
+{%- if k.independent %}
+#pragma GCC ivdep
+{%- endif %}
     for (int64_t _idx = _a.lo; _idx < _hi; _idx++)
     {
         {
