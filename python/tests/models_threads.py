@@ -95,7 +95,8 @@ def hh_network(ctx):
     a dozen ``exp`` calls per neuron and step) with random initial potentials and
     inputs, coupled by random synapses, 30 ms: the state update is the loop the
     C++ target vectorises through its ``exp`` (``vector_exp.h``), and 997 leaves a
-    remainder after the vector lanes in every chunking."""
+    remainder after the vector lanes in every chunking; a StateMonitor of every
+    neuron runs as chunks of its indices."""
     seed(ctx.params.get("seed", 3))
     defaultclock.dt = 0.05 * ms
     area = 20000 * umetre ** 2
@@ -117,8 +118,11 @@ def hh_network(ctx):
     S.connect(p=0.02)
     spikes = SpikeMonitor(G)
     trace = StateMonitor(G, ["v", "m"], record=[0, 63, 64, 500, 996])
+    # every neuron: the state monitor runs as chunks of its recorded indices
+    full = StateMonitor(G, ["v", "ge"], record=True, name="hh_full")
     run(30 * ms)
     out = {"v": G.v[:] / mV, "m": G.m[:], "n": G.n[:], "h": G.h[:], "ge": G.ge[:] / nS,
-           "trace_v": trace.v[:] / mV, "trace_m": trace.m[:]}
+           "trace_v": trace.v[:] / mV, "trace_m": trace.m[:], "full_v": full.v[:] / mV,
+           "full_ge": full.ge[:] / nS, "full_t": full.t[:] / ms}
     out.update(_spikes("hh", spikes))
     return out

@@ -4,7 +4,9 @@
 //! Needs `N`, `_indices`, `t` and each recorded variable (arrays). Appends
 //! one record per step: `t`, and each variable's values at the indices (a
 //! row of the 2-D results array). Plans one kernel, a grid over the
-//! indices; renders `statemonitor.cpp` / `.cu`.
+//! indices (on the C++ target, chunks of them on threads: each writes its own
+//! columns of the row, and the last to finish advances the fill counter);
+//! renders `statemonitor.cpp` / `.cu`.
 
 use super::{askama_pair, main_phase, needs_of, BrianTemplate, Need, Recorded};
 use crate::diag::Result;
@@ -38,6 +40,12 @@ impl BrianTemplate for Statemonitor {
         Ok(TemplateData::Statemonitor {
             recorded_variables: decl.template_kwds.recorded_variables.clone(),
         })
+    }
+
+    /// Every recorded index writes its own column of the row; the scalar
+    /// code only reads.
+    fn splits(&self, _co: &CodeObject) -> bool {
+        true
     }
 
     fn recorded(&self, export: &Export, co: &CodeObject) -> Result<Option<Recorded>> {
