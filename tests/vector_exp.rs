@@ -81,36 +81,62 @@ int main() {
     }
     printf("avx512 1\n");
 #endif
-    printf("vector 1\n");
+    printf("vector 1\nglibc_lanes %u\n", brisk_exp_lanes_to_glibc);
 #endif
     printf("checked %ld\nloop %ld\nb %ld\nd %ld\ne %ld\n", n, loop, b, d, e);
     return 0;
 }
 "#;
 
+/// Runs the program with `extra` flags; None without a compiler (outside CI).
+fn run_program(test: &str, extra: &[&str]) -> Option<String> {
+    let program = format!("{SUPPORT_HEADER}\n{PROGRAM}");
+    common::run_host_cpp(test, &program, common::cxx_required(), extra)
+}
+
+/// A `key value` line of the program's output.
+fn value(out: &str, key: &str) -> Option<i64> {
+    out.lines()
+        .filter_map(|l| l.split_once(' '))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.trim().parse().unwrap())
+}
+
 #[test]
 fn every_variant_returns_the_c_librarys_exp() {
-    let program = format!("{SUPPORT_HEADER}\n{PROGRAM}");
-    let Some(out) = common::run_host_cpp(
-        "every_variant_returns_the_c_librarys_exp",
-        &program,
-        common::cxx_required(),
-        &[],
-    ) else {
+    let Some(out) = run_program("every_variant_returns_the_c_librarys_exp", &[]) else {
         return;
     };
-    let value = |key: &str| -> Option<i64> {
-        out.lines()
-            .filter_map(|l| l.split_once(' '))
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.trim().parse().unwrap())
-    };
+    let value = |key: &str| value(&out, key);
     if machine_has_vector_path() && cfg!(target_env = "gnu") {
         assert_eq!(value("vector"), Some(1), "the vector path is off on this machine:\n{out}");
+        // the load-time check passed: the lanes take the vector path
+        assert_eq!(value("glibc_lanes"), Some(0), "{out}");
     }
     assert_eq!(value("checked"), Some(4_500_024));
     for key in ["loop", "b", "d", "e"] {
         assert_eq!(value(key), Some(0), "{key}: values other than the C library's exp\n{out}");
+    }
+}
+
+/// A vector path that disagrees with the C library (here a wrong polynomial
+/// coefficient; in life a glibc whose exp changed) is caught at load: every
+/// lane then goes to the C library's exp, and the values stay its own.
+#[test]
+fn a_vector_path_that_disagrees_is_not_used() {
+    if !machine_has_vector_path() || !cfg!(target_env = "gnu") {
+        eprintln!("SKIPPED a_vector_path_that_disagrees_is_not_used: no AVX2 and FMA, or not glibc");
+        return;
+    }
+    let Some(out) = run_program(
+        "a_vector_path_that_disagrees_is_not_used",
+        &["-DBRISK_TEST_EXP_BREAK"],
+    ) else {
+        return;
+    };
+    assert_eq!(value(&out, "glibc_lanes"), Some(255), "{out}");
+    for key in ["loop", "b", "d", "e"] {
+        assert_eq!(value(&out, key), Some(0), "{key}: values other than the C library's exp\n{out}");
     }
 }
 
