@@ -17,6 +17,7 @@ use crate::lower;
 use crate::plan::{self, Plan};
 use crate::planner;
 use crate::results;
+use crate::runtime::exec::batch::run_queue_batched;
 use crate::runtime::exec::Executor;
 use crate::runtime::{cpu, cuda, guard, Device};
 use crate::schedule::{self, RunSchedule};
@@ -67,6 +68,9 @@ pub struct Timings {
     /// Part of `run`: the connect() calls (synapse creation), device work included.
     pub connect: f64,
     pub write: f64,
+    /// A CUDA sweep: the copies of each batch, in order (`runtime::exec::batch`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub batches: Vec<usize>,
 }
 
 /// Picks the backend: `auto` checks for a usable CUDA driver and NVRTC.
@@ -142,6 +146,56 @@ impl Compiled {
                 symbols,
             } => Box::new(cuda::CudaDevice::new(ptx, source, symbols)?),
         })
+    }
+}
+
+/// Environment variable: the copies per batch of a CUDA sweep (default: as
+/// many as the GPU's free memory holds, by [`batch_bytes_per_copy`]).
+pub const SWEEP_BATCH_ENV: &str = "BRISK_SWEEP_BATCH";
+
+/// An estimate of one copy's GPU memory in a batched sweep: four times the
+/// plan's buffers (what a copy allocates before its main queue runs), for
+/// the synapses and records a run adds. A prediction, not a measurement.
+pub fn batch_bytes_per_copy(plan: &plan::Plan) -> u64 {
+    let planned: u64 = plan
+        .buffers
+        .iter()
+        .map(|b| b.len.saturating_mul(b.dtype.size() as u64))
+        .sum();
+    planned.max(1 << 20).saturating_mul(4)
+}
+
+impl Compiled {
+    /// CUDA: devices for the next batch of a sweep with `remaining` copies
+    /// left: one device and its siblings (`CudaDevice::sibling`), as many as
+    /// [`SWEEP_BATCH_ENV`] says, else as 80% of the GPU's free memory holds
+    /// at `per_copy` bytes each; at least one. None on the C++ target.
+    pub fn load_batch(&self, remaining: usize, per_copy: u64) -> Result<Option<Vec<Box<dyn Device>>>> {
+        let Compiled::Cuda {
+            ptx,
+            source,
+            symbols,
+        } = self
+        else {
+            return Ok(None);
+        };
+        let first = cuda::CudaDevice::new(ptx, source, symbols)?;
+        let size = match std::env::var(SWEEP_BATCH_ENV) {
+            Ok(v) => v.trim().parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                Error::runtime(format!("{SWEEP_BATCH_ENV} must be a whole number from 1, not {v:?}"))
+            })?,
+            Err(_) => {
+                let (free, _) = first.memory()?;
+                usize::try_from(free as u64 / 5 * 4 / per_copy.max(1)).unwrap_or(usize::MAX)
+            }
+        }
+        .clamp(1, remaining.max(1));
+        let mut devices: Vec<Box<dyn Device>> = Vec::with_capacity(size);
+        for _ in 1..size {
+            devices.push(Box::new(first.sibling()?));
+        }
+        devices.insert(0, Box::new(first));
+        Ok(Some(devices))
     }
 }
 
@@ -236,6 +290,48 @@ pub struct RunCopy {
     #[serde(default)]
     pub random_stream: u64,
     pub results: std::path::PathBuf,
+}
+
+/// Runs `copies` as one batched simulation (`runtime::exec::batch`), each
+/// on its device of `devices` (CUDA siblings, one per copy), and writes their
+/// results folders (locked by `locks`); errors name the copy by its index in
+/// `copies`.
+pub fn run_batch(
+    prepared: &Prepared,
+    devices: Vec<Box<dyn Device>>,
+    copies: &[RunCopy],
+    locks: &[results::ResultsLock],
+    timings: &mut Timings,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let start = Instant::now();
+    let mut execs = Vec::with_capacity(copies.len());
+    for (k, (device, copy)) in devices.into_iter().zip(copies).enumerate() {
+        let tag = |e: Error| e.in_copy(k as u64);
+        let mut exec = Executor::new(
+            Arc::clone(&prepared.export),
+            Arc::clone(&prepared.plan),
+            device,
+        )
+        .map_err(tag)?;
+        exec.set_random_stream(copy.random_stream);
+        exec.set_run_args(&copy.run_args).map_err(tag)?;
+        execs.push(exec);
+    }
+    run_queue_batched(&mut execs, out)?;
+    let mut finished = Vec::with_capacity(execs.len());
+    for (k, exec) in execs.into_iter().enumerate() {
+        finished.push(exec.finish().map_err(|e| e.in_copy(k as u64))?);
+    }
+    timings.run += start.elapsed().as_secs_f64();
+    timings.batches.push(copies.len());
+    let start = Instant::now();
+    for (k, (done, lock)) in finished.iter().zip(locks).enumerate() {
+        timings.connect += done.connect_seconds;
+        results::write(&prepared.export, done, lock).map_err(|e| e.in_copy(k as u64))?;
+    }
+    timings.write += start.elapsed().as_secs_f64();
+    Ok(())
 }
 
 /// Runs one copy on `device` and writes its results folder (locked by `lock`).

@@ -6,9 +6,11 @@
 //! the timings. The program is generated and compiled once. On the C++
 //! target the copies run at once, as many as there are threads, each on its
 //! share of them (a copy of a small model runs on one thread; one copy alone
-//! has them all); on CUDA they run one after another. A copy's results do not
-//! depend on the others or on how many run at once: each has its own device
-//! memory, and its random numbers come from its own stream.
+//! has them all); on CUDA in batches, each one simulation that launches every
+//! kernel once per step for all its copies (`runtime::exec::batch`), as many
+//! copies per batch as the GPU's free memory holds (`Compiled::load_batch`).
+//! A copy's results do not depend on the others or on how many run at once:
+//! each has its own device memory, and its random numbers come from its own stream.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +19,9 @@ use std::time::Instant;
 
 use crate::codegen::{self, Program, Target};
 use crate::diag::{Error, Result};
-use crate::pipeline::{compile_program, run_copy, Prepared, RunCopy, Timings};
+use crate::pipeline::{
+    batch_bytes_per_copy, compile_program, run_batch, run_copy, Compiled, Prepared, RunCopy, Timings,
+};
 use crate::results::ResultsLock;
 
 /// A copy's number and its timings and printed output, or its error.
@@ -55,6 +59,24 @@ pub fn run_copies(
     };
     timings.generate = start.elapsed().as_secs_f64();
     let compiled = compile_program(prepared, &program, &mut timings)?;
+    if sweep && matches!(compiled, Compiled::Cuda { .. }) {
+        // CUDA: batches of copies, each one batched simulation
+        let per_copy = batch_bytes_per_copy(&prepared.plan);
+        let mut first = 0;
+        while first < copies.len() {
+            let Some(devices) = compiled.load_batch(copies.len() - first, per_copy)? else {
+                break;
+            };
+            let range = first..first + devices.len();
+            run_batch(prepared, devices, &copies[range.clone()], &locks[range.clone()], &mut timings, out)
+                .map_err(|mut e| {
+                    e.copy = e.copy.map(|k| k + first as u64);
+                    e
+                })?;
+            first = range.end;
+        }
+        return Ok(timings);
+    }
     let threads = compiled.threads()?;
     let at_once = threads.min(copies.len()).max(1);
     let per_copy = (threads / at_once).max(1);

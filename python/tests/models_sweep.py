@@ -35,6 +35,9 @@ def _network(ctx):
     M = SpikeMonitor(G, name="spikes")
     V = StateMonitor(G, "v", record=[0, 7, 150], name="trace")
     run(30 * ms)
+    # a second run, after a change between them: its random numbers go on from the first's
+    G.I[:10] = "1.2 + 0.3*rand()"
+    run(5 * ms)
     return G, S, T, M, V, drive
 
 
@@ -53,7 +56,9 @@ def sweep(ctx):
     copies = [{G.I: 1.1, drive: [0.0, 0.5, 0.0]}, {G.I: np.linspace(1.0, 1.4, 300), drive: [0.0, 0.5, 0.0]},
               {G.I: 1.2, drive: [0.2, 0.0, 0.4]}]
     device.run(run_args=copies)
-    out = {"folders": np.array([str(d) for d in device.results_dirs])}
+    out = {"folders": np.array([str(d) for d in device.results_dirs]),
+           # (CUDA: the copies of each batch)
+           "batches": np.array(device.brisk_timings["runs"][-1].get("batches", []), dtype=np.int64)}
     for k, folder in enumerate(device.results_dirs):
         device.load_results(folder)
         for key, value in _arrays(G, S, M, V).items():

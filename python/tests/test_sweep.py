@@ -2,6 +2,8 @@
 parameter sets as copies of one simulation; copy k is what a run with
 ``random_stream=k`` gives, bit for bit, and the copies differ."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -11,11 +13,22 @@ from harness import run_model
 KEYS = ["spike_i", "spike_t", "v", "trace", "syn_i", "syn_j", "w"]
 
 
+CUDA = os.environ.get("BRISK_E2E_BACKEND") == "cuda"
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_copy_k_is_its_own_run_with_random_stream_k(threads):
-    # (the C++ backend runs the copies at once with 2 threads; CUDA, under
-    # scripts/test-cuda-emu, one after another)
-    got = run_model(models_sweep.sweep, "brisk", build_on_run=False, env={"BRISK_THREADS": str(threads)})
+    # The C++ backend runs the copies at once with 2 threads. CUDA (under
+    # scripts/test-cuda-emu) runs them batched: one launch per kernel and step for
+    # all three (threads=1), or in batches of 2 and 1 (threads=2: BRISK_SWEEP_BATCH=2).
+    env = {"BRISK_THREADS": str(threads)}
+    if threads == 2:
+        env["BRISK_SWEEP_BATCH"] = "2"
+    got = run_model(models_sweep.sweep, "brisk", build_on_run=False, env=env)
+    if CUDA:
+        assert list(got.arrays["batches"]) == ([3] if threads == 1 else [2, 1]), got.arrays["batches"]
+    else:
+        assert list(got.arrays["batches"]) == [], got.arrays["batches"]
     folders = [str(f) for f in got.arrays["folders"]]
     assert [f.rstrip("/").rsplit("_", 1)[1] for f in folders] == ["0", "1", "2"], folders
     for k in range(3):

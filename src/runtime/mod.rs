@@ -86,6 +86,9 @@ pub struct BriskArgs {
     /// The C++ target: the elements `[lo, hi)` of this call (a chunk of a split kernel).
     pub lo: i64,
     pub hi: i64,
+    /// CUDA: 0, or the device address of a batched launch's copy table
+    /// (`BriskCopy` in `support.h`, one per `blockIdx.y`).
+    pub batch: u64,
 }
 
 impl BriskArgs {
@@ -103,11 +106,12 @@ impl BriskArgs {
             step: step.step,
             lo: 0,
             hi: step.n,
+            batch: 0,
         }
     }
 
     /// The fields as words (the worker pool hands them over in atomic words).
-    pub fn to_words(&self) -> [u64; 11] {
+    pub fn to_words(&self) -> [u64; 12] {
         [
             self.arrays,
             self.sizes,
@@ -120,11 +124,12 @@ impl BriskArgs {
             self.step,
             self.lo as u64,
             self.hi as u64,
+            self.batch,
         ]
     }
 
     /// The inverse of [`BriskArgs::to_words`].
-    pub fn from_words(w: [u64; 11]) -> BriskArgs {
+    pub fn from_words(w: [u64; 12]) -> BriskArgs {
         BriskArgs {
             arrays: w[0],
             sizes: w[1],
@@ -137,6 +142,7 @@ impl BriskArgs {
             step: w[8],
             lo: w[9] as i64,
             hi: w[10] as i64,
+            batch: w[11],
         }
     }
 }
@@ -229,6 +235,31 @@ pub trait Device {
     }
     /// Frees every graph.
     fn clear_graphs(&mut self) {}
+
+    /// CUDA: the device addresses of this device's pointer and size tables,
+    /// which a batched launch passes for the copy this device holds.
+    fn tables(&self) -> Option<(u64, u64)> {
+        None
+    }
+    /// CUDA: launches `kernel` once for all `copies` of a batched sweep, copy
+    /// `k` as `blockIdx.y == k` with its own tables and arguments. The copies'
+    /// devices share this one's program and stream (`CudaDevice::sibling`).
+    fn launch_batch(&mut self, kernel: KernelId, _launch: Launch, _copies: &[BatchCopy]) -> Result<()> {
+        Err(crate::diag::Error::internal(format!(
+            "a batched launch of kernel {} asked of the {} backend",
+            kernel.0,
+            self.backend()
+        )))
+    }
+}
+
+/// One copy of a batched launch ([`Device::launch_batch`]): its device's
+/// pointer and size tables ([`Device::tables`]) and its launch's values.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchCopy {
+    pub arrays: u64,
+    pub sizes: u64,
+    pub args: StepArgs,
 }
 
 /// A graph operation on a backend whose target replays none.

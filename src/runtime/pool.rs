@@ -77,7 +77,7 @@ struct JobWords {
     n: AtomicU64,
     per: AtomicU64,
     count: AtomicUsize,
-    args: [AtomicU64; 11],
+    args: [AtomicU64; 12],
 }
 
 /// The chunks of a split launch: `[k * per, min((k + 1) * per, n))` for
@@ -128,7 +128,7 @@ impl Shared {
                 n: self.job.n.load(Ordering::Relaxed),
                 per: self.job.per.load(Ordering::Relaxed),
             };
-            let words: [u64; 11] =
+            let words: [u64; 12] =
                 std::array::from_fn(|i| self.job.args[i].load(Ordering::Relaxed));
             if self
                 .ticket

@@ -41,6 +41,15 @@ BRISK_FN void _brisk_zero_division() {
 #endif
 }
 
+// One copy of a batched launch (CUDA sweeps, `runtime::BatchCopy`): what
+// differs between copies of one model; the copy is blockIdx.y.
+struct BriskCopy {
+    void* const* arrays;
+    const int64_t* sizes;
+    uint64_t seed;
+    int64_t n;
+};
+
 // Arguments of every generated function (the same layout in Rust).
 struct BriskArgs {
     void* const* arrays;     // one pointer per runtime buffer
@@ -59,11 +68,22 @@ struct BriskArgs {
     // the plan splits over threads (`plan::Split`); [0, n) otherwise. CUDA: unused.
     int64_t lo;
     int64_t hi;
+    // CUDA: 0, or a batched launch's copies (one per blockIdx.y), whose tables,
+    // seed and element count replace those above. The C++ target: 0.
+    const BriskCopy* batch;
 };
 
 #ifdef __CUDACC__
-// The launch's clock and random-number stream, from the step state when replayed in a graph.
+// The launch's copy (a batched launch), and its clock and random-number stream,
+// from the step state when replayed in a graph.
 __device__ inline BriskArgs brisk_step_args(BriskArgs a) {
+    if (a.batch) {
+        const BriskCopy c = a.batch[blockIdx.y];
+        a.arrays = c.arrays;
+        a.sizes = c.sizes;
+        a.seed = c.seed;
+        a.n = c.n;
+    }
     if (a.step) {
         const int64_t c = a.timestep;
         const int64_t ts = (int64_t)a.step[1 + 2 * c];

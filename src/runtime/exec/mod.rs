@@ -36,6 +36,7 @@ use crate::export::{Export, QueueEntry, RunNetwork};
 use crate::plan::{BufferId, BufferRole, KernelId, LoopSize, Phase, Plan};
 use crate::runtime::{Device, StepArgs};
 
+pub mod batch;
 mod carry;
 mod drain;
 mod graphs;
@@ -167,6 +168,19 @@ pub struct Executor<'a> {
     snapshots: BTreeMap<(String, String), Snapshot>,
     /// Seconds spent in connect() calls (see [`Finished::connect_seconds`]).
     connect_seconds: f64,
+}
+
+/// A network run's clocks and scheduled objects, from
+/// [`Executor::begin_network`] to [`Executor::end_network`].
+pub(super) struct NetworkRun {
+    pub(super) t_start: f64,
+    pub(super) t_end: f64,
+    pub(super) names: Vec<String>,
+    pub(super) clocks: Vec<ClockState>,
+    /// Each scheduled object's clock (index into `clocks`) and first kernel.
+    pub(super) objects: Vec<(usize, Option<KernelId>)>,
+    /// Clocks written to the device whenever they tick (`Plan::mirrored_clocks`).
+    pub(super) mirrored: Vec<bool>,
 }
 
 /// The value of one run_arg.
@@ -733,12 +747,12 @@ impl<'a> Executor<'a> {
         })
     }
 
-    fn run_network(
-        &mut self,
-        run: &RunNetwork,
-        out: &mut dyn Write,
-        host: &mut dyn Host,
-    ) -> Result<()> {
+    /// Sets up a network run: its clocks (each at the run's start, with `dt`
+    /// from its arrays, the mirrored ones written to the device) and its
+    /// scheduled objects' kernels (`fused`: CUDA's fused state updates,
+    /// thresholds and resets); summed variables grouped by target, and the
+    /// checks of recorded and indirect indices and morphologies.
+    pub(super) fn begin_network(&mut self, run: &RunNetwork, fused: bool) -> Result<NetworkRun> {
         let t_start = run
             .t_start
             .unwrap_or_else(|| *self.network_t.get(&run.network).unwrap_or(&0.0));
@@ -753,11 +767,6 @@ impl<'a> Executor<'a> {
             c.set_interval(t_start, t_end);
             clocks.push(c);
         }
-        // CUDA: fused state updates, thresholds and resets (not when profiled: Brian's
-        // profile names every code object's own time).
-        let fused = self.device.target().fuses()
-            && !run.profile
-            && !std::env::var(FUSION_ENV).is_ok_and(|v| v == "0");
         let objects: Vec<(usize, Option<KernelId>)> = run
             .objects
             .iter()
@@ -785,11 +794,6 @@ impl<'a> Executor<'a> {
             self.check_indirect_indices(o.code_object.as_deref().unwrap_or_default())?;
             self.check_morphology(o.code_object.as_deref().unwrap_or_default())?;
         }
-        // Profiling: seconds per scheduled object (timer slot = its position).
-        if run.profile {
-            self.device.take_timers()?;
-        }
-        let walks = self.queue_walks(run);
         let mirrored: Vec<bool> = names
             .iter()
             .map(|n| self.plan.mirrored_clocks.contains(n))
@@ -797,21 +801,121 @@ impl<'a> Executor<'a> {
         for (c, _) in clocks.iter().zip(&mirrored).filter(|(_, m)| **m) {
             self.mirror_clock(c)?;
         }
+        Ok(NetworkRun {
+            t_start,
+            t_end,
+            names,
+            clocks,
+            objects,
+            mirrored,
+        })
+    }
+
+    /// Whether a network run fuses (CUDA; not when profiled: Brian's profile
+    /// names every code object's own time).
+    pub(super) fn fuses(&self, run: &RunNetwork) -> bool {
+        self.device.target().fuses()
+            && !run.profile
+            && !std::env::var(FUSION_ENV).is_ok_and(|v| v == "0")
+    }
+
+    /// After the steps of `steps` (1, or a graph replay's) in which the clocks
+    /// `due` ticked: advances them, mirrors those that need it (not after a
+    /// graph, whose tick wrote them) and drains the monitors when a block is full.
+    pub(super) fn end_step(
+        &mut self,
+        net: &mut NetworkRun,
+        due: &[bool],
+        steps: u64,
+        graphed: bool,
+    ) -> Result<()> {
+        for (i, c) in net.clocks.iter_mut().enumerate() {
+            if due[i] {
+                c.timestep += steps as i64;
+            }
+        }
+        for i in 0..net.clocks.len() {
+            if due[i] && net.mirrored[i] && !graphed {
+                let c = net.clocks[i].clone();
+                self.mirror_clock(&c)?;
+            }
+        }
+        self.pending += steps;
+        if self.pending >= self.plan.block_iterations {
+            self.drain()?;
+        }
+        Ok(())
+    }
+
+    /// Ends a network run: the last drain, the clocks kept (and written to the
+    /// device), the network's time (a stopped run ends at its earliest clock's,
+    /// as Brian's) and the run's seconds and completed fraction, which it returns.
+    pub(super) fn end_network(
+        &mut self,
+        run: &RunNetwork,
+        net: NetworkRun,
+        stopped: bool,
+        started: Instant,
+        graphed: bool,
+    ) -> Result<(f64, f64)> {
+        self.drain()?;
+        self.collect_drain()?;
+        self.device.synchronize()?;
+        if graphed {
+            self.device.clear_graphs();
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        for (name, c) in net.names.iter().zip(&net.clocks) {
+            self.mirror_clock(c)?;
+            self.clocks.insert(name.clone(), c.clone());
+        }
+        let t_now = if stopped {
+            net.clocks
+                .iter()
+                .map(ClockState::t)
+                .fold(f64::INFINITY, f64::min)
+                .min(net.t_end)
+        } else {
+            net.t_end
+        };
+        let completed = if run.duration > 0.0 {
+            (t_now - net.t_start) / run.duration
+        } else {
+            1.0
+        };
+        self.network_t.insert(run.network.clone(), t_now);
+        self.last_run = (elapsed, completed);
+        Ok((elapsed, completed))
+    }
+
+    fn run_network(
+        &mut self,
+        run: &RunNetwork,
+        out: &mut dyn Write,
+        host: &mut dyn Host,
+    ) -> Result<()> {
+        let fused = self.fuses(run);
+        let mut net = self.begin_network(run, fused)?;
+        // Profiling: seconds per scheduled object (timer slot = its position).
+        if run.profile {
+            self.device.take_timers()?;
+        }
+        let walks = self.queue_walks(run);
         // a live session's network_operations: Python is called between two code objects
         let operations: Vec<Option<u32>> = run.objects.iter().map(|o| o.operation).collect();
         let mut graphs = if operations.iter().any(Option::is_some) {
             None
         } else {
-            self.step_graphs(&names, &clocks, run.profile)?
+            self.step_graphs(&net.names, &net.clocks, run.profile)?
         };
-        let report = Reporter::new(run, t_start);
+        let report = Reporter::new(run, net.t_start);
         report.start(out, host)?;
         let started = Instant::now();
         let mut next_report = run.report_period;
-        let mut due = vec![false; clocks.len()];
+        let mut due = vec![false; net.clocks.len()];
         let mut stopped = false;
         loop {
-            let Some(t_min) = due_clocks(&clocks, &mut due) else {
+            let Some(t_min) = due_clocks(&net.clocks, &mut due) else {
                 break;
             };
             // a live session's "stop requested" (Ctrl-C, Network.stop()): Brian ends the run here
@@ -822,7 +926,7 @@ impl<'a> Executor<'a> {
             if report.enabled() {
                 let elapsed = started.elapsed().as_secs_f64();
                 if elapsed > next_report {
-                    report.progress(out, host, elapsed, (t_min - t_start) / run.duration)?;
+                    report.progress(out, host, elapsed, (t_min - net.t_start) / run.duration)?;
                     next_report += run.report_period;
                 }
             }
@@ -834,30 +938,30 @@ impl<'a> Executor<'a> {
                     .block_iterations
                     .saturating_sub(self.pending)
                     .max(1);
-                steps = uniform_steps(&clocks, room.min(MAX_GRAPH_STEPS));
-                self.step_by_graph(g, &objects, &due, steps)?;
+                steps = uniform_steps(&net.clocks, room.min(MAX_GRAPH_STEPS));
+                self.step_by_graph(g, &net.objects, &due, steps)?;
             }
             let mut stop_after_step = false;
-            for (slot, &(clock, kernel)) in objects.iter().enumerate() {
+            for (slot, &(clock, kernel)) in net.objects.iter().enumerate() {
                 if !due[clock] || graphs.is_some() {
                     continue;
                 }
                 if let Some(id) = operations[slot] {
                     // Python reads what the step so far made: the clocks' values, every record
-                    for c in &clocks {
+                    for c in &net.clocks {
                         self.mirror_clock(c)?;
                     }
                     self.drain()?;
                     self.collect_drain()?;
                     self.device.synchronize()?;
-                    stop_after_step |= host.network_operation(self, id, clocks[clock].t())?;
+                    stop_after_step |= host.network_operation(self, id, net.clocks[clock].t())?;
                     self.scalar_cache.clear();
                     continue;
                 }
-                self.launch_queue_walk(&walks, slot, objects.len(), &clocks[clock])?;
+                self.launch_queue_walk(&walks, slot, net.objects.len(), &net.clocks[clock])?;
                 let mut next = kernel;
                 while let Some(kernel) = next {
-                    let args = self.step_args(kernel, Some(&clocks[clock]))?;
+                    let args = self.step_args(kernel, Some(&net.clocks[clock]))?;
                     let launch = self.plan.kernels[kernel].launch;
                     if run.profile {
                         self.device.launch_timed(kernel, launch, &args, slot)?;
@@ -867,42 +971,20 @@ impl<'a> Executor<'a> {
                     next = self.plan.kernels[kernel].then;
                 }
             }
-            for (i, c) in clocks.iter_mut().enumerate() {
-                if due[i] {
-                    c.timestep += steps as i64;
-                }
-            }
-            for (i, c) in clocks.iter().enumerate() {
-                // (graphs: the tick wrote the clock arrays on the device)
-                if due[i] && mirrored[i] && graphs.is_none() {
-                    self.mirror_clock(c)?;
-                }
-            }
-            self.pending += steps;
-            if self.pending >= self.plan.block_iterations {
-                self.drain()?;
-            }
+            self.end_step(&mut net, &due, steps, graphs.is_some())?;
             if stop_after_step {
                 // Network.stop() in a network_operation: Brian ends the run after this step
                 stopped = true;
                 break;
             }
         }
-        self.drain()?;
-        self.collect_drain()?;
-        self.device.synchronize()?;
-        if graphs.is_some() {
-            self.device.clear_graphs();
-        }
-        let elapsed = started.elapsed().as_secs_f64();
-        for (name, c) in names.iter().zip(&clocks) {
-            self.mirror_clock(c)?;
-            self.clocks.insert(name.clone(), c.clone());
-        }
+        let objects = net.objects.len();
+        let (elapsed, completed) =
+            self.end_network(run, net, stopped, started, graphs.is_some())?;
         if run.profile {
             let mut profiled = self.device.take_timers()?;
-            attribute_queue_walks(&mut profiled, &walks, objects.len());
-            profiled.resize(objects.len(), 0.0);
+            attribute_queue_walks(&mut profiled, &walks, objects);
+            profiled.resize(objects, 0.0);
             let all = self.profile.get_or_insert_with(Vec::new);
             let named = run
                 .objects
@@ -916,23 +998,6 @@ impl<'a> Executor<'a> {
                 }
             }
         }
-        // a stopped run ends at the time of its earliest clock, as Brian's
-        let t_now = if stopped {
-            clocks
-                .iter()
-                .map(ClockState::t)
-                .fold(f64::INFINITY, f64::min)
-                .min(t_end)
-        } else {
-            t_end
-        };
-        let completed = if run.duration > 0.0 {
-            (t_now - t_start) / run.duration
-        } else {
-            1.0
-        };
-        self.network_t.insert(run.network.clone(), t_now);
-        self.last_run = (elapsed, completed);
         report.progress(out, host, elapsed, completed)?;
         Ok(())
     }

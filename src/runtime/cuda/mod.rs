@@ -37,7 +37,13 @@ pub use crate::runtime::nvrtc::{
     compile_ptx, compile_ptx_cached, load_nvrtc, nvrtc_available, nvrtc_info, nvrtc_options,
     NvrtcInfo, NVRTC_LIB_ENV, NVRTC_OPTIONS, NVRTC_REQUIREMENT,
 };
-use crate::runtime::{BriskArgs, Device, StepArgs};
+use crate::runtime::{BatchCopy, BriskArgs, Device, StepArgs};
+
+mod batch;
+
+/// Copies per batched launch at most (the grid's y dimension); a larger
+/// batch launches in parts.
+const MAX_COPY_ROWS: u32 = 65535;
 
 /// Set to `1` to synchronise after every launch (names the failing kernel).
 pub const SYNC_ENV: &str = "BRISK_CUDA_SYNC";
@@ -192,12 +198,13 @@ fn chunk_blocks(n: i64, max_blocks: u32) -> Result<u32> {
 // ---- The device --------------------------------------------------------------
 
 // SAFETY: `BriskArgs` is `repr(C)` plain data (two device addresses, six
-// 8-byte scalars and a device address, no padding), laid out exactly as the kernels' `const
-// BriskArgs _a` parameter; cuLaunchKernel copies it from the pointer cudarc passes.
+// 8-byte scalars, a device address, two 8-byte scalars and a device address, no
+// padding), laid out exactly as the kernels' `const BriskArgs _a` parameter;
+// cuLaunchKernel copies it from the pointer cudarc passes.
 unsafe impl DeviceRepr for BriskArgs {}
 
 const _: () =
-    assert!(std::mem::size_of::<BriskArgs>() == 88 && std::mem::align_of::<BriskArgs>() == 8);
+    assert!(std::mem::size_of::<BriskArgs>() == 96 && std::mem::align_of::<BriskArgs>() == 8);
 
 /// Plan buffers in GPU memory and the program's kernels, on device 0.
 pub struct CudaDevice {
@@ -231,6 +238,8 @@ pub struct CudaDevice {
     /// (by the copy's number in its drain; none for empty copies)
     pinned: Vec<Option<PinnedHostSlice<u8>>>,
     reads: Vec<(usize, usize)>,
+    /// Batched launches' copy tables, by (kernel, part) (`batch`).
+    copy_tables: std::collections::BTreeMap<(usize, usize), batch::CopyTable>,
     name: String,
     compute_capability: (i32, i32),
     _module: Arc<CudaModule>,
@@ -419,6 +428,7 @@ impl CudaDevice {
                 copy_stream,
                 pinned: Vec::new(),
                 reads: Vec::new(),
+                copy_tables: Default::default(),
                 name,
                 compute_capability,
                 _module: module,
@@ -763,6 +773,14 @@ impl Device for CudaDevice {
             self.wait(&during)?;
         }
         Ok(())
+    }
+
+    fn tables(&self) -> Option<(u64, u64)> {
+        Some((self.pointers_addr, self.sizes_addr))
+    }
+
+    fn launch_batch(&mut self, kernel: KernelId, launch: Launch, copies: &[BatchCopy]) -> Result<()> {
+        self.launch_batch_of(kernel, launch, copies)
     }
 
     fn launch_timed(
