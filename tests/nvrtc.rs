@@ -132,11 +132,11 @@ fn every_fixture_compiles_with_nvrtc() {
                     // One parameter: `const BriskArgs _ain` by value, 9 x 8 bytes.
                     if !ptx.contains(&format!(".entry {symbol}(")) {
                         failures.push(format!("{name}: the PTX has no kernel entry '{symbol}'"));
-                    } else if !ptx.contains(&format!(".param .align 8 .b8 {symbol}_param_0[88]"))
+                    } else if !ptx.contains(&format!(".param .align 8 .b8 {symbol}_param_0[96]"))
                         || ptx.contains(&format!("{symbol}_param_1"))
                     {
                         failures.push(format!(
-                            "{name}: kernel '{symbol}' does not take one 88-byte BriskArgs"
+                            "{name}: kernel '{symbol}' does not take one 96-byte BriskArgs"
                         ));
                     }
                 }

@@ -11,8 +11,8 @@
 //! its child modules, one concern each (monitors' drains, CUDA graphs,
 //! profiling, `store`/`restore`, stored-state files, state carried into a
 //! rebuilt program, a live session's reads and writes, synapses' connect
-//! and pathways), with the [`host::Host`] a run calls back and the `report=`
-//! progress. The children import the executor (`super::Executor`) and this
+//! and pathways, a CUDA sweep's copies run batched), with the [`host::Host`]
+//! a run calls back and the `report=` progress. The children import the executor (`super::Executor`) and this
 //! file uses a few of their items (`self::...`); nothing else in `runtime`
 //! imports the executor, so no import circle leaves this folder
 //! (`tests/layers.rs`). The rest of `runtime` (devices, compilers, caches,
