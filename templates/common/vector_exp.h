@@ -151,38 +151,9 @@ extern "C" __attribute__((visibility("hidden"))) __m256d _ZGVdN4v_exp(__m256d x)
 // (the AVX ABI's variant: the same registers)
 extern "C" __attribute__((visibility("hidden"))) __m256d _ZGVcN4v_exp(__m256d x) { return _ZGVdN4v_exp(x); }
 
+// (the SSE ABI's variant, for a loop's remainder: both lanes through the AVX2 one)
 extern "C" __attribute__((visibility("hidden"))) __m128d _ZGVbN2v_exp(__m128d x) {
-    const __m128i bits = _mm_castpd_si128(x);
-    const __m128i abstop = _mm_and_si128(_mm_srli_epi64(bits, 52), _mm_set1_epi64x(0x7ff));
-    const __m128i tiny = _mm_cmpgt_epi64(_mm_set1_epi64x(0x3c9), abstop);
-    const __m128i large = _mm_cmpgt_epi64(abstop, _mm_set1_epi64x(0x407));
-    __m128d kd = _mm_fmadd_pd(x, _mm_set1_pd(BRISK_EXP_INVLN2N), _mm_set1_pd(BRISK_EXP_SHIFT));
-    const __m128i ki = _mm_castpd_si128(kd);
-    kd = _mm_sub_pd(kd, _mm_set1_pd(BRISK_EXP_SHIFT));
-    __m128d r = _mm_fmadd_pd(kd, _mm_set1_pd(BRISK_EXP_NEGLN2HIN), x);
-    r = _mm_fmadd_pd(kd, _mm_set1_pd(BRISK_EXP_NEGLN2LON), r);
-    const __m128i idx = _mm_slli_epi64(_mm_and_si128(ki, _mm_set1_epi64x(127)), 1);
-    const __m128d tail = _mm_castsi128_pd(_mm_i64gather_epi64((const long long*)brisk_exp_table, idx, 8));
-    const __m128i sbits = _mm_add_epi64(
-        _mm_i64gather_epi64((const long long*)(brisk_exp_table + 1), idx, 8), _mm_slli_epi64(ki, 45));
-    const __m128d p23 = _mm_fmadd_pd(r, _mm_set1_pd(BRISK_EXP_C3), _mm_set1_pd(BRISK_EXP_C2));
-    const __m128d rt = _mm_add_pd(r, tail);
-    const __m128d r2 = _mm_mul_pd(r, r);
-    const __m128d p45 = _mm_fmadd_pd(r, _mm_set1_pd(BRISK_EXP_C5), _mm_set1_pd(BRISK_EXP_C4));
-    __m128d tmp = _mm_fmadd_pd(p23, r2, rt);
-    tmp = _mm_fmadd_pd(_mm_mul_pd(r2, r2), p45, tmp);
-    const __m128d scale = _mm_castsi128_pd(sbits);
-    __m128d y = _mm_fmadd_pd(scale, tmp, scale);
-    y = _mm_blendv_pd(y, _mm_add_pd(_mm_set1_pd(1.0), x), _mm_castsi128_pd(tiny));
-    const unsigned out = (unsigned)_mm_movemask_pd(_mm_castsi128_pd(large)) | (brisk_exp_lanes_to_glibc & 0x3u);
-    if (__builtin_expect(out != 0, 0)) {
-        alignas(16) double xs[2], ys[2];
-        _mm_store_pd(xs, x);
-        _mm_store_pd(ys, y);
-        brisk_exp_outliers(xs, ys, out);
-        y = _mm_load_pd(ys);
-    }
-    return y;
+    return _mm256_castpd256_pd128(_ZGVdN4v_exp(_mm256_insertf128_pd(_mm256_castpd128_pd256(x), x, 1)));
 }
 
 #ifdef __AVX512F__
