@@ -139,8 +139,11 @@ impl CudaDevice {
                 .map_err(driver_error("cannot upload a batched launch's copy table"))?;
             self.copy_tables.insert(key, CopyTable { words, table });
         }
-        let table = &self.copy_tables[&key].table;
-        Ok(address(table, &self.stream))
+        let table = self
+            .copy_tables
+            .get(&key)
+            .ok_or_else(|| Error::internal("a batched launch's copy table was not kept"))?;
+        Ok(address(&table.table, &self.stream))
     }
 
     /// One launch of `kernel` with `c`'s tables and arguments, over `rows`
