@@ -58,6 +58,9 @@ pub struct Error {
     /// The copy of a sweep it happened in (`brisk run --sweep`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub copy: Option<u64>,
+    /// The device ran out of memory (a batched sweep then runs smaller batches).
+    #[serde(skip)]
+    pub out_of_memory: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -75,6 +78,7 @@ impl Error {
             path: None,
             kernel: None,
             copy: None,
+            out_of_memory: false,
         }
     }
 

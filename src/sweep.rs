@@ -61,19 +61,24 @@ pub fn run_copies(
     let compiled = compile_program(prepared, &program, &mut timings)?;
     if sweep && matches!(compiled, Compiled::Cuda { .. }) {
         // CUDA: batches of copies, each one batched simulation
+        // (a batch that runs out of GPU memory, the estimate having been short, runs
+        // again as batches of half its size; its folders are written only at its end)
         let per_copy = batch_bytes_per_copy(&prepared.plan);
-        let mut first = 0;
+        let (mut first, mut most) = (0, copies.len());
         while first < copies.len() {
-            let Some(devices) = compiled.load_batch(copies.len() - first, per_copy)? else {
+            let want = (copies.len() - first).min(most);
+            let Some(devices) = compiled.load_batch(want, per_copy)? else {
                 break;
             };
             let range = first..first + devices.len();
-            run_batch(prepared, devices, &copies[range.clone()], &locks[range.clone()], &mut timings, out)
-                .map_err(|mut e| {
+            match run_batch(prepared, devices, &copies[range.clone()], &locks[range.clone()], &mut timings, out) {
+                Ok(()) => first = range.end,
+                Err(e) if e.out_of_memory && range.len() > 1 => most = range.len() / 2,
+                Err(mut e) => {
                     e.copy = e.copy.map(|k| k + first as u64);
-                    e
-                })?;
-            first = range.end;
+                    return Err(e);
+                }
+            }
         }
         return Ok(timings);
     }

@@ -42,6 +42,19 @@ def test_copy_k_is_its_own_run_with_random_stream_k(threads):
     assert got.arrays["sweep_0_spike_i"].size > 100, "the network should spike"
 
 
+@pytest.mark.skipif(not CUDA, reason="GPU memory: the emulated CUDA driver's BRISK_EMU_MEMORY")
+def test_a_batch_that_runs_out_of_gpu_memory_runs_again_in_smaller_batches():
+    # 2 MiB of emulated GPU memory holds one copy of the model, not three: the batch of
+    # three fails to allocate and runs again as batches of one, each copy still its own run
+    env = {"BRISK_SWEEP_BATCH": "3", "BRISK_EMU_MEMORY": "2M"}
+    got = run_model(models_sweep.sweep, "brisk", build_on_run=False, env=env)
+    assert list(got.arrays["batches"]) == [1, 1, 1], got.arrays["batches"]
+    for k in range(3):
+        for key in KEYS:
+            a, b = got.arrays[f"sweep_{k}_{key}"], got.arrays[f"single_{k}_{key}"]
+            assert a.dtype == b.dtype and np.array_equal(a, b), f"copy {k}: '{key}' differs from its own run"
+
+
 def test_bad_sweeps_name_the_problem_and_the_copy():
     got = run_model(models_sweep.sweep_errors, "brisk", build_on_run=False)
     # run_args=[] is one ordinary run (Brian's meaning); an empty sweep file is an error

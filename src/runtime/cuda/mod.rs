@@ -458,10 +458,12 @@ impl CudaDevice {
                     .mem_get_info()
                     .map(|(free, total)| format!(" ({} of {} MiB free)", free >> 20, total >> 20))
                     .unwrap_or_default();
-                Error::runtime(format!(
+                let mut error = Error::runtime(format!(
                     "cannot allocate {bytes} bytes of GPU memory for {what}{free}: {}",
                     describe(e)
-                ))
+                ));
+                error.out_of_memory = true;
+                error
             })
     }
 
