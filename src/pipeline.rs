@@ -147,25 +147,7 @@ impl Compiled {
             } => Box::new(cuda::CudaDevice::new(ptx, source, symbols)?),
         })
     }
-}
 
-/// Environment variable: the copies per batch of a CUDA sweep (default: as
-/// many as the GPU's free memory holds, by [`batch_bytes_per_copy`]).
-pub const SWEEP_BATCH_ENV: &str = "BRISK_SWEEP_BATCH";
-
-/// An estimate of one copy's GPU memory in a batched sweep: four times the
-/// plan's buffers (what a copy allocates before its main queue runs), for
-/// the synapses and records a run adds. A prediction, not a measurement.
-pub fn batch_bytes_per_copy(plan: &plan::Plan) -> u64 {
-    let planned: u64 = plan
-        .buffers
-        .iter()
-        .map(|b| b.len.saturating_mul(b.dtype.size() as u64))
-        .sum();
-    planned.max(1 << 20).saturating_mul(4)
-}
-
-impl Compiled {
     /// CUDA: devices for the next batch of a sweep with `remaining` copies
     /// left: one device and its siblings (`CudaDevice::sibling`), as many as
     /// [`SWEEP_BATCH_ENV`] says, else as 80% of the GPU's free memory holds
@@ -197,6 +179,22 @@ impl Compiled {
         devices.insert(0, Box::new(first));
         Ok(Some(devices))
     }
+}
+
+/// Environment variable: the copies per batch of a CUDA sweep (default: as
+/// many as the GPU's free memory holds, by [`batch_bytes_per_copy`]).
+pub const SWEEP_BATCH_ENV: &str = "BRISK_SWEEP_BATCH";
+
+/// An estimate of one copy's GPU memory in a batched sweep: four times the
+/// plan's buffers (what a copy allocates before its main queue runs), for
+/// the synapses and records a run adds. A prediction, not a measurement.
+pub fn batch_bytes_per_copy(plan: &plan::Plan) -> u64 {
+    let planned: u64 = plan
+        .buffers
+        .iter()
+        .map(|b| b.len.saturating_mul(b.dtype.size() as u64))
+        .sum();
+    planned.max(1 << 20).saturating_mul(4)
 }
 
 /// Compiles (or finds in the cache) the program for its target.

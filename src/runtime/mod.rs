@@ -242,9 +242,16 @@ pub trait Device {
         None
     }
     /// CUDA: launches `kernel` once for all `copies` of a batched sweep, copy
-    /// `k` as `blockIdx.y == k` with its own tables and arguments. The copies'
-    /// devices share this one's program and stream (`CudaDevice::sibling`).
-    fn launch_batch(&mut self, kernel: KernelId, _launch: Launch, _copies: &[BatchCopy]) -> Result<()> {
+    /// `k` as `blockIdx.y == k` with its own tables, seed and count, and the
+    /// clock and random stream of `args`, which every copy shares. The
+    /// copies' devices share this one's program and stream (`CudaDevice::sibling`).
+    fn launch_batch(
+        &mut self,
+        kernel: KernelId,
+        _launch: Launch,
+        _args: &StepArgs,
+        _copies: &[BatchCopy],
+    ) -> Result<()> {
         Err(crate::diag::Error::internal(format!(
             "a batched launch of kernel {} asked of the {} backend",
             kernel.0,
@@ -253,13 +260,15 @@ pub trait Device {
     }
 }
 
-/// One copy of a batched launch ([`Device::launch_batch`]): its device's
-/// pointer and size tables ([`Device::tables`]) and its launch's values.
-#[derive(Debug, Clone, Copy)]
+/// One copy of a batched launch ([`Device::launch_batch`]): what differs
+/// between copies, its device's pointer and size tables ([`Device::tables`]),
+/// its seed and its element count (`BriskCopy` in `support.h`).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BatchCopy {
     pub arrays: u64,
     pub sizes: u64,
-    pub args: StepArgs,
+    pub seed: u64,
+    pub n: i64,
 }
 
 /// A graph operation on a backend whose target replays none.

@@ -13,7 +13,7 @@
 
 use cudarc::driver::{CudaSlice, LaunchConfig, PushKernelArg};
 
-use super::{address, chunk_blocks, driver_error, grid_blocks, CudaDevice, MAX_COPY_ROWS};
+use super::{address, chunk_blocks, driver_error, empty_tables, grid_blocks, CudaDevice, MAX_COPY_ROWS};
 use crate::diag::{Error, Result};
 use crate::plan::{KernelId, Launch, CUDA_BLOCK};
 use crate::runtime::{BatchCopy, BriskArgs, StepArgs};
@@ -33,14 +33,7 @@ impl CudaDevice {
     /// streams of this one, so that [`CudaDevice::launch_batch_of`] can run a
     /// kernel for both in one launch and their copies stay in stream order.
     pub fn sibling(&self) -> Result<CudaDevice> {
-        let pointers = self
-            .stream
-            .alloc_zeros::<u64>(1)
-            .map_err(driver_error("cannot allocate GPU memory"))?;
-        let sizes = self
-            .stream
-            .alloc_zeros::<i64>(1)
-            .map_err(driver_error("cannot allocate GPU memory"))?;
+        let (pointers, sizes) = empty_tables(&self.stream)?;
         Ok(CudaDevice {
             functions: self.functions.clone(),
             symbols: self.symbols.clone(),
@@ -81,6 +74,7 @@ impl CudaDevice {
         &mut self,
         KernelId(kernel): KernelId,
         launch: Launch,
+        args: &StepArgs,
         copies: &[BatchCopy],
     ) -> Result<()> {
         let symbol = self.symbols.get(kernel).cloned().ok_or_else(|| {
@@ -92,26 +86,32 @@ impl CudaDevice {
         let Some(first) = copies.first() else {
             return Ok(());
         };
-        if let Some(bad) = copies.iter().find(|c| c.args.n < 0) {
+        if let Some(bad) = copies.iter().find(|c| c.n < 0) {
             return Err(Error::runtime(format!(
                 "kernel {symbol}: negative element count {}",
-                bad.args.n
+                bad.n
             )));
         }
-        let most = copies.iter().map(|c| c.args.n).max().unwrap_or(0);
+        // (a copy's own launch: its tables, seed and count with the shared clock and stream)
+        let own = |c: &BatchCopy| StepArgs {
+            seed: c.seed,
+            n: c.n,
+            ..*args
+        };
         // A Chunks grid is one block per chunk, taken by ticket: copies with
         // other counts than the first run one by one.
-        if launch == Launch::Chunks && copies.iter().any(|c| c.args.n != first.args.n) {
+        if launch == Launch::Chunks && copies.iter().any(|c| c.n != first.n) {
             for c in copies {
-                self.launch_one(kernel, launch, c, 0, 1)?;
+                self.launch_one(kernel, launch, (c.arrays, c.sizes), &own(c), 0, 1)?;
             }
             return Ok(());
         }
+        let most = copies.iter().map(|c| c.n).max().unwrap_or(0);
+        let grid_args = StepArgs { n: most, ..own(first) };
         for (part, rows) in copies.chunks(MAX_COPY_ROWS as usize).enumerate() {
             let table = self.copy_table(kernel, part, rows)?;
-            let mut shared = *first;
-            shared.args.n = most;
-            self.launch_one(kernel, launch, &shared, table, rows.len() as u32)?;
+            let tables = (first.arrays, first.sizes);
+            self.launch_one(kernel, launch, tables, &grid_args, table, rows.len() as u32)?;
         }
         Ok(())
     }
@@ -119,7 +119,7 @@ impl CudaDevice {
     /// The device address of the copy table of `kernel`'s launch part `part`
     /// holding `rows`, uploaded if it changed since its last launch.
     fn copy_table(&mut self, kernel: usize, part: usize, rows: &[BatchCopy]) -> Result<u64> {
-        let row = |c: &BatchCopy| [c.arrays, c.sizes, c.args.seed, c.args.n as u64];
+        let row = |c: &BatchCopy| [c.arrays, c.sizes, c.seed, c.n as u64];
         let key = (kernel, part);
         let stale = self.copy_tables.get(&key).is_none_or(|t: &CopyTable| {
             t.words.len() != rows.len() * COPY_WORDS
@@ -146,17 +146,18 @@ impl CudaDevice {
         Ok(address(&table.table, &self.stream))
     }
 
-    /// One launch of `kernel` with `c`'s tables and arguments, over `rows`
-    /// copies of the copy table at `table` (0: `c` alone, no table).
+    /// One launch of `kernel` with the pointer and size tables `tables` and
+    /// `args`, over `rows` copies of the copy table at `table` (0: no table,
+    /// `tables` and `args` are the one copy's).
     fn launch_one(
         &mut self,
         kernel: usize,
         launch: Launch,
-        c: &BatchCopy,
+        tables: (u64, u64),
+        args: &StepArgs,
         table: u64,
         rows: u32,
     ) -> Result<()> {
-        let args: &StepArgs = &c.args;
         let grid = match launch {
             Launch::Grid => grid_blocks(args.n, self.max_grid),
             Launch::Block => 1,
@@ -167,7 +168,7 @@ impl CudaDevice {
             block_dim: (CUDA_BLOCK, 1, 1),
             shared_mem_bytes: 0,
         };
-        let mut params = BriskArgs::new(c.arrays, c.sizes, args);
+        let mut params = BriskArgs::new(tables.0, tables.1, args);
         params.batch = table;
         let mut builder = self.stream.launch_builder(&self.functions[kernel]);
         builder.arg(&params);

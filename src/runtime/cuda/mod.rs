@@ -253,6 +253,18 @@ fn address<T>(slice: &CudaSlice<T>, stream: &CudaStream) -> u64 {
     ptr
 }
 
+/// A device's pointer and size tables before its buffers exist (one entry
+/// each; `allocate` makes them as long as the plan's buffers).
+fn empty_tables(stream: &Arc<CudaStream>) -> Result<(CudaSlice<u64>, CudaSlice<i64>)> {
+    let pointers = stream
+        .alloc_zeros::<u64>(1)
+        .map_err(driver_error("cannot allocate GPU memory"))?;
+    let sizes = stream
+        .alloc_zeros::<i64>(1)
+        .map_err(driver_error("cannot allocate GPU memory"))?;
+    Ok((pointers, sizes))
+}
+
 /// Whether [`EMULATION_ENV`] asks for the source to go with the PTX.
 pub fn emulation_requested() -> bool {
     std::env::var(EMULATION_ENV).is_ok_and(|v| v == "1")
@@ -400,12 +412,7 @@ impl CudaDevice {
             let max_grid = u32::try_from(max_grid)
                 .unwrap_or(1)
                 .clamp(1, MAX_GRID_BLOCKS);
-            let pointers = stream
-                .alloc_zeros::<u64>(1)
-                .map_err(driver_error("cannot allocate GPU memory"))?;
-            let sizes = stream
-                .alloc_zeros::<i64>(1)
-                .map_err(driver_error("cannot allocate GPU memory"))?;
+            let (pointers, sizes) = empty_tables(&stream)?;
             let pointers_addr = address(&pointers, &stream);
             let sizes_addr = address(&sizes, &stream);
             let sync_each_launch = std::env::var(SYNC_ENV).is_ok_and(|v| v == "1");
@@ -781,8 +788,14 @@ impl Device for CudaDevice {
         Some((self.pointers_addr, self.sizes_addr))
     }
 
-    fn launch_batch(&mut self, kernel: KernelId, launch: Launch, copies: &[BatchCopy]) -> Result<()> {
-        self.launch_batch_of(kernel, launch, copies)
+    fn launch_batch(
+        &mut self,
+        kernel: KernelId,
+        launch: Launch,
+        args: &StepArgs,
+        copies: &[BatchCopy],
+    ) -> Result<()> {
+        self.launch_batch_of(kernel, launch, args, copies)
     }
 
     fn launch_timed(

@@ -17,7 +17,6 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::host::NoHost;
 use super::report::Reporter;
@@ -72,14 +71,14 @@ fn each(
     Ok(())
 }
 
-/// Every copy's tables and launch values for `kernel` on clock `clock`, with
-/// `shared`'s clock and random stream (copy 0's, which `shared` counted).
+/// Every copy's tables, seed and count for `kernel` on clock `clock`; copy
+/// 0's from `shared` (its launch values, which counted its random stream).
 fn copy_rows(
     copies: &mut [Executor<'_>],
     nets: &[NetworkRun],
     kernel: KernelId,
     clock: usize,
-    shared: StepArgs,
+    shared: &StepArgs,
 ) -> Result<Vec<BatchCopy>> {
     let mut rows = Vec::with_capacity(copies.len());
     for (k, (c, net)) in copies.iter_mut().zip(nets).enumerate() {
@@ -88,7 +87,7 @@ fn copy_rows(
             .tables()
             .ok_or_else(|| Error::internal("a batched sweep on a device without tables"))?;
         let args = if k == 0 {
-            shared
+            *shared
         } else {
             // (its stream counter moves here, not at every launch: the run's end sets it)
             c.step_args(kernel, Some(&net.clocks[clock]))
@@ -97,7 +96,8 @@ fn copy_rows(
         rows.push(BatchCopy {
             arrays,
             sizes,
-            args,
+            seed: args.seed,
+            n: args.n,
         });
     }
     Ok(rows)
@@ -114,17 +114,16 @@ fn run_network_batched(
     for (k, c) in copies.iter_mut().enumerate() {
         nets.push(c.begin_network(run, fused).map_err(|e| e.in_copy(k as u64))?);
     }
-    let report = Reporter::new(run, nets[0].t_start);
+    let mut report = Reporter::new(run, nets[0].t_start);
     report.start(out, &mut NoHost)?;
-    let started = Instant::now();
-    let mut next_report = run.report_period;
+    let started = report.started();
     let mut due = vec![false; nets[0].clocks.len()];
     let mut stopped = false;
     let objects = nets[0].objects.clone();
     // Each kernel's copies: their tables, seeds and counts do not change within
     // a run (no entry runs in between), so they are computed at a kernel's first
-    // launch and again after each drain (which may resize); each launch sets the
-    // clock and random stream, the same for every copy, from copy 0's.
+    // launch and again after each drain (which may resize); each launch passes
+    // the clock and random stream, the same for every copy, from copy 0's.
     let mut rows: BTreeMap<KernelId, Vec<BatchCopy>> = BTreeMap::new();
     loop {
         // (every copy's clocks are the same: copy 0's say which are due)
@@ -135,13 +134,7 @@ fn run_network_batched(
             stopped = true;
             break;
         }
-        if report.enabled() {
-            let elapsed = started.elapsed().as_secs_f64();
-            if elapsed > next_report {
-                report.progress(out, &mut NoHost, elapsed, (t_min - nets[0].t_start) / run.duration)?;
-                next_report += run.report_period;
-            }
-        }
+        report.tick(out, &mut NoHost, t_min)?;
         for &(clock, kernel) in &objects {
             if !due[clock] {
                 continue;
@@ -150,26 +143,21 @@ fn run_network_batched(
             while let Some(kernel) = next {
                 let shared = copies[0].step_args(kernel, Some(&nets[0].clocks[clock]))?;
                 if !rows.contains_key(&kernel) {
-                    rows.insert(kernel, copy_rows(copies, &nets, kernel, clock, shared)?);
+                    rows.insert(kernel, copy_rows(copies, &nets, kernel, clock, &shared)?);
                 }
-                let batch = rows.get_mut(&kernel).map(Vec::as_mut_slice).unwrap_or_default();
-                for row in batch.iter_mut() {
-                    row.args.t = shared.t;
-                    row.args.dt = shared.dt;
-                    row.args.timestep = shared.timestep;
-                    row.args.stream = shared.stream;
-                }
+                let batch = rows.get(&kernel).map(Vec::as_slice).unwrap_or_default();
                 let launch = copies[0].plan.kernels[kernel].launch;
-                copies[0].device.launch_batch(kernel, launch, batch)?;
+                copies[0].device.launch_batch(kernel, launch, &shared, batch)?;
                 next = copies[0].plan.kernels[kernel].then;
             }
         }
-        let drains = copies[0].pending + 1 >= copies[0].plan.block_iterations;
+        let mut drained = false;
         for (k, (c, net)) in copies.iter_mut().zip(nets.iter_mut()).enumerate() {
-            c.end_step(net, &due, 1, false)
+            drained |= c
+                .end_step(net, &due, 1, false)
                 .map_err(|e| e.in_copy(k as u64))?;
         }
-        if drains {
+        if drained {
             rows.clear();
         }
     }

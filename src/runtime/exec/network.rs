@@ -108,14 +108,15 @@ impl Executor<'_> {
 
     /// After the steps of `steps` (1, or a graph replay's) in which the clocks
     /// `due` ticked: advances them, mirrors those that need it (not after a
-    /// graph, whose tick wrote them) and drains the monitors when a block is full.
+    /// graph, whose tick wrote them) and drains the monitors when a block is
+    /// full; returns whether it drained.
     pub(super) fn end_step(
         &mut self,
         net: &mut NetworkRun,
         due: &[bool],
         steps: u64,
         graphed: bool,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         for (i, c) in net.clocks.iter_mut().enumerate() {
             if due[i] {
                 c.timestep += steps as i64;
@@ -128,10 +129,11 @@ impl Executor<'_> {
             }
         }
         self.pending += steps;
-        if self.pending >= self.plan.block_iterations {
+        let full = self.pending >= self.plan.block_iterations;
+        if full {
             self.drain()?;
         }
-        Ok(())
+        Ok(full)
     }
 
     /// Ends a network run: the last drain, the clocks kept (and written to the
@@ -195,10 +197,8 @@ impl Executor<'_> {
         } else {
             self.step_graphs(&net.names, &net.clocks, run.profile)?
         };
-        let report = Reporter::new(run, net.t_start);
+        let mut report = Reporter::new(run, net.t_start);
         report.start(out, host)?;
-        let started = Instant::now();
-        let mut next_report = run.report_period;
         let mut due = vec![false; net.clocks.len()];
         let mut stopped = false;
         loop {
@@ -210,13 +210,7 @@ impl Executor<'_> {
                 stopped = true;
                 break;
             }
-            if report.enabled() {
-                let elapsed = started.elapsed().as_secs_f64();
-                if elapsed > next_report {
-                    report.progress(out, host, elapsed, (t_min - net.t_start) / run.duration)?;
-                    next_report += run.report_period;
-                }
-            }
+            report.tick(out, host, t_min)?;
             // Graphs: the coming steps in which every clock is due, up to the next drain, run as one replay.
             let mut steps = 1;
             if let Some(g) = graphs.as_mut() {
@@ -267,7 +261,7 @@ impl Executor<'_> {
         }
         let objects = net.objects.len();
         let (elapsed, completed) =
-            self.end_network(run, net, stopped, started, graphs.is_some())?;
+            self.end_network(run, net, stopped, report.started(), graphs.is_some())?;
         if run.profile {
             let mut profiled = self.device.take_timers()?;
             attribute_queue_walks(&mut profiled, &walks, objects);

@@ -8,16 +8,22 @@
 //! host, which is handed the executor).
 
 use std::io::Write;
+use std::time::Instant;
 
 use super::host::Host;
 use crate::diag::Result;
 use crate::export::RunNetwork;
 
-/// Brian's `report=` progress lines.
+/// Brian's `report=` progress lines, every `report_period` seconds of wall
+/// time from the run's start.
 pub(super) struct Reporter {
     stream: Option<ReportStream>,
     t_start: f64,
     duration: f64,
+    period: f64,
+    /// The wall time the run started (at [`Reporter::start`]).
+    started: Instant,
+    next: f64,
 }
 
 #[derive(Clone, Copy)]
@@ -40,11 +46,29 @@ impl Reporter {
             stream,
             t_start,
             duration: run.duration,
+            period: run.report_period,
+            started: Instant::now(),
+            next: run.report_period,
         }
     }
 
-    pub(super) fn enabled(&self) -> bool {
-        self.stream.is_some()
+    /// The wall time the run started.
+    pub(super) fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// Before a step at biological time `t`: a progress line when the
+    /// report period has passed since the last.
+    pub(super) fn tick(&mut self, out: &mut dyn Write, host: &mut dyn Host, t: f64) -> Result<()> {
+        if self.stream.is_none() {
+            return Ok(());
+        }
+        let elapsed = self.started.elapsed().as_secs_f64();
+        if elapsed > self.next {
+            self.progress(out, host, elapsed, (t - self.t_start) / self.duration)?;
+            self.next += self.period;
+        }
+        Ok(())
     }
 
     fn emit(&self, out: &mut dyn Write, line: &str) {
@@ -58,10 +82,19 @@ impl Reporter {
         }
     }
 
-    pub(super) fn start(&self, out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
-        if matches!(self.stream, Some(ReportStream::Host)) {
-            return host.report(0.0, 0.0, self.t_start, self.duration);
-        }
+    /// The run's first line; the run's wall time counts from here.
+    pub(super) fn start(&mut self, out: &mut dyn Write, host: &mut dyn Host) -> Result<()> {
+        let reported = if matches!(self.stream, Some(ReportStream::Host)) {
+            host.report(0.0, 0.0, self.t_start, self.duration)
+        } else {
+            self.emit_start(out);
+            Ok(())
+        };
+        self.started = Instant::now();
+        reported
+    }
+
+    fn emit_start(&self, out: &mut dyn Write) {
         self.emit(
             out,
             &format!(
@@ -70,7 +103,6 @@ impl Reporter {
                 fmt_g(self.duration)
             ),
         );
-        Ok(())
     }
 
     pub(super) fn progress(
