@@ -65,7 +65,7 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// Print the parsed IR, the schedule and the plan's CUDA choices (delivery, fused kernels).
+    /// Print the parsed IR, the schedule and the plan's choices (CUDA delivery, fused kernels).
     Inspect { export: PathBuf },
     /// Show or empty the compile cache (`BRISK_CACHE_DIR`, else ~/.cache/brisk), shared by all projects.
     Cache {
@@ -372,7 +372,7 @@ fn inspect(export: &Path) -> Result<()> {
         "code_objects": prepared.code_objects,
         "schedules": prepared.schedules,
         "delivery": delivery,
-        // CUDA: state updates, thresholds and resets run as one kernel (the plan's decision)
+        // state updates, thresholds and resets run as one kernel (the plan's decision, both targets)
         "fused": prepared.plan.fusions.iter().map(|f| serde_json::json!({
             "stateupdate": f.stateupdate, "threshold": f.threshold, "reset": f.reset,
         })).collect::<Vec<_>>(),

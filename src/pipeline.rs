@@ -222,7 +222,7 @@ pub fn compile_program(
             shown.finish(if hit { "found in the cache" } else { "done" });
             timings.compile_cached = hit;
             timings.compile = start.elapsed().as_secs_f64();
-            // (a target without fusion has no fused kernels: `Target::fuses`)
+            // (a target without fusion would have no fused kernels: `Target::fuses`)
             let symbols = prepared
                 .plan
                 .kernels

@@ -138,7 +138,8 @@ pub fn build(export: &Export, code_objects: &[CodeObject]) -> Result<Plan> {
 }
 
 /// The fused kernel of a state update, a threshold and a reset ([`fusion`]):
-/// the threshold's launch (a block per chunk, its sync and look-back words).
+/// the threshold's launch (CUDA: a block per chunk, its sync and look-back
+/// words; C++: the threshold's split, where every part allows it).
 fn add_fusion(plan: &mut Plan, code_objects: &[CodeObject], parts: fusion::Parts) -> Result<()> {
     let co = |name: &str| {
         code_objects
@@ -158,6 +159,34 @@ fn add_fusion(plan: &mut Plan, code_objects: &[CodeObject], parts: fusion::Parts
         rng(Some(&parts.threshold))?,
         rng(parts.reset.as_deref())?,
     );
+    let main = |name: &str| {
+        plan.code_objects
+            .get(name)
+            .and_then(|c| c.main)
+            .map(|k| &plan.kernels[k.0])
+            .ok_or_else(|| Error::internal(format!("fused code object '{name}' has no kernel")))
+    };
+    let (su, th_kernel) = (main(&parts.stateupdate)?, main(&parts.threshold)?);
+    // The C++ target splits the fused kernel as it splits the threshold when every
+    // part's elements are independent: the state update's (`Split::Elements`), the
+    // threshold's (`Split::Events`) and the reset's (it writes its own elements only and
+    // its scalar code writes nothing, so each chunk resets its own events).
+    let reset_own = match parts.reset.as_deref() {
+        Some(r) => {
+            let r = co(r)?;
+            templates::writes_own_elements(r)
+                && r.blocks.iter().all(|b| b.scalar_info.write.is_empty())
+        }
+        None => true,
+    };
+    let split = match th_kernel.split {
+        Split::Events { events } if su.split == Split::Elements && reset_own => {
+            Split::Events { events }
+        }
+        _ => Split::Whole,
+    };
+    // one element's work: its base unit once, each part's costly calls (`element_weight`)
+    let weight = (su.weight + th_kernel.weight).saturating_sub(1).max(1);
     plan.kernels.push(Kernel {
         symbol: format!("brisk_{}_fused", th.name),
         code_object: th.name.clone(),
@@ -168,8 +197,8 @@ fn add_fusion(plan: &mut Plan, code_objects: &[CodeObject], parts: fusion::Parts
         rng_streams: su_rng + th_rng + reset_rng,
         then: None,
         last_block_stores: false,
-        split: Split::Whole,
-        weight: 1,
+        split,
+        weight,
     });
     plan.fusions.push(fusion::Fusion {
         kernel: KernelId(plan.kernels.len() - 1),

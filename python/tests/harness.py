@@ -36,7 +36,7 @@ every Brisk model runs once per schedule and the runs must agree
 order-dependent write in the generated CUDA. The first run replays each
 network step as a CUDA graph and runs fused state updates, thresholds and
 resets (``plan::fusion``); the others launch every kernel directly, unfused
-(``BRISK_CUDA_GRAPHS=0 BRISK_CUDA_FUSION=0``), so the paths are compared as
+(``BRISK_CUDA_GRAPHS=0 BRISK_FUSION=0``), so the paths are compared as
 well. ``BRISK_TEST_REFERENCE_CACHE``
 names a folder where cpp_standalone results are kept between pytest
 sessions (keyed by the model's source, its options, Brian, Python and the
@@ -287,7 +287,7 @@ def _brisk_run(model, **kwds):
         # the others launch each kernel directly: both are compared
         if k > 0:
             env.setdefault("BRISK_CUDA_GRAPHS", "0")
-            env.setdefault("BRISK_CUDA_FUSION", "0")
+            env.setdefault("BRISK_FUSION", "0")
         # unseeded models draw the same numbers in every schedule's run
         env.setdefault("BRISK_DEFAULT_SEED", "20261201")
         results.append(run_model(model, "brisk", **{**kwds, "env": env}))

@@ -14,6 +14,7 @@ from brian2 import (
     NeuronGroup,
     PoissonGroup,
     PopulationRateMonitor,
+    SpikeGeneratorGroup,
     SpikeMonitor,
     StateMonitor,
     Synapses,
@@ -125,4 +126,44 @@ def hh_network(ctx):
            "trace_v": trace.v[:] / mV, "trace_m": trace.m[:], "full_v": full.v[:] / mV,
            "full_ge": full.ge[:] / nS, "full_t": full.t[:] / ms}
     out.update(_spikes("hh", spikes))
+    return out
+
+
+def fused_group(ctx):
+    """1000 noisy LIF neurons whose state update (``xi``), threshold (``rand()``)
+    and reset (``rand()``) all draw random numbers and fuse into one kernel
+    (``plan::fusion``: the synapses write ``ge``, not the ``v`` the reset sets),
+    with refractoriness, input spikes and random recurrent synapses, 40 ms. (The
+    input is a SpikeGeneratorGroup: a PoissonGroup's threshold draws random
+    numbers between the group's threshold and reset, and the reset, which draws
+    too, would then keep its place and its own kernel.)"""
+    seed(ctx.params.get("seed", 11))
+    defaultclock.dt = 0.1 * ms
+    G = NeuronGroup(
+        1000,
+        """dv/dt = (1.05 + ge - v)/(10*ms) + 0.1*xi/sqrt(10*ms) : 1 (unless refractory)
+           dge/dt = -ge/(5*ms) : 1
+           c : integer""",
+        threshold="v > 1 or rand() < 0.002",
+        reset="v = 0.3*rand(); c += 1",
+        refractory="1*ms + 2*ms*(i % 3)",
+        method="euler",
+        name="fg",
+    )
+    G.v = "rand()"
+    rng = np.random.RandomState(11)
+    # each input spikes once in [0, 20) ms and once in [20, 40) ms
+    indices = np.concatenate([rng.permutation(100), rng.permutation(100)])
+    times = np.round(rng.uniform(0, 20, 200), 1) + np.repeat([0, 20], 100)
+    P = SpikeGeneratorGroup(100, indices, times * ms, name="fp")
+    S = Synapses(P, G, on_pre="ge += 0.02", name="fs")
+    S.connect(p=0.1)
+    R = Synapses(G, G, on_pre="ge -= 0.01", delay=1 * ms, name="fr")
+    R.connect(p=0.01)
+    spikes = SpikeMonitor(G)
+    trace = StateMonitor(G, ["v", "ge"], record=[0, 63, 64, 999])
+    run(40 * ms)
+    out = {"v": G.v[:], "ge": G.ge[:], "c": G.c[:], "lastspike": G.lastspike[:] / ms,
+           "trace_v": trace.v[:], "trace_ge": trace.ge[:]}
+    out.update(_spikes("fg", spikes))
     return out

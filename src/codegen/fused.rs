@@ -1,20 +1,23 @@
 //! Fused kernels (`plan::fusion`): a group's state update, threshold and
-//! reset as one CUDA kernel.
+//! reset as one kernel.
 //!
-//! In: one of the plan's [`Fusion`]s and its code objects. Out: CUDA text:
+//! In: one of the plan's [`Fusion`]s and its code objects. Out, for CUDA:
 //! an element function per part (`_element.cu`: the part's own template
 //! body for one element, with its own prologue and scalar code, so the
 //! parts' names never meet), then the kernel (`threshold_fused.cu`), which
-//! calls them per element inside the threshold's chunked compaction. Each
-//! part draws from its own random-number stream, as it would unfused
-//! (`Fusion::streams`). The C++ target has no fused kernels.
+//! calls them per element inside the threshold's chunked compaction; for
+//! C++: one function (`threshold_fused.cpp`), the threshold's blocked loop
+//! with the state update of each block before its conditions and the reset
+//! of each event after it, the state update and reset each in a scope of
+//! its own. Each part draws from its own random-number stream, as it would
+//! unfused (`Fusion::streams`).
 
 use askama::Template;
 
 use crate::diag::{Error, Result};
 use crate::ir::CodeObject;
 use crate::plan::fusion::Fusion;
-use crate::plan::{Kernel, Plan};
+use crate::plan::{Kernel, Plan, Target};
 use crate::render::filters;
 use crate::render::views::KernelView;
 use crate::templates;
@@ -43,31 +46,84 @@ struct ThresholdFusedCuda<'a> {
     f: &'a FusedView,
 }
 
-/// The element functions and the fused kernel of `fusion` (kernel `kernel`).
+#[derive(Template)]
+#[template(path = "cpp/threshold_fused.cpp")]
+struct ThresholdFusedCpp<'a> {
+    k: &'a KernelView,
+    f: &'a Fusion,
+    su: &'a KernelView,
+    reset: Option<&'a KernelView>,
+}
+
+/// The fused kernel of `fusion` (kernel `kernel`) for `target`.
 pub fn render(
     plan: &Plan,
     code_objects: &[CodeObject],
     fusion: &Fusion,
     kernel: &Kernel,
+    target: Target,
 ) -> Result<String> {
-    let part = |name: &str| -> Result<(&CodeObject, &Kernel)> {
-        let co = code_objects
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| {
-                Error::internal(format!("the fusion names unknown code object '{name}'"))
-            })?;
-        let main = plan
-            .code_objects
-            .get(name)
-            .and_then(|c| c.main)
-            .ok_or_else(|| Error::internal(format!("fused code object '{name}' has no kernel")))?;
-        Ok((co, &plan.kernels[main]))
+    match target {
+        Target::Cuda => render_cuda(plan, code_objects, fusion, kernel),
+        Target::Cpp => render_cpp(plan, code_objects, fusion, kernel),
+    }
+}
+
+/// A fused part: its code object and its own (unfused) kernel.
+fn part<'a>(
+    plan: &'a Plan,
+    code_objects: &'a [CodeObject],
+    name: &str,
+) -> Result<(&'a CodeObject, &'a Kernel)> {
+    let co = code_objects
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| Error::internal(format!("the fusion names unknown code object '{name}'")))?;
+    let main = plan
+        .code_objects
+        .get(name)
+        .and_then(|c| c.main)
+        .ok_or_else(|| Error::internal(format!("fused code object '{name}' has no kernel")))?;
+    Ok((co, &plan.kernels[main]))
+}
+
+fn template_error(co: &CodeObject, e: askama::Error) -> Error {
+    Error::runtime(format!("template error for '{}': {e}", co.name)).in_object(&co.owner, &co.name)
+}
+
+/// C++: the threshold's loop with the other parts' code in scopes of their own.
+fn render_cpp(
+    plan: &Plan,
+    code_objects: &[CodeObject],
+    fusion: &Fusion,
+    kernel: &Kernel,
+) -> Result<String> {
+    let view = |name: &str| -> Result<KernelView> {
+        let (co, k) = part(plan, code_objects, name)?;
+        KernelView::new(plan, co, k, templates::of(&co.template).blocks(co))
     };
-    let template_error = |co: &CodeObject, e: askama::Error| {
-        Error::runtime(format!("template error for '{}': {e}", co.name))
-            .in_object(&co.owner, &co.name)
-    };
+    let su = view(&fusion.stateupdate)?;
+    let reset = fusion.reset.as_deref().map(view).transpose()?;
+    let th = part(plan, code_objects, &fusion.threshold)?.0;
+    let k = KernelView::new(plan, th, kernel, templates::of(&th.template).blocks(th))?;
+    ThresholdFusedCpp {
+        k: &k,
+        f: fusion,
+        su: &su,
+        reset: reset.as_ref(),
+    }
+    .render()
+    .map_err(|e| template_error(th, e))
+}
+
+/// CUDA: the element functions, then the kernel.
+fn render_cuda(
+    plan: &Plan,
+    code_objects: &[CodeObject],
+    fusion: &Fusion,
+    kernel: &Kernel,
+) -> Result<String> {
+    let part = |name: &str| part(plan, code_objects, name);
     let mut text = String::new();
     let mut element = |name: &str, threshold: bool| -> Result<String> {
         let (co, k) = part(name)?;

@@ -69,12 +69,9 @@ pub fn generate(plan: &Plan, code_objects: &[CodeObject], target: Target) -> Res
     }
     for (index, kernel) in plan.kernels.iter().enumerate() {
         if kernel.phase == Phase::Fused {
-            // CUDA only: the C++ target runs the parts one by one
-            if let (Target::Cuda, Some(fusion)) =
-                (target, plan.fusions.iter().find(|f| f.kernel.0 == index))
-            {
+            if let Some(fusion) = plan.fusions.iter().find(|f| f.kernel.0 == index) {
                 source.push('\n');
-                source.push_str(&fused::render(plan, code_objects, fusion, kernel)?);
+                source.push_str(&fused::render(plan, code_objects, fusion, kernel, target)?);
             }
             continue;
         }

@@ -1,4 +1,4 @@
-//! Fusion: a group's state update, threshold and reset as one CUDA kernel.
+//! Fusion: a group's state update, threshold and reset as one kernel.
 //!
 //! In: the export's `run_network` entries (Brian's schedule order) and the
 //! lowered code objects. Out: the [`Fusion`]s of the plan: for a
@@ -27,8 +27,11 @@
 //!
 //! A recurrent network whose synapses write the membrane potential the
 //! reset sets (`v_post += w`, `v = v_r`) keeps its reset separate: the
-//! delivery comes between them in Brian's order. Only the CUDA runtime
-//! launches fused kernels (the C++ target runs the parts in turn).
+//! delivery comes between them in Brian's order. Both targets launch the
+//! fused kernels (`Target::fuses`): CUDA one launch instead of three; C++
+//! one pass over the group in blocks small enough to stay in the L1 cache,
+//! and one hand-over to the threads instead of two or three, over the same
+//! chunks for all three parts.
 
 use std::collections::BTreeMap;
 

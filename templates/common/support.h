@@ -244,6 +244,12 @@ BRISK_FN void brisk_rng_next(BriskRng* r, uint32_t out[4]) {
 // computes brisk_philox exactly (integer arithmetic), so the numbers are the
 // same as brisk_rng_make's on every machine and on the GPU.
 #define BRISK_AHEAD 64
+// A fused state update, threshold and reset (threshold_fused.cpp) updates this many
+// elements (a multiple of BRISK_AHEAD) before it tests them: few enough that they are
+// still in the L1 cache, many enough that the vectorised loop's set-up is paid rarely.
+#ifndef BRISK_FUSED_BLOCK
+#define BRISK_FUSED_BLOCK 256
+#endif
 struct BriskRngBlocks {
     uint32_t w[4][BRISK_AHEAD];
     double uniform[BRISK_AHEAD]; // brisk_u01(w[0], w[1]): brisk_rand of draw 0

@@ -186,7 +186,7 @@ pub const DEFAULT_SEED_ENV: &str = "BRISK_DEFAULT_SEED";
 
 /// Environment variable: `0` launches a fused group's state update,
 /// threshold and reset one by one instead (`plan::fusion`).
-pub const FUSION_ENV: &str = "BRISK_CUDA_FUSION";
+pub const FUSION_ENV: &str = "BRISK_FUSION";
 
 impl<'a> Executor<'a> {
     /// Allocates every buffer and applies Brian's array initialisation (zeros, arange).
