@@ -89,6 +89,16 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         self._brisk_static_written = {}
         #: live sessions: files of static arrays dropped after a sync, deleted at the next
         self._brisk_stale_files = set()
+        #: live sessions: the values set from Python arrays that ran, kept on disk under
+        #: names of their own for a sweep that runs the script again from its start
+        #: (name -> dtype and size; `LiveSessionMixin._live_keep_history`), their bytes,
+        #: and the first value not kept (past BRISK_LIVE_HISTORY_MB), if any
+        self._brisk_history = {}
+        self._brisk_history_bytes = 0
+        self._brisk_history_lost = None
+        #: live sessions, after ``load_results(folder)``: the length of Brisk's queue then
+        #: (reads come from the folder until the script queues anything more)
+        self._brisk_view = None
         #: live sessions: the entries of Brisk's queue (`_brisk_entries`) the session has run
         self._brisk_synced = 0
         #: inside the ``run()`` of a live session (Brian's network_run sees build_on_run=False)
@@ -674,6 +684,11 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         sweep's copies run in batches on its workers."""
         from . import sweep
 
+        if sweep.is_sweep(run_args) and self._live():
+            # a live session (Brian's runtime mode): the script so far, from its start
+            if self.project_dir is None:
+                raise RuntimeError("a sweep in a live session needs the script to have run first: call run()")
+            return self._live_sweep(run_args, random_stream, client, with_output)
         if directory is None:
             directory = self.project_dir
         if results_directory is not None:
@@ -691,11 +706,6 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         # (after a sweep or load_results, results_dir names the folder objects read)
         self.results_dir = self._results_home
         if sweep.is_sweep(run_args):
-            if self._brisk_session is not None:
-                raise NotImplementedError(
-                    "a sweep (run_args as a list) in a live session (Brian's runtime mode) is not "
-                    "supported yet: use set_device('brisk', build_on_run=False), run(), "
-                    "device.build(run=False), then device.run(run_args=[...])")
             if random_stream is not None:
                 raise TypeError("random_stream applies to one run: a sweep's copy k draws from stream k")
             args = sweep.prepare(self, directory, run_args)
@@ -765,7 +775,9 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
         bundle converted from this script's export) into this script's
         objects: after ``device.build(run=False)`` or ``device.build(compile=False,
         run=False)``, monitors and state variables read from
-        `results_directory`, as after a run."""
+        `results_directory`, as after a run. In a live session (after a sweep,
+        ``device.run(run_args=[...])``), they read from it until the script
+        queues anything more (a value set, a run), then from the session again."""
         if not self.project_dir:
             raise RuntimeError("load_results() needs the script built first: call device.build(run=False)")
         directory = os.path.abspath(results_directory)
@@ -778,6 +790,10 @@ class BriskDevice(LiveSessionMixin, CPPStandaloneDevice):
             raise ValueError(
                 f"the results in {directory} are not of this script: they lack "
                 f"{len(missing)} of its arrays (e.g. {missing[0]!r})")
+        if self._live():
+            # a live session's sweep: reads from the folder until the script goes on
+            self._live_view(directory)
+            return
         self.results_dir = os.path.join(directory, "")
         for clock in self.clocks:
             self.array_cache[clock.variables["t"]] = None

@@ -81,8 +81,11 @@ def json_value(value):
 class Exporter:
     """Collects what the device recorded and writes the manifest."""
 
-    def __init__(self, device):
+    def __init__(self, device, history=None):
         self.device = device
+        #: a live session's values set from Python arrays that ran, kept for a sweep
+        #: (name -> dtype and size, `LiveSessionMixin._live_forget_static_arrays`)
+        self.history = history or {}
 
     # -- names ---------------------------------------------------------------
     def array_name(self, var):
@@ -139,6 +142,8 @@ class Exporter:
         for name in sorted(self.device.static_arrays):
             arr = self.device.static_arrays[name]
             out[name] = {"dtype": dtype_name(arr.dtype), "size": int(arr.size)}
+        for name in sorted(self.history):
+            out[name] = dict(self.history[name])
         return out
 
     def clocks(self):
@@ -472,11 +477,12 @@ class Exporter:
             "main_queue": self.main_queue(queue_start),
         }
 
-    def write(self, directory, queue_start=None):
+    def write(self, directory, queue_start=None, whole_live=False):
         """Writes ``export/manifest.json``. A live session's export (`queue_start`
         given) holds the main-queue entries from `queue_start` on: those the
-        session has not run yet."""
-        manifest = self.manifest(queue_start or 0, live=queue_start is not None)
+        session has not run yet; `whole_live`: a live session's script from its
+        start, as a standalone export (a sweep's, `LiveSessionMixin._live_sweep`)."""
+        manifest = self.manifest(queue_start or 0, live=queue_start is not None or whole_live)
         export_dir = os.path.join(directory, "export")
         os.makedirs(export_dir, exist_ok=True)
         path = os.path.join(export_dir, "manifest.json")

@@ -7,6 +7,7 @@ any time; reads that cpp_standalone has no C++ for run Brian's own numpy code on
 the session's values. ``docs/ARCHITECTURE.md`` ("Live sessions") has the design.
 """
 
+import json
 import os
 import tempfile
 import time
@@ -19,6 +20,44 @@ from brian2.utils.logger import get_logger
 from brian2.utils.filetools import ensure_directory
 
 from .export import Exporter, dtype_name
+
+
+def _shaped(var, data, what):
+    """`data` as the values of `var` (cpp_standalone's reading of a results file: 2-D
+    dynamic arrays grow along one axis); sets `var.size`."""
+    if isinstance(var.size, tuple) and len(var.size) == 2:
+        if var.size[0] * var.size[1] == len(data):
+            size = var.size
+        elif var.size[0] == 0:
+            size = (len(data) // var.size[1], var.size[1])
+        elif var.size[1] == 0:
+            size = (var.size[0], len(data) // var.size[0])
+        else:
+            raise IndexError(
+                f"Do not now how to deal with 2d array of size {var.size!s}, {what} has "
+                f"length {len(data)}.")
+        var.size = size
+        return data.reshape(var.size)
+    var.size = len(data)
+    return data
+
+
+def _owner(var):
+    try:
+        return var.owner.name
+    except (ReferenceError, AttributeError):
+        return "?"
+
+
+def _history_budget():
+    """Bytes of values set from Python arrays a live session keeps on disk for a sweep
+    (BRISK_LIVE_HISTORY_MB, default 256)."""
+    value = os.environ.get("BRISK_LIVE_HISTORY_MB", "256")
+    try:
+        mb = float(value)
+    except ValueError:
+        raise ValueError(f"BRISK_LIVE_HISTORY_MB must be a number of megabytes, not {value!r}") from None
+    return max(mb, 0.0) * 1e6
 
 
 class LiveSessionMixin:
@@ -122,13 +161,13 @@ class LiveSessionMixin:
         # what the session gets counts as run, also when it fails: the error goes to
         # the script (as Brian's runtime raises it) and the next call goes on from there
         queue = self._brisk_entries()
-        sent = queue[self._brisk_synced:]
+        sent = self._brisk_synced
         self._brisk_synced = len(queue)
         try:
             reply = self._brisk_session.sync(self._export_dir(directory), stop_requested, on_message,
                                              reload=rewritten, check=check)
         finally:
-            self._live_forget_static_arrays(directory, sent)
+            self._live_forget_static_arrays(sent, self._brisk_synced)
         self._brisk_session_code_objects, self._brisk_session_arrays = exported
         return self._live_reply(reply, export_time)
 
@@ -184,13 +223,14 @@ class LiveSessionMixin:
             arr = self.static_arrays[name]
             arr.tofile(os.path.join(folder, name))
             declared[name] = {"dtype": dtype_name(arr.dtype), "size": int(arr.size)}
+        sent = self._brisk_synced
         self._brisk_synced = len(self._brisk_entries())
         try:
             reply = self._brisk_session.run(entries, stop_requested, on_message, check, declared)
         finally:
+            self._live_forget_static_arrays(sent, self._brisk_synced)
             for name in statics:
-                # values that ran: needed no more (no export lists them)
-                self.static_arrays.pop(name, None)
+                # (no export lists them: their files go now)
                 try:
                     os.remove(os.path.join(folder, name))
                 except OSError:
@@ -202,22 +242,56 @@ class LiveSessionMixin:
         if self._brisk_synced < len(self._brisk_entries()) or self._brisk_session is None:
             self._live_sync()
 
-    def _live_forget_static_arrays(self, directory, entries):
-        """The values that the queue's `entries` set from Python, once the session ran
-        them, are needed no more: a training loop that sets weights from Python does
-        not keep every version in memory and on disk."""
-        names = set()
-        for kind, args in entries:
+    def _live_forget_static_arrays(self, start, end):
+        """The values that the queue's entries `start..end` set from Python, once the
+        session ran them, leave memory: a training loop that sets weights from Python
+        does not keep every version in memory. For a sweep (`_live_sweep`, which runs
+        the script again from its start) each is kept on disk under a name of its own,
+        which its entry now names (Brian may give a later value the same name), up to
+        BRISK_LIVE_HISTORY_MB (default 256) in all; past that, values are not kept and
+        a sweep is refused, naming the first one."""
+        queue = self._brisk_entries()
+        budget = _history_budget()
+        kept = {}
+        for index in range(start, end):
+            kind, args = queue[index]
             if kind == "set_by_array":
-                names.add(args[1])
+                slots = (1,)
             elif kind == "set_array_by_array":
-                names.update(args[1:3])
-        for name in names:
+                slots = (1, 2)
+            else:
+                continue
+            args = list(args)
+            for slot in slots:
+                name = args[slot]
+                if name not in kept:
+                    kept[name] = self._live_keep_history(name, args[0], budget)
+                args[slot] = kept[name]
+            queue[index] = (kind, tuple(args))
+        for name in kept:
             self.static_arrays.pop(name, None)
             self._brisk_static_written.pop(name, None)
         # their files go once an export that no longer lists them is written (the last
         # export stays whole for `brisk inspect` and `brisk convert`)
-        self._brisk_stale_files |= names
+        self._brisk_stale_files |= set(kept)
+
+    def _live_keep_history(self, name, array, budget):
+        """Keeps the values of static array `name` (set into `array`) on disk for a
+        sweep; returns the name they are kept under (`name` when not kept)."""
+        arr = self.static_arrays.get(name)
+        if arr is None or self._brisk_history_lost is not None:
+            return name
+        if self._brisk_history_bytes + arr.nbytes > budget:
+            self._brisk_history_lost = next(
+                (f"{_owner(var)}.{var.name}" for var, n in self.arrays.items() if n == array), array)
+            return name
+        kept = f"_brisk_history_{len(self._brisk_history)}"
+        folder = os.path.join(self.project_dir, "live_history")
+        ensure_directory(folder)
+        arr.tofile(os.path.join(folder, kept))
+        self._brisk_history[kept] = {"dtype": dtype_name(arr.dtype), "size": int(arr.size)}
+        self._brisk_history_bytes += arr.nbytes
+        return kept
 
     def _live_remove_stale_files(self, directory):
         for name in self._brisk_stale_files:
@@ -251,6 +325,75 @@ class LiveSessionMixin:
                 self._brisk_static_written[name] = arr
         return rewritten
 
+    def _live_sweep(self, run_args, random_stream, client, with_output):
+        """``device.run(run_args=[m0, ..., m(K-1)])`` in a live session: the script so
+        far, from its start, as K copies of one sweep (`sweep.py`), each with its
+        run_args applied where Brian applies them (before the first run) and copy k
+        drawing from random stream k, so copy 0 with no run_args is the session's own
+        run, bit for bit. It is the script as the session ran it: values set from
+        Python between runs are set again as they were (decisions the script made on
+        values it read are not made again per copy). The session itself is left as it
+        was; ``device.results_dirs`` lists the copies' folders, and
+        ``device.load_results(folder)`` reads one into the script's objects until the
+        script queues anything more (a value set, a run)."""
+        import shutil
+
+        from . import sweep
+
+        if random_stream is not None:
+            raise TypeError("random_stream applies to one run: a sweep's copy k draws from stream k")
+        self._live_flush()
+        if self._brisk_history_lost is not None:
+            raise NotImplementedError(
+                "a sweep in a live session runs the script again from its start, but values set "
+                f"from Python into '{self._brisk_history_lost}' were not kept after they ran (more "
+                f"than BRISK_LIVE_HISTORY_MB={_history_budget() / 1e6:g} MB of such values): set "
+                "BRISK_LIVE_HISTORY_MB higher, or use set_device('brisk', build_on_run=False) and "
+                "device.build(run=False) before device.run(run_args=[...])")
+        for kind, args in self._brisk_entries():
+            if kind == "brisk_run_network" and any("operation" in o for o in args["objects"]):
+                raise NotImplementedError(
+                    "a sweep cannot run a network_operation (Python code between the steps) in "
+                    f"its copies; the script's network '{args['network']}' has one")
+        directory = os.path.join(self.project_dir, "sweep")
+        shutil.rmtree(directory, ignore_errors=True)
+        statics = os.path.join(directory, "static_arrays")
+        ensure_directory(statics)
+        for name, arr in self.static_arrays.items():
+            arr.tofile(os.path.join(statics, name))
+        for name in self._brisk_history:
+            kept = os.path.join(self.project_dir, "live_history", name)
+            try:
+                os.link(kept, os.path.join(statics, name))
+            except OSError:  # (a file system without hard links)
+                shutil.copyfile(kept, os.path.join(statics, name))
+        Exporter(self, history=self._brisk_history).write(directory, whole_live=True)
+        self.results_dir = os.path.join(self.project_dir, "results", "")
+        args = sweep.prepare(self, directory, run_args)
+        backend = (self.build_options or {}).get("backend") or self.backend
+        start = time.time()
+        if client is not None:
+            sweep.run_on_dask(self, directory, client)
+        else:
+            output = self._call_brisk(["run", self._export_dir(directory), "--backend", backend,
+                                       "--timings"] + args, with_output)
+            for line in output.splitlines():
+                if line.startswith("brisk-timings: "):
+                    self._keep_timings(json.loads(line[len("brisk-timings: "):]))
+        self.timers["run_binary"] = time.time() - start
+
+    def _live_view(self, folder):
+        """``load_results(folder)`` in a live session: reads come from `folder` until the
+        script queues anything more."""
+        self.results_dir = os.path.join(folder, "")
+        self._brisk_view = len(self._brisk_entries())
+
+    def _live_viewing(self):
+        """Whether reads come from a results folder (`_live_view`) rather than the session."""
+        if self._brisk_view is not None and self._brisk_view != len(self._brisk_entries()):
+            self._brisk_view = None
+        return self._brisk_view is not None
+
     def _live_wanted(self):
         """``set_device('brisk', live=False)`` asks for cpp_standalone's one build at the
         first run instead of a live session."""
@@ -264,23 +407,13 @@ class LiveSessionMixin:
         """The current values of `var` from the live session (started if need be)."""
         self._live_flush()
         name = self.get_array_name(var, access_data=False)
-        data = np.frombuffer(self._brisk_session.read(name), dtype=var.dtype).copy()
-        # (cpp_standalone's reading of a results file: 2-D dynamic arrays grow along one axis)
-        if isinstance(var.size, tuple) and len(var.size) == 2:
-            if var.size[0] * var.size[1] == len(data):
-                size = var.size
-            elif var.size[0] == 0:
-                size = (len(data) // var.size[1], var.size[1])
-            elif var.size[1] == 0:
-                size = (var.size[0], len(data) // var.size[0])
-            else:
-                raise IndexError(
-                    f"Do not now how to deal with 2d array of size {var.size!s}, the "
-                    f"session's array has length {len(data)}.")
-            var.size = size
-            return data.reshape(var.size)
-        var.size = len(data)
-        return data
+        return _shaped(var, np.frombuffer(self._brisk_session.read(name), dtype=var.dtype).copy(),
+                       "the session's array")
+
+    def _live_view_read(self, var):
+        """The values of `var` in the results folder `_live_view` reads from."""
+        path = os.path.join(self.results_dir, self.get_array_filename(var))
+        return _shaped(var, np.fromfile(path, dtype=var.dtype), f"the array in {path}")
 
     def get_value(self, var, access_data=True):
         if self._brisk_handed is not None:
@@ -296,6 +429,8 @@ class LiveSessionMixin:
         # (inside Brian's network_run, before the run is recorded, a read is as in standalone)
         if self.array_cache.get(var, None) is not None or not self._live() or self._brisk_live_run:
             return super().get_value(var, access_data)
+        if self._live_viewing():
+            return self._live_view_read(var)
         return self._live_read(var)
 
     def variableview_get_subexpression_with_index_array(self, variableview, item, run_namespace=None):

@@ -10,7 +10,10 @@ from random stream k (stream 0 is an ordinary run's numbers), so
 connectivity made by a random ``connect()`` included. Copy k's results go to
 ``results_<k>`` beside the results folder (``device.results_dirs`` lists
 them in order); afterwards the script's objects read copy 0, and
-``device.load_results(folder)`` switches to another.
+``device.load_results(folder)`` switches to another. In a live session (Brian's
+runtime mode) the same call runs the script so far, from its start, as the
+copies (`LiveSessionMixin._live_sweep`); reads stay the session's until
+``load_results``.
 """
 
 import json

@@ -164,12 +164,77 @@ def sweep_dask_dying_worker(ctx):
     return out
 
 
+#: the live sweep's copies: copy 0 sets the values the script has (so it is the session's
+#: own run), copy 1 another drive, copy 2 copy 0's values (another random stream only)
+def _live_copies(G, drive):
+    return [{G.I: 1.1, drive: [0.0, 0.5, 0.0]}, {G.I: np.linspace(1.0, 1.4, 300), drive: [0.2, 0.0, 0.4]},
+            {G.I: 1.1, drive: [0.0, 0.5, 0.0]}]
+
+
+def _live_script(ctx):
+    """`_network`, then values set from Python arrays between runs (the same name each
+    time: Brian reuses a static array's name once Brisk released it) and a loop of short
+    runs (`repeat.py`'s repeated runs)."""
+    G, S, T, M, V, drive = _network(ctx)
+    for k in range(3):
+        G.I[10:20] = np.linspace(1.0, 1.3, 10) + 0.05 * k
+        run(2 * ms)
+    for _ in range(3):
+        run(1 * ms)
+    return G, S, T, M, V, drive
+
+
 def sweep_live(ctx):
-    """A sweep asked for in a live session (Brian's runtime mode): the error."""
+    """A sweep in a live session (Brian's runtime mode): the script so far as three
+    copies. The arrays before the sweep, of each copy, read after the sweep (the
+    session's), and after ``load_results`` and a value set (the session's again)."""
     from brian2 import device
 
-    G = NeuronGroup(10, "dv/dt = (I - v)/(10*ms) : 1\nI : 1", method="euler", name="live_g")
+    G, S, _T, M, V, drive = _live_script(ctx)
+    out = {f"live_{key}": value for key, value in _arrays(G, S, M, V).items()}
+    device.run(run_args=_live_copies(G, drive))
+    out["folders"] = np.array([str(d) for d in device.results_dirs])
+    out["after_sweep_v"] = G.v[:].copy()
+    for k, folder in enumerate(device.results_dirs):
+        device.load_results(folder)
+        for key, value in _arrays(G, S, M, V).items():
+            out[f"sweep_{k}_{key}"] = value
+    G.shift = 1  # (a value set: reads come from the session again)
+    out["after_set_v"] = G.v[:].copy()
     run(1 * ms)
+    out["later_spikes"] = np.array(int(M.num_spikes))
+    return out
+
+
+def sweep_live_reference(ctx):
+    """`_live_script` built as a standalone script: each copy of `sweep_live` as its own
+    run with ``random_stream=k``."""
+    from brian2 import device
+
+    G, S, _T, M, V, drive = _live_script(ctx)
+    device.build(directory=ctx.directory, run=False)
+    out = {}
+    for k, mapping in enumerate(_live_copies(G, drive)):
+        device.run(run_args=mapping, random_stream=k)
+        for key, value in _arrays(G, S, M, V).items():
+            out[f"single_{k}_{key}"] = value
+    return out
+
+
+def sweep_live_refused(ctx):
+    """Live sweeps Brisk refuses: with a network_operation (Python between steps), and
+    (``params['set_array']``, with BRISK_LIVE_HISTORY_MB=0) after values set from an
+    array that was not kept."""
+    from brian2 import device, network_operation
+
+    G = NeuronGroup(10, "dv/dt = (I - v)/(10*ms) : 1\nI : 1", method="euler", name="live_g")
+    if ctx.params.get("set_array"):
+        G.I = np.linspace(0, 1, 10)
+    else:
+        @network_operation(dt=1 * ms)
+        def nudge():
+            G.v += 0.01
+    run(2 * ms)
     try:
         device.run(run_args=[{G.I: 1.0}, {G.I: 2.0}])
         return {"error": np.array("")}

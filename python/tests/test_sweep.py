@@ -88,10 +88,38 @@ def test_a_batch_whose_worker_dies_is_reported_and_leaves_no_folders():
     assert list(got.arrays["exists"]) == [True, True, True, False, False]
 
 
-def test_a_sweep_in_a_live_session_says_it_is_not_supported_yet():
-    got = run_model(models_sweep.sweep_live, "brisk", build_on_run=True, live=True)
+def test_a_sweep_in_a_live_session_runs_the_script_so_far_as_copies():
+    """Copy k of a live session's sweep is the same script built as a standalone one
+    and run with ``random_stream=k``, bit for bit (values set from Python arrays
+    between runs and repeated runs included); copy 0, with the script's own values,
+    is the session's run; the session's state and reads are as before the sweep."""
+    live = run_model(models_sweep.sweep_live, "brisk", build_on_run=True, live=True)
+    ref = run_model(models_sweep.sweep_live_reference, "brisk", build_on_run=False)
+    folders = [str(f) for f in live.arrays["folders"]]
+    assert [f.rstrip("/").rsplit("_", 1)[1] for f in folders] == ["0", "1", "2"], folders
+    for k in range(3):
+        for key in KEYS:
+            a, b = live.arrays[f"sweep_{k}_{key}"], ref.arrays[f"single_{k}_{key}"]
+            assert a.dtype == b.dtype and np.array_equal(a, b), f"copy {k}: '{key}' differs from its own run"
+    for key in KEYS:
+        assert np.array_equal(live.arrays[f"live_{key}"], live.arrays[f"sweep_0_{key}"]), key
+    for k in (1, 2):
+        assert not np.array_equal(live.arrays["sweep_0_syn_j"], live.arrays[f"sweep_{k}_syn_j"])
+    # reads stay the session's after the sweep, and are the session's again after a value set
+    assert np.array_equal(live.arrays["after_sweep_v"], live.arrays["live_v"])
+    assert np.array_equal(live.arrays["after_set_v"], live.arrays["live_v"])
+    assert int(live.arrays["later_spikes"]) >= live.arrays["live_spike_i"].size
+
+
+def test_live_sweeps_brisk_cannot_run_are_refused_with_the_reason():
+    got = run_model(models_sweep.sweep_live_refused, "brisk", build_on_run=True, live=True)
     error = str(got.arrays["error"])
-    assert error.startswith("NotImplementedError") and "build_on_run=False" in error, error
+    assert error.startswith("NotImplementedError") and "network_operation" in error, error
+    got = run_model(models_sweep.sweep_live_refused, "brisk", build_on_run=True, live=True,
+                    params={"set_array": True}, env={"BRISK_LIVE_HISTORY_MB": "0"})
+    error = str(got.arrays["error"])
+    assert error.startswith("NotImplementedError") and "'live_g.I'" in error \
+        and "BRISK_LIVE_HISTORY_MB" in error, error
 
 
 def test_a_second_sweep_and_a_later_run_write_the_same_folders_as_the_first():
