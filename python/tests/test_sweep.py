@@ -2,6 +2,8 @@
 parameter sets as copies of one simulation; copy k is what a run with
 ``random_stream=k`` gives, bit for bit, and the copies differ."""
 
+import glob
+import json
 import os
 
 import numpy as np
@@ -16,17 +18,33 @@ KEYS = ["spike_i", "spike_t", "v", "trace", "syn_i", "syn_j", "w"]
 CUDA = os.environ.get("BRISK_E2E_BACKEND") == "cuda"
 
 
+def _batched_ticks(stats):
+    """The emulated driver's statistics (BRISK_EMU_STATS_DIR): the sizes of the batched
+    graph replays' step ticks (blocks per launch: one per copy) over every process."""
+    sizes = set()
+    for f in glob.glob(os.path.join(stats, "*.json")):
+        with open(f) as fh:
+            tick = json.load(fh)["kernels"].get("brisk_step_tick")
+        if tick:
+            sizes.update(int(b) for b in tick["blocks_per_launch"])
+    return sizes
+
+
 @pytest.mark.parametrize("threads", [1, 2])
-def test_copy_k_is_its_own_run_with_random_stream_k(threads):
+def test_copy_k_is_its_own_run_with_random_stream_k(threads, tmp_path):
     # The C++ backend runs the copies at once with 2 threads. CUDA (under
     # scripts/test-cuda-emu) runs them batched: one launch per kernel and step for
-    # all three (threads=1), or in batches of 2 and 1 (threads=2: BRISK_SWEEP_BATCH=2).
-    env = {"BRISK_THREADS": str(threads)}
+    # all three (threads=1), or in batches of 2 and 1 (threads=2: BRISK_SWEEP_BATCH=2),
+    # the steps replayed as CUDA graphs whose tick advances each copy's own clocks.
+    env = {"BRISK_THREADS": str(threads), "BRISK_EMU_STATS_DIR": str(tmp_path / "stats")}
     if threads == 2:
         env["BRISK_SWEEP_BATCH"] = "2"
     got = run_model(models_sweep.sweep, "brisk", build_on_run=False, env=env)
     if CUDA:
         assert list(got.arrays["batches"]) == ([3] if threads == 1 else [2, 1]), got.arrays["batches"]
+        # (the first schedule's run replays graphs; a run of one copy ticks in one block)
+        assert _batched_ticks(str(tmp_path / "stats")) >= ({1, 3} if threads == 1 else {1, 2}), \
+            "the batched steps did not replay as CUDA graphs"
     else:
         assert list(got.arrays["batches"]) == [], got.arrays["batches"]
     folders = [str(f) for f in got.arrays["folders"]]

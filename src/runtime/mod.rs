@@ -258,17 +258,34 @@ pub trait Device {
             self.backend()
         )))
     }
+    /// CUDA: puts on the device what [`Device::launch_batch`] of `kernel` for
+    /// `copies` will read (its copy tables), so that a launch captured into a
+    /// graph copies nothing.
+    fn prepare_batch(
+        &mut self,
+        kernel: KernelId,
+        _launch: Launch,
+        _copies: &[BatchCopy],
+    ) -> Result<()> {
+        Err(crate::diag::Error::internal(format!(
+            "a batched launch of kernel {} asked of the {} backend",
+            kernel.0,
+            self.backend()
+        )))
+    }
 }
 
 /// One copy of a batched launch ([`Device::launch_batch`]): what differs
 /// between copies, its device's pointer and size tables ([`Device::tables`]),
-/// its seed and its element count (`BriskCopy` in `support.h`).
+/// its seed, its element count and (a launch captured into a graph) the
+/// device address of its own step state, else 0 (`BriskCopy` in `support.h`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BatchCopy {
     pub arrays: u64,
     pub sizes: u64,
     pub seed: u64,
     pub n: i64,
+    pub step: u64,
 }
 
 /// A graph operation on a backend whose target replays none.

@@ -48,6 +48,8 @@ struct BriskCopy {
     const int64_t* sizes;
     uint64_t seed;
     int64_t n;
+    // 0, or (a batched launch replayed in a CUDA graph) the copy's own step state
+    const uint64_t* step;
 };
 
 // Arguments of every generated function (the same layout in Rust).
@@ -83,6 +85,7 @@ __device__ inline BriskArgs brisk_step_args(BriskArgs a) {
         a.sizes = c.sizes;
         a.seed = c.seed;
         a.n = c.n;
+        if (c.step) a.step = c.step;
     }
     if (a.step) {
         const int64_t c = a.timestep;

@@ -13,13 +13,24 @@
 
 use cudarc::driver::{CudaSlice, LaunchConfig, PushKernelArg};
 
-use super::{address, chunk_blocks, driver_error, empty_tables, grid_blocks, CudaDevice, MAX_COPY_ROWS};
+use super::{
+    address, chunk_blocks, driver_error, empty_tables, grid_blocks, CudaDevice, MAX_COPY_ROWS,
+};
 use crate::diag::{Error, Result};
 use crate::plan::{KernelId, Launch, CUDA_BLOCK};
 use crate::runtime::{BatchCopy, BriskArgs, StepArgs};
 
-/// Words of one `BriskCopy`: arrays, sizes, seed, n.
-const COPY_WORDS: usize = 4;
+/// Words of one `BriskCopy`: arrays, sizes, seed, n, step.
+const COPY_WORDS: usize = 5;
+
+/// A Chunks grid is one block per chunk, taken by ticket: copies whose counts
+/// differ from the first's run one by one, each launch its own.
+fn one_by_one(launch: Launch, copies: &[BatchCopy]) -> bool {
+    launch == Launch::Chunks
+        && copies
+            .iter()
+            .any(|c| copies.first().is_some_and(|f| c.n != f.n))
+}
 
 /// A kernel's copy table on the device and the words it holds.
 pub(super) struct CopyTable {
@@ -100,14 +111,21 @@ impl CudaDevice {
         };
         // A Chunks grid is one block per chunk, taken by ticket: copies with
         // other counts than the first run one by one.
-        if launch == Launch::Chunks && copies.iter().any(|c| c.n != first.n) {
+        if one_by_one(launch, copies) {
             for c in copies {
-                self.launch_one(kernel, launch, (c.arrays, c.sizes), &own(c), 0, 1)?;
+                let own = StepArgs {
+                    step: if c.step != 0 { c.step } else { args.step },
+                    ..own(c)
+                };
+                self.launch_one(kernel, launch, (c.arrays, c.sizes), &own, 0, 1)?;
             }
             return Ok(());
         }
         let most = copies.iter().map(|c| c.n).max().unwrap_or(0);
-        let grid_args = StepArgs { n: most, ..own(first) };
+        let grid_args = StepArgs {
+            n: most,
+            ..own(first)
+        };
         for (part, rows) in copies.chunks(MAX_COPY_ROWS as usize).enumerate() {
             let table = self.copy_table(kernel, part, rows)?;
             let tables = (first.arrays, first.sizes);
@@ -116,10 +134,26 @@ impl CudaDevice {
         Ok(())
     }
 
+    /// [`crate::runtime::Device::prepare_batch`]: the copy tables of the launch.
+    pub(super) fn prepare_batch_of(
+        &mut self,
+        KernelId(kernel): KernelId,
+        launch: Launch,
+        copies: &[BatchCopy],
+    ) -> Result<()> {
+        if one_by_one(launch, copies) {
+            return Ok(());
+        }
+        for (part, rows) in copies.chunks(MAX_COPY_ROWS as usize).enumerate() {
+            self.copy_table(kernel, part, rows)?;
+        }
+        Ok(())
+    }
+
     /// The device address of the copy table of `kernel`'s launch part `part`
     /// holding `rows`, uploaded if it changed since its last launch.
     fn copy_table(&mut self, kernel: usize, part: usize, rows: &[BatchCopy]) -> Result<u64> {
-        let row = |c: &BatchCopy| [c.arrays, c.sizes, c.seed, c.n as u64];
+        let row = |c: &BatchCopy| [c.arrays, c.sizes, c.seed, c.n as u64, c.step];
         let key = (kernel, part);
         let stale = self.copy_tables.get(&key).is_none_or(|t: &CopyTable| {
             t.words.len() != rows.len() * COPY_WORDS
@@ -133,7 +167,9 @@ impl CudaDevice {
             let mut table = self
                 .stream
                 .alloc_zeros::<u64>(words.len().max(COPY_WORDS))
-                .map_err(driver_error("cannot allocate a batched launch's copy table"))?;
+                .map_err(driver_error(
+                    "cannot allocate a batched launch's copy table",
+                ))?;
             self.stream
                 .memcpy_htod(&words, &mut table)
                 .map_err(driver_error("cannot upload a batched launch's copy table"))?;

@@ -798,6 +798,15 @@ impl Device for CudaDevice {
         self.launch_batch_of(kernel, launch, args, copies)
     }
 
+    fn prepare_batch(
+        &mut self,
+        kernel: KernelId,
+        launch: Launch,
+        copies: &[BatchCopy],
+    ) -> Result<()> {
+        self.prepare_batch_of(kernel, launch, copies)
+    }
+
     fn launch_timed(
         &mut self,
         KernelId(kernel): KernelId,

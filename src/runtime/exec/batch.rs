@@ -10,7 +10,10 @@
 //! script) and launches each due kernel once with every copy's tables and
 //! arguments ([`Device::launch_batch`]); monitors drain copy by copy, at the
 //! same blocks as alone. A profiled run (its timers are per device) runs
-//! copy by copy. No CUDA graphs: a step is its launches. Each copy computes
+//! copy by copy. Where the device replays graphs, steps are replayed as
+//! CUDA graphs of the batched launches as in a run of one copy
+//! (`graphs::step_by_graph_batched`: each copy with its own step state),
+//! captured again after each drain. Each copy computes
 //! exactly what it computes alone (its own memory, seed and counts; the
 //! same kernels on the same elements), which the sweep tests check bit for bit.
 
@@ -18,6 +21,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
+use super::graphs::{
+    batch_step_graphs, clear_batch_graphs, step_by_graph_batched, uniform_steps, MAX_GRAPH_STEPS,
+};
 use super::host::NoHost;
 use super::report::Reporter;
 use super::{due_clocks, Executor, NetworkRun};
@@ -98,6 +104,7 @@ fn copy_rows(
             sizes,
             seed: args.seed,
             n: args.n,
+            step: 0,
         });
     }
     Ok(rows)
@@ -112,7 +119,10 @@ fn run_network_batched(
     let fused = copies[0].fuses(run);
     let mut nets: Vec<NetworkRun> = Vec::with_capacity(copies.len());
     for (k, c) in copies.iter_mut().enumerate() {
-        nets.push(c.begin_network(run, fused).map_err(|e| e.in_copy(k as u64))?);
+        nets.push(
+            c.begin_network(run, fused)
+                .map_err(|e| e.in_copy(k as u64))?,
+        );
     }
     let mut report = Reporter::new(run, nets[0].t_start);
     report.start(out, &mut NoHost)?;
@@ -120,6 +130,7 @@ fn run_network_batched(
     let mut due = vec![false; nets[0].clocks.len()];
     let mut stopped = false;
     let objects = nets[0].objects.clone();
+    let mut graphs = batch_step_graphs(copies, &nets[0].names, &nets[0].clocks)?;
     // Each kernel's copies: their tables, seeds and counts do not change within
     // a run (no entry runs in between), so they are computed at a kernel's first
     // launch and again after each drain (which may resize); each launch passes
@@ -135,8 +146,19 @@ fn run_network_batched(
             break;
         }
         report.tick(out, &mut NoHost, t_min)?;
+        // Graphs: the coming steps in which every clock is due, up to the next drain, as one replay.
+        let mut steps = 1;
+        if let Some(g) = graphs.as_mut() {
+            let room = copies[0]
+                .plan
+                .block_iterations
+                .saturating_sub(copies[0].pending)
+                .max(1);
+            steps = uniform_steps(&nets[0].clocks, room.min(MAX_GRAPH_STEPS));
+            step_by_graph_batched(copies, g, &objects, &due, steps)?;
+        }
         for &(clock, kernel) in &objects {
-            if !due[clock] {
+            if !due[clock] || graphs.is_some() {
                 continue;
             }
             let mut next = kernel;
@@ -147,18 +169,23 @@ fn run_network_batched(
                 }
                 let batch = rows.get(&kernel).map(Vec::as_slice).unwrap_or_default();
                 let launch = copies[0].plan.kernels[kernel].launch;
-                copies[0].device.launch_batch(kernel, launch, &shared, batch)?;
+                copies[0]
+                    .device
+                    .launch_batch(kernel, launch, &shared, batch)?;
                 next = copies[0].plan.kernels[kernel].then;
             }
         }
         let mut drained = false;
         for (k, (c, net)) in copies.iter_mut().zip(nets.iter_mut()).enumerate() {
             drained |= c
-                .end_step(net, &due, 1, false)
+                .end_step(net, &due, steps, graphs.is_some())
                 .map_err(|e| e.in_copy(k as u64))?;
         }
         if drained {
             rows.clear();
+            if let Some(g) = graphs.as_mut() {
+                clear_batch_graphs(copies, g)?;
+            }
         }
     }
     // (only copy 0 counted the launches' random streams: the others have drawn the same)
@@ -167,9 +194,10 @@ fn run_network_batched(
         c.stream = stream;
     }
     let mut ended = (0.0, 0.0);
+    let graphed = graphs.is_some();
     for (k, (c, net)) in copies.iter_mut().zip(nets).enumerate() {
         let (_, completed) = c
-            .end_network(run, net, stopped, started, false)
+            .end_network(run, net, stopped, started, graphed)
             .map_err(|e| e.in_kernel_of(c.plan.kernel_table()).in_copy(k as u64))?;
         ended = (started.elapsed().as_secs_f64(), completed);
     }

@@ -20,9 +20,9 @@
 use std::collections::BTreeMap;
 
 use super::{due_clocks, ClockState, Executor};
-use crate::diag::Result;
+use crate::diag::{Error, Result};
 use crate::plan::{KernelId, Launch};
-use crate::runtime::StepArgs;
+use crate::runtime::{BatchCopy, StepArgs};
 
 /// Environment variable: `0` launches every kernel directly instead.
 pub const GRAPHS_ENV: &str = "BRISK_CUDA_GRAPHS";
@@ -158,4 +158,134 @@ impl Executor<'_> {
         self.stream += rng * steps;
         Ok(())
     }
+}
+
+/// A batched network run's graphs (`exec::batch`): a step state per copy (each
+/// copy's kernels and tick read and advance their own), the graphs on copy 0's
+/// device, which launches for all; None where a copy cannot replay graphs.
+pub(super) fn batch_step_graphs(
+    copies: &mut [Executor<'_>],
+    names: &[String],
+    clocks: &[ClockState],
+) -> Result<Option<Vec<StepGraphs>>> {
+    let mut out = Vec::with_capacity(copies.len());
+    for c in copies.iter_mut() {
+        match c.step_graphs(names, clocks, false)? {
+            Some(g) => out.push(g),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `steps` network steps of every copy of a batch by one graph replay, as
+/// [`Executor::step_by_graph`] for one: each due kernel launched once for all
+/// copies ([`crate::runtime::Device::launch_batch`]), copy `k` reading its
+/// clocks and random stream from its own step state (`BriskCopy::step`), and
+/// the tick advancing each copy's state and clock arrays. The copy tables are
+/// put on the device before the capture (a capture copies nothing).
+pub(super) fn step_by_graph_batched(
+    copies: &mut [Executor<'_>],
+    graphs: &mut [StepGraphs],
+    objects: &[(usize, Option<KernelId>)],
+    due: &[bool],
+    steps: u64,
+) -> Result<()> {
+    let Some(first) = graphs.first() else {
+        return Ok(());
+    };
+    let mask = due
+        .iter()
+        .zip(&first.clock_index)
+        .filter(|(d, _)| **d)
+        .fold(0u64, |m, (_, &i)| m | (1 << i));
+    if !first.graphs.contains_key(&(mask, steps)) {
+        // every copy's row of a kernel (its sizes first: a size may be read from the device)
+        let rows = |copies: &mut [Executor<'_>],
+                    n_of: &dyn Fn(&mut Executor<'_>) -> Result<i64>| {
+            copies
+                .iter_mut()
+                .zip(graphs.iter())
+                .map(|(c, g)| {
+                    let (arrays, sizes) = c.device.tables().ok_or_else(|| {
+                        Error::internal("a batched sweep on a device without tables")
+                    })?;
+                    Ok(BatchCopy {
+                        arrays,
+                        sizes,
+                        seed: c.seed,
+                        n: n_of(c)?,
+                        step: g.state,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+        };
+        let mut launches = Vec::new();
+        let mut rng = 0u64;
+        for &(clock, kernel) in objects.iter().filter(|(c, _)| due[*c]) {
+            let mut next = kernel;
+            while let Some(k) = next {
+                let kernel = copies[0].plan.kernels[k].clone();
+                let copy_rows = rows(copies, &|c| Ok(c.size_value(&kernel.size)? as i64))?;
+                let args = StepArgs {
+                    t: 0.0,
+                    dt: 0.0,
+                    timestep: first.clock_index[clock] as i64,
+                    seed: copies[0].seed,
+                    stream: rng,
+                    n: copy_rows.first().map_or(0, |r| r.n),
+                    step: first.state,
+                };
+                rng += kernel.rng_streams;
+                launches.push((k, kernel.launch, args, copy_rows));
+                next = kernel.then;
+            }
+        }
+        let tick = StepArgs {
+            t: 0.0,
+            dt: 0.0,
+            timestep: 0,
+            seed: copies[0].seed,
+            stream: rng,
+            n: mask as i64,
+            step: first.state,
+        };
+        let tick_rows = rows(copies, &|_| Ok(mask as i64))?;
+        launches.push((copies[0].plan.step.tick, Launch::Block, tick, tick_rows));
+        let device = &mut copies[0].device;
+        for (k, launch, _, copy_rows) in &launches {
+            device.prepare_batch(*k, *launch, copy_rows)?;
+        }
+        device.begin_capture()?;
+        let captured = (0..steps).try_for_each(|_| {
+            launches
+                .iter()
+                .try_for_each(|(k, launch, args, copy_rows)| {
+                    device.launch_batch(*k, *launch, args, copy_rows)
+                })
+        });
+        let graph = device.end_capture();
+        captured?;
+        graphs[0].graphs.insert((mask, steps), (graph?, rng));
+    }
+    let (graph, rng) = graphs[0].graphs[&(mask, steps)];
+    copies[0].device.launch_graph(graph)?;
+    copies[0].stream += rng * steps;
+    Ok(())
+}
+
+/// After a drain of a batched run: every graph goes (the copies' tables are
+/// put on the device again at the next capture), once the device has run them.
+pub(super) fn clear_batch_graphs(
+    copies: &mut [Executor<'_>],
+    graphs: &mut [StepGraphs],
+) -> Result<()> {
+    if let Some(first) = graphs.first_mut() {
+        if !first.graphs.is_empty() {
+            copies[0].device.synchronize()?;
+            copies[0].device.clear_graphs();
+            first.graphs.clear();
+        }
+    }
+    Ok(())
 }
