@@ -329,8 +329,8 @@ class LiveSessionMixin:
         """``device.run(run_args=[m0, ..., m(K-1)])`` in a live session: the script so
         far, from its start, as K copies of one sweep (`sweep.py`), each with its
         run_args applied where Brian applies them (before the first run) and copy k
-        drawing from random stream k, so copy 0 with no run_args is the session's own
-        run, bit for bit. It is the script as the session ran it: values set from
+        drawing from random stream k, so copy 0, with run_args that set the values the
+        script has there, is the session's own run, bit for bit. It is the script as the session ran it: values set from
         Python between runs are set again as they were (decisions the script made on
         values it read are not made again per copy). The session itself is left as it
         was; ``device.results_dirs`` lists the copies' folders, and

@@ -18,6 +18,15 @@ KEYS = ["spike_i", "spike_t", "v", "trace", "syn_i", "syn_j", "w"]
 CUDA = os.environ.get("BRISK_E2E_BACKEND") == "cuda"
 
 
+def _assert_copies_are_their_runs(sweep, single, copies=3):
+    """Every array of copy k of `sweep` (``sweep_<k>_<key>``) equals that of its own run in
+    `single` (``single_<k>_<key>``), bit for bit."""
+    for k in range(copies):
+        for key in KEYS:
+            a, b = sweep.arrays[f"sweep_{k}_{key}"], single.arrays[f"single_{k}_{key}"]
+            assert a.dtype == b.dtype and np.array_equal(a, b), f"copy {k}: '{key}' differs from its own run"
+
+
 def _batched_ticks(stats):
     """The emulated driver's statistics (BRISK_EMU_STATS_DIR): the sizes of the batched
     graph replays' step ticks (blocks per launch: one per copy) over every process."""
@@ -49,10 +58,7 @@ def test_copy_k_is_its_own_run_with_random_stream_k(threads, tmp_path):
         assert list(got.arrays["batches"]) == [], got.arrays["batches"]
     folders = [str(f) for f in got.arrays["folders"]]
     assert [f.rstrip("/").rsplit("_", 1)[1] for f in folders] == ["0", "1", "2"], folders
-    for k in range(3):
-        for key in KEYS:
-            a, b = got.arrays[f"sweep_{k}_{key}"], got.arrays[f"single_{k}_{key}"]
-            assert a.dtype == b.dtype and np.array_equal(a, b), f"copy {k}: '{key}' differs from its own run"
+    _assert_copies_are_their_runs(got, got)
     # the copies differ: their own connectivity (random connect()), noise and drive
     for k in (1, 2):
         assert not np.array_equal(got.arrays["sweep_0_syn_j"], got.arrays[f"sweep_{k}_syn_j"])
@@ -67,10 +73,7 @@ def test_a_batch_that_runs_out_of_gpu_memory_runs_again_in_smaller_batches():
     env = {"BRISK_SWEEP_BATCH": "3", "BRISK_EMU_MEMORY": "2M"}
     got = run_model(models_sweep.sweep, "brisk", build_on_run=False, env=env)
     assert list(got.arrays["batches"]) == [1, 1, 1], got.arrays["batches"]
-    for k in range(3):
-        for key in KEYS:
-            a, b = got.arrays[f"sweep_{k}_{key}"], got.arrays[f"single_{k}_{key}"]
-            assert a.dtype == b.dtype and np.array_equal(a, b), f"copy {k}: '{key}' differs from its own run"
+    _assert_copies_are_their_runs(got, got)
 
 
 def test_bad_sweeps_name_the_problem_and_the_copy():
@@ -115,10 +118,7 @@ def test_a_sweep_in_a_live_session_runs_the_script_so_far_as_copies():
     ref = run_model(models_sweep.sweep_live_reference, "brisk", build_on_run=False)
     folders = [str(f) for f in live.arrays["folders"]]
     assert [f.rstrip("/").rsplit("_", 1)[1] for f in folders] == ["0", "1", "2"], folders
-    for k in range(3):
-        for key in KEYS:
-            a, b = live.arrays[f"sweep_{k}_{key}"], ref.arrays[f"single_{k}_{key}"]
-            assert a.dtype == b.dtype and np.array_equal(a, b), f"copy {k}: '{key}' differs from its own run"
+    _assert_copies_are_their_runs(live, ref)
     for key in KEYS:
         assert np.array_equal(live.arrays[f"live_{key}"], live.arrays[f"sweep_0_{key}"]), key
     for k in (1, 2):

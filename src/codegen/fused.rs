@@ -105,7 +105,9 @@ fn render_cpp(
     let su = view(&fusion.stateupdate)?;
     let reset = fusion.reset.as_deref().map(view).transpose()?;
     let th = part(plan, code_objects, &fusion.threshold)?.0;
-    let k = KernelView::new(plan, th, kernel, templates::of(&th.template).blocks(th))?;
+    let mut k = KernelView::new(plan, th, kernel, templates::of(&th.template).blocks(th))?;
+    k.fused = true;
+    k.fused_reset = reset.is_some();
     ThresholdFusedCpp {
         k: &k,
         f: fusion,

@@ -98,6 +98,11 @@ pub struct KernelView {
     /// `synapses` on the C++ target: each call applies the synapses whose
     /// owner lies in `lo..hi` only (`plan::Split::Synapses`, `Split::Targets`).
     pub split_synapses: bool,
+    /// C++ `threshold_fused.cpp`: the threshold's loop calls the fused state
+    /// update before each block (`fused`) and the fused reset for each event
+    /// (`fused_reset`), both defined by that template (`codegen::fused`).
+    pub fused: bool,
+    pub fused_reset: bool,
     /// The C++ element loop's iterations touch only their own element
     /// (`plan::Split::Elements`): it is marked `#pragma GCC ivdep`, so that a
     /// loop over many arrays vectorises without run-time alias checks.

@@ -252,11 +252,7 @@ pub trait Device {
         _args: &StepArgs,
         _copies: &[BatchCopy],
     ) -> Result<()> {
-        Err(crate::diag::Error::internal(format!(
-            "a batched launch of kernel {} asked of the {} backend",
-            kernel.0,
-            self.backend()
-        )))
+        Err(no_batches(self.backend(), kernel))
     }
     /// CUDA: puts on the device what [`Device::launch_batch`] of `kernel` for
     /// `copies` will read (its copy tables), so that a launch captured into a
@@ -267,12 +263,16 @@ pub trait Device {
         _launch: Launch,
         _copies: &[BatchCopy],
     ) -> Result<()> {
-        Err(crate::diag::Error::internal(format!(
-            "a batched launch of kernel {} asked of the {} backend",
-            kernel.0,
-            self.backend()
-        )))
+        Err(no_batches(self.backend(), kernel))
     }
+}
+
+/// A batched launch asked of a backend without batched sweeps (a bug in Brisk).
+fn no_batches(backend: &str, kernel: KernelId) -> crate::diag::Error {
+    crate::diag::Error::internal(format!(
+        "a batched launch of kernel {} asked of the {backend} backend",
+        kernel.0
+    ))
 }
 
 /// One copy of a batched launch ([`Device::launch_batch`]): what differs
