@@ -215,8 +215,10 @@ impl CudaDevice {
         // by `copy_table` just before, in stream order, and kept alive in
         // `copy_tables` until it is replaced, after this launch in stream
         // order); every copy's tables are those of a live sibling device
-        // (`BatchCopy` from `Device::tables`), and its count is at most the
-        // grid's `args.n`, so the grid-stride loops cover it.
+        // (`BatchCopy` from `Device::tables`), its step state (0, or, in a
+        // graph, the address of that device's step-state buffer, which lives as
+        // long as the device: `graphs::step_by_graph_batched`) too, and its
+        // count is at most the grid's `args.n`, so the grid-stride loops cover it.
         unsafe { builder.launch(cfg) }.map_err(driver_error(format!(
             "cannot launch kernel {} for {} copies",
             self.symbols[kernel],
