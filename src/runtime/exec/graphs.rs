@@ -13,6 +13,10 @@
 //! as many as fit before the next drain: a replay per block of steps, not
 //! per step.
 //!
+//! A batched sweep (`exec::batch`) replays its steps the same way, each
+//! kernel launched once for all copies and each copy with its own step
+//! state ([`step_by_graph_batched`]).
+//!
 //! Used when the device can replay graphs (CUDA, not `BRISK_CUDA_SYNC=1`),
 //! the run is not profiled, every clock is regular and there are at most 64
 //! clocks; `BRISK_CUDA_GRAPHS=0` turns it off.
