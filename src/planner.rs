@@ -159,14 +159,10 @@ fn add_fusion(plan: &mut Plan, code_objects: &[CodeObject], parts: fusion::Parts
         rng(Some(&parts.threshold))?,
         rng(parts.reset.as_deref())?,
     );
-    let main = |name: &str| {
-        plan.code_objects
-            .get(name)
-            .and_then(|c| c.main)
-            .map(|k| &plan.kernels[k.0])
-            .ok_or_else(|| Error::internal(format!("fused code object '{name}' has no kernel")))
-    };
-    let (su, th_kernel) = (main(&parts.stateupdate)?, main(&parts.threshold)?);
+    let (su, th_kernel) = (
+        plan.main_kernel(&parts.stateupdate)?,
+        plan.main_kernel(&parts.threshold)?,
+    );
     // The C++ target splits the fused kernel as it splits the threshold when every
     // part's elements are independent: the state update's (`Split::Elements`), the
     // threshold's (`Split::Events`) and the reset's (it writes its own elements only and
@@ -174,8 +170,7 @@ fn add_fusion(plan: &mut Plan, code_objects: &[CodeObject], parts: fusion::Parts
     let reset_own = match parts.reset.as_deref() {
         Some(r) => {
             let r = co(r)?;
-            templates::writes_own_elements(r)
-                && r.blocks.iter().all(|b| b.scalar_info.write.is_empty())
+            templates::writes_own_elements(r) && !r.scalar_writes()
         }
         None => true,
     };

@@ -79,12 +79,7 @@ fn part<'a>(
         .iter()
         .find(|c| c.name == name)
         .ok_or_else(|| Error::internal(format!("the fusion names unknown code object '{name}'")))?;
-    let main = plan
-        .code_objects
-        .get(name)
-        .and_then(|c| c.main)
-        .ok_or_else(|| Error::internal(format!("fused code object '{name}' has no kernel")))?;
-    Ok((co, &plan.kernels[main]))
+    Ok((co, plan.main_kernel(name)?))
 }
 
 fn template_error(co: &CodeObject, e: askama::Error) -> Error {

@@ -124,6 +124,11 @@ pub struct Generator {
 }
 
 impl CodeObject {
+    /// True when the scalar code writes a variable (a shared one: every element sees it).
+    pub fn scalar_writes(&self) -> bool {
+        self.blocks.iter().any(|b| !b.scalar_info.write.is_empty())
+    }
+
     /// True when any statement calls `rand`, `randn` or `poisson`.
     pub fn uses_rng(&self) -> bool {
         self.blocks

@@ -195,7 +195,7 @@ fn fusable_stateupdate(su: &CodeObject, th: &CodeObject) -> bool {
         Some(crate::ir::Symbol::Constant { value, .. }) => Some(value.as_f64()),
         _ => None,
     };
-    n(su).is_some() && n(su) == n(th) && su.blocks.iter().all(|b| b.scalar_info.write.is_empty())
+    n(su).is_some() && n(su) == n(th) && !su.scalar_writes()
 }
 
 /// Every array one of `a`, `b` writes and the other touches is accessed by

@@ -107,7 +107,7 @@ impl<'a> KernelBuilder<'a> {
             delivery: None,
             walk: None,
         };
-        let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
+        let scalar_writes = co.scalar_writes();
         let mut builder = KernelBuilder {
             export,
             plan,

@@ -626,6 +626,16 @@ impl Plan {
         main
     }
 
+    /// The main kernel of code object `name` (its launch in a network step); a
+    /// code object without one is a bug in Brisk where a caller needs it.
+    pub fn main_kernel(&self, name: &str) -> Result<&Kernel> {
+        self.code_objects
+            .get(name)
+            .and_then(|c| c.main)
+            .and_then(|k| self.kernels.get(k.0))
+            .ok_or_else(|| Error::internal(format!("code object '{name}' has no main kernel")))
+    }
+
     /// The recorder whose streams include buffer `array`.
     pub fn recorder_of_array(&self, array: BufferId) -> Option<&Recorder> {
         self.recorders

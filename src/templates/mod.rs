@@ -146,7 +146,7 @@ pub fn writes_own_elements(co: &CodeObject) -> bool {
 /// within one target matters. (`v_post += w`: `_postsynaptic_idx`.)
 pub fn owner_index(co: &CodeObject) -> Option<String> {
     use crate::ir::{Index, Symbol};
-    if co.blocks.iter().any(|b| !b.scalar_info.write.is_empty()) {
+    if co.scalar_writes() {
         return None;
     }
     let array = |var: &String| match co.symbols.get(var) {

@@ -112,7 +112,7 @@ impl BrianTemplate for Synapses {
 /// writes only synapse variables (STDP's `on_post`), by target where it writes
 /// through one index into arrays of a fixed length (`v_post += w`), else whole.
 fn cpu_split(plan: &Plan, co: &CodeObject) -> Split {
-    let scalar_writes = co.blocks.iter().any(|b| !b.scalar_info.write.is_empty());
+    let scalar_writes = co.scalar_writes();
     if scalar_writes {
         return Split::Whole;
     }

@@ -22,10 +22,11 @@
 //! clocks; `BRISK_CUDA_GRAPHS=0` turns it off.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::{due_clocks, ClockState, Executor};
 use crate::diag::{Error, Result};
-use crate::plan::{KernelId, Launch};
+use crate::plan::{KernelId, Launch, Plan};
 use crate::runtime::{BatchCopy, StepArgs};
 
 /// Environment variable: `0` launches every kernel directly instead.
@@ -58,6 +59,56 @@ pub(super) struct StepGraphs {
     state: u64,
     /// (due mask, steps) -> the graph and its random-number launches per step.
     graphs: BTreeMap<(u64, u64), (usize, u64)>,
+}
+
+impl StepGraphs {
+    /// The clocks due in a step, as the tick's mask of step-state clocks.
+    fn mask(&self, due: &[bool]) -> u64 {
+        due.iter()
+            .zip(&self.clock_index)
+            .filter(|(d, _)| **d)
+            .fold(0u64, |m, (_, &i)| m | (1 << i))
+    }
+
+    /// A captured launch's arguments: its clock (`timestep`: the clock's index
+    /// in the step state; the tick's 0), seed, random-stream offset in the step
+    /// and count (the tick's: the mask); the clock's values and the stream come
+    /// from the step state when it runs.
+    fn args(&self, timestep: i64, seed: u64, stream: u64, n: i64) -> StepArgs {
+        StepArgs {
+            t: 0.0,
+            dt: 0.0,
+            timestep,
+            seed,
+            stream,
+            n,
+            step: self.state,
+        }
+    }
+}
+
+/// The kernels of one step with the due clocks `due`, in launch order (each
+/// scheduled kernel and its `then` chain): the kernel, its clock's index in the
+/// step state and its random-stream offset in the step; and the step's
+/// random-stream launches in all.
+fn step_kernels(
+    plan: &Plan,
+    graphs: &StepGraphs,
+    objects: &[(usize, Option<KernelId>)],
+    due: &[bool],
+) -> (Vec<(KernelId, i64, u64)>, u64) {
+    let mut kernels = Vec::new();
+    let mut rng = 0u64;
+    for &(clock, kernel) in objects.iter().filter(|(c, _)| due[*c]) {
+        let mut next = kernel;
+        while let Some(k) = next {
+            let kernel = &plan.kernels[k];
+            kernels.push((k, graphs.clock_index[clock] as i64, rng));
+            rng += kernel.rng_streams;
+            next = kernel.then;
+        }
+    }
+    (kernels, rng)
 }
 
 impl Executor<'_> {
@@ -107,45 +158,19 @@ impl Executor<'_> {
         due: &[bool],
         steps: u64,
     ) -> Result<()> {
-        let mask = due
-            .iter()
-            .zip(&graphs.clock_index)
-            .filter(|(d, _)| **d)
-            .fold(0u64, |m, (_, &i)| m | (1 << i));
+        let mask = graphs.mask(due);
         if !graphs.graphs.contains_key(&(mask, steps)) {
             // Every size first (a size may be read from the device, which capture forbids).
-            let mut launches = Vec::new();
-            let mut rng = 0u64;
-            for &(clock, kernel) in objects.iter().filter(|(c, _)| due[*c]) {
-                let mut next = kernel;
-                while let Some(k) = next {
-                    let size = self.plan.kernels[k].size.clone();
-                    let n = self.size_value(&size)? as i64;
-                    let kernel = &self.plan.kernels[k];
-                    let args = StepArgs {
-                        t: 0.0,
-                        dt: 0.0,
-                        timestep: graphs.clock_index[clock] as i64,
-                        seed: self.seed,
-                        stream: rng,
-                        n,
-                        step: graphs.state,
-                    };
-                    rng += kernel.rng_streams;
-                    launches.push((k, kernel.launch, args));
-                    next = kernel.then;
-                }
+            let plan = Arc::clone(&self.plan);
+            let (kernels, rng) = step_kernels(&plan, graphs, objects, due);
+            let mut launches = Vec::with_capacity(kernels.len() + 1);
+            for (k, clock, stream) in kernels {
+                let kernel = &plan.kernels[k];
+                let n = self.size_value(&kernel.size)? as i64;
+                launches.push((k, kernel.launch, graphs.args(clock, self.seed, stream, n)));
             }
-            let tick = StepArgs {
-                t: 0.0,
-                dt: 0.0,
-                timestep: 0,
-                seed: self.seed,
-                stream: rng,
-                n: mask as i64,
-                step: graphs.state,
-            };
-            launches.push((self.plan.step.tick, Launch::Block, tick));
+            let tick = graphs.args(0, self.seed, rng, mask as i64);
+            launches.push((plan.step.tick, Launch::Block, tick));
             // each step reads its clocks and stream from the step state, which the tick advances
             self.device.begin_capture()?;
             let captured = (0..steps).try_for_each(|_| {
@@ -198,11 +223,7 @@ pub(super) fn step_by_graph_batched(
     let Some(first) = graphs.first() else {
         return Ok(());
     };
-    let mask = due
-        .iter()
-        .zip(&first.clock_index)
-        .filter(|(d, _)| **d)
-        .fold(0u64, |m, (_, &i)| m | (1 << i));
+    let mask = first.mask(due);
     if !first.graphs.contains_key(&(mask, steps)) {
         // every copy's row of a kernel (its sizes first: a size may be read from the device)
         let rows = |copies: &mut [Executor<'_>],
@@ -224,38 +245,19 @@ pub(super) fn step_by_graph_batched(
                 })
                 .collect::<Result<Vec<_>>>()
         };
-        let mut launches = Vec::new();
-        let mut rng = 0u64;
-        for &(clock, kernel) in objects.iter().filter(|(c, _)| due[*c]) {
-            let mut next = kernel;
-            while let Some(k) = next {
-                let kernel = copies[0].plan.kernels[k].clone();
-                let copy_rows = rows(copies, &|c| Ok(c.size_value(&kernel.size)? as i64))?;
-                let args = StepArgs {
-                    t: 0.0,
-                    dt: 0.0,
-                    timestep: first.clock_index[clock] as i64,
-                    seed: copies[0].seed,
-                    stream: rng,
-                    n: copy_rows.first().map_or(0, |r| r.n),
-                    step: first.state,
-                };
-                rng += kernel.rng_streams;
-                launches.push((k, kernel.launch, args, copy_rows));
-                next = kernel.then;
-            }
+        let plan = Arc::clone(&copies[0].plan);
+        let seed = copies[0].seed;
+        let (kernels, rng) = step_kernels(&plan, first, objects, due);
+        let mut launches = Vec::with_capacity(kernels.len() + 1);
+        for (k, clock, stream) in kernels {
+            let kernel = &plan.kernels[k];
+            let copy_rows = rows(copies, &|c| Ok(c.size_value(&kernel.size)? as i64))?;
+            let n = copy_rows.first().map_or(0, |r| r.n);
+            launches.push((k, kernel.launch, first.args(clock, seed, stream, n), copy_rows));
         }
-        let tick = StepArgs {
-            t: 0.0,
-            dt: 0.0,
-            timestep: 0,
-            seed: copies[0].seed,
-            stream: rng,
-            n: mask as i64,
-            step: first.state,
-        };
+        let tick = first.args(0, seed, rng, mask as i64);
         let tick_rows = rows(copies, &|_| Ok(mask as i64))?;
-        launches.push((copies[0].plan.step.tick, Launch::Block, tick, tick_rows));
+        launches.push((plan.step.tick, Launch::Block, tick, tick_rows));
         let device = &mut copies[0].device;
         for (k, launch, _, copy_rows) in &launches {
             device.prepare_batch(*k, *launch, copy_rows)?;
