@@ -80,6 +80,26 @@ def test_cuba_random_connectivity_and_rate():
     assert np.mean(got["rcuba_count"] > 0) > 0.6
 
 
+def test_connect_calls_draw_independent_numbers():
+    """Two ``connect(p=...)`` calls draw from two random streams, as two calls
+    do in Brian: CUBA's excitatory and inhibitory connections, from sources
+    numbered from 0 alike, do not pick the same targets for the same source
+    (they did while a connect() whose code calls no ``rand()`` but whose
+    ``sample`` draws did not move the stream counter)."""
+    _, got = _random()
+    n_e, n_i = models_synapses.RAND_CUBA_SIZES
+
+    def rows(name, n):
+        i, j = got[f"{name}_i"], got[f"{name}_j"]
+        return [tuple(sorted(j[i == k])) for k in range(n)]
+
+    exc, inh = rows("rcuba_exc", n_i), rows("rcuba_inh", n_i)
+    same = sum(a == b for a, b in zip(exc, inh))
+    # independent: two rows of about 20 targets out of 1000 are the same with
+    # probability ~ 0 (both empty: 0.98**2000)
+    assert same <= 2, f"{same} of {n_i} sources have the same targets in both connect() calls"
+
+
 def test_connect_p():
     """``connect(p=0.3)``, 100 x 200: count, in- and out-degree distributions."""
     ref, got = _random()

@@ -129,11 +129,19 @@ impl CodeObject {
         self.blocks.iter().any(|b| !b.scalar_info.write.is_empty())
     }
 
-    /// True when any statement calls `rand`, `randn` or `poisson`.
+    /// True when the code object draws random numbers: a statement calls
+    /// `rand`, `randn`, `poisson` or a binomial, or its connect() samples
+    /// (`sample(...)`, and so `connect(p=...)`: the template draws).
     pub fn uses_rng(&self) -> bool {
-        self.blocks
-            .iter()
-            .any(|b| self.stmts_use_rng(&b.scalar) || self.stmts_use_rng(&b.vector))
+        let samples = matches!(
+            &self.data,
+            TemplateData::Generator { generator, .. } if generator.iterator != ConnectIterator::Range
+        );
+        samples
+            || self
+                .blocks
+                .iter()
+                .any(|b| self.stmts_use_rng(&b.scalar) || self.stmts_use_rng(&b.vector))
     }
 
     /// True when any of `stmts` calls `rand`, `randn` or `poisson`.
