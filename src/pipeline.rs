@@ -18,6 +18,7 @@ use crate::plan::{self, Plan};
 use crate::planner;
 use crate::results;
 use crate::runtime::exec::batch::run_queue_batched;
+use crate::runtime::exec::shared_connect::SharedConnects;
 use crate::runtime::exec::Executor;
 use crate::runtime::{cpu, cuda, guard, Device};
 use crate::schedule::{self, RunSchedule};
@@ -71,6 +72,14 @@ pub struct Timings {
     /// A CUDA sweep: the copies of each batch, in order (`runtime::exec::batch`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub batches: Vec<usize>,
+    /// A sweep: connect() calls a copy took from another copy's build
+    /// (`runtime::exec::shared_connect`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub connects_shared: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Picks the backend: `auto` checks for a usable CUDA driver and NVRTC.
@@ -293,12 +302,14 @@ pub struct RunCopy {
 /// Runs `copies` as one batched simulation (`runtime::exec::batch`), each
 /// on its device of `devices` (CUDA siblings, one per copy), and writes their
 /// results folders (locked by `locks`); errors name the copy by its index in
-/// `copies`.
+/// `copies`. The copies build their deterministic connect() calls once, with
+/// those of the sweep's other batches (`shared`).
 pub fn run_batch(
     prepared: &Prepared,
     devices: Vec<Box<dyn Device>>,
     copies: &[RunCopy],
     locks: &[results::ResultsLock],
+    shared: &Arc<SharedConnects>,
     timings: &mut Timings,
     out: &mut dyn Write,
 ) -> Result<()> {
@@ -314,6 +325,7 @@ pub fn run_batch(
         .map_err(tag)?;
         exec.set_random_stream(copy.random_stream);
         exec.set_run_args(&copy.run_args).map_err(tag)?;
+        exec.share_connects(Arc::clone(shared));
         execs.push(exec);
     }
     run_queue_batched(&mut execs, out)?;
@@ -326,18 +338,22 @@ pub fn run_batch(
     let start = Instant::now();
     for (k, (done, lock)) in finished.iter().zip(locks).enumerate() {
         timings.connect += done.connect_seconds;
+        timings.connects_shared += done.connects_shared;
         results::write(&prepared.export, done, lock).map_err(|e| e.in_copy(k as u64))?;
     }
     timings.write += start.elapsed().as_secs_f64();
     Ok(())
 }
 
-/// Runs one copy on `device` and writes its results folder (locked by `lock`).
+/// Runs one copy on `device` and writes its results folder (locked by
+/// `lock`); in a sweep (`shared`), its deterministic connect() calls are built
+/// once for all copies.
 pub fn run_copy(
     prepared: &Prepared,
     device: Box<dyn Device + '_>,
     copy: &RunCopy,
     lock: &results::ResultsLock,
+    shared: Option<&Arc<SharedConnects>>,
     timings: &mut Timings,
     out: &mut dyn Write,
 ) -> Result<()> {
@@ -349,10 +365,14 @@ pub fn run_copy(
     )?;
     exec.set_random_stream(copy.random_stream);
     exec.set_run_args(&copy.run_args)?;
+    if let Some(shared) = shared {
+        exec.share_connects(Arc::clone(shared));
+    }
     exec.run_queue(out)?;
     let finished = exec.finish()?;
     timings.run += start.elapsed().as_secs_f64();
     timings.connect += finished.connect_seconds;
+    timings.connects_shared += finished.connects_shared;
     let start = Instant::now();
     results::write(&prepared.export, &finished, lock)?;
     timings.write += start.elapsed().as_secs_f64();

@@ -23,6 +23,7 @@ use crate::pipeline::{
     batch_bytes_per_copy, compile_program, run_batch, run_copy, Compiled, Prepared, RunCopy, Timings,
 };
 use crate::results::ResultsLock;
+use crate::runtime::exec::shared_connect::SharedConnects;
 
 /// A copy's number and its timings and printed output, or its error.
 type CopyOutcome = (usize, Result<(Timings, Vec<u8>)>);
@@ -59,6 +60,9 @@ pub fn run_copies(
     };
     timings.generate = start.elapsed().as_secs_f64();
     let compiled = compile_program(prepared, &program, &mut timings)?;
+    // (deterministic connect() calls: built once for the copies whose inputs are equal)
+    let shared = std::sync::Arc::new(SharedConnects::default());
+    let share = sweep.then_some(&shared);
     if sweep && matches!(compiled, Compiled::Cuda { .. }) {
         // CUDA: batches of copies, each one batched simulation
         // (a batch that runs out of GPU memory, the estimate having been short, runs
@@ -71,7 +75,7 @@ pub fn run_copies(
                 break;
             };
             let range = first..first + devices.len();
-            match run_batch(prepared, devices, &copies[range.clone()], &locks[range.clone()], &mut timings, out) {
+            match run_batch(prepared, devices, &copies[range.clone()], &locks[range.clone()], &shared, &mut timings, out) {
                 Ok(()) => first = range.end,
                 Err(e) if e.out_of_memory && range.len() > 1 => most = range.len() / 2,
                 Err(mut e) => {
@@ -88,7 +92,7 @@ pub fn run_copies(
     if at_once == 1 {
         for (k, (copy, lock)) in copies.iter().zip(&locks).enumerate() {
             let device = compiled.load(per_copy).map_err(|e| tag(e, k))?;
-            run_copy(prepared, device, copy, lock, &mut timings, out).map_err(|e| tag(e, k))?;
+            run_copy(prepared, device, copy, lock, share, &mut timings, out).map_err(|e| tag(e, k))?;
         }
         return Ok(timings);
     }
@@ -107,7 +111,7 @@ pub fn run_copies(
                 let mut own = Timings::default();
                 let mut printed = Vec::new();
                 let result = compiled.load(per_copy).and_then(|device| {
-                    run_copy(prepared, device, &copies[k], &locks[k], &mut own, &mut printed)
+                    run_copy(prepared, device, &copies[k], &locks[k], share, &mut own, &mut printed)
                 });
                 let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
                 done.push((k, result.map(|()| (own, printed))));
@@ -123,6 +127,7 @@ pub fn run_copies(
             Ok((own, printed)) => {
                 let _ = out.write_all(&printed);
                 timings.connect += own.connect;
+                timings.connects_shared += own.connects_shared;
                 timings.write += own.write;
             }
             Err(e) => {

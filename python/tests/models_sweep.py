@@ -70,6 +70,71 @@ def sweep(ctx):
     return out
 
 
+def _shared_network(ctx):
+    """Connectivity a sweep can build once: `ring` (``condition=``, twice: a second call
+    appends) reads nothing a copy changes; `hop` (``j='i + hop_pre'``) reads `hop`, set
+    by run_args before it; `rand` (``p=``) draws, then appends (``j='i'``, drawing
+    nothing) to its copy's own synapses. Synapses drive the neurons, so each
+    copy's spikes depend on all of its synapses."""
+    from brian2 import device
+
+    seed(ctx.params.get("seed", 5))
+    G = NeuronGroup(200, """dv/dt = (1.2 - v)/(10*ms) + 0.2*xi/sqrt(ms) : 1
+                            hop : integer""",
+                    threshold="v > 1", reset="v = 0", method="euler", name="g")
+    G.v = "rand()"
+    G.hop = 2
+    device.apply_run_args()
+    ring = Synapses(G, G, "w : 1", on_pre="v_post += w", name="ring")
+    ring.connect(condition="abs(i - j) <= 3 and i != j")
+    ring.w = "0.02*rand()"
+    hop = Synapses(G, G, on_pre="v_post += 0.05", name="hop")
+    hop.connect(j="i + hop_pre", skip_if_invalid=True)
+    rand = Synapses(G, G, on_pre="v_post -= 0.02", name="rand")
+    rand.connect(p=0.05)
+    rand.connect(j="i")  # draws nothing, but appends to synapses that differ by copy
+    ring.connect(j="(i + 100) % N_post")  # a second call on `ring`: appends
+    M = SpikeMonitor(G, name="spikes")
+    run(20 * ms)
+    return G, (ring, hop, rand), M
+
+
+def _shared_arrays(synapses, M):
+    out = {"spike_i": M.i[:].copy(), "spike_t": M.t_[:].copy()}
+    for S in synapses:
+        out.update({f"{S.name}_i": S.i[:].copy(), f"{S.name}_j": S.j[:].copy(),
+                    f"{S.name}_in": S.N_incoming[:].copy(), f"{S.name}_out": S.N_outgoing[:].copy()})
+    out["ring_w"] = synapses[0].w[:].copy()
+    return out
+
+
+SHARED_KEYS = ["spike_i", "spike_t", "ring_w"] + [f"{s}_{k}" for s in ("ring", "hop", "rand")
+                                                   for k in ("i", "j", "in", "out")]
+
+
+def sweep_shared_connect(ctx):
+    """Three copies of `_shared_network`, copies 0 and 2 with the same `hop`, then each
+    as its own run: the arrays of both, and how many connect() calls copies took from
+    another copy's build."""
+    from brian2 import device
+
+    G, synapses, M = _shared_network(ctx)
+    device.build(directory=ctx.directory, run=False)
+    copies = [{G.hop: 2}, {G.hop: 5}, {G.hop: 2}]
+    device.run(run_args=copies)
+    out = {"shared": np.array(device.brisk_timings["runs"][-1].get("connects_shared", 0))}
+    for k, folder in enumerate(device.results_dirs):
+        device.load_results(folder)
+        for key, value in _shared_arrays(synapses, M).items():
+            out[f"sweep_{k}_{key}"] = value
+    for k, mapping in enumerate(copies):
+        device.run(run_args=mapping, random_stream=k)
+        out[f"single_{k}_shared"] = np.array(device.brisk_timings["runs"][-1].get("connects_shared", 0))
+        for key, value in _shared_arrays(synapses, M).items():
+            out[f"single_{k}_{key}"] = value
+    return out
+
+
 def sweep_errors(ctx):
     """A sweep's bad input: no copies, copies naming different variables, a copy
     whose connect() fails (its `shift` sends synapses outside the group)."""

@@ -66,6 +66,35 @@ def test_copy_k_is_its_own_run_with_random_stream_k(threads, tmp_path):
     assert got.arrays["sweep_0_spike_i"].size > 100, "the network should spike"
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_deterministic_connectivity_is_built_once_for_the_copies(threads):
+    # `ring`'s two connect() calls read nothing a copy changes: copy 0 (or whichever
+    # copy comes first) builds them, the other two take them. `hop` reads `hop`, equal
+    # in copies 0 and 2 only: one copy takes it when the copies run one after another
+    # (one thread; CUDA: copy by copy within the batch), none or one when two run at
+    # once (whichever copy comes first claims it). `rand` draws, then appends to what it
+    # drew: every copy builds both calls itself. Every copy equals its own run, which
+    # builds everything itself.
+    env = {"BRISK_THREADS": str(threads)}
+    got = run_model(models_sweep.sweep_shared_connect, "brisk", build_on_run=False, env=env)
+    shared = int(got.arrays["shared"])
+    if threads == 1 or CUDA:
+        assert shared == 5, shared
+    else:
+        assert shared in (4, 5), shared
+    for k in range(3):
+        assert int(got.arrays[f"single_{k}_shared"]) == 0
+        for key in models_sweep.SHARED_KEYS:
+            a, b = got.arrays[f"sweep_{k}_{key}"], got.arrays[f"single_{k}_{key}"]
+            assert a.dtype == b.dtype and np.array_equal(a, b), f"copy {k}: '{key}' differs from its own run"
+    assert got.arrays["sweep_0_ring_i"].size == 200 * 6 - 2 * (3 + 2 + 1) + 200
+    np.testing.assert_array_equal(got.arrays["sweep_1_ring_j"], got.arrays["sweep_0_ring_j"])
+    assert not np.array_equal(got.arrays["sweep_1_hop_j"], got.arrays["sweep_0_hop_j"])
+    np.testing.assert_array_equal(got.arrays["sweep_2_hop_j"], got.arrays["sweep_0_hop_j"])
+    assert not np.array_equal(got.arrays["sweep_1_rand_j"], got.arrays["sweep_0_rand_j"])
+    assert got.arrays["sweep_0_spike_i"].size > 100, "the network should spike"
+
+
 @pytest.mark.skipif(not CUDA, reason="GPU memory: the emulated CUDA driver's BRISK_EMU_MEMORY")
 def test_a_batch_that_runs_out_of_gpu_memory_runs_again_in_smaller_batches():
     # 2 MiB of emulated GPU memory holds one copy of the model, not three: the batch of

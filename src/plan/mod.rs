@@ -245,6 +245,12 @@ pub struct ConnectPlan {
     pub registered: Vec<BufferId>,
     pub multisynaptic_index: Option<BufferId>,
     pub count_kernel: Option<KernelId>,
+    /// A call that draws no random numbers and calls no user function: every
+    /// array its code reads (sorted), on which, with its sizes and clock
+    /// values, the synapses it makes depend and nothing else. A sweep builds
+    /// such a call once for all copies whose inputs are equal
+    /// (`runtime::exec::shared_connect`). `None`: each copy builds its own.
+    pub inputs: Option<Vec<BufferId>>,
 }
 
 /// A synaptic pathway's spike history and delay tables. Each step the push

@@ -9,7 +9,7 @@
 use super::add_internal;
 use crate::diag::{Error, Result};
 use crate::dtype::Dtype;
-use crate::ir::{CodeObject, Symbol, TemplateData};
+use crate::ir::{CodeObject, Function, Symbol, TemplateData};
 use crate::plan::{
     constant_u64, size_of, BufferId, ByTargetPlan, ConnectPlan, KernelId, LoopSize, PathwayPlan,
     Plan,
@@ -126,6 +126,50 @@ fn array_buffer(plan: &Plan, co: &CodeObject, array: &str) -> Result<BufferId> {
         Error::internal(format!("array '{array}' is not in the export"))
             .in_object(&co.owner, &co.name)
     })
+}
+
+/// A connect() call's [`ConnectPlan::inputs`]: `None` where it draws random
+/// numbers or calls a user function (whose C++ code may keep state), else
+/// the arrays its code reads (its blocks' loads and index arrays, TimedArray
+/// values) and those its template reads or keeps: `N_incoming` and
+/// `N_outgoing` (counted on), `_synaptic_pre` and `_synaptic_post` (the
+/// synapses made before, which the call appends to and a multisynaptic index
+/// counts) and the index arrays of a connect() from arrays. Brian also
+/// lists every array of the Synapses among the variables, for their resize:
+/// their values do not make synapses.
+fn deterministic_inputs(plan: &Plan, co: &CodeObject) -> Result<Option<Vec<BufferId>>> {
+    if co.uses_rng() {
+        return Ok(None);
+    }
+    let mut inputs = std::collections::BTreeSet::new();
+    for symbol in co.symbols.values() {
+        match symbol {
+            Symbol::Function(Function::TimedArray { values, .. }) => {
+                inputs.insert(array_buffer(plan, co, values)?);
+            }
+            Symbol::Function(Function::User { .. }) => return Ok(None),
+            _ => {}
+        }
+    }
+    let template = [
+        "N_incoming",
+        "N_outgoing",
+        "_synaptic_pre",
+        "_synaptic_post",
+        "sources",
+        "targets",
+    ];
+    let code = co.blocks.iter().flat_map(|b| {
+        [&b.scalar_info, &b.vector_info]
+            .into_iter()
+            .flat_map(|info| info.read.iter().chain(&info.indices))
+    });
+    for var in code.map(String::as_str).chain(template) {
+        if let Some(Symbol::Array { array, .. }) = co.symbols.get(var) {
+            inputs.insert(array_buffer(plan, co, array)?);
+        }
+    }
+    Ok(Some(inputs.into_iter().collect()))
 }
 
 /// The buffer of the array behind variable `var` of a code object.
@@ -307,6 +351,7 @@ pub fn add_connect(
         registered,
         multisynaptic_index,
         count_kernel,
+        inputs: deterministic_inputs(plan, co)?,
     };
     plan.connects.insert(co.name.clone(), entry);
     Ok(())

@@ -44,6 +44,7 @@ mod live;
 mod profile;
 mod report;
 mod seeds;
+pub mod shared_connect;
 mod snapshot;
 mod snapshot_file;
 mod synapses;
@@ -60,6 +61,8 @@ pub struct Finished {
     pub profile: Option<Vec<(String, f64)>>,
     /// Seconds spent in connect() calls, until their device work finished.
     pub connect_seconds: f64,
+    /// connect() calls whose synapses another copy of the sweep built.
+    pub connects_shared: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -167,6 +170,12 @@ pub struct Executor<'a> {
     snapshots: BTreeMap<(String, String), Snapshot>,
     /// Seconds spent in connect() calls (see [`Finished::connect_seconds`]).
     connect_seconds: f64,
+    /// A sweep's deterministic connect() calls, built once ([`Executor::share_connects`]).
+    shared_connects: Option<Arc<shared_connect::SharedConnects>>,
+    /// connect() calls so far, by code object.
+    connect_calls: BTreeMap<String, usize>,
+    /// connect() calls taken from another copy's build (see [`Finished::connects_shared`]).
+    connects_shared: u64,
 }
 
 /// The value of one run_arg.
@@ -231,6 +240,9 @@ impl<'a> Executor<'a> {
             run_args: Vec::new(),
             snapshots: BTreeMap::new(),
             connect_seconds: 0.0,
+            shared_connects: None,
+            connect_calls: BTreeMap::new(),
+            connects_shared: 0,
         };
         exec.publish_lens()?;
         for (buf, decl) in brian_arrays(export, plan)? {
@@ -366,6 +378,12 @@ impl<'a> Executor<'a> {
     pub fn set_random_stream(&mut self, k: u64) {
         self.seed = stream_seed(self.seed, k);
         self.random_stream = k;
+    }
+
+    /// Builds the deterministic connect() calls once for the sweep's copies
+    /// that share `shared` (`shared_connect`).
+    pub fn share_connects(&mut self, shared: Arc<shared_connect::SharedConnects>) {
+        self.shared_connects = Some(shared);
     }
 
     pub fn set_run_args(&mut self, args: &[String]) -> Result<()> {
@@ -755,6 +773,7 @@ impl<'a> Executor<'a> {
             last_run: self.last_run,
             profile: self.profile,
             connect_seconds: self.connect_seconds,
+            connects_shared: self.connects_shared,
         })
     }
 }

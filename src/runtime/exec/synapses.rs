@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 
 use byteorder::{ByteOrder, LittleEndian};
 
+use super::shared_connect::Role;
 use super::Executor;
 use crate::diag::{Error, Result};
 use crate::dtype::{Dtype, Value};
@@ -101,7 +102,7 @@ impl Executor<'_> {
 
     /// Replaces a buffer's contents (and length) with `bytes`, or with
     /// zeros when `bytes` is empty.
-    fn replace(&mut self, buf: BufferId, len: u64, bytes: &[u8]) -> Result<()> {
+    pub(super) fn replace(&mut self, buf: BufferId, len: u64, bytes: &[u8]) -> Result<()> {
         if bytes.is_empty() {
             self.resize(buf, 0)?;
             self.resize(buf, len)
@@ -129,9 +130,18 @@ impl Executor<'_> {
         // Both passes draw the same random numbers: one stream for the call.
         let first = c.count_kernel.unwrap_or(fill);
         let args = self.step_args(first, clock.as_ref())?;
+        let outer = match &c.outer {
+            Some(outer) => self.size_value(outer)?,
+            None => c.sources.map(|b| self.lens[b]).unwrap_or(0),
+        };
+        // (in a sweep, a call that draws nothing may have been built by another copy)
+        let claim = match self.connect_role(code_object, &c, &args, &[old, incoming, outgoing, outer])? {
+            Role::Take(built) => return self.take_connect(&c, &built),
+            Role::Build(claim) => Some(claim),
+            Role::Alone => None,
+        };
         let added = match (&c.outer, c.count_kernel) {
-            (Some(outer), Some(count)) => {
-                let outer = self.size_value(outer)?;
+            (Some(_), Some(count)) => {
                 if self.lens[c.counts] < outer {
                     self.resize(c.counts, outer)?;
                 }
@@ -191,6 +201,9 @@ impl Executor<'_> {
                 .flat_map(|&n| Value::Int(i64::from(n)).to_bytes(dtype))
                 .collect();
             self.device.write(number, 0, &bytes)?;
+        }
+        if let Some(claim) = claim {
+            self.offer_connect(claim, &c, total)?;
         }
         Ok(())
     }
