@@ -161,7 +161,7 @@ impl Compiled {
     /// left: one device and its siblings (`CudaDevice::sibling`), as many as
     /// [`SWEEP_BATCH_ENV`] says, else as 80% of the GPU's free memory holds
     /// at `per_copy` bytes each; at least one. None on the C++ target.
-    pub fn load_batch(&self, remaining: usize, per_copy: u64) -> Result<Option<Vec<Box<dyn Device>>>> {
+    pub fn load_batch(&self, remaining: usize, per_copy: u64) -> Result<Option<Batch>> {
         let Compiled::Cuda {
             ptx,
             source,
@@ -171,14 +171,12 @@ impl Compiled {
             return Ok(None);
         };
         let first = cuda::CudaDevice::new(ptx, source, symbols)?;
+        let (free, _) = first.memory()?;
         let size = match std::env::var(SWEEP_BATCH_ENV) {
             Ok(v) => v.trim().parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
                 Error::runtime(format!("{SWEEP_BATCH_ENV} must be a whole number from 1, not {v:?}"))
             })?,
-            Err(_) => {
-                let (free, _) = first.memory()?;
-                usize::try_from(free as u64 / 5 * 4 / per_copy.max(1)).unwrap_or(usize::MAX)
-            }
+            Err(_) => usize::try_from(free as u64 / 5 * 4 / per_copy.max(1)).unwrap_or(usize::MAX),
         }
         .clamp(1, remaining.max(1));
         let mut devices: Vec<Box<dyn Device>> = Vec::with_capacity(size);
@@ -186,8 +184,18 @@ impl Compiled {
             devices.push(Box::new(first.sibling()?));
         }
         devices.insert(0, Box::new(first));
-        Ok(Some(devices))
+        Ok(Some(Batch {
+            devices,
+            free: free as u64,
+        }))
     }
+}
+
+/// The devices of one batch of a CUDA sweep ([`Compiled::load_batch`]).
+pub struct Batch {
+    pub devices: Vec<Box<dyn Device>>,
+    /// The GPU's free bytes before the copies' devices were made.
+    pub free: u64,
 }
 
 /// Environment variable: the copies per batch of a CUDA sweep (default: as
@@ -196,7 +204,9 @@ pub const SWEEP_BATCH_ENV: &str = "BRISK_SWEEP_BATCH";
 
 /// An estimate of one copy's GPU memory in a batched sweep: four times the
 /// plan's buffers (what a copy allocates before its main queue runs), for
-/// the synapses and records a run adds. A prediction, not a measurement.
+/// the synapses and records a run adds. A prediction, not a measurement: it
+/// sizes a sweep's first batch; the later ones are sized by what the first
+/// took ([`run_batch`]'s measurement).
 pub fn batch_bytes_per_copy(plan: &plan::Plan) -> u64 {
     let planned: u64 = plan
         .buffers
@@ -303,19 +313,21 @@ pub struct RunCopy {
 /// on its device of `devices` (CUDA siblings, one per copy), and writes their
 /// results folders (locked by `locks`); errors name the copy by its index in
 /// `copies`. The copies build their deterministic connect() calls once, with
-/// those of the sweep's other batches (`shared`).
+/// those of the sweep's other batches (`shared`). Ok: the GPU memory one copy
+/// took, measured at the end of the batch's run (the free memory it used, over
+/// its copies), where the device says.
 pub fn run_batch(
     prepared: &Prepared,
-    devices: Vec<Box<dyn Device>>,
+    batch: Batch,
     copies: &[RunCopy],
     locks: &[results::ResultsLock],
     shared: &Arc<SharedConnects>,
     timings: &mut Timings,
     out: &mut dyn Write,
-) -> Result<()> {
+) -> Result<Option<u64>> {
     let start = Instant::now();
     let mut execs = Vec::with_capacity(copies.len());
-    for (k, (device, copy)) in devices.into_iter().zip(copies).enumerate() {
+    for (k, (device, copy)) in batch.devices.into_iter().zip(copies).enumerate() {
         let tag = |e: Error| e.in_copy(k as u64);
         let mut exec = Executor::new(
             Arc::clone(&prepared.export),
@@ -329,6 +341,10 @@ pub fn run_batch(
         execs.push(exec);
     }
     run_queue_batched(&mut execs, out)?;
+    let per_copy = execs
+        .first()
+        .and_then(Executor::free_memory)
+        .map(|now| batch.free.saturating_sub(now).div_ceil(execs.len().max(1) as u64));
     let mut finished = Vec::with_capacity(execs.len());
     for (k, exec) in execs.into_iter().enumerate() {
         finished.push(exec.finish().map_err(|e| e.in_copy(k as u64))?);
@@ -342,7 +358,7 @@ pub fn run_batch(
         results::write(&prepared.export, done, lock).map_err(|e| e.in_copy(k as u64))?;
     }
     timings.write += start.elapsed().as_secs_f64();
-    Ok(())
+    Ok(per_copy)
 }
 
 /// Runs one copy on `device` and writes its results folder (locked by

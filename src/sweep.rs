@@ -67,16 +67,23 @@ pub fn run_copies(
         // CUDA: batches of copies, each one batched simulation
         // (a batch that runs out of GPU memory, the estimate having been short, runs
         // again as batches of half its size; its folders are written only at its end)
-        let per_copy = batch_bytes_per_copy(&prepared.plan);
+        // (the first batch is sized by an estimate, the later ones by what a copy of
+        // the batch before took, with a quarter more for what its end did not hold)
+        let mut per_copy = batch_bytes_per_copy(&prepared.plan);
         let (mut first, mut most) = (0, copies.len());
         while first < copies.len() {
             let want = (copies.len() - first).min(most);
-            let Some(devices) = compiled.load_batch(want, per_copy)? else {
+            let Some(batch) = compiled.load_batch(want, per_copy)? else {
                 break;
             };
-            let range = first..first + devices.len();
-            match run_batch(prepared, devices, &copies[range.clone()], &locks[range.clone()], &shared, &mut timings, out) {
-                Ok(()) => first = range.end,
+            let range = first..first + batch.devices.len();
+            match run_batch(prepared, batch, &copies[range.clone()], &locks[range.clone()], &shared, &mut timings, out) {
+                Ok(measured) => {
+                    first = range.end;
+                    if let Some(bytes) = measured.filter(|&b| b > 0) {
+                        per_copy = bytes.saturating_add(bytes / 4);
+                    }
+                }
                 Err(e) if e.out_of_memory && range.len() > 1 => most = range.len() / 2,
                 Err(mut e) => {
                     e.copy = e.copy.map(|k| k + first as u64);

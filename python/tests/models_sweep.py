@@ -135,6 +135,27 @@ def sweep_shared_connect(ctx):
     return out
 
 
+def sweep_sized(ctx):
+    """Eight copies of `_network` (CUDA: in batches as GPU memory allows), then copies 0
+    and 7 as their own runs: the batches' sizes and both copies' arrays."""
+    from brian2 import device
+
+    G, S, _T, M, V, _drive = _network(ctx)
+    device.build(directory=ctx.directory, run=False)
+    copies = [{G.I: 1.0 + 0.05 * k} for k in range(8)]
+    device.run(run_args=copies)
+    out = {"batches": np.array(device.brisk_timings["runs"][-1].get("batches", []), dtype=np.int64)}
+    for k in (0, 7):
+        device.load_results(device.results_dirs[k])
+        for key, value in _arrays(G, S, M, V).items():
+            out[f"sweep_{k}_{key}"] = value
+    for k in (0, 7):
+        device.run(run_args=copies[k], random_stream=k)
+        for key, value in _arrays(G, S, M, V).items():
+            out[f"single_{k}_{key}"] = value
+    return out
+
+
 def sweep_errors(ctx):
     """A sweep's bad input: no copies, copies naming different variables, a copy
     whose connect() fails (its `shift` sends synapses outside the group)."""

@@ -105,6 +105,22 @@ def test_a_batch_that_runs_out_of_gpu_memory_runs_again_in_smaller_batches():
     _assert_copies_are_their_runs(got, got)
 
 
+@pytest.mark.skipif(not CUDA, reason="GPU memory: the emulated CUDA driver's BRISK_EMU_MEMORY")
+def test_later_batches_are_sized_by_what_a_copy_of_the_first_took():
+    # 10 MiB of emulated GPU memory: the estimate (four times the plan's buffers, at
+    # least 4 MiB a copy) fits one copy in the first batch; a copy takes far less, and
+    # the later batches are sized by what the first one's copy took (with the estimate
+    # alone, eight batches of one)
+    got = run_model(models_sweep.sweep_sized, "brisk", build_on_run=False, env={"BRISK_EMU_MEMORY": "10M"})
+    batches = list(got.arrays["batches"])
+    assert sum(batches) == 8 and batches[0] == 1, batches
+    assert len(batches) <= 3, batches
+    for k in (0, 7):
+        for key in KEYS:
+            a, b = got.arrays[f"sweep_{k}_{key}"], got.arrays[f"single_{k}_{key}"]
+            assert a.dtype == b.dtype and np.array_equal(a, b), f"copy {k}: '{key}' differs from its own run"
+
+
 def test_bad_sweeps_name_the_problem_and_the_copy():
     got = run_model(models_sweep.sweep_errors, "brisk", build_on_run=False)
     # run_args=[] is one ordinary run (Brian's meaning); an empty sweep file is an error

@@ -241,6 +241,11 @@ pub trait Device {
     fn tables(&self) -> Option<(u64, u64)> {
         None
     }
+    /// CUDA: the GPU's free memory in bytes now (a batched sweep measures
+    /// what a batch took, to size the next ones).
+    fn free_memory(&self) -> Option<u64> {
+        None
+    }
     /// CUDA: launches `kernel` once for all `copies` of a batched sweep, copy
     /// `k` as `blockIdx.y == k` with its own tables, seed and count, and the
     /// clock and random stream of `args`, which every copy shares. The

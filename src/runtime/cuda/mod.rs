@@ -788,6 +788,10 @@ impl Device for CudaDevice {
         Some((self.pointers_addr, self.sizes_addr))
     }
 
+    fn free_memory(&self) -> Option<u64> {
+        self.memory().ok().map(|(free, _)| free as u64)
+    }
+
     fn launch_batch(
         &mut self,
         kernel: KernelId,

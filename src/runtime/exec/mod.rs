@@ -380,6 +380,11 @@ impl<'a> Executor<'a> {
         self.random_stream = k;
     }
 
+    /// The device's free memory (CUDA), after the work launched so far.
+    pub fn free_memory(&self) -> Option<u64> {
+        self.device.free_memory()
+    }
+
     /// Builds the deterministic connect() calls once for the sweep's copies
     /// that share `shared` (`shared_connect`).
     pub fn share_connects(&mut self, shared: Arc<shared_connect::SharedConnects>) {
