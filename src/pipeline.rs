@@ -76,6 +76,9 @@ pub struct Timings {
     /// (`runtime::exec::shared_connect`).
     #[serde(skip_serializing_if = "is_zero")]
     pub connects_shared: u64,
+    /// A CUDA sweep: the GPU bytes a copy took, measured per batch (`run_batch`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub batch_copy_bytes: Vec<u64>,
 }
 
 fn is_zero(n: &u64) -> bool {

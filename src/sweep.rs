@@ -82,6 +82,7 @@ pub fn run_copies(
                     first = range.end;
                     if let Some(bytes) = measured.filter(|&b| b > 0) {
                         per_copy = bytes.saturating_add(bytes / 4);
+                        timings.batch_copy_bytes.push(bytes);
                     }
                 }
                 Err(e) if e.out_of_memory && range.len() > 1 => most = range.len() / 2,

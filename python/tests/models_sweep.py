@@ -2,7 +2,7 @@
 run like those of ``models.py`` (see its docstring)."""
 
 import numpy as np
-from brian2 import NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, ms, run, seed
+from brian2 import NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, ms, restore, run, seed, store
 
 
 def _network(ctx):
@@ -95,6 +95,11 @@ def _shared_network(ctx):
     rand.connect(j="i")  # draws nothing, but appends to synapses that differ by copy
     ring.connect(j="(i + 100) % N_post")  # a second call on `ring`: appends
     M = SpikeMonitor(G, name="spikes")
+    # (restore() writes every array back, the synapses' indices too: on CUDA a copy
+    # sharing another's then gets its own)
+    store()
+    run(5 * ms)
+    restore()
     run(20 * ms)
     return G, (ring, hop, rand), M
 
@@ -132,6 +137,32 @@ def sweep_shared_connect(ctx):
         out[f"single_{k}_shared"] = np.array(device.brisk_timings["runs"][-1].get("connects_shared", 0))
         for key, value in _shared_arrays(synapses, M).items():
             out[f"single_{k}_{key}"] = value
+    return out
+
+
+def sweep_shared_memory(ctx):
+    """Three copies of 200 neurons connected all to all but to themselves, a
+    connectivity that draws nothing, with no synaptic variable or pathway (the
+    synapses' memory is their `_synaptic_pre` and `_synaptic_post`), then copy 2 as its
+    own run: the GPU bytes a copy took, and copy 2's synapses both ways."""
+    from brian2 import device
+
+    seed(ctx.params.get("seed", 3))
+    G = NeuronGroup(200, "dv/dt = (I - v)/(10*ms) : 1\nI : 1 (shared)", name="g")
+    S = Synapses(G, G, name="all")
+    S.connect(condition="i != j")
+    run(1 * ms)
+    device.build(directory=ctx.directory, run=False)
+    copies = [{G.I: 0.5 * k} for k in range(3)]
+    device.run(run_args=copies)
+    runs = device.brisk_timings["runs"][-1]
+    out = {"bytes": np.array(runs.get("batch_copy_bytes", []), dtype=np.int64),
+           "batches": np.array(runs.get("batches", []), dtype=np.int64),
+           "shared": np.array(runs.get("connects_shared", 0))}
+    device.load_results(device.results_dirs[2])
+    out["sweep_i"], out["sweep_j"] = S.i[:].copy(), S.j[:].copy()
+    device.run(run_args=copies[2], random_stream=2)
+    out["single_i"], out["single_j"] = S.i[:].copy(), S.j[:].copy()
     return out
 
 

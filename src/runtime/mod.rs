@@ -246,6 +246,18 @@ pub trait Device {
     fn free_memory(&self) -> Option<u64> {
         None
     }
+    /// CUDA: a handle on buffer `buf`'s memory, which another copy's device
+    /// may adopt ([`Device::adopt_buffer`]); None where memory is not shared.
+    fn share_buffer(&self, _buf: BufferId) -> Option<SharedBuffer> {
+        None
+    }
+    /// CUDA: makes buffer `buf` (its first `bytes` bytes) the memory of
+    /// `shared`, which another device of this context shares out, instead of
+    /// its own; a write to it then makes a copy of its own first. Ok(false):
+    /// not adopted (another backend or context), the buffer unchanged.
+    fn adopt_buffer(&mut self, _buf: BufferId, _shared: &SharedBuffer, _bytes: usize) -> Result<bool> {
+        Ok(false)
+    }
     /// CUDA: launches `kernel` once for all `copies` of a batched sweep, copy
     /// `k` as `blockIdx.y == k` with its own tables, seed and count, and the
     /// clock and random stream of `args`, which every copy shares. The
@@ -269,6 +281,17 @@ pub trait Device {
         _copies: &[BatchCopy],
     ) -> Result<()> {
         Err(no_batches(self.backend(), kernel))
+    }
+}
+
+/// A device buffer's memory as one device shares it out to others
+/// ([`Device::share_buffer`]); it lives as long as a holder does.
+#[derive(Clone)]
+pub struct SharedBuffer(pub std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for SharedBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedBuffer")
     }
 }
 

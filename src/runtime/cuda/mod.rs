@@ -37,7 +37,7 @@ pub use crate::runtime::nvrtc::{
     compile_ptx, compile_ptx_cached, load_nvrtc, nvrtc_available, nvrtc_info, nvrtc_options,
     NvrtcInfo, NVRTC_LIB_ENV, NVRTC_OPTIONS, NVRTC_REQUIREMENT,
 };
-use crate::runtime::{BatchCopy, BriskArgs, Device, StepArgs};
+use crate::runtime::{BatchCopy, BriskArgs, Device, SharedBuffer, StepArgs};
 
 mod batch;
 
@@ -212,7 +212,8 @@ pub struct CudaDevice {
     symbols: Vec<String>,
     /// The plan's name of every buffer (for messages).
     names: Vec<String>,
-    buffers: Vec<CudaSlice<u8>>,
+    /// (shared with another copy's device where a sweep adopted it: copied on write)
+    buffers: Vec<Arc<CudaSlice<u8>>>,
     /// Bytes of each buffer as the plan sees it (allocations are at least [`MIN_ALLOCATION`]).
     lens: Vec<usize>,
     /// Device address of every buffer, indexed like the plan (`BriskArgs::arrays`).
@@ -513,6 +514,26 @@ impl CudaDevice {
         })
     }
 
+    /// Buffer `buf` for writing: a copy of its own first where another
+    /// copy's device shares it ([`Device::adopt_buffer`]).
+    fn owned(&mut self, buf: usize) -> Result<&mut CudaSlice<u8>> {
+        if Arc::get_mut(&mut self.buffers[buf]).is_none() {
+            let bytes = self.lens[buf];
+            let mut own = self.alloc(bytes, &self.buffer_name(buf))?;
+            if bytes > 0 {
+                let src = self.buffers[buf].slice(..bytes);
+                let mut dst = own.slice_mut(..bytes);
+                self.stream
+                    .memcpy_dtod(&src, &mut dst)
+                    .map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
+            }
+            self.buffers[buf] = Arc::new(own);
+            self.upload_pointers()?;
+        }
+        Arc::get_mut(&mut self.buffers[buf])
+            .ok_or_else(|| Error::internal(format!("GPU buffer {buf} is still shared")))
+    }
+
     /// Uploads the address of every buffer (after `allocate` and `resize`).
     fn upload_pointers(&mut self) -> Result<()> {
         let table: Vec<u64> = self
@@ -564,7 +585,7 @@ impl Device for CudaDevice {
         self.names = names.to_vec();
         let mut buffers = Vec::with_capacity(bytes.len());
         for (i, &b) in bytes.iter().enumerate() {
-            buffers.push(self.alloc(b, &self.buffer_name(i))?);
+            buffers.push(Arc::new(self.alloc(b, &self.buffer_name(i))?));
         }
         self.buffers = buffers;
         self.lens = bytes.to_vec();
@@ -583,8 +604,9 @@ impl Device for CudaDevice {
         if data.is_empty() {
             return Ok(());
         }
-        let mut dst = self.buffers[buf].slice_mut(offset..offset + data.len());
-        self.stream
+        let stream = Arc::clone(&self.stream);
+        let mut dst = self.owned(buf)?.slice_mut(offset..offset + data.len());
+        stream
             .memcpy_htod(data, &mut dst)
             .map_err(driver_error(format!("cannot copy to GPU buffer {buf}")))?;
         self.wait(&format!("writing GPU buffer {buf}"))
@@ -691,9 +713,10 @@ impl Device for CudaDevice {
         if len == 0 {
             return Ok(());
         }
-        let mut dst = self.buffers[buf].slice_mut(offset..offset + len);
+        let stream = Arc::clone(&self.stream);
+        let mut dst = self.owned(buf)?.slice_mut(offset..offset + len);
         // stream-ordered: after the kernels launched so far, before the ones launched next
-        self.stream
+        stream
             .memset_zeros(&mut dst)
             .map_err(driver_error(format!("cannot zero GPU buffer {buf}")))
     }
@@ -712,8 +735,9 @@ impl Device for CudaDevice {
                 .memcpy_dtod(&src, &mut dst)
                 .map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
         }
-        // The old allocation is freed in stream order, after the copy and any kernel using it.
-        self.buffers[buf] = new;
+        // The old allocation is freed in stream order, after the copy and any kernel using it
+        // (or kept by the copies that share it).
+        self.buffers[buf] = Arc::new(new);
         self.lens[buf] = bytes;
         self.upload_pointers()
     }
@@ -790,6 +814,26 @@ impl Device for CudaDevice {
 
     fn free_memory(&self) -> Option<u64> {
         self.memory().ok().map(|(free, _)| free as u64)
+    }
+
+    fn share_buffer(&self, BufferId(buf): BufferId) -> Option<SharedBuffer> {
+        let b: Arc<dyn std::any::Any + Send + Sync> = Arc::clone(self.buffers.get(buf)?) as _;
+        Some(SharedBuffer(b))
+    }
+
+    fn adopt_buffer(&mut self, BufferId(buf): BufferId, shared: &SharedBuffer, bytes: usize) -> Result<bool> {
+        let Ok(slice) = Arc::clone(&shared.0).downcast::<CudaSlice<u8>>() else {
+            return Ok(false);
+        };
+        // (only memory of this device's context, holding the bytes the plan expects)
+        if slice.context().cu_ctx() != self.ctx.cu_ctx() || slice.len() < bytes.max(MIN_ALLOCATION) {
+            return Ok(false);
+        }
+        self.check_range(buf, 0, 0, "adopt")?;
+        self.buffers[buf] = slice;
+        self.lens[buf] = bytes;
+        self.upload_pointers()?;
+        Ok(true)
     }
 
     fn launch_batch(

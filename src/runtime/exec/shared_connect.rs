@@ -10,8 +10,11 @@
 //! built: the arrays the call writes (`_synaptic_pre`, `_synaptic_post`,
 //! `N_incoming`, `N_outgoing`, `N`, the multisynaptic index and the call's
 //! counts and error words), and every array registered with the Synapses
-//! resized as the call resizes them. Each copy keeps its own arrays (the
-//! synapses are built once, then copied: device memory is not shared).
+//! resized as the call resizes them. On CUDA, the copies of one batch share
+//! the builder's `_synaptic_pre` and `_synaptic_post` in device memory
+//! (`Device::adopt_buffer`; a copy that writes one later, a second
+//! connect() resizing it or a `restore()`, gets its own first); elsewhere
+//! each copy holds its own copy.
 //!
 //! A call's slot is claimed by the first copy to reach it; a copy with the
 //! same inputs' hash waits for it (the copies of a C++ sweep run on
@@ -26,7 +29,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use super::Executor;
 use crate::diag::Result;
 use crate::plan::{BufferId, BufferRole, ConnectPlan};
-use crate::runtime::StepArgs;
+use crate::runtime::{SharedBuffer, StepArgs};
 
 /// The deterministic connect() calls of one sweep, by (code object, call number).
 #[derive(Debug, Default)]
@@ -58,6 +61,10 @@ pub(super) struct Built {
     total: u64,
     /// Each array the call writes: its length and bytes.
     outputs: Vec<(BufferId, u64, Vec<u8>)>,
+    /// `_synaptic_pre` and `_synaptic_post` in the builder's device memory
+    /// (CUDA), with their lengths: a copy on a device of the same context
+    /// adopts them instead of holding copies of its own.
+    device: Vec<(BufferId, u64, SharedBuffer)>,
 }
 
 /// A copy's part in one call.
@@ -191,21 +198,39 @@ impl Executor<'_> {
             let n = len * self.dtype(buf).size() as u64;
             outputs.push((buf, len, self.device.read(buf, 0, n as usize)?));
         }
+        let device = [c.synaptic_pre, c.synaptic_post]
+            .into_iter()
+            .filter_map(|buf| Some((buf, self.lens[buf], self.device.share_buffer(buf)?)))
+            .collect();
         let built = Built {
             inputs: std::mem::take(&mut claim.inputs),
             total,
             outputs,
+            device,
         };
         claim.settle(State::Built(Arc::new(built)));
         Ok(())
     }
 
-    /// Makes this copy's synapses those another copy built from the same inputs.
+    /// Makes this copy's synapses those another copy built from the same
+    /// inputs: its `_synaptic_pre` and `_synaptic_post` the builder's memory
+    /// where the device adopts it (CUDA, one context), else copies.
     pub(super) fn take_connect(&mut self, c: &ConnectPlan, built: &Built) -> Result<()> {
-        for &buf in &c.registered {
+        let mut adopted = Vec::new();
+        for (buf, len, shared) in &built.device {
+            let bytes = *len as usize * self.dtype(*buf).size();
+            if self.device.adopt_buffer(*buf, shared, bytes)? {
+                self.lens[*buf] = *len;
+                adopted.push(*buf);
+            }
+        }
+        if !adopted.is_empty() {
+            self.publish_lens()?;
+        }
+        for &buf in c.registered.iter().filter(|b| !adopted.contains(b)) {
             self.resize(buf, built.total)?;
         }
-        for (buf, len, bytes) in &built.outputs {
+        for (buf, len, bytes) in built.outputs.iter().filter(|o| !adopted.contains(&o.0)) {
             self.replace(*buf, *len, bytes)?;
         }
         self.scalar_cache.clear();
