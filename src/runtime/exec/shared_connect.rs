@@ -10,11 +10,11 @@
 //! built: the arrays the call writes (`_synaptic_pre`, `_synaptic_post`,
 //! `N_incoming`, `N_outgoing`, `N`, the multisynaptic index and the call's
 //! counts and error words), and every array registered with the Synapses
-//! resized as the call resizes them. On CUDA, the copies of one batch share
-//! the builder's `_synaptic_pre` and `_synaptic_post` in device memory
-//! (`Device::adopt_buffer`; a copy that writes one later, a second
-//! connect() resizing it or a `restore()`, gets its own first); elsewhere
-//! each copy holds its own copy.
+//! resized as the call resizes them. On CUDA, the copies that take it share
+//! the builder's `_synaptic_pre` and `_synaptic_post` in device memory, in
+//! its batch and the later ones (`Device::adopt_buffer`; a copy that writes
+//! one later, a second connect() resizing it or a `restore()`, gets its own
+//! first); on the C++ backend each copy holds its own copy.
 //!
 //! A call's slot is claimed by the first copy to reach it; a copy with the
 //! same inputs' hash waits for it (the copies of a C++ sweep run on
