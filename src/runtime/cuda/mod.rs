@@ -514,19 +514,26 @@ impl CudaDevice {
         })
     }
 
+    /// A new allocation of `bytes` bytes holding buffer `buf`'s first bytes
+    /// (as many as both have; the rest zero), copied in stream order.
+    fn copy_of(&self, buf: usize, bytes: usize) -> Result<CudaSlice<u8>> {
+        let mut new = self.alloc(bytes, &self.buffer_name(buf))?;
+        let keep = self.lens[buf].min(bytes);
+        if keep > 0 {
+            let src = self.buffers[buf].slice(..keep);
+            let mut dst = new.slice_mut(..keep);
+            self.stream
+                .memcpy_dtod(&src, &mut dst)
+                .map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
+        }
+        Ok(new)
+    }
+
     /// Buffer `buf` for writing: a copy of its own first where another
     /// copy's device shares it ([`Device::adopt_buffer`]).
     fn owned(&mut self, buf: usize) -> Result<&mut CudaSlice<u8>> {
         if Arc::get_mut(&mut self.buffers[buf]).is_none() {
-            let bytes = self.lens[buf];
-            let mut own = self.alloc(bytes, &self.buffer_name(buf))?;
-            if bytes > 0 {
-                let src = self.buffers[buf].slice(..bytes);
-                let mut dst = own.slice_mut(..bytes);
-                self.stream
-                    .memcpy_dtod(&src, &mut dst)
-                    .map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
-            }
+            let own = self.copy_of(buf, self.lens[buf])?;
             self.buffers[buf] = Arc::new(own);
             self.upload_pointers()?;
         }
@@ -722,19 +729,10 @@ impl Device for CudaDevice {
     }
 
     fn resize(&mut self, BufferId(buf): BufferId, bytes: usize) -> Result<()> {
-        let old = *self
-            .lens
-            .get(buf)
-            .ok_or_else(|| Error::runtime(format!("resize: no buffer {buf}")))?;
-        let mut new = self.alloc(bytes, &self.buffer_name(buf))?;
-        let keep = old.min(bytes);
-        if keep > 0 {
-            let src = self.buffers[buf].slice(..keep);
-            let mut dst = new.slice_mut(..keep);
-            self.stream
-                .memcpy_dtod(&src, &mut dst)
-                .map_err(driver_error(format!("cannot copy GPU buffer {buf}")))?;
+        if buf >= self.lens.len() {
+            return Err(Error::runtime(format!("resize: no buffer {buf}")));
         }
+        let new = self.copy_of(buf, bytes)?;
         // The old allocation is freed in stream order, after the copy and any kernel using it
         // (or kept by the copies that share it).
         self.buffers[buf] = Arc::new(new);
